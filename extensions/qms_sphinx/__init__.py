@@ -1,0 +1,42 @@
+"""Sphinx extension that turns a folder of Markdown into a controlled ISMS handbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qms import __version__
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+from qms_sphinx import control_block, documents, navigation, need_findings, register
+from qms_sphinx.needs_model import configure_needs
+from qms_sphinx.settings import apply_settings
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _add_static(app: Sphinx, config: Config) -> None:
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Load MyST and sphinx-needs, then the handbook's own pieces."""
+    app.setup_extension("myst_parser")
+    app.setup_extension("sphinx_needs")
+    app.add_config_value("qms_settings", None, "env", types=(dict, type(None)))
+    app.connect("config-inited", apply_settings, priority=5)
+    app.connect("config-inited", configure_needs, priority=5)
+    app.connect("config-inited", _add_static)
+    documents.setup(app)
+    control_block.setup(app)
+    register.setup(app)
+    navigation.setup(app)
+    need_findings.setup(app)
+    app.add_css_file("qms.css")
+    return {
+        "version": __version__,
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

@@ -1,0 +1,108 @@
+"""The document-control block that opens every controlled document's page."""
+
+from __future__ import annotations
+
+from docutils import nodes
+from qms.model.status import Status
+from sphinx.application import Sphinx
+
+from qms_sphinx.documents import controlled, documents
+from qms_sphinx.status import css_slug, row_for
+
+
+class control_block(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
+    """Placeholder, filled in when the page is written so that status is current."""
+
+
+def insert_placeholder(app: Sphinx, doctree: nodes.document) -> None:
+    """Put a placeholder right under the page title of a controlled document."""
+    docname = app.env.docname
+    if docname not in controlled(app.env):
+        return
+    block = control_block(docname=docname)
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is not None and section.children and isinstance(section[0], nodes.title):
+        section.insert(1, block)
+    else:
+        doctree.insert(0, block)
+
+
+def _row(label: str, value: nodes.Node | str) -> nodes.row:
+    row = nodes.row()
+    head = nodes.entry("", nodes.paragraph("", label))
+    head["classes"].append("qms-label")
+    body = nodes.entry("", value if isinstance(value, nodes.Node) else nodes.paragraph("", value))
+    row += [head, body]
+    return row
+
+
+def _table(rows: list[nodes.row]) -> nodes.table:
+    table = nodes.table(classes=["qms-control-table"])
+    group = nodes.tgroup(cols=2)
+    group += [nodes.colspec(colwidth=1), nodes.colspec(colwidth=3)]
+    group += nodes.tbody("", *rows)
+    table += group
+    return table
+
+
+_BANNERS = {
+    Status.DRAFT: "DRAFT: not approved, not for use",
+    Status.NOT_APPROVED: "NOT APPROVED: changed since it was signed, not for use",
+    Status.IN_REVIEW: "IN REVIEW: not yet approved, not for use",
+    Status.APPROVED: "APPROVED: not yet in force",
+    Status.SUPERSEDED: "SUPERSEDED: replaced by a later version, not for use",
+    Status.RETIRED: "RETIRED: withdrawn, not for use",
+}
+
+
+def render(app: Sphinx, docname: str) -> nodes.Node:
+    """Build the block from the document's front matter and its derived status."""
+    document = documents(app.env).get(docname)
+    if document is None:
+        warning = nodes.paragraph(
+            "",
+            "",
+            nodes.strong("", "INVALID FRONT MATTER"),
+            nodes.Text(": this page is not a controlled copy; see the build warnings"),
+        )
+        return nodes.container("", warning, classes=["qms-control", "qms-status-invalid"])
+    row = row_for(app, document)
+    status = row.status.status
+    parts: list[nodes.Node] = []
+    banner = _BANNERS.get(status)
+    if banner is not None:
+        parts.append(nodes.paragraph("", banner, classes=["qms-banner"]))
+    status_text = nodes.paragraph(
+        "", "", nodes.strong("", str(status).upper()), nodes.Text(f" ({row.status.reason})")
+    )
+    effective = document.effective.isoformat() if document.effective else "not set"
+    review = row.next_review.isoformat() if row.next_review else "set when effective"
+    parts.append(
+        _table(
+            [
+                _row("Document", nodes.paragraph("", "", nodes.literal("", document.id))),
+                _row("Version", str(document.version)),
+                _row("Type", str(document.type)),
+                _row("Owner", document.owner),
+                _row("Classification", str(document.classification)),
+                _row("Effective", effective),
+                _row("Next review", f"{review} (every {document.review_months} months)"),
+                _row("Status", status_text),
+                _row("Change", document.change_reason or "none recorded"),
+            ]
+        )
+    )
+    return nodes.container("", *parts, classes=["qms-control", f"qms-status-{css_slug(row)}"])
+
+
+def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Replace each placeholder with the rendered block."""
+    for block in list(doctree.findall(control_block)):
+        block.replace_self(render(app, block["docname"]))
+
+
+def setup(app: Sphinx) -> None:
+    """Register the node and its events."""
+    app.add_node(control_block)
+    app.connect("doctree-read", insert_placeholder)
+    app.connect("doctree-resolved", fill)

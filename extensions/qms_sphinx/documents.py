@@ -1,0 +1,96 @@
+"""Controlled documents in the Sphinx environment: front matter checked as sources are read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Set
+
+from qms.adapters.files import is_site_page
+from qms.model.document import Document
+from qms.model.frontmatter import parse_document
+from qms.model.registry import duplicate_id_findings
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+from qms_sphinx.settings import settings
+
+logger = logging.getLogger(__name__)
+
+_DOCUMENTS = "qms_documents"
+_CONTROLLED = "qms_controlled"
+
+
+def documents(env: BuildEnvironment) -> dict[str, Document]:
+    """Docname -> valid Document, for every controlled document read so far."""
+    data: dict[str, Document] | None = getattr(env, _DOCUMENTS, None)
+    if data is None:
+        data = {}
+        setattr(env, _DOCUMENTS, data)
+    return data
+
+
+def controlled(env: BuildEnvironment) -> set[str]:
+    """Docnames that are controlled documents, whether their front matter is valid or not."""
+    data: set[str] | None = getattr(env, _CONTROLLED, None)
+    if data is None:
+        data = set()
+        setattr(env, _CONTROLLED, data)
+    return data
+
+
+def source_path(app: Sphinx, docname: str) -> str:
+    """The document's path as the qms CLI names it (relative to the repository root)."""
+    return os.path.relpath(app.env.doc2path(docname), app.confdir).replace(os.sep, "/")
+
+
+def read_front_matter(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Validate a controlled document's front matter and remember the document."""
+    env = app.env
+    documents(env).pop(docname, None)
+    controlled(env).discard(docname)
+    if is_site_page(docname, settings(app).site_pages):
+        return
+    controlled(env).add(docname)
+    result = parse_document(source_path(app, docname), source[0])
+    for finding in result.findings:
+        logger.warning(
+            finding.message,
+            location=(docname, finding.line),
+            type="qms",
+            subtype=finding.code,
+        )
+    if result.document is not None:
+        documents(env)[docname] = result.document
+
+
+def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    """Forget a document that is about to be re-read or was removed."""
+    documents(env).pop(docname, None)
+    controlled(env).discard(docname)
+
+
+def merge(app: Sphinx, env: BuildEnvironment, docnames: Set[str], other: BuildEnvironment) -> None:
+    """Take over what a parallel reader process learnt."""
+    documents(env).update({name: doc for name, doc in documents(other).items() if name in docnames})
+    controlled(env).update(name for name in controlled(other) if name in docnames)
+
+
+def check_duplicates(app: Sphinx, env: BuildEnvironment) -> None:
+    """Report reused ids once every source has been read."""
+    by_path = {doc.path: name for name, doc in documents(env).items()}
+    for finding in duplicate_id_findings(documents(env).values()):
+        logger.warning(
+            finding.message,
+            location=(by_path[finding.path], finding.line),
+            type="qms",
+            subtype=finding.code,
+        )
+
+
+def setup(app: Sphinx) -> None:
+    """Connect the document events."""
+    app.connect("source-read", read_front_matter)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    app.connect("env-check-consistency", check_duplicates)

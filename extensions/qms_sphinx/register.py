@@ -1,0 +1,130 @@
+"""The document register: the master list of controlled documents, optionally by type."""
+
+from __future__ import annotations
+
+from collections.abc import Set
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from qms.model.document import DocumentType
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util.docutils import SphinxDirective
+
+from qms_sphinx.documents import documents
+from qms_sphinx.status import css_slug, row_for
+
+_PAGES = "qms_register_pages"
+COLUMNS = ("ID", "Title", "Type", "Version", "Status", "Owner", "Next review")
+
+
+class register_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
+    """Placeholder, filled in once every document has been read."""
+
+
+def _type_option(argument: str | None) -> str:
+    return directives.choice(argument or "", list(DocumentType))
+
+
+def register_pages(env: BuildEnvironment) -> set[str]:
+    """Docnames of the pages that show a register (they change when any document does)."""
+    data: set[str] | None = getattr(env, _PAGES, None)
+    if data is None:
+        data = set()
+        setattr(env, _PAGES, data)
+    return data
+
+
+class RegisterDirective(SphinxDirective):
+    """``{qms-register}``: a table of every controlled document, or of one ``:type:``."""
+
+    has_content = False
+    option_spec = {"type": _type_option}  # noqa: RUF012 - docutils API
+
+    def run(self) -> list[nodes.Node]:
+        register_pages(self.env).add(self.env.docname)
+        node = register_placeholder(doc_type=self.options.get("type", ""))
+        self.set_source_info(node)
+        return [node]
+
+
+def _cell(content: nodes.Node | str) -> nodes.entry:
+    if isinstance(content, str):
+        return nodes.entry("", nodes.paragraph("", content))
+    return nodes.entry("", nodes.paragraph("", "", content))
+
+
+def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
+    """Build the register table as it stands at write time."""
+    entries = sorted(
+        (
+            (name, doc)
+            for name, doc in documents(app.env).items()
+            if not doc_type or doc.type == doc_type
+        ),
+        key=lambda item: item[1].id,
+    )
+    if not entries:
+        return nodes.paragraph("", "No controlled documents of this type yet.")
+    body = nodes.tbody()
+    for docname, document in entries:
+        row = row_for(app, document)
+        link = nodes.reference(
+            "",
+            "",
+            nodes.literal("", document.id),
+            internal=True,
+            refuri=app.builder.get_relative_uri(fromdocname, docname),
+        )
+        status = nodes.inline("", str(row.status.status), classes=[f"qms-badge-{css_slug(row)}"])
+        review = row.next_review.isoformat() if row.next_review else "not set"
+        cells: list[nodes.Node | str] = [
+            link,
+            document.title,
+            str(document.type),
+            str(document.version),
+            status,
+            document.owner,
+            review,
+        ]
+        body += nodes.row("", *(_cell(cell) for cell in cells))
+    head = nodes.thead("", nodes.row("", *(_cell(title) for title in COLUMNS)))
+    group = nodes.tgroup(cols=len(COLUMNS))
+    group += [nodes.colspec(colwidth=1) for _ in COLUMNS]
+    group += [head, body]
+    return nodes.table("", group, classes=["qms-register"])
+
+
+def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Replace each placeholder with the current register."""
+    for node in list(doctree.findall(register_placeholder)):
+        node.replace_self(render(app, docname, node["doc_type"]))
+
+
+def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    """Forget that a page showed a register; re-reading it records it again."""
+    register_pages(env).discard(docname)
+
+
+def merge(app: Sphinx, env: BuildEnvironment, docnames: Set[str], other: BuildEnvironment) -> None:
+    """Take over register pages found by a parallel reader."""
+    register_pages(env).update(name for name in register_pages(other) if name in docnames)
+
+
+def outdated(
+    app: Sphinx, env: BuildEnvironment, added: Set[str], changed: Set[str], removed: Set[str]
+) -> list[str]:
+    """Rewrite register pages whenever any document came, went or changed."""
+    if added or changed or removed:
+        return sorted(register_pages(env) - set(removed))
+    return []
+
+
+def setup(app: Sphinx) -> None:
+    """Register the directive, node and events."""
+    app.add_node(register_placeholder)
+    app.add_directive("qms-register", RegisterDirective)
+    app.connect("doctree-resolved", fill)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    app.connect("env-get-outdated", outdated)

@@ -1,0 +1,35 @@
+"""Bridging `[tool.qms]` into Sphinx: one config value, validated at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qms.config import QmsConfig, config_from_table, read_table
+from qms.errors import QmsError
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ConfigError as SphinxConfigError
+
+
+def apply_settings(app: Sphinx, config: Config) -> None:
+    """Read `[tool.qms]` (unless conf.py gave `qms_settings`) and set the parsers up."""
+    if config.qms_settings is None:
+        try:
+            config.qms_settings = read_table(Path(app.confdir)) or {}
+        except QmsError as exc:
+            raise SphinxConfigError(str(exc)) from exc
+    settings(app)  # validate now, so a bad table stops the build before any reading
+    # The front-matter title becomes the page's H1, so a title is written once.
+    config.myst_title_to_header = True
+    config.myst_enable_extensions = sorted({*config.myst_enable_extensions, "colon_fence"})
+    # Front matter is validated by qms with precise locations; MyST's own, vaguer
+    # "Malformed YAML" warning would only repeat it.
+    config.suppress_warnings = [*config.suppress_warnings, "myst.topmatter"]
+
+
+def settings(app: Sphinx) -> QmsConfig:
+    """The validated handbook settings of this build."""
+    try:
+        return config_from_table(Path(app.confdir), app.config.qms_settings or {})
+    except QmsError as exc:
+        raise SphinxConfigError(str(exc)) from exc

@@ -1,0 +1,1 @@
+"""Adapters to the outside world: file system, git (GitPython) and gpg (python-gnupg)."""

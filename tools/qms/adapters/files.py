@@ -1,0 +1,45 @@
+"""File-system access: listing sources and writing files atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+SOURCE_SUFFIX = ".md"
+
+
+def iter_sources(docs: Path) -> Iterator[tuple[str, Path]]:
+    """Yield (docname, path) for every Markdown source under `docs`, in name order."""
+    for path in sorted(docs.rglob(f"*{SOURCE_SUFFIX}")):
+        relative = path.relative_to(docs)
+        if any(part.startswith(("_", ".")) for part in relative.parts):
+            continue  # build output, templates and hidden folders are not sources
+        yield relative.with_suffix("").as_posix(), path
+
+
+def is_site_page(docname: str, patterns: tuple[str, ...]) -> bool:
+    """Whether `docname` is a navigation page rather than a controlled document."""
+    return any(fnmatchcase(docname, pattern) for pattern in patterns)
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 source file."""
+    return path.read_text(encoding="utf-8")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` so that readers see the old file or the new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

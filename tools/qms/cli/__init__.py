@@ -1,0 +1,1 @@
+"""The `qms` command line: parses arguments, calls services, prints results."""

@@ -1,0 +1,51 @@
+"""`qms build`: build the handbook site (a preview of the working copy)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from qms.cli.context import Context
+from qms.cli.output import plural, print_findings
+from qms.services.sphinx_run import run_sphinx, terminal_progress
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subcommand."""
+    parser = commands.add_parser(
+        "build",
+        help="build the handbook site into _build/html",
+        description=(
+            "Build the handbook into a browsable HTML site. Warnings are printed as "
+            "'path:line: message' and make the command exit 1, so a clean build is one "
+            "that would also pass 'sphinx-build -W'."
+        ),
+    )
+    parser.add_argument("--out", type=Path, help="output folder (default: <build_dir>/html)")
+    parser.add_argument(
+        "--fresh", action="store_true", help="re-read every source instead of only changed ones"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="parallel Sphinx processes (default 1)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Build and report warnings."""
+    config = ctx.config()
+    outdir = (args.out or config.build_path / "html").resolve()
+    result = run_sphinx(
+        config, "html", outdir, fresh=args.fresh, progress=terminal_progress(), jobs=args.jobs
+    )
+    print_findings(result.findings)
+    index = outdir / "index.html"
+    if result.failed:
+        sys.stderr.write(
+            f"qms build: {plural(len(result.findings), 'warning')}; the site at {index} "
+            "is not fit for release\n"
+        )
+        return 1
+    sys.stderr.write(f"qms build: site written to {index}\n")
+    return 0

@@ -1,0 +1,49 @@
+"""`qms check`: validate the handbook and report every problem at its location."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from qms.cli.context import Context
+from qms.cli.output import plural, print_findings, print_json
+from qms.services.check import full_check, quick_check
+from qms.services.sphinx_run import terminal_progress
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subcommand."""
+    parser = commands.add_parser(
+        "check",
+        help="validate front matter, ids and traceability; exit 1 on any problem",
+        description=(
+            "Validate every controlled document: front matter (fields, types, allowed "
+            "values), unique ids, and everything the site build enforces, such as "
+            "sphinx-needs fields and links. Problems are printed as 'path:line: message'."
+        ),
+        epilog="Use --quick in a pre-commit hook: it skips the Sphinx read and checks "
+        "front matter and ids only.",
+    )
+    parser.add_argument("--json", action="store_true", help="print findings as JSON")
+    parser.add_argument(
+        "--quick", action="store_true", help="front matter and ids only (no Sphinx read)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Run the checks and report."""
+    config = ctx.config()
+    if args.quick:
+        findings = quick_check(config)
+    else:
+        findings = full_check(config, progress=None if args.json else terminal_progress())
+    if args.json:
+        print_json({"ok": not findings, "findings": [f.as_dict() for f in findings]})
+    else:
+        print_findings(findings)
+        if findings:
+            sys.stderr.write(f"qms check: {plural(len(findings), 'problem')} found\n")
+        else:
+            sys.stderr.write("qms check: no problems found\n")
+    return 1 if findings else 0

@@ -1,0 +1,72 @@
+"""Entry point of `qms`: one `main(argv)` that returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from qms import __version__
+from qms.cli import build, check, status
+from qms.cli.context import Context
+from qms.errors import QmsError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line, with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with one subcommand per module."""
+    parser = _Parser(
+        prog="qms",
+        description=(
+            "Keep an information-security handbook under document control in git. "
+            "Documents are Markdown files with front matter under docs/; their status "
+            "is derived from verified signatures."
+        ),
+        epilog=(
+            "Exit codes: 0 all good; 1 findings or a failed verification, one per line "
+            "as path:line: message; 2 usage or environment error. "
+            "Run 'qms COMMAND --help' for the details of a command."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"qms {__version__}")
+    parser.add_argument(
+        "--root", type=Path, help="the handbook repository (default: found from the cwd)"
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    for module in (check, build, status):
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `qms` with `argv` and return the exit code; never raises for user errors."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    ctx = Context(root=args.root, cwd=Path.cwd())
+    try:
+        code: int = handler(args, ctx)
+    except QmsError as exc:
+        sys.stderr.write(f"qms: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("qms: interrupted\n")
+        return 130
+    return code
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

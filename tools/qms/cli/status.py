@@ -1,0 +1,59 @@
+"""`qms status`: every controlled document with its derived status and next review."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from qms.cli.context import Context
+from qms.cli.output import print_findings, print_json, print_table
+from qms.services.handbook import load_handbook, status_of, today
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subcommand."""
+    parser = commands.add_parser(
+        "status",
+        help="list documents with version, derived status and next review",
+        description=(
+            "List every controlled document with its version, its status as derived "
+            "from verified signatures (never from a field an author typed) and the date "
+            "its periodic review falls due."
+        ),
+    )
+    parser.add_argument("--json", action="store_true", help="print the list as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Print the status table; documents with invalid front matter are reported apart."""
+    config = ctx.config()
+    handbook = load_handbook(config)
+    on = today()
+    rows = [status_of(document, config, on) for document in handbook.documents]
+    if args.json:
+        print_json(
+            {
+                "date": on.isoformat(),
+                "documents": [row.as_dict() for row in rows],
+                "findings": [f.as_dict() for f in handbook.findings],
+            }
+        )
+    else:
+        print_table(
+            ["ID", "VERSION", "STATUS", "NEXT REVIEW", "TITLE"],
+            [
+                [
+                    row.document.id,
+                    str(row.document.version),
+                    str(row.status.status).upper(),
+                    row.next_review.isoformat() if row.next_review else "-",
+                    row.document.title,
+                ]
+                for row in rows
+            ],
+        )
+        if handbook.findings:
+            sys.stderr.write("qms status: these documents could not be read:\n")
+            print_findings(handbook.findings, sys.stderr)
+    return 1 if handbook.findings else 0

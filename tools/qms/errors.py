@@ -1,0 +1,25 @@
+"""The error base class: every user-facing failure says what to do next."""
+
+from __future__ import annotations
+
+
+class QmsError(Exception):
+    """A problem the user can act on; the CLI prints it as one line and exits 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+
+class NotAHandbookError(QmsError):
+    """The working directory is not inside a handbook repository."""
+
+
+class ConfigError(QmsError):
+    """`[tool.qms]` is missing or malformed."""

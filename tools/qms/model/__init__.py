@@ -1,0 +1,1 @@
+"""Pure document model: no Sphinx, no git, no gpg."""

@@ -1,0 +1,1 @@
+"""Services: check, status, build, each a function over the model and the adapters."""

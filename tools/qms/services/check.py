@@ -1,0 +1,32 @@
+"""The `check` service: every rule that can fail a handbook, as located findings."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from qms.config import QmsConfig
+from qms.model.findings import Finding
+from qms.services.handbook import load_handbook
+from qms.services.sphinx_run import run_sphinx
+
+
+def quick_check(config: QmsConfig) -> list[Finding]:
+    """Front matter and id rules only: no Sphinx, fast enough for a pre-commit hook."""
+    return list(load_handbook(config).findings)
+
+
+def full_check(config: QmsConfig, progress: TextIO | None = None) -> list[Finding]:
+    """Everything the build enforces: a fresh Sphinx read of all sources.
+
+    The front-matter rules run inside the build from the same model code, so the
+    build's warnings already include what `quick_check` finds.
+    """
+    with tempfile.TemporaryDirectory(prefix="qms-check-") as scratch:
+        run = run_sphinx(config, "dummy", Path(scratch) / "out", fresh=True, progress=progress)
+    return sorted(set(run.findings), key=_order)
+
+
+def _order(finding: Finding) -> tuple[str, int, str]:
+    return (finding.path, finding.line or 0, finding.message)

@@ -1,0 +1,90 @@
+"""Loading the handbook: every controlled document, parsed and cross-checked."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from qms.adapters.files import is_site_page, iter_sources, read_text
+from qms.config import QmsConfig
+from qms.model.document import Document
+from qms.model.findings import Finding
+from qms.model.frontmatter import parse_document
+from qms.model.registry import duplicate_id_findings
+from qms.model.status import NO_EVIDENCE, DerivedStatus, derive_status, next_review
+
+
+@dataclass(frozen=True)
+class Handbook:
+    """All controlled documents of a handbook and the problems found reading them."""
+
+    documents: tuple[Document, ...]
+    findings: tuple[Finding, ...]
+
+
+def display_path(root: Path, path: Path) -> str:
+    """A path as users see it in messages: relative to the repository root."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_handbook(config: QmsConfig) -> Handbook:
+    """Parse every controlled document under the docs folder."""
+    documents: list[Document] = []
+    findings: list[Finding] = []
+    for docname, path in iter_sources(config.docs_path):
+        if is_site_page(docname, config.site_pages):
+            continue
+        result = parse_document(display_path(config.root, path), read_text(path))
+        findings.extend(result.findings)
+        if result.document is not None:
+            documents.append(result.document)
+    findings.extend(duplicate_id_findings(documents))
+    return Handbook(tuple(sorted(documents, key=lambda d: d.id)), tuple(sorted(findings)))
+
+
+def today() -> date:
+    """The date status is judged on: SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
+    return datetime.now(tz=UTC).date()
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """What `qms status` and the register show for one document."""
+
+    document: Document
+    status: DerivedStatus
+    next_review: date | None
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping."""
+        review = self.next_review.isoformat() if self.next_review else None
+        return {
+            "id": self.document.id,
+            "title": self.document.title,
+            "type": str(self.document.type),
+            "version": str(self.document.version),
+            "status": str(self.status.status),
+            "status_reason": self.status.reason,
+            "owner": self.document.owner,
+            "effective": self.document.effective.isoformat() if self.document.effective else None,
+            "next_review": review,
+            "path": self.document.path,
+        }
+
+
+def status_of(document: Document, config: QmsConfig, on: date) -> StatusRow:
+    """Derive the status row of one document.
+
+    Approvals are not recorded yet, so no verified evidence exists and every
+    document is derived as a draft; the approvals work feeds `Evidence` here.
+    """
+    derived = derive_status(document, NO_EVIDENCE, config.required_meanings, on)
+    return StatusRow(document, derived, next_review(document))

@@ -1,0 +1,96 @@
+"""Running Sphinx in-process over the handbook and collecting its warnings as findings."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from qms.config import QmsConfig
+from qms.errors import QmsError
+from qms.model.findings import Finding
+
+# Sphinx writes "<path>:<line>: WARNING: <message> [<type>.<subtype>]"; path and line
+# are optional. Colour codes are absent because the stream is not a terminal.
+_WARNING = re.compile(
+    r"^(?:(?P<path>.+?):(?:(?P<line>\d+):)? )?(?:WARNING|ERROR|CRITICAL): (?P<message>.*?)"
+    r"(?: \[(?P<code>[\w.-]+)\])?$"
+)
+
+
+@dataclass(frozen=True)
+class SphinxRun:
+    """The outcome of one Sphinx build."""
+
+    outdir: Path
+    findings: tuple[Finding, ...]
+    failed: bool
+
+
+def parse_warnings(text: str, root: Path) -> list[Finding]:
+    """Turn Sphinx's warning stream into findings with repository-relative paths."""
+    findings: list[Finding] = []
+    for raw in text.splitlines():
+        match = _WARNING.match(raw.strip())
+        if match is None:
+            continue  # continuation lines of a multi-line message
+        path = match.group("path") or "(handbook)"
+        with contextlib.suppress(ValueError):
+            path = Path(path).resolve().relative_to(root.resolve()).as_posix()
+        line = int(match.group("line")) if match.group("line") else None
+        code = match.group("code") or "sphinx"
+        findings.append(Finding(path, line, match.group("message"), code))
+    return findings
+
+
+def run_sphinx(
+    config: QmsConfig,
+    builder: str,
+    outdir: Path,
+    *,
+    fresh: bool,
+    progress: TextIO | None,
+    jobs: int = 1,
+) -> SphinxRun:
+    """Build the handbook with `builder` into `outdir`; warnings become findings."""
+    # Imported here so that commands which never build start quickly.
+    from sphinx.application import Sphinx
+    from sphinx.errors import SphinxError
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    if not config.docs_path.is_dir():
+        raise QmsError(
+            f"no documents folder at {config.docs_path}",
+            "create it or set docs_dir in [tool.qms]",
+        )
+    warnings = io.StringIO()
+    doctrees = outdir.parent / f".doctrees-{outdir.name}"
+    failed = False
+    try:
+        with patch_docutils(config.root), docutils_namespace():
+            app = Sphinx(
+                srcdir=config.docs_path,
+                confdir=config.root,
+                outdir=outdir,
+                doctreedir=doctrees,
+                buildername=builder,
+                status=progress,
+                warning=warnings,
+                freshenv=fresh,
+                parallel=jobs,
+            )
+            app.build()
+            failed = app.statuscode != 0
+    except SphinxError as exc:
+        raise QmsError(f"the build stopped: {exc}", "fix the configuration and run again") from exc
+    findings = parse_warnings(warnings.getvalue(), config.root)
+    return SphinxRun(outdir, tuple(findings), failed or bool(findings))
+
+
+def terminal_progress(stream: TextIO = sys.stderr) -> TextIO | None:
+    """Sphinx's progress output on a terminal; nothing in CI or when piped."""
+    return stream if stream.isatty() else None
