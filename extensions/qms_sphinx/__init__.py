@@ -9,7 +9,14 @@ from qms import __version__
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-from qms_sphinx import control_block, documents, navigation, need_findings, register
+from qms_sphinx import (
+    control_block,
+    documents,
+    navigation,
+    need_findings,
+    raw_html,
+    register,
+)
 from qms_sphinx.needs_model import configure_needs
 from qms_sphinx.settings import apply_settings
 
@@ -33,6 +40,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     register.setup(app)
     navigation.setup(app)
     need_findings.setup(app)
+    raw_html.setup(app)
     app.add_css_file("qms.css")
     return {
         "version": __version__,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Set
 
 from qms.adapters.files import is_site_page
@@ -62,6 +63,24 @@ def read_front_matter(app: Sphinx, docname: str, source: list[str]) -> None:
         )
     if result.document is not None:
         documents(env)[docname] = result.document
+    if result.block_lines:
+        source[0] = heading_in_place(source[0], result.block_lines, result.title)
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def heading_in_place(source: str, block_lines: int, title: str | None) -> str:
+    """Replace the front matter by the title as a heading, keeping every line number.
+
+    The title is escaped for Markdown, so it always renders as the text the author
+    typed: MyST's own title-to-heading would parse it as Markdown, raw HTML included.
+    The front matter is already validated, so MyST has no need to see it.
+    """
+    text = title if title is not None else "Untitled document"
+    heading = "# " + _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
+    lines = source.split("\n")
+    return "\n".join([heading, *([""] * (block_lines - 1)), *lines[block_lines:]])
 
 
 def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:

@@ -18,6 +18,8 @@ from sphinx.config import Config
 from sphinx.util import logging
 from sphinx_needs.api import get_needs_view
 
+from qms_sphinx.needs_model import allowed_values
+
 logger = logging.getLogger(__name__)
 
 REPORT = "schema_violations.json"
@@ -49,10 +51,13 @@ def relocate(app: Sphinx, builder: Builder) -> None:
     for need_id in sorted(violations):
         need = needs.get(need_id)
         location = (need["docname"], need["lineno"]) if need is not None else None
+        need_type = need["type"] if need is not None else ""
         for entry in violations[need_id]:
             for field, message in _messages(entry):
+                allowed = allowed_values(need_type, field)
+                hint = f"; allowed: {allowed}" if allowed else ""
                 logger.warning(
-                    f"need {need_id}: field '{field}': {message}",
+                    f"need {need_id}: field '{field}': {message}{hint}",
                     location=location,
                     type="qms",
                     subtype="need-field",

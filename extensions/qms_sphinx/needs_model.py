@@ -103,6 +103,19 @@ LINK_TYPES: dict[str, dict[str, Any]] = {
 NEED_ID_REGEX = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 
 
+def allowed_values(need_type: str, field: str) -> str:
+    """What a field of a need type accepts, in words, for error messages."""
+    for spec in NEED_TYPES:
+        if spec["directive"] != need_type:
+            continue
+        schema = spec.get("fields", {}).get(field, {}).get("schema", {})
+        if "enum" in schema:
+            return ", ".join(schema["enum"])
+        if "minimum" in schema and "maximum" in schema:
+            return f"a whole number from {schema['minimum']} to {schema['maximum']}"
+    return ""
+
+
 def configure_needs(app: Sphinx, config: Config) -> None:
     """Install the traceability model before sphinx-needs resolves its configuration."""
     config.needs_types = [dict(t) for t in NEED_TYPES]

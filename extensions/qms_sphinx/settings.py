@@ -19,8 +19,6 @@ def apply_settings(app: Sphinx, config: Config) -> None:
         except QmsError as exc:
             raise SphinxConfigError(str(exc)) from exc
     settings(app)  # validate now, so a bad table stops the build before any reading
-    # The front-matter title becomes the page's H1, so a title is written once.
-    config.myst_title_to_header = True
     config.myst_enable_extensions = sorted({*config.myst_enable_extensions, "colon_fence"})
     # Front matter is validated by qms with precise locations; MyST's own, vaguer
     # "Malformed YAML" warning would only repeat it.

@@ -7,7 +7,7 @@ import sys
 
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
-from qms.services.handbook import load_handbook, status_of, today
+from qms.services.handbook import load_handbook, select, status_of, today
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +21,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "its periodic review falls due."
         ),
     )
+    parser.add_argument("ids", nargs="*", metavar="DOC-ID", help="only these documents")
     parser.add_argument("--json", action="store_true", help="print the list as JSON")
     parser.set_defaults(handler=run)
 
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     handbook = load_handbook(config)
     on = today()
-    rows = [status_of(document, config, on) for document in handbook.documents]
+    documents = select(handbook.documents, args.ids)
+    rows = [status_of(document, config, on) for document in documents]
     if args.json:
         print_json(
             {

@@ -20,6 +20,8 @@ from qms.model.findings import Finding
 REQUIRED_FIELDS = ("id", "title", "type", "version", "owner", "classification", "review_months")
 OPTIONAL_FIELDS = ("effective", "change_reason", "tags")
 ALLOWED_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+# Fields an author might be tempted to type but that qms derives from signatures.
+DERIVED_FIELDS = ("status", "approved_by", "approved")
 MAX_REVIEW_MONTHS = 60
 FENCE = "---"
 
@@ -39,6 +41,10 @@ class ParseResult:
 
     document: Document | None
     findings: tuple[Finding, ...]
+    # Lines the front matter occupies, fences included (0 when there is none), and
+    # its title as written, when readable: enough to render a heading in its place.
+    block_lines: int = 0
+    title: str | None = None
 
 
 def split_front_matter(source: str) -> FrontMatterBlock | None:
@@ -115,8 +121,10 @@ def parse_document(path: str, source: str) -> ParseResult:
         mark = exc.problem_mark or exc.context_mark
         line = block.first_line + (mark.line if mark is not None else 0)
         problem = exc.problem or "invalid YAML"
+        if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
+            problem += f" ({exc.context} on line {block.first_line + exc.context_mark.line})"
         check.report(line, f"front matter is not valid YAML: {problem}")
-        return ParseResult(None, tuple(check.findings))
+        return ParseResult(None, tuple(check.findings), block.text.count("\n") + 2)
 
     if not isinstance(root, yaml.MappingNode):
         what = "empty" if root is None else _scalar_type(root)
@@ -125,8 +133,9 @@ def parse_document(path: str, source: str) -> ParseResult:
             f"front matter must be a mapping of fields, found {what}; "
             f"required: {', '.join(REQUIRED_FIELDS)}",
         )
-        return ParseResult(None, tuple(check.findings))
+        return ParseResult(None, tuple(check.findings), block.text.count("\n") + 2)
 
+    block_lines = block.text.count("\n") + 2
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     loader_cls = yaml.SafeLoader
@@ -137,6 +146,13 @@ def parse_document(path: str, source: str) -> ParseResult:
             check.report(
                 line,
                 f"front matter field '{key}' is given twice (first on line {lines[key]}); keep one",
+            )
+            continue
+        if key in DERIVED_FIELDS:
+            check.report(
+                line,
+                f"front matter field '{key}' is not allowed: it is derived from verified "
+                "signatures, never typed; remove the line",
             )
             continue
         if key not in ALLOWED_FIELDS:
@@ -152,6 +168,11 @@ def parse_document(path: str, source: str) -> ParseResult:
             values[key] = loader.construct_object(value_node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             check.report(line, f"front matter field '{key}' cannot be read: {exc.problem}")
+        except ValueError as exc:
+            # YAML resolves 2026-13-01 as a timestamp, then fails to build the date.
+            check.report(
+                line, f"front matter field '{key}' cannot be read: {exc}; write a real date"
+            )
         finally:
             loader.dispose()
 
@@ -161,7 +182,8 @@ def parse_document(path: str, source: str) -> ParseResult:
             check.report(end_line, f"front matter is missing required field '{key}'")
 
     document = _build(check, values, lines)
-    return ParseResult(document, tuple(check.findings))
+    title = values.get("title") if isinstance(values.get("title"), str) else None
+    return ParseResult(document, tuple(sorted(check.findings)), block_lines, title)
 
 
 def _build(check: _Validator, values: dict[str, Any], lines: dict[str, int]) -> Document | None:

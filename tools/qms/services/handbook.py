@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from qms.adapters.files import is_site_page, iter_sources, read_text
 from qms.config import QmsConfig
+from qms.errors import QmsError
 from qms.model.document import Document
 from qms.model.findings import Finding
 from qms.model.frontmatter import parse_document
@@ -45,6 +47,20 @@ def load_handbook(config: QmsConfig) -> Handbook:
             documents.append(result.document)
     findings.extend(duplicate_id_findings(documents))
     return Handbook(tuple(sorted(documents, key=lambda d: d.id)), tuple(sorted(findings)))
+
+
+def select(documents: Sequence[Document], ids: Sequence[str]) -> list[Document]:
+    """The documents with the given ids, in that order; all of them when none is given."""
+    if not ids:
+        return list(documents)
+    by_id = {document.id: document for document in documents}
+    unknown = [doc_id for doc_id in ids if doc_id not in by_id]
+    if unknown:
+        raise QmsError(
+            f"no controlled document with id {', '.join(unknown)}",
+            "run 'qms status' to list the ids",
+        )
+    return [by_id[doc_id] for doc_id in dict.fromkeys(ids)]
 
 
 def today() -> date:

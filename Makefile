@@ -1,0 +1,33 @@
+# Two entry points, as in the README: `make handbook` and `make test`.
+# Everything is installed into a virtual environment in .venv.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: handbook test lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Build the example handbook into _build/html (fails on any warning).
+handbook: $(STAMP)
+	$(BIN)/qms build --fresh
+
+## Lint, type-check and run the whole test suite.
+test: lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf _build .mypy_cache .ruff_cache .pytest_cache

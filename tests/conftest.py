@@ -1,0 +1,48 @@
+"""Shared fixtures: Sphinx test-roots and throwaway handbook repositories."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ("sphinx.testing.fixtures",)
+
+ROOTS = Path(__file__).parent / "roots"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session")
+def rootdir() -> Path:
+    """Where sphinx.testing finds the `test-*` roots."""
+    return ROOTS
+
+
+HandbookFactory = Callable[[str], Path]
+
+
+@pytest.fixture
+def make_handbook(tmp_path: Path) -> HandbookFactory:
+    """Lay a test-root's pages out as a handbook repository (pyproject + docs/)."""
+
+    def make(testroot: str) -> Path:
+        repo = tmp_path / testroot
+        shutil.copytree(ROOTS / f"test-{testroot}", repo / "docs")
+        (repo / "docs" / "conf.py").unlink()
+        (repo / "pyproject.toml").write_text(
+            textwrap.dedent(
+                """\
+                [tool.qms]
+                organisation = "Test Organisation"
+                site_pages = ["index"]
+                """
+            ),
+            encoding="utf-8",
+        )
+        (repo / "conf.py").write_text('extensions = ["qms_sphinx"]\n', encoding="utf-8")
+        return repo
+
+    return make

@@ -1,0 +1,67 @@
+"""The traceability model in sphinx-needs: field values and link types are validated."""
+
+from __future__ import annotations
+
+import pytest
+from sphinx.testing.util import SphinxTestApp
+
+from .sphinx_helpers import warnings
+
+FIELD_WARNINGS = {
+    "model.md:29: WARNING: need CTL-ACC-002: field 'applicable': \"maybe\" is not one of "
+    '"yes" or "no"; allowed: yes, no [qms.need-field]',
+    "model.md:29: WARNING: need CTL-ACC-002: field 'implementation': \"done\" is not one of "
+    '"implemented", "partial" or 2 other candidates; allowed: implemented, partial, planned, '
+    "not-started [qms.need-field]",
+    "model.md:51: WARNING: need RSK-002: field 'likelihood': 7 is greater than the maximum of "
+    "5; allowed: a whole number from 1 to 5 [qms.need-field]",
+    "model.md:51: WARNING: need RSK-002: field 'impact': 0 is less than the minimum of 1; "
+    "allowed: a whole number from 1 to 5 [qms.need-field]",
+    "model.md:51: WARNING: need RSK-002: field 'treatment': \"ignore\" is not one of "
+    '"mitigate", "accept" or 2 other candidates; allowed: mitigate, accept, transfer, avoid '
+    "[qms.need-field]",
+}
+
+
+@pytest.mark.sphinx("html", testroot="needs", freshenv=True)
+def test_field_values_are_validated_at_the_need(app: SphinxTestApp) -> None:
+    app.build()
+    assert set(warnings(app, "qms.need-field")) == FIELD_WARNINGS
+
+
+@pytest.mark.sphinx("html", testroot="needs", freshenv=True)
+def test_schema_violations_are_not_also_reported_unlocated(app: SphinxTestApp) -> None:
+    app.build()
+    assert not [line for line in warnings(app) if "schema violations" in line]
+
+
+@pytest.mark.sphinx("html", testroot="needs", freshenv=True)
+def test_links_of_the_wrong_type_and_dangling_links_are_located(app: SphinxTestApp) -> None:
+    app.build()
+    links = warnings(app, "needs.link_")
+    assert sorted(line.split(": WARNING")[0] for line in links) == [
+        "model.md:29",
+        "model.md:29",
+        "model.md:65",
+    ]
+    joined = "\n".join(links)
+    assert "'CTL-ACC-002' link 'RSK-001' in field 'implements'" in joined
+    assert "unknown outgoing link 'ISO27001-A-9-99'" in joined
+    assert "'PRC-ACC-002' link 'RSK-001'" in joined
+
+
+@pytest.mark.sphinx("html", testroot="needs", freshenv=True)
+def test_need_ids_follow_the_id_pattern(app: SphinxTestApp) -> None:
+    app.build()
+    [line] = warnings(app, "needs.create_need")
+    assert line.startswith(
+        "model.md:77: WARNING: Need could not be created: Given ID 'evd_lower_1'"
+    )
+
+
+@pytest.mark.sphinx("html", testroot="needs", freshenv=True)
+def test_valid_needs_raise_nothing(app: SphinxTestApp) -> None:
+    app.build()
+    quiet = ("CTL-ACC-001", "RSK-001", "PRC-ACC-001", "EVD-ACC-001", "ISO27001-A-5-15")
+    for line in warnings(app):
+        assert not any(f"Need '{need}'" in line or f"need {need}:" in line for need in quiet), line
