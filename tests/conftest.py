@@ -37,7 +37,6 @@ def make_handbook(tmp_path: Path) -> HandbookFactory:
                 """\
                 [tool.qms]
                 organisation = "Test Organisation"
-                site_pages = ["index"]
                 """
             ),
             encoding="utf-8",

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+
 from qms.model.frontmatter import parse_document
 from qms.model.status import Evidence, Status, add_months, derive_status, next_review
 

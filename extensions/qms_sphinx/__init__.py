@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qms import __version__
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
+from qms import __version__
 from qms_sphinx import (
     control_block,
     documents,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from docutils import nodes
-from qms.model.status import Status
 from sphinx.application import Sphinx
 
+from qms.model.status import Status
 from qms_sphinx.documents import controlled, documents
 from qms_sphinx.status import css_slug, row_for
 

@@ -6,14 +6,14 @@ import os
 import re
 from collections.abc import Set
 
-from qms.adapters.files import is_site_page
-from qms.model.document import Document
-from qms.model.frontmatter import parse_document
-from qms.model.registry import duplicate_id_findings
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
+from qms.adapters.files import is_site_page
+from qms.model.document import Document
+from qms.model.frontmatter import parse_document
+from qms.model.registry import duplicate_id_findings
 from qms_sphinx.settings import settings
 
 logger = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from collections import Counter
 from html import escape
 from typing import Any
 
-from qms.model.document import DocumentType
 from sphinx.application import Sphinx
 
+from qms.model.document import DocumentType
 from qms_sphinx.documents import documents
 
 REGISTER_PAGE = "register"

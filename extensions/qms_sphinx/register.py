@@ -6,11 +6,11 @@ from collections.abc import Set
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from qms.model.document import DocumentType
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
 
+from qms.model.document import DocumentType
 from qms_sphinx.documents import documents
 from qms_sphinx.status import css_slug, row_for
 

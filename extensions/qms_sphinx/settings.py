@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qms.config import QmsConfig, config_from_table, read_table
-from qms.errors import QmsError
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError as SphinxConfigError
+
+from qms.config import QmsConfig, config_from_table, read_table
+from qms.errors import QmsError
 
 
 def apply_settings(app: Sphinx, config: Config) -> None:

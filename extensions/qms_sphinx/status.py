@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from qms.model.document import Document
-from qms.services.handbook import StatusRow, status_of, today
 from sphinx.application import Sphinx
 
+from qms.model.document import Document
+from qms.services.handbook import StatusRow, status_of, today
 from qms_sphinx.settings import settings
 
 

@@ -15,7 +15,8 @@ from qms.errors import QmsError
 from qms.model.findings import Finding
 
 # Sphinx writes "<path>:<line>: WARNING: <message> [<type>.<subtype>]"; path and line
-# are optional. Colour codes are absent because the stream is not a terminal.
+# are optional. Sphinx may colour the text even for a stream that is not a terminal.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _WARNING = re.compile(
     r"^(?:(?P<path>.+?):(?:(?P<line>\d+):)? )?(?:WARNING|ERROR|CRITICAL): (?P<message>.*?)"
     r"(?: \[(?P<code>[\w.-]+)\])?$"
@@ -34,7 +35,7 @@ class SphinxRun:
 def parse_warnings(text: str, root: Path) -> list[Finding]:
     """Turn Sphinx's warning stream into findings with repository-relative paths."""
     findings: list[Finding] = []
-    for raw in text.splitlines():
+    for raw in _ANSI.sub("", text).splitlines():
         match = _WARNING.match(raw.strip())
         if match is None:
             continue  # continuation lines of a multi-line message
