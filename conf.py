@@ -9,6 +9,7 @@ from qms.config import load_config
 _qms = load_config(Path(__file__).resolve().parent)
 
 project = _qms.organisation
+copyright = _qms.organisation
 html_title = _qms.handbook_title
 extensions = ["qms_sphinx"]
 root_doc = "index"

@@ -48,6 +48,19 @@ def test_full_check_adds_what_only_the_build_sees(
     assert "docs/raw-html.md:13: raw HTML is not allowed in the handbook" in out
 
 
+def test_check_reports_need_fields_at_their_line(
+    make_handbook: HandbookFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_handbook("needs")
+    code, out, _ = run(capsys, "--root", str(repo), "check")
+    assert code == 1
+    assert (
+        "docs/model.md:51: need RSK-002: field 'likelihood': 7 is greater than the maximum "
+        "of 5; allowed: a whole number from 1 to 5"
+    ) in out.splitlines()
+    assert "docs/model.md:77: Need could not be created" in out
+
+
 def test_check_json(make_handbook: HandbookFactory, capsys: pytest.CaptureFixture[str]) -> None:
     repo = make_handbook("frontmatter")
     code, out, _ = run(capsys, "--root", str(repo), "check", "--quick", "--json")

@@ -20,6 +20,22 @@ FIELD_WARNINGS = {
     "model.md:51: WARNING: need RSK-002: field 'treatment': \"ignore\" is not one of "
     '"mitigate", "accept" or 2 other candidates; allowed: mitigate, accept, transfer, avoid '
     "[qms.need-field]",
+    *(
+        f"model.md:51: WARNING: need RSK-002: a risk is assessed before and after treatment "
+        f'and has an owner: "{field}" is a required property [qms.need-field]'
+        for field in (
+            "asset",
+            "threat",
+            "vulnerability",
+            "residual_likelihood",
+            "residual_impact",
+            "risk_owner",
+        )
+    ),
+    "model.md:82: WARNING: need CTL-ACC-003: an excluded control needs a justification: "
+    '"justification" is a required property [qms.need-field]',
+    "model.md:88: WARNING: need GDPR-ART-99: a requirement names its framework: "
+    '"framework" is a required property [qms.need-field]',
 }
 
 

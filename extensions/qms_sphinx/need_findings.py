@@ -31,12 +31,21 @@ def suppress_unlocated(app: Sphinx, config: Config) -> None:
     config.suppress_warnings = [*config.suppress_warnings, SUPPRESSED]
 
 
-def _messages(entry: dict[str, Any]) -> list[tuple[str, str]]:
+def _messages(entry: dict[str, Any], need_type: str) -> list[str]:
+    """The readable lines of one reported violation and its nested causes."""
     details = entry.get("details", {})
-    found = [(str(details.get("field", "")), str(details.get("validation_msg", "")))]
+    found: list[str] = []
+    message = str(details.get("validation_msg", ""))
+    field = str(details.get("field", ""))
+    if message and field:
+        allowed = allowed_values(need_type, field)
+        found.append(f"field '{field}': {message}" + (f"; allowed: {allowed}" if allowed else ""))
+    elif message:
+        rule = str(details.get("user_msg", ""))
+        found.append(f"{rule}: {message}" if rule else message)
     for child in entry.get("children", []):
-        found.extend(_messages(child))
-    return [(field, message) for field, message in found if message]
+        found.extend(_messages(child, need_type))
+    return found
 
 
 def relocate(app: Sphinx, builder: Builder) -> None:
@@ -53,11 +62,9 @@ def relocate(app: Sphinx, builder: Builder) -> None:
         location = (need["docname"], need["lineno"]) if need is not None else None
         need_type = need["type"] if need is not None else ""
         for entry in violations[need_id]:
-            for field, message in _messages(entry):
-                allowed = allowed_values(need_type, field)
-                hint = f"; allowed: {allowed}" if allowed else ""
+            for message in _messages(entry, need_type):
                 logger.warning(
-                    f"need {need_id}: field '{field}': {message}{hint}",
+                    f"need {need_id}: {message}",
                     location=location,
                     type="qms",
                     subtype="need-field",

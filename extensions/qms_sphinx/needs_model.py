@@ -92,6 +92,50 @@ NEED_TYPES: list[dict[str, Any]] = [
     },
 ]
 
+
+def _requires(need_type: str, fields: list[str], message: str, **when: str) -> dict[str, Any]:
+    """A sphinx-needs schema: needs of `need_type` (matching `when`) must set `fields`."""
+    select: dict[str, Any] = {"type": {"const": need_type}}
+    select.update({field: {"const": value} for field, value in when.items()})
+    return {
+        "id": f"{need_type}-{'-'.join(when.values()) or 'fields'}",
+        "message": message,
+        "select": {"properties": select, "required": list(select)},
+        "validate": {"local": {"required": fields}},
+    }
+
+
+# Fields each type cannot do without, checked by sphinx-needs' schema validation.
+REQUIRED_FIELDS: list[dict[str, Any]] = [
+    _requires("requirement", ["framework"], "a requirement names its framework"),
+    _requires(
+        "control",
+        ["applicable", "implementation"],
+        "a control carries its applicability decision and implementation status",
+    ),
+    _requires(
+        "control",
+        ["justification"],
+        "an excluded control needs a justification",
+        applicable="no",
+    ),
+    _requires(
+        "risk",
+        [
+            "asset",
+            "threat",
+            "vulnerability",
+            "likelihood",
+            "impact",
+            "residual_likelihood",
+            "residual_impact",
+            "treatment",
+            "risk_owner",
+        ],
+        "a risk is assessed before and after treatment and has an owner",
+    ),
+]
+
 LINK_TYPES: dict[str, dict[str, Any]] = {
     "implements": {"incoming": "implemented by", "outgoing": "implements"},
     "mitigates": {"incoming": "mitigated by", "outgoing": "mitigates"},
@@ -120,5 +164,6 @@ def configure_needs(app: Sphinx, config: Config) -> None:
     """Install the traceability model before sphinx-needs resolves its configuration."""
     config.needs_types = [dict(t) for t in NEED_TYPES]
     config.needs_links = {name: dict(spec) for name, spec in LINK_TYPES.items()}
+    config.needs_schema_definitions = {"schemas": [dict(schema) for schema in REQUIRED_FIELDS]}
     config.needs_id_required = True
     config.needs_id_regex = NEED_ID_REGEX
