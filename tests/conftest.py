@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.keys import short_tempdir
 
 pytest_plugins = ("sphinx.testing.fixtures",)
 
 ROOTS = Path(__file__).parent / "roots"
 REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_default_gnupg_home() -> Iterator[None]:
+    """Point gpg's default home at an empty scratch folder: tests never touch ~/.gnupg."""
+    home = short_tempdir("qg-")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GNUPGHOME", str(home))
+    yield
+    patch.undo()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.sphinx("html", testroot="handbook", freshenv=True)
 
 
 def control_block(html: str) -> str:
-    match = re.search(r'<div class="qms-control.*?</table>\s*</div>', html, re.S)
+    match = re.search(r'<div class="qms-control.*?(?=<section id=|</article>)', html, re.S)
     assert match, "no document-control block"
     return match.group(0)
 
@@ -56,6 +56,7 @@ def test_unapproved_documents_carry_a_draft_banner(app: SphinxTestApp) -> None:
         block = control_block(page(app, docname))
         assert '<p class="qms-banner">DRAFT: not approved, not for use</p>' in block
         assert "<strong>DRAFT</strong> (no verified signatures)" in block
+        assert "No verified signatures on this version." in block
 
 
 def test_missing_effective_date_is_shown_as_such(app: SphinxTestApp) -> None:

@@ -10,6 +10,7 @@ from sphinx.config import Config
 
 from qms import __version__
 from qms_sphinx import (
+    approvals,
     control_block,
     documents,
     navigation,
@@ -36,6 +37,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", configure_needs, priority=5)
     app.connect("config-inited", _add_static)
     documents.setup(app)
+    approvals.setup(app)
     control_block.setup(app)
     register.setup(app)
     navigation.setup(app)

@@ -6,8 +6,9 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 from qms.model.status import Status
-from qms_sphinx.documents import controlled, documents
-from qms_sphinx.status import css_slug, row_for
+from qms.model.timeutil import format_utc
+from qms_sphinx.approvals import css_slug, state_of
+from qms_sphinx.state import PageState, controlled, documents
 
 
 class control_block(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
@@ -55,8 +56,42 @@ _BANNERS = {
 }
 
 
+def _manifestation(state: PageState) -> nodes.Node:
+    """21 CFR 11.50: printed name, role, meaning, UTC time and key of each signature."""
+    if not state.signatures:
+        return nodes.paragraph("", "No verified signatures on this version.")
+    head = nodes.thead(
+        "", nodes.row("", *(_entry(t) for t in ("Meaning", "Signed by", "Role", "UTC", "Key")))
+    )
+    body = nodes.tbody()
+    for verdict in state.signatures:
+        statement = verdict.record.statement
+        if statement is None:
+            continue
+        when = format_utc(statement.signed_at).replace("T", " ").replace("Z", " UTC")
+        key = nodes.literal("", statement.signer_fingerprint)
+        cells: list[nodes.Node | str] = [
+            str(statement.meaning),
+            statement.signer_name,
+            statement.role,
+            when + (f" ({verdict.note})" if verdict.note else ""),
+            key,
+        ]
+        body += nodes.row("", *(_entry(cell) for cell in cells))
+    group = nodes.tgroup(cols=5)
+    group += [nodes.colspec(colwidth=w) for w in (2, 3, 2, 3, 5)]
+    group += [head, body]
+    return nodes.table("", group, classes=["qms-signatures"])
+
+
+def _entry(content: nodes.Node | str) -> nodes.entry:
+    if isinstance(content, str):
+        return nodes.entry("", nodes.paragraph("", content))
+    return nodes.entry("", nodes.paragraph("", "", content))
+
+
 def render(app: Sphinx, docname: str) -> nodes.Node:
-    """Build the block from the document's front matter and its derived status."""
+    """Build the block from the document's front matter and its verified state."""
     document = documents(app.env).get(docname)
     if document is None:
         warning = nodes.paragraph(
@@ -66,7 +101,8 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
             nodes.Text(": this page is not a controlled copy; see the build warnings"),
         )
         return nodes.container("", warning, classes=["qms-control", "qms-status-invalid"])
-    row = row_for(app, document)
+    state = state_of(app, docname, document)
+    row = state.row
     status = row.status.status
     parts: list[nodes.Node] = []
     banner = _BANNERS.get(status)
@@ -92,6 +128,8 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
             ]
         )
     )
+    parts.append(nodes.rubric("", "Signatures"))
+    parts.append(_manifestation(state))
     return nodes.container("", *parts, classes=["qms-control", f"qms-status-{css_slug(row)}"])
 
 

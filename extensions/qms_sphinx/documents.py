@@ -11,33 +11,12 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from qms.adapters.files import is_site_page
-from qms.model.document import Document
 from qms.model.frontmatter import parse_document
 from qms.model.registry import duplicate_id_findings
 from qms_sphinx.settings import settings
+from qms_sphinx.state import controlled, documents
 
 logger = logging.getLogger(__name__)
-
-_DOCUMENTS = "qms_documents"
-_CONTROLLED = "qms_controlled"
-
-
-def documents(env: BuildEnvironment) -> dict[str, Document]:
-    """Docname -> valid Document, for every controlled document read so far."""
-    data: dict[str, Document] | None = getattr(env, _DOCUMENTS, None)
-    if data is None:
-        data = {}
-        setattr(env, _DOCUMENTS, data)
-    return data
-
-
-def controlled(env: BuildEnvironment) -> set[str]:
-    """Docnames that are controlled documents, whether their front matter is valid or not."""
-    data: set[str] | None = getattr(env, _CONTROLLED, None)
-    if data is None:
-        data = set()
-        setattr(env, _CONTROLLED, data)
-    return data
 
 
 def source_path(app: Sphinx, docname: str) -> str:

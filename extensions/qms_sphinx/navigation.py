@@ -15,7 +15,7 @@ from typing import Any
 from sphinx.application import Sphinx
 
 from qms.model.document import DocumentType
-from qms_sphinx.documents import documents
+from qms_sphinx.state import documents
 
 REGISTER_PAGE = "register"
 

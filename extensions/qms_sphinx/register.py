@@ -11,10 +11,9 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
 
 from qms.model.document import DocumentType
-from qms_sphinx.documents import documents
-from qms_sphinx.status import css_slug, row_for
+from qms_sphinx.approvals import css_slug, row_for
+from qms_sphinx.state import documents, register_pages
 
-_PAGES = "qms_register_pages"
 COLUMNS = ("ID", "Title", "Type", "Version", "Status", "Owner", "Next review")
 
 
@@ -24,15 +23,6 @@ class register_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docuti
 
 def _type_option(argument: str | None) -> str:
     return directives.choice(argument or "", list(DocumentType))
-
-
-def register_pages(env: BuildEnvironment) -> set[str]:
-    """Docnames of the pages that show a register (they change when any document does)."""
-    data: set[str] | None = getattr(env, _PAGES, None)
-    if data is None:
-        data = set()
-        setattr(env, _PAGES, data)
-    return data
 
 
 class RegisterDirective(SphinxDirective):
@@ -68,7 +58,7 @@ def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
         return nodes.paragraph("", "No controlled documents of this type yet.")
     body = nodes.tbody()
     for docname, document in entries:
-        row = row_for(app, document)
+        row = row_for(app, docname)
         link = nodes.reference(
             "",
             "",

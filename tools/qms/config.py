@@ -9,9 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from qms.errors import ConfigError, NotAHandbookError
+from qms.model.approval import MEANING_ORDER, Meaning
+from qms.model.approval_rules import MeaningRule
+from qms.model.document import DocumentType
+from qms.model.signers import normalise_fingerprint
 
 PYPROJECT = "pyproject.toml"
-DEFAULT_MEANINGS = ("authored", "reviewed", "approved")
+DEFAULT_RULES = (
+    MeaningRule(Meaning.AUTHORED, ("author",)),
+    MeaningRule(Meaning.REVIEWED, ("reviewer",)),
+    MeaningRule(Meaning.APPROVED, ("qa", "isms-manager")),
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,23 @@ class QmsConfig:
     docs_dir: str = "docs"
     build_dir: str = "_build"
     site_pages: tuple[str, ...] = ("index", "register", "*/index")
-    required_meanings: tuple[str, ...] = DEFAULT_MEANINGS
+    trust_roots: tuple[str, ...] = ()
+    # Signature rules: "default" and per document type, as (key, rules) pairs.
+    approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...] = (("default", DEFAULT_RULES),)
+
+    def rules_for(self, doc_type: str) -> tuple[MeaningRule, ...]:
+        """The signatures a document of `doc_type` needs, in signing order."""
+        table = dict(self.approvals)
+        return table.get(doc_type, table.get("default", DEFAULT_RULES))
+
+    def required_meanings(self, doc_type: str) -> tuple[str, ...]:
+        """The meanings a document of `doc_type` needs, in signing order."""
+        return tuple(str(rule.meaning) for rule in self.rules_for(doc_type))
+
+    @property
+    def signatures_path(self) -> Path:
+        """The folder of keys, registry and approval records."""
+        return self.root / "signatures"
 
     @property
     def docs_path(self) -> Path:
@@ -62,8 +86,46 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         docs_dir=_text(table, "docs_dir", QmsConfig.docs_dir),
         build_dir=_text(table, "build_dir", QmsConfig.build_dir),
         site_pages=_texts(table, "site_pages", QmsConfig.site_pages),
-        required_meanings=_texts(table, "required_meanings", DEFAULT_MEANINGS),
+        trust_roots=_fingerprints(table),
+        approvals=_approvals(table),
     )
+
+
+def _fingerprints(table: Mapping[str, Any]) -> tuple[str, ...]:
+    try:
+        return tuple(normalise_fingerprint(f) for f in _texts(table, "trust_roots", ()))
+    except ValueError as exc:
+        raise ConfigError(f"[tool.qms] trust_roots: {exc}", "list full key fingerprints") from exc
+
+
+def _approvals(table: Mapping[str, Any]) -> tuple[tuple[str, tuple[MeaningRule, ...]], ...]:
+    raw = table.get("approvals", {})
+    where = "[tool.qms.approvals]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table", f"fix it in {PYPROJECT}")
+    allowed_keys = {"default", *(str(t) for t in DocumentType)}
+    result: dict[str, tuple[MeaningRule, ...]] = {"default": DEFAULT_RULES}
+    for key, meanings in raw.items():
+        if key not in allowed_keys or not isinstance(meanings, dict) or not meanings:
+            raise ConfigError(
+                f"{where}.{key} is not a table of meanings for 'default' or a document type",
+                f"use one of {', '.join(sorted(allowed_keys))}",
+            )
+        unknown = set(meanings) - {str(m) for m in MEANING_ORDER}
+        if unknown:
+            raise ConfigError(
+                f"{where}.{key} names unknown meanings {', '.join(sorted(unknown))}",
+                "use authored, reviewed and approved",
+            )
+        rules = tuple(
+            MeaningRule(meaning, _texts(meanings, str(meaning), ()))
+            for meaning in MEANING_ORDER
+            if str(meaning) in meanings
+        )
+        if not all(rule.roles for rule in rules):
+            raise ConfigError(f"{where}.{key}: every meaning needs at least one role", "add one")
+        result[key] = rules
+    return tuple(result.items())
 
 
 def read_table(root: Path) -> dict[str, Any] | None:

@@ -23,3 +23,9 @@ class NotAHandbookError(QmsError):
 
 class ConfigError(QmsError):
     """`[tool.qms]` is missing or malformed."""
+
+
+class RefusedError(QmsError):
+    """The rules forbid what was asked (a finding, not a usage error): exit 1."""
+
+    exit_code = 1

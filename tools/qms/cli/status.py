@@ -8,6 +8,7 @@ import sys
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
 from qms.services.handbook import load_handbook, select, status_of, today
+from qms.services.verify import verify_handbook
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,8 +32,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     handbook = load_handbook(config)
     on = today()
-    documents = select(handbook.documents, args.ids)
-    rows = [status_of(document, config, on) for document in documents]
+    verification = verify_handbook(config, handbook, select(handbook.documents, args.ids))
+    rows = [status_of(v.document, config, on, v.evidence) for v in verification.verdicts]
     if args.json:
         print_json(
             {

@@ -45,6 +45,8 @@ class ParseResult:
     # its title as written, when readable: enough to render a heading in its place.
     block_lines: int = 0
     title: str | None = None
+    # The id as written, when it is well formed, even if other fields are not.
+    raw_id: str | None = None
 
 
 def split_front_matter(source: str) -> FrontMatterBlock | None:
@@ -183,7 +185,10 @@ def parse_document(path: str, source: str) -> ParseResult:
 
     document = _build(check, values, lines)
     title = values.get("title") if isinstance(values.get("title"), str) else None
-    return ParseResult(document, tuple(sorted(check.findings)), block_lines, title)
+    raw_id = values.get("id")
+    if not isinstance(raw_id, str) or not ID_PATTERN.match(raw_id):
+        raw_id = None
+    return ParseResult(document, tuple(sorted(check.findings)), block_lines, title, raw_id)
 
 
 def _build(check: _Validator, values: dict[str, Any], lines: dict[str, int]) -> Document | None:

@@ -15,7 +15,13 @@ from qms.model.document import Document
 from qms.model.findings import Finding
 from qms.model.frontmatter import parse_document
 from qms.model.registry import duplicate_id_findings
-from qms.model.status import NO_EVIDENCE, DerivedStatus, derive_status, next_review
+from qms.model.status import (
+    NO_EVIDENCE,
+    DerivedStatus,
+    Evidence,
+    derive_status,
+    next_review,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class Handbook:
 
     documents: tuple[Document, ...]
     findings: tuple[Finding, ...]
+    # Ids of documents whose front matter names a valid id but fails validation.
+    broken_ids: frozenset[str] = frozenset()
 
 
 def display_path(root: Path, path: Path) -> str:
@@ -38,6 +46,7 @@ def load_handbook(config: QmsConfig) -> Handbook:
     """Parse every controlled document under the docs folder."""
     documents: list[Document] = []
     findings: list[Finding] = []
+    broken: set[str] = set()
     for docname, path in iter_sources(config.docs_path):
         if is_site_page(docname, config.site_pages):
             continue
@@ -45,8 +54,12 @@ def load_handbook(config: QmsConfig) -> Handbook:
         findings.extend(result.findings)
         if result.document is not None:
             documents.append(result.document)
+        elif result.raw_id is not None:
+            broken.add(result.raw_id)
     findings.extend(duplicate_id_findings(documents))
-    return Handbook(tuple(sorted(documents, key=lambda d: d.id)), tuple(sorted(findings)))
+    return Handbook(
+        tuple(sorted(documents, key=lambda d: d.id)), tuple(sorted(findings)), frozenset(broken)
+    )
 
 
 def select(documents: Sequence[Document], ids: Sequence[str]) -> list[Document]:
@@ -96,11 +109,9 @@ class StatusRow:
         }
 
 
-def status_of(document: Document, config: QmsConfig, on: date) -> StatusRow:
-    """Derive the status row of one document.
-
-    Approvals are not recorded yet, so no verified evidence exists and every
-    document is derived as a draft; the approvals work feeds `Evidence` here.
-    """
-    derived = derive_status(document, NO_EVIDENCE, config.required_meanings, on)
+def status_of(
+    document: Document, config: QmsConfig, on: date, evidence: Evidence = NO_EVIDENCE
+) -> StatusRow:
+    """Derive the status row of one document from verified evidence (see services.verify)."""
+    derived = derive_status(document, evidence, config.required_meanings(document.type), on)
     return StatusRow(document, derived, next_review(document))

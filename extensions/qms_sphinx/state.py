@@ -1,0 +1,56 @@
+"""What the extension keeps on the build environment, and how to reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sphinx.environment import BuildEnvironment
+
+from qms.model.approval_rules import RecordVerdict
+from qms.model.document import Document
+from qms.services.handbook import StatusRow
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What a document's page shows about its control: status and verified signatures."""
+
+    row: StatusRow
+    signatures: tuple[RecordVerdict, ...]
+
+
+def _slot(env: BuildEnvironment, name: str, factory: type[Any]) -> Any:
+    # Kept as attributes of the environment so that they are pickled with it
+    # between incremental builds and merged after parallel reads.
+    data = getattr(env, name, None)
+    if data is None:
+        data = factory()
+        setattr(env, name, data)
+    return data
+
+
+def documents(env: BuildEnvironment) -> dict[str, Document]:
+    """Docname -> valid Document, for every controlled document read so far."""
+    found: dict[str, Document] = _slot(env, "qms_documents", dict)
+    return found
+
+
+def controlled(env: BuildEnvironment) -> set[str]:
+    """Docnames that are controlled documents, whether their front matter is valid or not."""
+    found: set[str] = _slot(env, "qms_controlled", set)
+    return found
+
+
+def register_pages(env: BuildEnvironment) -> set[str]:
+    """Docnames of the pages that show a register (they change when any document does)."""
+    found: set[str] = _slot(env, "qms_register_pages", set)
+    return found
+
+
+def page_states(env: BuildEnvironment) -> dict[str, PageState]:
+    """Docname -> state, as verified at the end of the last read phase."""
+    found: dict[str, PageState] = _slot(env, "qms_page_states", dict)
+    return found

@@ -1,0 +1,115 @@
+"""A handbook in a real git repository with a registered team of throwaway signers."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+import pytest
+
+from qms.cli.main import main
+from tests.keys import Person, make_person, remove_home
+
+APPROVALS = """
+[tool.qms.approvals.default]
+authored = ["author"]
+reviewed = ["reviewer"]
+approved = ["qa", "isms-manager"]
+"""
+
+
+@dataclass(frozen=True)
+class Team:
+    """Everyone a signing test needs."""
+
+    admin: Person
+    author: Person
+    reviewer: Person
+    second_reviewer: Person
+    approver: Person
+    outsider: Person
+
+
+@pytest.fixture(scope="session")
+def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
+    folder = tmp_path_factory.mktemp("keys")
+    people = Team(
+        admin=make_person("Dana Admin", folder),
+        author=make_person("Lena Vogt", folder),
+        reviewer=make_person("Marco Bianchi", folder),
+        second_reviewer=make_person("Ines Duarte", folder),
+        approver=make_person("Sarah ONeill", folder),
+        outsider=make_person("Olaf Outsider", folder),
+    )
+    yield people
+    for person in vars(people).values():
+        remove_home(person)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Call qms in-process and capture what it printed."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def commit_all(path: Path, message: str) -> None:
+    repo = git.Repo(path)
+    repo.git.add(A=True)
+    repo.index.commit(message)
+
+
+def register(
+    capsys: pytest.CaptureFixture[str], root: Path, admin: Person, person: Person, *roles: str
+) -> None:
+    args = [
+        "--root",
+        str(root),
+        "signers",
+        "add",
+        str(person.public_key),
+        "--name",
+        person.name,
+        "--email",
+        person.email,
+    ]
+    for role in roles:
+        args += ["--role", role]
+    args += ["--key", admin.fingerprint, "--gnupghome", str(admin.home)]
+    code, _out, err = run(capsys, *args)
+    assert code == 0, err
+
+
+def make_signing_repo(
+    tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str], source: Path
+) -> Path:
+    """Copy a test-root into a git repository and register the team."""
+    root = tmp_path / "handbook"
+    shutil.copytree(source, root / "docs")
+    (root / "docs" / "conf.py").unlink()
+    (root / "conf.py").write_text('extensions = ["qms_sphinx"]\nhtml_theme = "furo"\n')
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [tool.qms]
+            organisation = "Test Pharma"
+            trust_roots = ["{team.admin.fingerprint}"]
+            """
+        )
+        + APPROVALS
+    )
+    repo = git.Repo.init(root)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test Author")
+        config.set_value("user", "email", "author@corvane.example")
+    commit_all(root, "Handbook")
+    register(capsys, root, team.admin, team.admin, "registry-admin")
+    register(capsys, root, team.admin, team.author, "author")
+    register(capsys, root, team.admin, team.reviewer, "reviewer")
+    register(capsys, root, team.admin, team.second_reviewer, "reviewer")
+    register(capsys, root, team.admin, team.approver, "qa", "author")
+    return root

@@ -1,0 +1,178 @@
+"""GnuPG through python-gnupg: hermetic verification and signing with the user's key."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import gnupg
+
+from qms.errors import QmsError
+from qms.model.approval_rules import SignatureFacts
+from qms.model.timeutil import from_epoch
+
+KEY_SUFFIX = ".asc"
+
+
+class GpgError(QmsError):
+    """gpg is missing or refused to do what was asked."""
+
+
+def _gpg(home: Path | None, options: tuple[str, ...] = ()) -> gnupg.GPG:
+    try:
+        return gnupg.GPG(gnupghome=str(home) if home else None, options=list(options) or None)
+    except (OSError, ValueError) as exc:
+        raise GpgError(
+            "gpg (GnuPG 2) is not installed or cannot run",
+            "install it (Debian/Ubuntu: apt-get install gnupg) and try again",
+        ) from exc
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A public key as gpg lists it."""
+
+    fingerprint: str
+    user_ids: tuple[str, ...]
+    expires: datetime | None
+
+
+def _key_info(raw: dict[str, object]) -> KeyInfo:
+    expires = str(raw.get("expires") or "")
+    uids = raw.get("uids") or []
+    return KeyInfo(
+        fingerprint=str(raw["fingerprint"]),
+        user_ids=tuple(str(u) for u in uids) if isinstance(uids, list) else (),
+        expires=from_epoch(expires) if expires.isdigit() else None,
+    )
+
+
+class Keyring:
+    """A throwaway GnuPG home holding only the public keys it was given.
+
+    Verification uses nothing else: not the user's keyring, not their trust database.
+    """
+
+    def __init__(self, home: Path) -> None:
+        self._gpg = _gpg(home)
+        self._home = home
+        self._keys: dict[str, KeyInfo] = {}
+
+    def import_key(self, armored: bytes) -> tuple[str, ...]:
+        """Import public key material; return the fingerprints it held."""
+        result = self._gpg.import_keys(armored)
+        if not result.fingerprints:
+            raise GpgError(
+                "no OpenPGP public key found in the key data", "export it with gpg --export --armor"
+            )
+        self._keys.clear()
+        return tuple(dict.fromkeys(result.fingerprints))
+
+    def key(self, fingerprint: str) -> KeyInfo | None:
+        """The listed key of a primary fingerprint, if imported."""
+        if not self._keys:
+            self._keys = {info.fingerprint: info for info in map(_key_info, self._gpg.list_keys())}
+        return self._keys.get(fingerprint)
+
+    def verify(self, signature_path: Path, data: bytes) -> SignatureFacts:
+        """Check one detached signature over `data`."""
+        result = self._gpg.verify_data(str(signature_path), data)
+        signatures = getattr(result, "sig_info", {}) or {}
+        if len(signatures) > 1:
+            return SignatureFacts(False, problem="the file holds more than one signature")
+        # VALIDSIG (status "signature valid") means the maths holds; python-gnupg still
+        # sets valid=False when the key has expired or been revoked since, which is
+        # judged separately against the time of signing.
+        if result.status != "signature valid" or not result.sig_timestamp:
+            problem = result.status or "not an OpenPGP signature"
+            if result.status == "no public key":
+                problem = f"no public key for {result.key_id} in signatures/keys"
+            return SignatureFacts(False, problem=problem)
+        fingerprint = str(result.pubkey_fingerprint or result.fingerprint)
+        info = self.key(fingerprint)
+        return SignatureFacts(
+            good=True,
+            fingerprint=fingerprint,
+            signed_at=from_epoch(result.sig_timestamp),
+            key_expires=info.expires if info else None,
+        )
+
+
+@contextmanager
+def hermetic_keyring(keys_dir: Path) -> Iterator[Keyring]:
+    """A keyring built only from the `*.asc` files of `keys_dir`, removed afterwards."""
+    # Short path: gpg-agent's socket path must stay under the Unix limit.
+    home = Path(tempfile.mkdtemp(prefix="qms-gpg-"))
+    try:
+        home.chmod(0o700)
+        keyring = Keyring(home)
+        for path in sorted(keys_dir.glob(f"*{KEY_SUFFIX}")) if keys_dir.is_dir() else []:
+            try:
+                keyring.import_key(path.read_bytes())
+            except GpgError as exc:
+                raise GpgError(
+                    f"{path.name} in {keys_dir.name}/ is not a valid public key",
+                    "restore it from git history; public keys are never edited",
+                ) from exc
+        yield keyring
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def fingerprints_in(armored: bytes) -> tuple[str, ...]:
+    """The primary-key fingerprints in armored key data, read in a throwaway keyring."""
+    with tempfile.TemporaryDirectory(prefix="qms-gpg-") as scratch:
+        keyring = Keyring(Path(scratch))
+        keyring.import_key(armored)
+        return tuple(str(k["fingerprint"]) for k in keyring._gpg.list_keys())
+
+
+class UserKeys:
+    """The signer's own GnuPG home (their --gnupghome, or gpg's default)."""
+
+    def __init__(self, home: Path | None = None, options: tuple[str, ...] = ()) -> None:
+        if home is not None and not home.is_dir():
+            raise GpgError(
+                f"GnuPG home {home} does not exist", "pass the folder that holds your keys"
+            )
+        self._gpg = _gpg(home, options)
+
+    def secret_fingerprints(self) -> tuple[str, ...]:
+        """Fingerprints of the primary keys with a secret part here."""
+        return tuple(str(k["fingerprint"]) for k in self._gpg.list_keys(secret=True))
+
+    def export_public(self, fingerprint: str) -> bytes:
+        """The armored public key of `fingerprint`."""
+        data = self._gpg.export_keys(fingerprint, armor=True)
+        if not data:
+            raise GpgError(
+                f"no public key {fingerprint} in your keyring", "check --key and --gnupghome"
+            )
+        return str(data).encode("ascii")
+
+    def sign_detached(self, data: bytes, fingerprint: str) -> tuple[bytes, datetime]:
+        """An armored detached signature over `data` and the time gpg put in it."""
+        if fingerprint not in self.secret_fingerprints():
+            raise GpgError(
+                f"no secret key for {fingerprint} in this GnuPG home",
+                "pass --key with one of your own keys, or --gnupghome where it lives",
+            )
+        result = self._gpg.sign(data, keyid=fingerprint, detach=True, binary=False)
+        if not result.data or result.status != "signature created" or not result.timestamp:
+            detail = (result.status or "").strip() or _last_line(result.stderr)
+            raise GpgError(
+                f"gpg could not sign with {fingerprint} ({detail})",
+                "if the key is locked, unlock it in gpg-agent or run from a terminal with "
+                "pinentry; a smartcard must be inserted",
+            )
+        return bytes(result.data), from_epoch(result.timestamp)
+
+
+def _last_line(text: str | None) -> str:
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no reason given"

@@ -1,0 +1,159 @@
+"""`qms signers`: register, revoke and list the people whose signatures count."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from qms.cli.context import Context
+from qms.cli.output import print_findings, print_json, print_table
+from qms.cli.signing import add_signing_options, fingerprint_arg, time_arg, user_keys
+from qms.errors import QmsError
+from qms.model.timeutil import format_utc
+from qms.services.registry import verified_registry
+from qms.services.signers import add_signer, revoke_signer
+
+ADMIN_KEY_HELP = "the registry administrator's (or trust root's) key that approves the change"
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `signers` and its subcommands."""
+    parser = commands.add_parser(
+        "signers",
+        help="register, revoke and list signers (a controlled registry)",
+        description=(
+            "The signer registry (signatures/signers.yaml) says whose signatures count, in "
+            "which roles and when. Every change is a new revision signed by a registry "
+            "administrator of the previous revision; the first by a trust root pinned in "
+            "[tool.qms] trust_roots. Each change is committed with git."
+        ),
+    )
+    sub = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND", required=True)
+
+    add = sub.add_parser(
+        "add",
+        help="import a public key and register its holder",
+        description="Import KEYFILE into signatures/keys/ and register its holder.",
+        epilog="Example: qms signers add anna.asc --name 'Dr. Anna Keller' "
+        "--email anna.keller@example.com --role qa --role reviewer --key ADMINFINGERPRINT",
+    )
+    add.add_argument(
+        "keyfile",
+        type=argparse.FileType("rb"),
+        metavar="KEYFILE",
+        help="armored public key (gpg --export --armor FINGERPRINT)",
+    )
+    add.add_argument("--name", required=True, help="printed name, as on the signature")
+    add.add_argument("--email", required=True, help="the signer's email address")
+    add.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        dest="roles",
+        metavar="ROLE",
+        help="a role (repeat for several), e.g. author, reviewer, qa, isms-manager, registry-admin",
+    )
+    add.add_argument("--valid-from", metavar="UTC-TIME", help="default: now")
+    add.add_argument("--valid-until", metavar="UTC-TIME", help="default: open-ended")
+    add_signing_options(add, ADMIN_KEY_HELP)
+    add.set_defaults(handler=run_add)
+
+    revoke = sub.add_parser(
+        "revoke",
+        help="revoke a signer from a given time",
+        description="Signatures made by the signer at or after --at no longer count.",
+    )
+    revoke.add_argument("fingerprint", metavar="FINGERPRINT")
+    revoke.add_argument(
+        "--at",
+        required=True,
+        metavar="UTC-TIME",
+        help="when trust ended, e.g. 2026-11-30T08:00:00Z",
+    )
+    revoke.add_argument("--reason", required=True, help="why (left the company, key lost, ...)")
+    add_signing_options(revoke, ADMIN_KEY_HELP)
+    revoke.set_defaults(handler=run_revoke)
+
+    listing = sub.add_parser("list", help="list registered signers and the registry's state")
+    listing.add_argument("--json", action="store_true", help="print as JSON")
+    listing.set_defaults(handler=run_list)
+
+
+def _admin(args: argparse.Namespace) -> str:
+    if not args.key:
+        raise QmsError("a registry change must be signed", "pass --key with an administrator's key")
+    return fingerprint_arg(args.key, "--key")
+
+
+def run_add(args: argparse.Namespace, ctx: Context) -> int:
+    """Register a signer."""
+    config = ctx.config()
+    with args.keyfile as handle:
+        key_data = handle.read()
+    entry, change = add_signer(
+        config,
+        key_data,
+        args.name,
+        args.email,
+        args.roles,
+        _admin(args),
+        user_keys(args),
+        datetime.now(tz=UTC),
+        time_arg(args.valid_from, "--valid-from") if args.valid_from else None,
+        time_arg(args.valid_until, "--valid-until") if args.valid_until else None,
+    )
+    sys.stdout.write(
+        f"Registered {entry.name} <{entry.email}> ({', '.join(entry.roles)}), key "
+        f"{entry.fingerprint}, as registry revision {change.registry.revision} "
+        f"(commit {change.commit[:12]})\n"
+    )
+    return 0
+
+
+def run_revoke(args: argparse.Namespace, ctx: Context) -> int:
+    """Revoke a signer."""
+    config = ctx.config()
+    fingerprint = fingerprint_arg(args.fingerprint, "FINGERPRINT")
+    at = time_arg(args.at, "--at")
+    change = revoke_signer(
+        config, fingerprint, at, args.reason, _admin(args), user_keys(args), datetime.now(tz=UTC)
+    )
+    sys.stdout.write(
+        f"Revoked {fingerprint} from {format_utc(at)} in registry revision "
+        f"{change.registry.revision} (commit {change.commit[:12]})\n"
+    )
+    return 0
+
+
+def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    """List signers; exit 1 when the registry itself does not verify."""
+    state = verified_registry(ctx.config())
+    latest = state.history.latest
+    signers = latest.signers if latest else ()
+    if args.json:
+        print_json(
+            {
+                "revision": latest.revision if latest else None,
+                "trusted": state.trusted,
+                "findings": [f.as_dict() for f in state.findings],
+                "signers": [s.as_dict() for s in signers],
+            }
+        )
+    else:
+        print_table(
+            ["FINGERPRINT", "NAME", "ROLES", "VALID FROM", "REVOKED", "EMAIL"],
+            [
+                [
+                    s.fingerprint,
+                    s.name,
+                    ",".join(s.roles),
+                    format_utc(s.valid_from),
+                    format_utc(s.revoked_at) if s.revoked_at else "-",
+                    s.email,
+                ]
+                for s in signers
+            ],
+        )
+        print_findings(state.findings, sys.stderr)
+    return 0 if state.trusted or (latest is None and not state.findings) else 1

@@ -1,0 +1,110 @@
+"""Approval statements: the canonical JSON that a signer's detached signature covers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from qms.model.timeutil import format_utc, parse_utc
+
+SCHEMA = "qms-approval/1"
+
+
+class Meaning(StrEnum):
+    """What a signature means (21 CFR 11.50(a)(3)), in the order they must be given."""
+
+    AUTHORED = "authored"
+    REVIEWED = "reviewed"
+    APPROVED = "approved"
+
+
+MEANING_ORDER = (Meaning.AUTHORED, Meaning.REVIEWED, Meaning.APPROVED)
+
+
+class StatementError(ValueError):
+    """A statement file that is not a well-formed, canonical approval statement."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Who signed which exact content of which document version, meaning what, when."""
+
+    document_id: str
+    version: str
+    content_sha256: str
+    meaning: Meaning
+    signer_name: str
+    signer_fingerprint: str
+    role: str
+    signed_at: datetime
+    comment: str = ""
+    # Files the document pulls in ({include}), each with its SHA-256, sorted by path.
+    includes: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The statement as JSON-ready data (the canonical field set)."""
+        return {
+            "schema": SCHEMA,
+            "document_id": self.document_id,
+            "version": self.version,
+            "content_sha256": self.content_sha256,
+            "includes": [{"path": path, "sha256": digest} for path, digest in self.includes],
+            "meaning": str(self.meaning),
+            "signer_name": self.signer_name,
+            "signer_fingerprint": self.signer_fingerprint,
+            "role": self.role,
+            "signed_at": format_utc(self.signed_at),
+            "comment": self.comment,
+        }
+
+    def to_bytes(self) -> bytes:
+        """Canonical bytes: sorted keys, no insignificant space, UTF-8, one final newline."""
+        text = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return (text + "\n").encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Statement:
+        """Parse a statement; refuse anything that is not exactly canonical."""
+        try:
+            raw = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise StatementError(f"not a JSON statement: {exc}") from exc
+        if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
+            raise StatementError(f"not a {SCHEMA} statement")
+        expected = {
+            "schema", "document_id", "version", "content_sha256", "includes", "meaning",
+            "signer_name", "signer_fingerprint", "role", "signed_at", "comment",
+        }  # fmt: skip
+        if set(raw) != expected:
+            raise StatementError(f"statement fields differ from {SCHEMA}")
+        try:
+            statement = cls(
+                document_id=_text(raw, "document_id"),
+                version=_text(raw, "version"),
+                content_sha256=_text(raw, "content_sha256"),
+                meaning=Meaning(raw["meaning"]),
+                signer_name=_text(raw, "signer_name"),
+                signer_fingerprint=_text(raw, "signer_fingerprint"),
+                role=_text(raw, "role"),
+                signed_at=parse_utc(_text(raw, "signed_at")),
+                comment=raw["comment"] if isinstance(raw["comment"], str) else "",
+                includes=tuple(
+                    (_text(item, "path"), _text(item, "sha256")) for item in raw["includes"]
+                ),
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StatementError(f"malformed statement: {exc}") from exc
+        if statement.to_bytes() != data:
+            # Only canonical bytes are accepted, so that one statement has one form.
+            raise StatementError("statement is not in canonical form")
+        return statement
+
+
+def _text(raw: Any, key: str) -> str:
+    value = raw[key]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"'{key}' must be non-empty text")
+    return value

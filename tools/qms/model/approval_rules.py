@@ -1,0 +1,269 @@
+"""Judging approval records against a document: the rules of design.md, pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from qms.model.approval import MEANING_ORDER, Meaning, Statement
+from qms.model.document import Document
+from qms.model.findings import Finding
+from qms.model.registry_history import RegistryHistory
+from qms.model.status import Evidence
+from qms.model.timeutil import format_utc
+
+# How far the statement's own time may lie from the signature's timestamp.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SignatureFacts:
+    """What gpg established about one detached signature."""
+
+    good: bool
+    fingerprint: str | None = None
+    signed_at: datetime | None = None
+    # The key's expiry as the keyring knows it now (None: never expires).
+    key_expires: datetime | None = None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One approval record on disk: where it is filed, what it says, how its signature fared."""
+
+    path: str
+    folder_id: str
+    folder_version: str
+    statement: Statement | None
+    signature: SignatureFacts
+    statement_problem: str = ""
+
+
+@dataclass(frozen=True)
+class MeaningRule:
+    """A meaning a document type requires, and the roles allowed to give it."""
+
+    meaning: Meaning
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordVerdict:
+    """The judgement on one record."""
+
+    record: Record
+    valid: bool
+    current: bool
+    problem: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentVerdict:
+    """Everything verification found for one document."""
+
+    document: Document
+    verdicts: tuple[RecordVerdict, ...]
+    evidence: Evidence
+
+    @property
+    def signatures(self) -> tuple[RecordVerdict, ...]:
+        """Valid signatures over the current content, oldest first (for manifestation)."""
+        return tuple(v for v in self.verdicts if v.valid and v.current)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """One located finding per failed record."""
+        return tuple(
+            Finding(
+                v.record.path,
+                None,
+                f"{self.document.id} {self.document.version}: {v.problem}",
+                "verify",
+            )
+            for v in self.verdicts
+            if not v.valid
+        )
+
+
+def _first_check(
+    record: Record,
+    rules: Sequence[MeaningRule],
+    registry: RegistryHistory,
+    now: datetime,
+) -> tuple[str, str]:
+    """Checks of one record on its own: (problem, note); problem is empty when it passes."""
+    statement, signature = record.statement, record.signature
+    if statement is None:
+        return record.statement_problem or "unreadable statement", ""
+    if (statement.document_id, statement.version) != (record.folder_id, record.folder_version):
+        return (
+            f"statement is for {statement.document_id} {statement.version} but is filed under "
+            f"{record.folder_id} {record.folder_version}: copied from another document or version",
+            "",
+        )
+    if not signature.good or signature.signed_at is None:
+        return f"signature does not verify: {signature.problem or 'bad signature'}", ""
+    if signature.fingerprint != statement.signer_fingerprint:
+        return (
+            f"signed with key {signature.fingerprint}, but the statement names "
+            f"{statement.signer_fingerprint}",
+            "",
+        )
+    if abs(signature.signed_at - statement.signed_at) > CLOCK_TOLERANCE:
+        return (
+            f"statement time {format_utc(statement.signed_at)} does not match the signature "
+            f"time {format_utc(signature.signed_at)}",
+            "",
+        )
+    entry, refusal = registry.signer_at(statement.signer_fingerprint, signature.signed_at)
+    if entry is None:
+        return refusal, ""
+    note = ""
+    if signature.key_expires is not None:
+        if signature.signed_at >= signature.key_expires:
+            return f"signed after the key expired at {format_utc(signature.key_expires)}", ""
+        if now >= signature.key_expires:
+            note = "key since expired"
+    rule = next((r for r in rules if r.meaning == statement.meaning), None)
+    if rule is None:
+        return f"'{statement.meaning}' is not a signature this document type takes", ""
+    if statement.role not in entry.roles or statement.role not in rule.roles:
+        return (
+            f"{entry.name} signed as '{statement.role}', which may not give "
+            f"'{statement.meaning}' here (allowed: {', '.join(rule.roles)}; "
+            f"{entry.name} holds: {', '.join(entry.roles)})",
+            "",
+        )
+    return "", note
+
+
+def judge_document(
+    document: Document,
+    content_sha256: str,
+    includes: tuple[tuple[str, str], ...],
+    records: Sequence[Record],
+    rules: Sequence[MeaningRule],
+    registry: RegistryHistory,
+    now: datetime,
+) -> DocumentVerdict:
+    """Judge every record of one document and derive the evidence for its status."""
+    version = str(document.version)
+    verdicts: list[RecordVerdict] = []
+    # Current-version records that passed on their own: (record, statement, note).
+    candidates: list[tuple[Record, Statement, str]] = []
+    stale = False
+    for record in records:
+        problem, note = _first_check(record, rules, registry, now)
+        is_current = record.folder_version == version
+        if problem:
+            verdicts.append(RecordVerdict(record, False, is_current, problem))
+            continue
+        if not is_current:
+            verdicts.append(RecordVerdict(record, True, False, note=note))
+            continue
+        statement = record.statement
+        if statement is None:  # _first_check refuses these; kept for the type checker
+            continue
+        if (statement.content_sha256, statement.includes) != (content_sha256, includes):
+            stale = True
+            verdicts.append(
+                RecordVerdict(
+                    record,
+                    False,
+                    True,
+                    "content changed after it was signed; bump the version and sign again",
+                )
+            )
+            continue
+        candidates.append((record, statement, note))
+    verdicts.extend(_judge_together(candidates, rules, _identities(registry)))
+    meanings = frozenset(
+        v.record.statement.meaning
+        for v in verdicts
+        if v.valid and v.current and v.record.statement is not None
+    )
+    ordered = tuple(sorted(verdicts, key=_order))
+    return DocumentVerdict(document, ordered, Evidence(meanings=meanings, stale=stale))
+
+
+def _order(verdict: RecordVerdict) -> tuple[str, int, str]:
+    statement = verdict.record.statement
+    if statement is None:
+        return ("", 0, verdict.record.path)
+    return (
+        format_utc(statement.signed_at),
+        MEANING_ORDER.index(statement.meaning),
+        verdict.record.path,
+    )
+
+
+def _identities(registry: RegistryHistory) -> dict[str, str]:
+    """Fingerprint -> person: one person may hold several keys, known by one email."""
+    people: dict[str, str] = {}
+    for revision, _ in registry.revisions:
+        for entry in revision.signers:
+            people[entry.fingerprint] = entry.email.casefold()
+    return people
+
+
+def _judge_together(
+    candidates: list[tuple[Record, Statement, str]],
+    rules: Sequence[MeaningRule],
+    people: dict[str, str],
+) -> list[RecordVerdict]:
+    """Order, duplicates and segregation of duties among one version's signatures."""
+    required = [rule.meaning for rule in rules]
+    accepted: list[Statement] = []
+    verdicts: list[RecordVerdict] = []
+
+    # Within the same second, the signing order of meanings decides.
+    def when(item: tuple[Record, Statement, str]) -> tuple[datetime, int]:
+        return item[1].signed_at, MEANING_ORDER.index(item[1].meaning)
+
+    for record, statement, note in sorted(candidates, key=when):
+        problem = _conflict(statement, accepted, required, people)
+        if problem:
+            verdicts.append(RecordVerdict(record, False, True, problem))
+        else:
+            accepted.append(statement)
+            verdicts.append(RecordVerdict(record, True, True, note=note))
+    return verdicts
+
+
+def _conflict(
+    statement: Statement,
+    accepted: Sequence[Statement],
+    required: list[Meaning],
+    people: dict[str, str],
+) -> str:
+    """Why `statement` cannot count beside the signatures accepted before it, if it cannot."""
+
+    def person(fingerprint: str) -> str:
+        return people.get(fingerprint, fingerprint)
+
+    signer = person(statement.signer_fingerprint)
+    if any(
+        person(s.signer_fingerprint) == signer and s.meaning == statement.meaning for s in accepted
+    ):
+        return f"{statement.signer_name} already signed this version as {statement.meaning}"
+    rank = MEANING_ORDER.index(statement.meaning)
+    for earlier in MEANING_ORDER[:rank]:
+        if earlier in required and not any(s.meaning == earlier for s in accepted):
+            return (
+                f"{statement.meaning} before it was {earlier}: signatures must follow the "
+                f"order {', '.join(required)}"
+            )
+    barred = {
+        Meaning.REVIEWED: (Meaning.AUTHORED,),
+        Meaning.APPROVED: (Meaning.AUTHORED, Meaning.REVIEWED),
+    }.get(statement.meaning, ())
+    for other in accepted:
+        if other.meaning in barred and person(other.signer_fingerprint) == signer:
+            return (
+                f"segregation of duties: {statement.signer_name} {other.meaning} this version "
+                f"and may not also sign it as {statement.meaning}"
+            )
+    return ""

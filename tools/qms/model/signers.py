@@ -1,0 +1,161 @@
+"""The signer registry: who may sign, with which roles, and when."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import yaml
+
+from qms.model.timeutil import format_utc, parse_utc
+
+FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
+ROLE = re.compile(r"^[a-z][a-z0-9-]*$")
+REGISTRY_ADMIN = "registry-admin"
+
+
+class RegistryError(ValueError):
+    """A registry file that cannot be read as a signer registry."""
+
+
+def normalise_fingerprint(text: str) -> str:
+    """Upper-case hex without spaces; raise ValueError if it is not a v4 fingerprint."""
+    fingerprint = "".join(text.split()).upper()
+    if not FINGERPRINT.match(fingerprint):
+        raise ValueError(f"{text!r} is not a 40-digit OpenPGP fingerprint")
+    return fingerprint
+
+
+@dataclass(frozen=True)
+class SignerEntry:
+    """One registered signer and the window in which their signatures count."""
+
+    fingerprint: str
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_reason: str = ""
+
+    def refusal_at(self, moment: datetime) -> str | None:
+        """Why a signature at `moment` does not count, or None when it does."""
+        if moment < self.valid_from:
+            start = format_utc(self.valid_from)
+            return f"signed before {self.name}'s registration took effect ({start})"
+        if self.revoked_at is not None and moment >= self.revoked_at:
+            return (
+                f"signed after {self.name}'s key was revoked at {format_utc(self.revoked_at)} "
+                f"({self.revoked_reason})"
+            )
+        if self.valid_until is not None and moment >= self.valid_until:
+            return (
+                f"signed after {self.name}'s registration ended at {format_utc(self.valid_until)}"
+            )
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON/YAML-ready data."""
+        return {
+            "fingerprint": self.fingerprint,
+            "name": self.name,
+            "email": self.email,
+            "roles": list(self.roles),
+            "valid_from": format_utc(self.valid_from),
+            "valid_until": format_utc(self.valid_until) if self.valid_until else None,
+            "revoked_at": format_utc(self.revoked_at) if self.revoked_at else None,
+            "revoked_reason": self.revoked_reason,
+        }
+
+
+@dataclass(frozen=True)
+class Registry:
+    """One revision of the signer registry."""
+
+    revision: int
+    signers: tuple[SignerEntry, ...]
+
+    def get(self, fingerprint: str) -> SignerEntry | None:
+        """The entry of a fingerprint, if registered."""
+        return next((s for s in self.signers if s.fingerprint == fingerprint), None)
+
+    def with_signer(self, entry: SignerEntry) -> Registry:
+        """The next revision, with `entry` added or replacing the same fingerprint."""
+        others = tuple(s for s in self.signers if s.fingerprint != entry.fingerprint)
+        ordered = tuple(sorted((*others, entry), key=lambda s: (s.name.casefold(), s.fingerprint)))
+        return Registry(self.revision + 1, ordered)
+
+    def to_bytes(self) -> bytes:
+        """Deterministic YAML, so that the same registry always has the same bytes."""
+        data = {"revision": self.revision, "signers": [s.as_dict() for s in self.signers]}
+        header = (
+            "# Signer registry. Controlled: change it only with 'qms signers add' or\n"
+            "# 'qms signers revoke'; a hand edit fails 'qms verify'.\n"
+        )
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+        return (header + text).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str) -> Registry:
+        """Parse and validate a registry file; errors name `source` and the entry."""
+        try:
+            raw = yaml.safe_load(data.decode("utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise RegistryError(f"{source}: not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict) or set(raw) != {"revision", "signers"}:
+            raise RegistryError(f"{source}: expected exactly the keys 'revision' and 'signers'")
+        revision = raw["revision"]
+        if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+            raise RegistryError(f"{source}: 'revision' must be a whole number from 1")
+        if not isinstance(raw["signers"], list):
+            raise RegistryError(f"{source}: 'signers' must be a list")
+        entries = tuple(
+            _entry(item, f"{source}: signer {index}")
+            for index, item in enumerate(raw["signers"], start=1)
+        )
+        fingerprints = [entry.fingerprint for entry in entries]
+        if len(set(fingerprints)) != len(fingerprints):
+            raise RegistryError(f"{source}: a fingerprint is registered twice")
+        return cls(revision, entries)
+
+
+_FIELDS = {
+    "fingerprint", "name", "email", "roles", "valid_from", "valid_until",
+    "revoked_at", "revoked_reason",
+}  # fmt: skip
+
+
+def _entry(item: Any, where: str) -> SignerEntry:
+    if not isinstance(item, dict) or set(item) != _FIELDS:
+        raise RegistryError(f"{where}: expected the fields {', '.join(sorted(_FIELDS))}")
+    try:
+        fingerprint = normalise_fingerprint(str(item["fingerprint"]))
+        roles = item["roles"]
+        if (
+            not isinstance(roles, list)
+            or not roles
+            or not all(isinstance(r, str) and ROLE.match(r) for r in roles)
+        ):
+            raise ValueError("'roles' must be a non-empty list of lower-case role names")
+        for key in ("name", "email"):
+            if not isinstance(item[key], str) or not item[key].strip():
+                raise ValueError(f"'{key}' must be non-empty text")
+        return SignerEntry(
+            fingerprint=fingerprint,
+            name=item["name"].strip(),
+            email=item["email"].strip(),
+            roles=tuple(roles),
+            valid_from=parse_utc(str(item["valid_from"])),
+            valid_until=_optional_time(item["valid_until"]),
+            revoked_at=_optional_time(item["revoked_at"]),
+            revoked_reason=str(item["revoked_reason"] or ""),
+        )
+    except ValueError as exc:
+        raise RegistryError(f"{where}: {exc}") from exc
+
+
+def _optional_time(value: Any) -> datetime | None:
+    return None if value is None else parse_utc(str(value))

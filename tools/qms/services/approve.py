@@ -1,0 +1,180 @@
+"""The approve service: sign the current version of a document and record it in git."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from qms.adapters.files import write_atomic
+from qms.adapters.git import Repository
+from qms.adapters.gpg import UserKeys, hermetic_keyring
+from qms.config import QmsConfig
+from qms.errors import QmsError, RefusedError
+from qms.model.approval import MEANING_ORDER, Meaning, Statement
+from qms.model.approval_rules import Record, SignatureFacts, judge_document
+from qms.model.document import Document
+from qms.model.signers import SignerEntry
+from qms.services.content import document_content
+from qms.services.handbook import load_handbook, select
+from qms.services.layout import SignatureLayout
+from qms.services.registry import load_registry
+from qms.services.verify import judge
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What `approve` wrote and committed."""
+
+    statement: Statement
+    statement_path: Path
+    commit: str
+
+
+def _choose_key(user_keys: UserKeys, key: str | None, registered: set[str]) -> str:
+    if key:
+        return "".join(key.split()).upper()
+    mine = [fpr for fpr in user_keys.secret_fingerprints() if fpr in registered]
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        raise RefusedError(
+            "none of your secret keys is in the signer registry",
+            "ask a registry administrator to run 'qms signers add', or pass --key",
+        )
+    raise QmsError(f"you hold {len(mine)} registered keys", "choose one with --key FINGERPRINT")
+
+
+def _choose_role(
+    entry: SignerEntry, allowed: tuple[str, ...], document: Document, meaning: Meaning
+) -> str:
+    role = next((r for r in entry.roles if r in allowed), None)
+    if role is None:
+        raise RefusedError(
+            f"{entry.name} may not sign {document.type} {document.id} as {meaning}: "
+            f"holds {', '.join(entry.roles)}, needs one of {', '.join(allowed)}",
+            "ask a registry administrator for the role, or have a holder of it sign",
+        )
+    return role
+
+
+def approve(
+    config: QmsConfig,
+    document_id: str,
+    meaning: Meaning,
+    user_keys: UserKeys,
+    key: str | None = None,
+    comment: str = "",
+    now: datetime | None = None,
+) -> Approval:
+    """Sign `document_id` at its current version with `meaning`, or refuse with a reason."""
+    handbook = load_handbook(config)
+    if document_id in handbook.broken_ids:
+        raise RefusedError(
+            f"{document_id} fails qms check", "run 'qms check', fix what it reports and commit"
+        )
+    [document] = select(handbook.documents, [document_id])
+    own = [f for f in handbook.findings if f.path == document.path]
+    if own:
+        raise RefusedError(
+            f"{document.id} fails qms check: {own[0].render()}", "fix it and run qms check"
+        )
+    repo = Repository(config.root)
+    if repo.uncommitted(config.root / document.path):
+        raise RefusedError(
+            f"{document.path} has changes that are not committed",
+            "commit the document first: a signature binds the content recorded in git",
+        )
+    layout = SignatureLayout.of(config)
+    moment = now or datetime.now(tz=UTC)
+    with hermetic_keyring(layout.keys) as keyring:
+        registry = load_registry(config, keyring)
+        latest = registry.history.latest
+        if not registry.trusted or latest is None:
+            problem = registry.findings[0].render() if registry.findings else "no registry"
+            raise RefusedError(
+                f"the signer registry is not approved ({problem})",
+                "no approval can be trusted until a registry administrator repairs it",
+            )
+        fingerprint = _choose_key(user_keys, key, {s.fingerprint for s in latest.signers})
+        entry, refusal = registry.history.signer_at(fingerprint, moment)
+        if entry is None:
+            raise RefusedError(
+                f"cannot sign with {fingerprint}: {refusal}",
+                "ask a registry administrator to register or renew the key",
+            )
+        rules = config.rules_for(document.type)
+        rule = next((r for r in rules if r.meaning == meaning), None)
+        if rule is None:
+            raise RefusedError(
+                f"a {document.type} takes no '{meaning}' signature",
+                f"it takes {', '.join(str(r.meaning) for r in rules)}",
+            )
+        role = _choose_role(entry, rule.roles, document, meaning)
+        info = keyring.key(fingerprint)
+        if info is not None and info.expires is not None and info.expires <= moment:
+            raise RefusedError(f"key {fingerprint} has expired", "renew it or use another key")
+        content = document_content(config, document)
+        statement = Statement(
+            document_id=document.id,
+            version=str(document.version),
+            content_sha256=content.sha256,
+            includes=content.includes,
+            meaning=meaning,
+            signer_name=entry.name,
+            signer_fingerprint=fingerprint,
+            role=role,
+            signed_at=moment.replace(microsecond=0),
+            comment=comment,
+        )
+        # Judge the new signature beside the existing ones before writing anything:
+        # order, duplicates and segregation of duties are decided by the same rules
+        # that `verify` applies.
+        existing = judge(config, document, keyring, registry, moment)
+        proposed = Record(
+            path="(new)",
+            folder_id=document.id,
+            folder_version=statement.version,
+            statement=statement,
+            signature=SignatureFacts(
+                True, fingerprint, statement.signed_at, info.expires if info else None
+            ),
+        )
+        trial = judge_document(
+            document,
+            content.sha256,
+            content.includes,
+            [*(v.record for v in existing.verdicts), proposed],
+            rules,
+            registry.history,
+            moment,
+        )
+        verdict = next(v for v in trial.verdicts if v.record is proposed)
+        if not verdict.valid:
+            raise RefusedError(
+                f"{document.id} {document.version}: {verdict.problem}", _advice(meaning)
+            )
+    data = statement.to_bytes()
+    signature, signed_at = user_keys.sign_detached(data, fingerprint)
+    if abs(signed_at - statement.signed_at).total_seconds() > 60:
+        raise QmsError("gpg's clock and this machine's disagree by over a minute", "fix the clock")
+    path = layout.statement_file(statement)
+    files = {path: data, SignatureLayout.signature_of(path): signature}
+    if not layout.key_file(fingerprint).is_file():
+        files[layout.key_file(fingerprint)] = user_keys.export_public(fingerprint)
+    for target, content_bytes in files.items():
+        write_atomic(target, content_bytes)
+    message = (
+        f"Approve {document.id} {document.version}: {meaning} by {entry.name} ({role})\n\n"
+        f"Signer fingerprint: {fingerprint}\nContent SHA-256: {content.sha256}\n"
+        + (f"Comment: {comment}\n" if comment else "")
+    )
+    commit = repo.commit(sorted(files), message)
+    return Approval(statement, path, commit)
+
+
+def _advice(meaning: Meaning) -> str:
+    earlier = MEANING_ORDER[: MEANING_ORDER.index(meaning)]
+    if earlier:
+        return f"{' and '.join(earlier)} must come first, each by someone else"
+    return "each signer signs a version once per meaning"

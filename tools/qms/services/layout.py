@@ -1,0 +1,75 @@
+"""Where approval records, keys and registry revisions live under signatures/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qms.config import QmsConfig
+from qms.model.approval import Statement
+
+STATEMENT_SUFFIX = ".json"
+SIGNATURE_SUFFIX = ".asc"
+
+
+@dataclass(frozen=True)
+class SignatureLayout:
+    """Paths under the signatures folder of one handbook."""
+
+    base: Path
+
+    @classmethod
+    def of(cls, config: QmsConfig) -> SignatureLayout:
+        """The layout of a configured handbook."""
+        return cls(config.signatures_path)
+
+    @property
+    def keys(self) -> Path:
+        """Public keys of every signer, ever."""
+        return self.base / "keys"
+
+    @property
+    def registry_file(self) -> Path:
+        """The registry in force."""
+        return self.base / "signers.yaml"
+
+    @property
+    def registry_history(self) -> Path:
+        """Approved registry revisions and their signatures."""
+        return self.base / "registry"
+
+    @property
+    def approvals(self) -> Path:
+        """Approval records, one folder per document and version."""
+        return self.base / "approvals"
+
+    def key_file(self, fingerprint: str) -> Path:
+        """Where a signer's public key is kept."""
+        return self.keys / f"{fingerprint}{SIGNATURE_SUFFIX}"
+
+    def revision_file(self, revision: int) -> Path:
+        """The snapshot of one registry revision."""
+        return self.registry_history / f"{revision:04d}.yaml"
+
+    def revision_signature(self, revision: int, fingerprint: str) -> Path:
+        """An administrator's signature over one registry revision."""
+        return self.registry_history / f"{revision:04d}.{fingerprint[-16:]}{SIGNATURE_SUFFIX}"
+
+    def document_folder(self, document_id: str) -> Path:
+        """All approval records of one document."""
+        return self.approvals / document_id
+
+    def statement_file(self, statement: Statement) -> Path:
+        """One file per signature, so parallel approvals never touch the same file."""
+        stamp = statement.signed_at.strftime("%Y%m%dT%H%M%SZ")
+        name = f"{statement.meaning}--{statement.signer_fingerprint[-16:]}--{stamp}"
+        return (
+            self.document_folder(statement.document_id)
+            / statement.version
+            / (name + STATEMENT_SUFFIX)
+        )
+
+    @staticmethod
+    def signature_of(statement_path: Path) -> Path:
+        """The detached signature beside a statement."""
+        return statement_path.with_name(statement_path.name + SIGNATURE_SUFFIX)

@@ -1,0 +1,110 @@
+"""Registering and revoking signers: each change is a new, signed registry revision."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from qms.adapters.gpg import UserKeys, fingerprints_in
+from qms.config import QmsConfig
+from qms.errors import QmsError, RefusedError
+from qms.model.signers import ROLE, Registry, SignerEntry
+from qms.model.timeutil import format_utc
+from qms.services.layout import SignatureLayout
+from qms.services.registry import RegistryChange, change_registry
+
+
+def add_signer(
+    config: QmsConfig,
+    key_data: bytes,
+    name: str,
+    email: str,
+    roles: list[str],
+    admin: str,
+    user_keys: UserKeys,
+    now: datetime,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> tuple[SignerEntry, RegistryChange]:
+    """Import a public key and register its holder, signed by a registry administrator."""
+    bad = [role for role in roles if not ROLE.match(role)]
+    if bad or not roles:
+        raise QmsError(
+            f"invalid role names: {', '.join(bad) or 'none given'}",
+            "roles are lower-case words with dashes, like qa or isms-manager",
+        )
+    fingerprints = fingerprints_in(key_data)
+    if len(fingerprints) != 1:
+        raise QmsError(
+            f"the key file holds {len(fingerprints)} keys",
+            "export exactly one public key: gpg --export --armor FINGERPRINT > key.asc",
+        )
+    [fingerprint] = fingerprints
+    entry = SignerEntry(
+        fingerprint=fingerprint,
+        name=" ".join(name.split()),
+        email=email.strip(),
+        roles=tuple(dict.fromkeys(roles)),
+        valid_from=(valid_from or now).replace(microsecond=0),
+        valid_until=valid_until,
+    )
+    if not entry.name or "@" not in entry.email:
+        raise QmsError(
+            "a signer needs a printed name and an email address", "pass --name and --email"
+        )
+
+    def add(registry: Registry) -> Registry:
+        if registry.get(fingerprint) is not None:
+            raise RefusedError(
+                f"{fingerprint} is already registered",
+                "revoke it and register a new key; entries are never edited in place",
+            )
+        return registry.with_signer(entry)
+
+    layout = SignatureLayout.of(config)
+    change = change_registry(
+        config,
+        add,
+        admin,
+        user_keys,
+        now,
+        f"Register signer {entry.name} ({', '.join(entry.roles)})\n\nFingerprint: {fingerprint}\n",
+        extra_files={layout.key_file(fingerprint): key_data},
+    )
+    return entry, change
+
+
+def revoke_signer(
+    config: QmsConfig,
+    fingerprint: str,
+    at: datetime,
+    reason: str,
+    admin: str,
+    user_keys: UserKeys,
+    now: datetime,
+) -> RegistryChange:
+    """Revoke a signer from `at`: their signatures made from then on no longer count."""
+    if not reason.strip():
+        raise QmsError("a revocation needs a reason", "pass --reason TEXT")
+
+    def revoke(registry: Registry) -> Registry:
+        entry = registry.get(fingerprint)
+        if entry is None:
+            raise RefusedError(
+                f"{fingerprint} is not in the signer registry", "check the fingerprint"
+            )
+        if entry.revoked_at is not None:
+            raise RefusedError(
+                f"{entry.name} was already revoked at {format_utc(entry.revoked_at)}",
+                "nothing to do",
+            )
+        return registry.with_signer(replace(entry, revoked_at=at, revoked_reason=reason.strip()))
+
+    return change_registry(
+        config,
+        revoke,
+        admin,
+        user_keys,
+        now,
+        f"Revoke signer {fingerprint} from {format_utc(at)}\n\nReason: {reason.strip()}\n",
+    )

@@ -1,0 +1,110 @@
+"""The verify service: every approval record and the registry, checked hermetically."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from qms.adapters.gpg import Keyring, hermetic_keyring
+from qms.config import QmsConfig
+from qms.model.approval import Statement, StatementError
+from qms.model.approval_rules import DocumentVerdict, Record, SignatureFacts, judge_document
+from qms.model.document import Document
+from qms.model.findings import Finding
+from qms.model.status import NO_EVIDENCE
+from qms.services.content import document_content
+from qms.services.handbook import Handbook, display_path, load_handbook
+from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
+from qms.services.registry import RegistryState, load_registry
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The registry's state and a verdict for every document verified."""
+
+    registry: RegistryState
+    verdicts: tuple[DocumentVerdict, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every failure: the registry's first, then each document's."""
+        return self.registry.findings + tuple(f for v in self.verdicts for f in v.findings)
+
+    def verdict(self, document_id: str) -> DocumentVerdict | None:
+        """The verdict of one document, if it was verified."""
+        return next((v for v in self.verdicts if v.document.id == document_id), None)
+
+
+def read_records(config: QmsConfig, document_id: str, keyring: Keyring) -> list[Record]:
+    """Every approval record filed under a document, with its signature checked."""
+    folder = SignatureLayout.of(config).document_folder(document_id)
+    records: list[Record] = []
+    if not folder.is_dir():
+        return records
+    for path in sorted(folder.glob(f"*/*{STATEMENT_SUFFIX}")):
+        data = path.read_bytes()
+        statement: Statement | None = None
+        problem = ""
+        try:
+            statement = Statement.from_bytes(data)
+        except StatementError as exc:
+            problem = str(exc)
+        signature_path = SignatureLayout.signature_of(path)
+        if signature_path.is_file():
+            facts = keyring.verify(signature_path, data)
+        else:
+            facts = SignatureFacts(
+                False, problem=f"signature file {signature_path.name} is missing"
+            )
+        records.append(
+            Record(
+                path=display_path(config.root, path),
+                folder_id=document_id,
+                folder_version=path.parent.name,
+                statement=statement,
+                signature=facts,
+                statement_problem=problem,
+            )
+        )
+    return records
+
+
+def judge(
+    config: QmsConfig,
+    document: Document,
+    keyring: Keyring,
+    registry: RegistryState,
+    now: datetime,
+) -> DocumentVerdict:
+    """The verdict on one document; with an untrusted registry no signature counts."""
+    records = read_records(config, document.id, keyring)
+    content = document_content(config, document)
+    verdict = judge_document(
+        document,
+        content.sha256,
+        content.includes,
+        records,
+        config.rules_for(document.type),
+        registry.history,
+        now,
+    )
+    if registry.trusted:
+        return verdict
+    return DocumentVerdict(document, verdict.verdicts, NO_EVIDENCE)
+
+
+def verify_handbook(
+    config: QmsConfig,
+    handbook: Handbook | None = None,
+    documents: Sequence[Document] | None = None,
+    now: datetime | None = None,
+) -> Verification:
+    """Verify the registry and the approvals of `documents` (default: all)."""
+    handbook = handbook or load_handbook(config)
+    selected = handbook.documents if documents is None else tuple(documents)
+    moment = now or datetime.now(tz=UTC)
+    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
+        registry = load_registry(config, keyring)
+        verdicts = tuple(judge(config, doc, keyring, registry, moment) for doc in selected)
+    return Verification(registry, verdicts)
