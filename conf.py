@@ -13,7 +13,6 @@ copyright = _qms.organisation
 html_title = _qms.handbook_title
 extensions = ["qms_sphinx"]
 root_doc = "index"
-exclude_patterns = ["_build", "**/_*"]
 html_theme = "furo"
 html_last_updated_fmt = None
 html_copy_source = False

@@ -212,3 +212,62 @@ def test_build_with_warnings_exits_1_and_names_them(
     assert "docs/missing-field.md:8: front matter is missing required field 'owner'" in out
     assert "is not fit for release" in err
     assert (repo / "site" / "index.html").is_file()
+
+
+def test_root_with_a_pyproject_but_no_qms_table_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'other'\n")
+    code, _, err = run(capsys, "--root", str(tmp_path), "status")
+    assert code == 2
+    assert "has no pyproject.toml with [tool.qms]" in err
+
+
+def test_missing_docs_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.qms]\n")
+    code, _, err = run(capsys, "--root", str(tmp_path), "check", "--quick")
+    assert code == 2
+    assert (
+        err == "qms: error: no documents folder at docs; create it, or set docs_dir in [tool.qms]\n"
+    )
+
+
+def test_non_utf8_source_is_a_located_finding(
+    make_handbook: HandbookFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_handbook("handbook")
+    (repo / "docs/policies/latin1.md").write_bytes(b"---\nid: POL-L1-001\ntitle: Caf\xe9\n---\n")
+    for argv in (("check", "--quick"), ("check",), ("status",)):
+        code, out, err = run(capsys, "--root", str(repo), *argv)
+        assert code == 1
+        assert (
+            "docs/policies/latin1.md:3: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+            in out + err
+        )
+
+
+def test_hidden_and_underscore_files_are_not_sources_anywhere(
+    make_handbook: HandbookFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_handbook("handbook")
+    for name in ("_draft.md", "policies/.hidden.md"):
+        (repo / "docs" / name).write_text("---\nid: broken\n---\n")
+    assert run(capsys, "--root", str(repo), "check", "--quick")[0] == 0
+    assert run(capsys, "--root", str(repo), "check")[0] == 0
+
+
+def test_incremental_build_repeats_warnings_and_drops_removed_pages(
+    make_handbook: HandbookFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_handbook("handbook")
+    doc = repo / "docs/policies/pol-acc-001.md"
+    doc.write_text(doc.read_text().replace("review_months: 12", "review_months: 999"))
+    assert run(capsys, "--root", str(repo), "build")[0] == 1
+    code, out, _ = run(capsys, "--root", str(repo), "build")
+    assert code == 1, "an unchanged flawed document must fail the next build too"
+    assert "docs/policies/pol-acc-001.md:8: front matter field 'review_months' has 999" in out
+    page = repo / "_build/html/procedures/sop-bck-001.html"
+    assert page.is_file()
+    (repo / "docs/procedures/sop-bck-001.md").unlink()
+    run(capsys, "--root", str(repo), "build")
+    assert not page.exists()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from qms.model.document import Classification, DocumentType, Version
 from qms.model.frontmatter import parse_document
 
@@ -95,3 +97,52 @@ def test_findings_are_sorted_by_line() -> None:
         "classification: internal", "classification: secret"
     )
     assert [line for line, _ in messages(source)] == [4, 7]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("title: !!bool maybe", "front matter field 'title' cannot be read: 'maybe'"),
+        ("title: !!timestamp foo", "front matter field 'title' cannot be read: "),
+        ("[a, b]: x", "a front matter field name must be plain text, like 'owner'"),
+        ("title: bell\x07here", "front matter holds a character YAML does not allow"),
+    ],
+)
+def test_hostile_yaml_is_a_finding_not_a_crash(line: str, expected: str) -> None:
+    source = VALID.replace("title: Access Control Policy", line)
+    result = parse_document("x.md", source)
+    assert result.document is None
+    assert [f.line for f in result.findings][:1] == [3]
+    assert result.findings[0].message.startswith(expected)
+
+
+def test_timestamp_errors_get_the_date_hint_and_others_do_not() -> None:
+    source = VALID.replace("effective: 2026-01-15", "effective: 2026-13-01")
+    assert messages(source)[0][1].endswith("; write a real date")
+    source = VALID.replace("title: Access Control Policy", "title: !!bool maybe")
+    assert "date" not in messages(source)[0][1]
+
+
+def test_version_hint_quotes_what_the_author_wrote() -> None:
+    source = VALID.replace('version: "2.0"', "version: 1.10")
+    assert messages(source) == [
+        (
+            5,
+            "front matter field 'version' must be quoted text like \"1.10\"; YAML reads an "
+            "unquoted number, which loses trailing zeros",
+        )
+    ]
+
+
+def test_byte_order_mark_and_crlf_are_accepted() -> None:
+    source = "\ufeff" + VALID.replace("\n", "\r\n")
+    result = parse_document("x.md", source)
+    assert result.findings == ()
+    assert result.document is not None and result.document.line_of("owner") == 6
+
+
+def test_unicode_line_separators_do_not_shift_lines() -> None:
+    source = VALID.replace("owner: ISMS Manager", "owner: ISMS Manager \u2028 team").replace(
+        "classification: internal", "classification: secret"
+    )
+    assert [line for line, _ in messages(source)] == [7]

@@ -101,7 +101,7 @@ def test_titles_are_escaped_everywhere(app: SphinxTestApp) -> None:
 def test_navigation_groups_by_type_and_stays_small(app: SphinxTestApp) -> None:
     app.build()
     nav = sidebar(page(app, "policies/pol-acc-001"))
-    assert "Policies (2)" in nav and "Procedures (1)" in nav
+    assert ">Policies<" in nav and ">Procedures<" in nav
     assert "Document register" in nav
     # Only the current document is listed under its type: the sidebar does not
     # grow with the number of documents.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Set
+from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
@@ -14,7 +15,7 @@ from qms.adapters.files import is_site_page
 from qms.model.frontmatter import parse_document
 from qms.model.registry import duplicate_id_findings
 from qms_sphinx.settings import settings
-from qms_sphinx.state import controlled, documents
+from qms_sphinx.state import controlled, documents, flawed
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +28,12 @@ def source_path(app: Sphinx, docname: str) -> str:
 def read_front_matter(app: Sphinx, docname: str, source: list[str]) -> None:
     """Validate a controlled document's front matter and remember the document."""
     env = app.env
-    documents(env).pop(docname, None)
-    controlled(env).discard(docname)
     if is_site_page(docname, settings(app).site_pages):
         return
     controlled(env).add(docname)
     result = parse_document(source_path(app, docname), source[0])
+    if result.findings:
+        flawed(env).add(docname)
     for finding in result.findings:
         logger.warning(
             finding.message,
@@ -66,12 +67,29 @@ def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     """Forget a document that is about to be re-read or was removed."""
     documents(env).pop(docname, None)
     controlled(env).discard(docname)
+    flawed(env).discard(docname)
 
 
 def merge(app: Sphinx, env: BuildEnvironment, docnames: Set[str], other: BuildEnvironment) -> None:
     """Take over what a parallel reader process learnt."""
     documents(env).update({name: doc for name, doc in documents(other).items() if name in docnames})
     controlled(env).update(name for name in controlled(other) if name in docnames)
+    flawed(env).update(name for name in flawed(other) if name in docnames)
+
+
+def outdated(
+    app: Sphinx, env: BuildEnvironment, added: Set[str], changed: Set[str], removed: Set[str]
+) -> list[str]:
+    """Re-read flawed documents so that every build repeats their warnings.
+
+    Also drop the pages of removed documents from the output, so that a withdrawn
+    document does not stay reachable in an incrementally built site.
+    """
+    outfile = getattr(app.builder, "get_outfilename", None)
+    if outfile is not None:
+        for docname in removed:
+            Path(outfile(docname)).unlink(missing_ok=True)
+    return sorted(flawed(env) - set(removed))
 
 
 def check_duplicates(app: Sphinx, env: BuildEnvironment) -> None:
@@ -90,5 +108,6 @@ def setup(app: Sphinx) -> None:
     """Connect the document events."""
     app.connect("source-read", read_front_matter)
     app.connect("env-purge-doc", purge)
+    app.connect("env-get-outdated", outdated)
     app.connect("env-merge-info", merge)
     app.connect("env-check-consistency", check_duplicates)

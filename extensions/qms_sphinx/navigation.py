@@ -55,8 +55,8 @@ def render_navigation(app: Sphinx, pagename: str) -> str:
         if not counts[doc_type] or index not in found:
             continue
         here = current is not None and current.type == doc_type
-        label = f"{doc_type.plural} ({counts[doc_type]})"
-        parts.append(_link(uri(index), label, 1, pagename == index, open_=here))
+        # No counts in the label: they would go stale on pages not rewritten.
+        parts.append(_link(uri(index), doc_type.plural, 1, pagename == index, open_=here))
         if here and current is not None:
             parts.append("<ul>")
             parts.append(_link("#", f"{current.id} {current.title}", 2, True))

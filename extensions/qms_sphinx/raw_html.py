@@ -6,6 +6,8 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+from qms_sphinx.state import flawed
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,6 +28,7 @@ def refuse_raw_html(app: Sphinx, doctree: nodes.document) -> None:
             subtype="raw-html",
         )
         node.parent.remove(node)
+        flawed(app.env).add(app.env.docname)
 
 
 def setup(app: Sphinx) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError as SphinxConfigError
 
+from qms.adapters.files import EXCLUDED_SOURCES
 from qms.config import QmsConfig, config_from_table, read_table
 from qms.errors import QmsError
+
+# Validated once per application; parallel workers inherit it when they fork.
+_CACHE: weakref.WeakKeyDictionary[Sphinx, QmsConfig] = weakref.WeakKeyDictionary()
 
 
 def apply_settings(app: Sphinx, config: Config) -> None:
@@ -24,11 +29,17 @@ def apply_settings(app: Sphinx, config: Config) -> None:
     # Front matter is validated by qms with precise locations; MyST's own, vaguer
     # "Malformed YAML" warning would only repeat it.
     config.suppress_warnings = [*config.suppress_warnings, "myst.topmatter"]
+    # The same sources as the qms command reads: no build output, templates or dotfiles.
+    config.exclude_patterns = [*config.exclude_patterns, *EXCLUDED_SOURCES]
 
 
 def settings(app: Sphinx) -> QmsConfig:
     """The validated handbook settings of this build."""
-    try:
-        return config_from_table(Path(app.confdir), app.config.qms_settings or {})
-    except QmsError as exc:
-        raise SphinxConfigError(str(exc)) from exc
+    cached = _CACHE.get(app)
+    if cached is None:
+        try:
+            cached = config_from_table(Path(app.confdir), app.config.qms_settings or {})
+        except QmsError as exc:
+            raise SphinxConfigError(str(exc)) from exc
+        _CACHE[app] = cached
+    return cached

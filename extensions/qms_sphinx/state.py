@@ -44,6 +44,12 @@ def controlled(env: BuildEnvironment) -> set[str]:
     return found
 
 
+def flawed(env: BuildEnvironment) -> set[str]:
+    """Docnames whose reading raised warnings: re-read every build to warn again."""
+    found: set[str] = _slot(env, "qms_flawed", set)
+    return found
+
+
 def register_pages(env: BuildEnvironment) -> set[str]:
     """Docnames of the pages that show a register (they change when any document does)."""
     found: set[str] = _slot(env, "qms_register_pages", set)

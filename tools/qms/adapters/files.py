@@ -9,6 +9,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 SOURCE_SUFFIX = ".md"
+# Sphinx exclude patterns matching what iter_sources skips: any path part that
+# starts with "_" (build output, templates) or "." (hidden files and folders).
+EXCLUDED_SOURCES = ("_*", "**/_*", ".*", "**/.*")
 
 
 def iter_sources(docs: Path) -> Iterator[tuple[str, Path]]:
@@ -26,8 +29,8 @@ def is_site_page(docname: str, patterns: tuple[str, ...]) -> bool:
 
 
 def read_text(path: Path) -> str:
-    """Read a UTF-8 source file."""
-    return path.read_text(encoding="utf-8")
+    """Read a UTF-8 source file; a byte-order mark is dropped, as Sphinx does."""
+    return path.read_text(encoding="utf-8-sig")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from qms.config import QmsConfig, find_root, load_config
+from qms.config import QmsConfig, find_root, load_config, read_table
 from qms.errors import NotAHandbookError
 
 
@@ -20,9 +20,9 @@ class Context:
         """The handbook's configuration; raises NotAHandbookError outside one."""
         if self.root is not None:
             root = self.root.resolve()
-            if not (root / "pyproject.toml").is_file():
+            if read_table(root) is None:
                 raise NotAHandbookError(
-                    f"not a handbook repository: {root} has no pyproject.toml",
+                    f"not a handbook repository: {root} has no pyproject.toml with [tool.qms]",
                     "pass the folder that holds the handbook's pyproject.toml to --root",
                 )
             return load_config(root)

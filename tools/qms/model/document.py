@@ -100,9 +100,9 @@ class Document:
     effective: date | None = None
     change_reason: str = ""
     tags: tuple[str, ...] = ()
-    # 1-based line of each front-matter key, so later checks can point at it.
-    lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+    # (key, 1-based line) of each front-matter field, so later checks can point at it.
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     def line_of(self, key: str) -> int:
         """The file line holding `key`, or the opening `---` line when absent."""
-        return self.lines.get(key, 1)
+        return next((line for name, line in self.lines if name == key), 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
     """One problem found in the handbook, located where the author can fix it."""
 
@@ -13,6 +13,11 @@ class Finding:
     line: int | None
     message: str
     code: str = "qms"
+
+    @property
+    def sort_key(self) -> tuple[str, int, str]:
+        """Order by file, then line (unlocated first), then message."""
+        return (self.path, self.line or 0, self.message)
 
     def render(self) -> str:
         """Render as the one-line `path:line: message` form used everywhere."""

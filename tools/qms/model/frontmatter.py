@@ -34,6 +34,13 @@ class FrontMatterBlock:
     # 1-based file line of the first YAML line (the line after the opening fence).
     first_line: int
 
+    def line_at(self, index: int) -> int:
+        """The file line of a character offset into `text`, counting "\n" only.
+
+        YAML also breaks lines at U+2028 and U+0085; editors and MyST do not.
+        """
+        return self.first_line + self.text.count("\n", 0, index)
+
 
 @dataclass(frozen=True)
 class ParseResult:
@@ -54,7 +61,8 @@ def split_front_matter(source: str) -> FrontMatterBlock | None:
 
     Raises ValueError when the block is opened but never closed.
     """
-    lines = source.splitlines()
+    # Split on "\n" only, as MyST and YAML count lines; a BOM is not content.
+    lines = [line.rstrip("\r") for line in source.removeprefix("\ufeff").split("\n")]
     if not lines or lines[0].rstrip() != FENCE:
         return None
     for index, line in enumerate(lines[1:], start=1):
@@ -119,12 +127,16 @@ def parse_document(path: str, source: str) -> ParseResult:
 
     try:
         root = yaml.compose(block.text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        line = block.line_at(exc.position)
+        check.report(line, f"front matter holds a character YAML does not allow ({exc.reason})")
+        return ParseResult(None, tuple(check.findings), block.text.count("\n") + 2)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = block.first_line + (mark.line if mark is not None else 0)
+        line = block.line_at(mark.index) if mark is not None else block.first_line
         problem = exc.problem or "invalid YAML"
         if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
-            problem += f" ({exc.context} on line {block.first_line + exc.context_mark.line})"
+            problem += f" ({exc.context} on line {block.line_at(exc.context_mark.index)})"
         check.report(line, f"front matter is not valid YAML: {problem}")
         return ParseResult(None, tuple(check.findings), block.text.count("\n") + 2)
 
@@ -140,10 +152,16 @@ def parse_document(path: str, source: str) -> ParseResult:
     block_lines = block.text.count("\n") + 2
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
-    loader_cls = yaml.SafeLoader
+    scalars: dict[str, str] = {}
+    # One safe loader builds every value, so that types are YAML's own (dates,
+    # ints) and nothing executable can be constructed.
+    loader = yaml.SafeLoader("")
     for key_node, value_node in root.value:
-        line = block.first_line + key_node.start_mark.line
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+        line = block.line_at(key_node.start_mark.index)
+        if not isinstance(key_node, yaml.ScalarNode):
+            check.report(line, "a front matter field name must be plain text, like 'owner'")
+            continue
+        key = str(key_node.value)
         if key in lines:
             check.report(
                 line,
@@ -163,35 +181,41 @@ def parse_document(path: str, source: str) -> ParseResult:
             )
             continue
         lines[key] = line
-        # Construct each value on its own, with the safe loader, so that types are
-        # YAML's own (dates, ints) and nothing executable can be built.
-        loader = loader_cls("")
+        if isinstance(value_node, yaml.ScalarNode):
+            scalars[key] = str(value_node.value)
         try:
             values[key] = loader.construct_object(value_node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             check.report(line, f"front matter field '{key}' cannot be read: {exc.problem}")
-        except ValueError as exc:
-            # YAML resolves 2026-13-01 as a timestamp, then fails to build the date.
-            check.report(
-                line, f"front matter field '{key}' cannot be read: {exc}; write a real date"
-            )
-        finally:
-            loader.dispose()
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # A value YAML resolves to a type it then cannot build, such as the
+            # timestamp 2026-13-01 or an explicit !!bool tag on "maybe".
+            hint = "; write a real date" if value_node.tag.endswith(":timestamp") else ""
+            check.report(line, f"front matter field '{key}' cannot be read: {exc}{hint}")
+    loader.dispose()
 
     end_line = block.first_line + block.text.count("\n")
     for key in REQUIRED_FIELDS:
         if key not in lines:
             check.report(end_line, f"front matter is missing required field '{key}'")
 
-    document = _build(check, values, lines)
+    document = _build(check, values, lines, scalars)
     title = values.get("title") if isinstance(values.get("title"), str) else None
     raw_id = values.get("id")
     if not isinstance(raw_id, str) or not ID_PATTERN.match(raw_id):
         raw_id = None
-    return ParseResult(document, tuple(sorted(check.findings)), block_lines, title, raw_id)
+    return ParseResult(
+        document,
+        tuple(sorted(check.findings, key=lambda f: f.sort_key)),
+        block_lines,
+        title,
+        raw_id,
+    )
 
 
-def _build(check: _Validator, values: dict[str, Any], lines: dict[str, int]) -> Document | None:
+def _build(
+    check: _Validator, values: dict[str, Any], lines: dict[str, int], scalars: dict[str, str]
+) -> Document | None:
     def line(key: str) -> int:
         return lines.get(key, 1)
 
@@ -225,7 +249,8 @@ def _build(check: _Validator, values: dict[str, Any], lines: dict[str, int]) -> 
         if isinstance(raw, float | int) and not isinstance(raw, bool):
             check.report(
                 line("version"),
-                f"front matter field 'version' must be quoted text like \"{raw}\"; "
+                f"front matter field 'version' must be quoted text like "
+                f'"{scalars.get("version", raw)}"; '
                 "YAML reads an unquoted number, which loses trailing zeros",
             )
         else:
@@ -288,7 +313,7 @@ def _build(check: _Validator, values: dict[str, Any], lines: dict[str, int]) -> 
         effective=effective,
         change_reason=reason.strip(),
         tags=tags,
-        lines=dict(lines),
+        lines=tuple(sorted(lines.items(), key=lambda item: item[1])),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -20,11 +20,6 @@ class Status(StrEnum):
     EFFECTIVE = "effective"
     SUPERSEDED = "superseded"
     RETIRED = "retired"
-
-    @property
-    def in_force(self) -> bool:
-        """Whether staff may work to a document in this state."""
-        return self is Status.EFFECTIVE
 
 
 @dataclass(frozen=True)
@@ -101,8 +96,3 @@ def next_review(document: Document) -> date | None:
     if document.effective is None:
         return None
     return add_months(document.effective, document.review_months)
-
-
-def required_meanings(configured: Iterable[str]) -> tuple[str, ...]:
-    """Normalise the configured signature meanings, keeping their order."""
-    return tuple(dict.fromkeys(m.strip() for m in configured if m.strip()))

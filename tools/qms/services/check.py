@@ -23,10 +23,9 @@ def full_check(config: QmsConfig, progress: TextIO | None = None) -> list[Findin
     The front-matter rules run inside the build from the same model code, so the
     build's warnings already include what `quick_check` finds.
     """
+    unreadable = [f for f in quick_check(config) if f.code == "encoding"]
+    if unreadable:
+        return unreadable  # Sphinx cannot read these at all; report them first
     with tempfile.TemporaryDirectory(prefix="qms-check-") as scratch:
         run = run_sphinx(config, "dummy", Path(scratch) / "out", fresh=True, progress=progress)
-    return sorted(set(run.findings), key=_order)
-
-
-def _order(finding: Finding) -> tuple[str, int, str]:
-    return (finding.path, finding.line or 0, finding.message)
+    return sorted(set(run.findings), key=lambda f: f.sort_key)

@@ -47,10 +47,30 @@ def load_handbook(config: QmsConfig) -> Handbook:
     documents: list[Document] = []
     findings: list[Finding] = []
     broken: set[str] = set()
+    if not config.docs_path.is_dir():
+        raise QmsError(
+            f"no documents folder at {display_path(config.root, config.docs_path)}",
+            "create it, or set docs_dir in [tool.qms]",
+        )
     for docname, path in iter_sources(config.docs_path):
         if is_site_page(docname, config.site_pages):
             continue
-        result = parse_document(display_path(config.root, path), read_text(path))
+        shown = display_path(config.root, path)
+        try:
+            source = read_text(path)
+        except UnicodeDecodeError as exc:
+            data = path.read_bytes()
+            line = data.count(b"\n", 0, exc.start) + 1
+            findings.append(
+                Finding(
+                    shown,
+                    line,
+                    f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+                    "encoding",
+                )
+            )
+            continue
+        result = parse_document(shown, source)
         findings.extend(result.findings)
         if result.document is not None:
             documents.append(result.document)
@@ -58,7 +78,9 @@ def load_handbook(config: QmsConfig) -> Handbook:
             broken.add(result.raw_id)
     findings.extend(duplicate_id_findings(documents))
     return Handbook(
-        tuple(sorted(documents, key=lambda d: d.id)), tuple(sorted(findings)), frozenset(broken)
+        tuple(sorted(documents, key=lambda d: d.id)),
+        tuple(sorted(findings, key=lambda f: f.sort_key)),
+        frozenset(broken),
     )
 
 

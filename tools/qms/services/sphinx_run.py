@@ -86,6 +86,11 @@ def run_sphinx(
             )
             app.build()
             failed = app.statuscode != 0
+    except UnicodeDecodeError as exc:
+        raise QmsError(
+            f"a source file is not UTF-8 text ({exc.reason})",
+            "run 'qms check --quick' to find it, and save it as UTF-8",
+        ) from exc
     except SphinxError as exc:
         raise QmsError(f"the build stopped: {exc}", "fix the configuration and run again") from exc
     findings = parse_warnings(warnings.getvalue(), config.root)
