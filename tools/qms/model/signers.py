@@ -103,8 +103,13 @@ class Registry:
         """Parse and validate a registry file; errors name `source` and the entry."""
         try:
             raw = yaml.safe_load(data.decode("utf-8"))
-        except (UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise RegistryError(f"{source}: not valid YAML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise RegistryError(f"{source}: not UTF-8 text") from exc
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "unreadable"
+            raise RegistryError(f"{source}: not valid YAML{where}: {problem}") from exc
         if not isinstance(raw, dict) or set(raw) != {"revision", "signers"}:
             raise RegistryError(f"{source}: expected exactly the keys 'revision' and 'signers'")
         revision = raw["revision"]

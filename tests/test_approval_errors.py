@@ -1,0 +1,160 @@
+"""Errors an approver will meet: one actionable line, exit 2, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOTS
+from tests.keys import make_person, remove_home
+from tests.signing_repo import Team, commit_all, make_signing_repo, run, team
+
+__all__ = ["team"]
+
+DOC = "POL-ACC-001"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> Path:
+    return make_signing_repo(tmp_path, team, capsys, ROOTS / "test-handbook")
+
+
+def one_line(err: str) -> str:
+    assert err.count("\n") == 1, err
+    assert err.startswith("qms: error: ")
+    return err
+
+
+def test_gpg_not_installed(
+    repo: Path,
+    team: Team,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    for argv in (("verify",), ("approve", DOC, "--meaning", "authored")):
+        code, _, err = run(capsys, "--root", str(repo), *argv)
+        assert code == 2
+        assert one_line(err) == (
+            "qms: error: gpg (GnuPG 2) is not installed or cannot run; install it "
+            "(Debian/Ubuntu: apt-get install gnupg) and try again\n"
+        )
+
+
+def test_no_secret_key_for_key(repo: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        capsys, "--root", str(repo), "approve", DOC, "--meaning", "authored",
+        "--key", team.author.fingerprint, "--gnupghome", str(team.reviewer.home),
+    )  # fmt: skip
+    assert code == 2
+    assert one_line(err) == (
+        f"qms: error: no secret key for {team.author.fingerprint} in this GnuPG home; pass "
+        "--key with one of your own keys, or --gnupghome where it lives\n"
+    )
+
+
+def test_locked_key_without_agent(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    locked = make_person("Karl Locked", tmp_path, passphrase="correct horse battery")
+    try:
+        code, _, err = run(
+            capsys, "--root", str(repo), "signers", "add", str(locked.public_key),
+            "--name", locked.name, "--email", locked.email, "--role", "author",
+            "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        )  # fmt: skip
+        assert code == 0, err
+        code, _, err = run(
+            capsys, "--root", str(repo), "approve", DOC, "--meaning", "authored",
+            "--key", locked.fingerprint, "--gnupghome", str(locked.home),
+        )  # fmt: skip
+        assert code == 2
+        assert one_line(err).startswith(f"qms: error: gpg could not sign with {locked.fingerprint}")
+        assert "if the key is locked, unlock it in gpg-agent" in err
+    finally:
+        remove_home(locked)
+
+
+def test_corrupted_key_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = next((repo / "signatures/keys").glob("*.asc"))
+    key.write_text(
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\ngarbage\n-----END PGP PUBLIC KEY BLOCK-----\n"
+    )
+    code, _, err = run(capsys, "--root", str(repo), "verify")
+    assert code == 2
+    assert one_line(err) == (
+        f"qms: error: {key.name} in keys/ is not a valid public key; restore it from git "
+        "history; public keys are never edited\n"
+    )
+
+
+def test_corrupted_signature_file_is_a_named_failure(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = run(
+        capsys, "--root", str(repo), "approve", DOC, "--meaning", "authored",
+        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home),
+    )  # fmt: skip
+    assert code == 0
+    signature = next((repo / "signatures/approvals" / DOC / "2.0").glob("*.asc"))
+    signature.write_text("not a signature\n")
+    commit_all(repo, "Corrupt")
+    code, out, _ = run(capsys, "--root", str(repo), "verify", DOC)
+    assert code == 1
+    statement = signature.with_suffix("")
+    assert f"{statement.relative_to(repo)}: {DOC} 2.0: signature does not verify" in out
+
+
+def test_malformed_registry(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "signatures/signers.yaml").write_text("revision: [1\n")
+    for argv in (("verify",), ("signers", "list"), ("status",)):
+        code, _, err = run(capsys, "--root", str(repo), *argv)
+        assert code == 2
+        assert one_line(err).startswith(
+            "qms: error: malformed signer registry: signatures/signers.yaml: not valid YAML"
+        )
+        assert err.endswith(
+            "restore the last approved version with git, then change it only with qms signers\n"
+        )
+
+
+def test_registry_change_by_a_non_administrator_is_refused(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "--root", str(repo), "signers", "add", str(team.outsider.public_key),
+        "--name", team.outsider.name, "--email", team.outsider.email, "--role", "qa",
+        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home),
+    )  # fmt: skip
+    assert code == 1
+    assert one_line(err) == (
+        "qms: error: cannot approve the registry change: Lena Vogt is not a registry-admin "
+        "in the previous approved registry; pass --key with a registry administrator's key\n"
+    )
+
+
+def test_key_file_with_two_keys_is_refused(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    both = tmp_path / "both.asc"
+    both.write_bytes(team.outsider.public_key.read_bytes() + team.author.public_key.read_bytes())
+    code, _, err = run(
+        capsys, "--root", str(repo), "signers", "add", str(both), "--name", "Two Keys",
+        "--email", "two@corvane.example", "--role", "qa",
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+    )  # fmt: skip
+    assert code == 2
+    assert "the key file holds 2 keys" in one_line(err)
+
+
+def test_signers_list(repo: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--root", str(repo), "signers", "list")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["FINGERPRINT", "NAME", "ROLES"]
+    assert len(lines) == 6
+    assert any(team.approver.fingerprint in line and "qa,author" in line for line in lines)
