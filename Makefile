@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: handbook test lint install clean
+.PHONY: handbook test lint install clean resign-example
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## Give the example documents the signatures they lack, with the DEMO keys.
+resign-example: $(STAMP)
+	$(BIN)/python tests/fixtures/demo-gnupg/resign.py
 
 clean:
 	rm -rf _build .mypy_cache .ruff_cache .pytest_cache
