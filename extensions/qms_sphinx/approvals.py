@@ -41,8 +41,7 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
     else:
         for finding in verification.registry.findings:
             logger.warning(finding.render(), type="qms", subtype="registry")
-        on = today()
-        for verdict in verification.verdicts:
+        for row, verdict in verification.rows(config, today()):
             docname = by_id[verdict.document.id]
             for finding in verdict.findings:
                 logger.warning(
@@ -51,7 +50,6 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
                     type="qms",
                     subtype="verify",
                 )
-            row = status_of(verdict.document, config, on, verdict.evidence)
             states[docname] = PageState(row, verdict.signatures)
     previous = page_states(env)
     changed = {

@@ -7,8 +7,8 @@ import sys
 
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
-from qms.services.handbook import load_handbook, select, status_of, today
-from qms.services.verify import verify_handbook
+from qms.services.handbook import today
+from qms.services.verify import verify_selected
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,10 +30,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the status table; documents with invalid front matter are reported apart."""
     config = ctx.config()
-    handbook = load_handbook(config)
+    handbook, verification = verify_selected(config, args.ids)
     on = today()
-    verification = verify_handbook(config, handbook, select(handbook.documents, args.ids))
-    rows = [status_of(v.document, config, on, v.evidence) for v in verification.verdicts]
+    rows = [row for row, _ in verification.rows(config, on)]
     if args.json:
         print_json(
             {

@@ -8,8 +8,8 @@ import sys
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
 from qms.model.timeutil import format_utc
-from qms.services.handbook import load_handbook, select, status_of, today
-from qms.services.verify import verify_handbook
+from qms.services.handbook import today
+from qms.services.verify import verify_selected
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,12 +34,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Verify and report."""
     config = ctx.config()
-    handbook = load_handbook(config)
-    verification = verify_handbook(config, handbook, select(handbook.documents, args.ids))
-    on = today()
+    _, verification = verify_selected(config, args.ids)
     rows = []
-    for verdict in verification.verdicts:
-        row = status_of(verdict.document, config, on, verdict.evidence)
+    for row, verdict in verification.rows(config, today()):
         signatures = [
             {
                 "meaning": str(v.record.statement.meaning),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from qms.adapters.gpg import Keyring, hermetic_keyring
 from qms.config import QmsConfig
@@ -14,7 +14,14 @@ from qms.model.document import Document
 from qms.model.findings import Finding
 from qms.model.status import NO_EVIDENCE
 from qms.services.content import document_content
-from qms.services.handbook import Handbook, display_path, load_handbook
+from qms.services.handbook import (
+    Handbook,
+    StatusRow,
+    display_path,
+    load_handbook,
+    select,
+    status_of,
+)
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.registry import RegistryState, load_registry
 
@@ -34,6 +41,16 @@ class Verification:
     def verdict(self, document_id: str) -> DocumentVerdict | None:
         """The verdict of one document, if it was verified."""
         return next((v for v in self.verdicts if v.document.id == document_id), None)
+
+    def rows(self, config: QmsConfig, on: date) -> list[tuple[StatusRow, DocumentVerdict]]:
+        """Each verified document's status row on `on`, beside its verdict."""
+        return [(status_of(v.document, config, on, v.evidence), v) for v in self.verdicts]
+
+
+def verify_selected(config: QmsConfig, ids: Sequence[str]) -> tuple[Handbook, Verification]:
+    """Load the handbook and verify the documents with `ids` (all when empty)."""
+    handbook = load_handbook(config)
+    return handbook, verify_handbook(config, handbook, select(handbook.documents, ids))
 
 
 def read_records(config: QmsConfig, document_id: str, keyring: Keyring) -> list[Record]:
