@@ -1,0 +1,136 @@
+"""Key expiry judged at signing time, with real gpg keys made on a faked clock."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import git
+import pytest
+
+from qms.adapters.gpg import UserKeys
+from qms.cli.main import main
+from qms.config import load_config
+from qms.errors import QmsError
+from qms.model.approval import Meaning, Statement
+from qms.services.approve import approve
+from qms.services.layout import SignatureLayout
+from qms.services.signers import add_signer
+from tests.conftest import ROOTS
+from tests.keys import Person, make_person, remove_home
+
+DOC = "POL-ACC-001"
+# Everything is signed ten days ago; the approver's key lived for one day.
+T0 = (datetime.now(tz=UTC) - timedelta(days=10)).replace(microsecond=0)
+
+
+def faked(moment: datetime) -> str:
+    return "--faked-system-time=" + moment.strftime("%Y%m%dT%H%M%S") + "!"
+
+
+@pytest.fixture
+def people(tmp_path: Path) -> Iterator[dict[str, Person]]:
+    clock = (faked(T0),)
+    found = {
+        "admin": make_person("Ada Admin", tmp_path, options=clock),
+        "author": make_person("Abe Author", tmp_path, options=clock),
+        "reviewer": make_person("Rita Reviewer", tmp_path, options=clock),
+        "approver": make_person("Quinn Approver", tmp_path, options=clock, expire="1d"),
+    }
+    yield found
+    for person in found.values():
+        remove_home(person)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, people: dict[str, Person]) -> Path:
+    root = tmp_path / "handbook"
+    shutil.copytree(ROOTS / "test-handbook", root / "docs")
+    (root / "docs/conf.py").unlink()
+    (root / "conf.py").write_text('extensions = ["qms_sphinx"]\n')
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [tool.qms]
+            trust_roots = ["{people["admin"].fingerprint}"]
+            """
+        )
+    )
+    repository = git.Repo.init(root)
+    with repository.config_writer() as git_config:
+        git_config.set_value("user", "name", "Test")
+        git_config.set_value("user", "email", "test@corvane.example")
+    repository.git.add(A=True)
+    repository.index.commit("Handbook")
+    config = load_config(root)
+    admin = UserKeys(people["admin"].home, (faked(T0),))
+    roles = {"admin": ["registry-admin"], "author": ["author"], "reviewer": ["reviewer"],
+             "approver": ["qa"]}  # fmt: skip
+    for key, person in people.items():
+        add_signer(
+            config, person.public_key.read_bytes(), person.name, person.email, roles[key],
+            people["admin"].fingerprint, admin, T0,
+        )  # fmt: skip
+    return root
+
+
+def sign(root: Path, person: Person, meaning: Meaning, at: datetime) -> None:
+    approve(load_config(root), DOC, meaning, UserKeys(person.home, (faked(at),)),
+            person.fingerprint, now=at)  # fmt: skip
+
+
+def test_key_that_expired_after_signing_still_verifies(
+    repo: Path, people: dict[str, Person], capsys: pytest.CaptureFixture[str]
+) -> None:
+    hour = timedelta(hours=1)
+    sign(repo, people["author"], Meaning.AUTHORED, T0 + hour)
+    sign(repo, people["reviewer"], Meaning.REVIEWED, T0 + 2 * hour)
+    sign(repo, people["approver"], Meaning.APPROVED, T0 + 3 * hour)
+    code = main(["--root", str(repo), "verify", DOC])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "EFFECTIVE" in out
+    assert "approved Quinn Approver" in out and "(key since expired)" in out
+
+
+def test_signature_after_the_registration_ended_fails(
+    repo: Path, people: dict[str, Person], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    hour = timedelta(hours=1)
+    temp = make_person("Tess Temporary", tmp_path, options=(faked(T0),))
+    try:
+        config = load_config(repo)
+        add_signer(
+            config, temp.public_key.read_bytes(), temp.name, temp.email, ["qa"],
+            people["admin"].fingerprint, UserKeys(people["admin"].home, (faked(T0),)), T0,
+            valid_until=T0 + timedelta(days=1),
+        )  # fmt: skip
+        sign(repo, people["author"], Meaning.AUTHORED, T0 + hour)
+        sign(repo, people["reviewer"], Meaning.REVIEWED, T0 + 2 * hour)
+        late = T0 + timedelta(days=2)
+        with pytest.raises(QmsError, match="registration ended"):
+            sign(repo, temp, Meaning.APPROVED, late)  # approve refuses it outright
+        # A statement signed by gpg after the registration ended, filed by hand:
+        content = (repo / "docs/policies/pol-acc-001.md").read_bytes()
+        statement = Statement(
+            document_id=DOC, version="2.0", content_sha256=hashlib.sha256(content).hexdigest(),
+            meaning=Meaning.APPROVED, signer_name=temp.name,
+            signer_fingerprint=temp.fingerprint, role="qa", signed_at=late,
+        )  # fmt: skip
+        data = statement.to_bytes()
+        path = SignatureLayout.of(config).statement_file(statement)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        signature = temp.gpg(faked(late)).sign(data, keyid=temp.fingerprint, detach=True)
+        SignatureLayout.signature_of(path).write_bytes(signature.data)
+        code = main(["--root", str(repo), "verify", DOC])
+        out = capsys.readouterr().out
+        assert code == 1
+        assert "signed after Tess Temporary's registration ended at " in out
+        assert "IN REVIEW" in out
+    finally:
+        remove_home(temp)
