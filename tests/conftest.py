@@ -34,14 +34,14 @@ def rootdir() -> Path:
     return ROOTS
 
 
-HandbookFactory = Callable[[str], Path]
+HandbookFactory = Callable[..., Path]
 
 
 @pytest.fixture
 def make_handbook(tmp_path: Path) -> HandbookFactory:
     """Lay a test-root's pages out as a handbook repository (pyproject + docs/)."""
 
-    def make(testroot: str) -> Path:
+    def make(testroot: str, settings: str = "") -> Path:
         repo = tmp_path / testroot
         shutil.copytree(ROOTS / f"test-{testroot}", repo / "docs")
         (repo / "docs" / "conf.py").unlink()
@@ -51,7 +51,8 @@ def make_handbook(tmp_path: Path) -> HandbookFactory:
                 [tool.qms]
                 organisation = "Test Organisation"
                 """
-            ),
+            )
+            + settings,
             encoding="utf-8",
         )
         (repo / "conf.py").write_text('extensions = ["qms_sphinx"]\n', encoding="utf-8")

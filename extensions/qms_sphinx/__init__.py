@@ -11,12 +11,15 @@ from sphinx.config import Config
 from qms import __version__
 from qms_sphinx import (
     approvals,
+    catalogue,
+    completeness,
     control_block,
     documents,
     navigation,
     need_findings,
     raw_html,
     register,
+    views,
 )
 from qms_sphinx.needs_model import configure_needs
 from qms_sphinx.settings import apply_settings
@@ -43,7 +46,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     navigation.setup(app)
     need_findings.setup(app)
     raw_html.setup(app)
+    catalogue.setup(app)
+    views.setup(app)
+    completeness.setup(app)
     app.add_css_file("qms.css")
+    app.add_js_file("qms.js")
     return {
         "version": __version__,
         "env_version": 1,

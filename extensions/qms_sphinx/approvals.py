@@ -11,7 +11,7 @@ from qms.model.document import Document
 from qms.services.handbook import Handbook, StatusRow, status_of, today
 from qms.services.verify import verify_handbook
 from qms_sphinx.settings import settings
-from qms_sphinx.state import PageState, documents, page_states, register_pages
+from qms_sphinx.state import PageState, documents, page_states, view_pages
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
     previous.clear()
     previous.update(states)
     if changed:
-        changed |= register_pages(env)
+        changed |= view_pages(env)
     return sorted(name for name in changed if name in env.found_docs)
 
 

@@ -35,6 +35,14 @@ NEED_TYPES: list[dict[str, Any]] = [
         "color": "#BFD8D2",
         "fields": {
             "framework": _text("The standard or regulation the requirement comes from"),
+            "catalogue": _text("Key of the catalogue data file that defines it"),
+            "kind": _enum("What meets it", ["annex-a", "management-system", "regulatory"]),
+            "ref": _text("The reference as an auditor writes it, e.g. 11.10(e)"),
+            "position": {
+                "description": "Order within its catalogue",
+                "schema": {"type": "integer", "minimum": 0},
+                "nullable": True,
+            },
         },
         "links": {"maps_to": {"target_types": ["requirement"]}},
     },

@@ -12,7 +12,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from qms.model.document import DocumentType
 from qms_sphinx.approvals import css_slug, row_for
-from qms_sphinx.state import documents, register_pages
+from qms_sphinx.state import documents, view_pages
 
 COLUMNS = ("ID", "Title", "Type", "Version", "Status", "Owner", "Next review")
 
@@ -32,7 +32,7 @@ class RegisterDirective(SphinxDirective):
     option_spec = {"type": _type_option}  # noqa: RUF012 - docutils API
 
     def run(self) -> list[nodes.Node]:
-        register_pages(self.env).add(self.env.docname)
+        view_pages(self.env).add(self.env.docname)
         node = register_placeholder(doc_type=self.options.get("type", ""))
         self.set_source_info(node)
         return [node]
@@ -93,12 +93,12 @@ def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     """Forget that a page showed a register; re-reading it records it again."""
-    register_pages(env).discard(docname)
+    view_pages(env).discard(docname)
 
 
 def merge(app: Sphinx, env: BuildEnvironment, docnames: Set[str], other: BuildEnvironment) -> None:
     """Take over register pages found by a parallel reader."""
-    register_pages(env).update(name for name in register_pages(other) if name in docnames)
+    view_pages(env).update(name for name in view_pages(other) if name in docnames)
 
 
 def outdated(
@@ -106,7 +106,7 @@ def outdated(
 ) -> list[str]:
     """Rewrite register pages whenever any document came, went or changed."""
     if added or changed or removed:
-        return sorted(register_pages(env) - set(removed))
+        return sorted(view_pages(env) - set(removed))
     return []
 
 

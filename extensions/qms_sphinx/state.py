@@ -50,9 +50,12 @@ def flawed(env: BuildEnvironment) -> set[str]:
     return found
 
 
-def register_pages(env: BuildEnvironment) -> set[str]:
-    """Docnames of the pages that show a register (they change when any document does)."""
-    found: set[str] = _slot(env, "qms_register_pages", set)
+def view_pages(env: BuildEnvironment) -> set[str]:
+    """Docnames of pages with generated views (register, SoA, risks, traceability).
+
+    They change whenever any document or need does, so they are rewritten then.
+    """
+    found: set[str] = _slot(env, "qms_view_pages", set)
     return found
 
 

@@ -33,6 +33,8 @@ class QmsConfig:
     build_dir: str = "_build"
     site_pages: tuple[str, ...] = ("index", "register", "*/index")
     trust_roots: tuple[str, ...] = ()
+    # A risk scoring above this (likelihood x impact) needs treatment or acceptance.
+    risk_acceptance_threshold: int = 8
     # Signature rules: "default" and per document type, as (key, rules) pairs.
     approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...] = (("default", DEFAULT_RULES),)
 
@@ -87,8 +89,18 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         build_dir=_text(table, "build_dir", QmsConfig.build_dir),
         site_pages=_texts(table, "site_pages", QmsConfig.site_pages),
         trust_roots=_fingerprints(table),
+        risk_acceptance_threshold=_score(table, "risk_acceptance_threshold", 8),
         approvals=_approvals(table),
     )
+
+
+def _score(table: Mapping[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 25:
+        raise ConfigError(
+            f"[tool.qms] {key} must be a whole number from 1 to 25", f"fix {key} in {PYPROJECT}"
+        )
+    return value
 
 
 def _fingerprints(table: Mapping[str, Any]) -> tuple[str, ...]:

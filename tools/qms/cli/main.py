@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qms import __version__
-from qms.cli import approve, build, check, signers, status, verify
+from qms.cli import approve, build, check, exports, signers, status, verify
 from qms.cli.context import Context
 from qms.errors import QmsError
 
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--root", type=Path, help="the handbook repository (default: found from the cwd)"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, build, status, signers, approve, verify):
+    for module in (check, build, status, signers, approve, verify, exports):
         module.add_parser(commands)
     return parser
 

@@ -1,0 +1,39 @@
+"""Completeness rules over the traceability graph, reported as located build warnings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.builders import Builder
+from sphinx.util import logging
+
+from qms.model.traceability import completeness_findings
+from qms_sphinx.catalogue import catalogues_of
+from qms_sphinx.graph import build_graph
+from qms_sphinx.settings import settings
+
+logger = logging.getLogger(__name__)
+
+
+def check(app: Sphinx, builder: Builder) -> None:
+    """Build the graph once every need is resolved, then apply the rules to it."""
+    graph = build_graph(app)
+    locate: dict[str, tuple[str, int | None]] = {}
+    for catalogue in catalogues_of(app).catalogues:
+        for requirement in catalogue.requirements:
+            # Requirements from data files are fixed in the data file, not on the page.
+            locate[requirement.id] = (str(Path(app.confdir) / catalogue.path), requirement.line)
+    docs = {need.docname for need in graph.needs.values()}
+    paths = {docname: str(app.env.doc2path(docname)) for docname in docs if docname}
+    for need in graph.needs.values():
+        locate.setdefault(need.id, (paths.get(need.docname, need.docname), need.lineno))
+    threshold = settings(app).risk_acceptance_threshold
+    for finding in completeness_findings(graph, threshold, locate):
+        where = f"{finding.path}:{finding.line}" if finding.line else finding.path
+        logger.warning(finding.message, location=where, type="qms", subtype=finding.code)
+
+
+def setup(app: Sphinx) -> None:
+    """Run after sphinx-needs' own validation (write-started, default priority)."""
+    app.connect("write-started", check, priority=650)

@@ -1,0 +1,31 @@
+"""The traceability graph of the current build, built once from sphinx-needs' resolved needs."""
+
+from __future__ import annotations
+
+import weakref
+
+from sphinx.application import Sphinx
+from sphinx.builders import Builder
+from sphinx_needs.api import get_needs_view
+
+from qms.model.traceability import Graph, Need
+from qms_sphinx.needs_model import NEED_TYPES
+
+FIELD_NAMES = tuple(dict.fromkeys(name for spec in NEED_TYPES for name in spec.get("fields", {})))
+
+# Built at write-started, after sphinx-needs resolved every link; parallel writers
+# are forked after that and inherit it.
+_GRAPHS: weakref.WeakKeyDictionary[Sphinx, Graph] = weakref.WeakKeyDictionary()
+
+
+def build_graph(app: Sphinx, builder: Builder | None = None) -> Graph:
+    """(Re)build the graph from sphinx-needs' data."""
+    needs = get_needs_view(app)
+    graph = Graph.build(Need.from_mapping(need) for need in needs.values())
+    _GRAPHS[app] = graph
+    return graph
+
+
+def graph_of(app: Sphinx) -> Graph:
+    """The graph of this build."""
+    return _GRAPHS.get(app) or build_graph(app)

@@ -1,0 +1,330 @@
+"""Generated views for auditors: SoA, risk register, traceability matrix, framework pages."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util.docutils import SphinxDirective
+
+from qms.model.traceability import (
+    ANNEX_A,
+    Graph,
+    Need,
+    coverage,
+    heat_map,
+    risk_rows,
+    soa_rows,
+)
+from qms_sphinx.graph import graph_of
+from qms_sphinx.state import view_pages
+from qms_sphinx.tables import Cell, doc_link, table
+
+
+class view_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
+    """Replaced by the rendered view once every need is resolved."""
+
+
+def _directive(view: str, takes_key: bool) -> type[SphinxDirective]:
+    class ViewDirective(SphinxDirective):
+        required_arguments = 1 if takes_key else 0
+        has_content = False
+
+        def run(self) -> list[nodes.Node]:
+            view_pages(self.env).add(self.env.docname)
+            key = self.arguments[0] if takes_key else ""
+            node = view_placeholder(view=view, key=key)
+            self.set_source_info(node)
+            return [node]
+
+    ViewDirective.__name__ = f"{view.title()}Directive"
+    return ViewDirective
+
+
+def _links(app: Sphinx, fromdoc: str, needs: Sequence[Need]) -> Cell:
+    if not needs:
+        return "none"
+    return [doc_link(app, fromdoc, n.docname, n.id, n.id) for n in needs]
+
+
+def _counts(title: str, counter: Counter[str], order: Sequence[str]) -> nodes.Node:
+    rows = [[name, str(counter.get(name, 0))] for name in order if counter.get(name, 0)]
+    return table([title, "Controls"], rows, classes=["qms-counts"])
+
+
+def render_soa(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
+    """Counts by decision and status, then one row per Annex A control."""
+    rows = soa_rows(graph)
+    decisions = Counter(row.decision for row in rows)
+    statuses = Counter(row.control.text("implementation") for row in rows if row.control)
+    summary = nodes.container(
+        "",
+        _counts(
+            "Decision",
+            decisions,
+            ("applicable", "excluded", "no decision", "conflicting decisions"),
+        ),
+        _counts("Implementation", statuses, ("implemented", "partial", "planned", "not-started")),
+        classes=["qms-side-by-side"],
+    )
+    body: list[list[Cell]] = []
+    for row in rows:
+        control = row.control
+        body.append(
+            [
+                doc_link(
+                    app,
+                    fromdoc,
+                    row.requirement.docname,
+                    row.requirement.id,
+                    row.requirement.text("ref"),
+                ),
+                row.requirement.title,
+                row.decision,
+                control.text("justification") if control else "",
+                control.text("implementation") if control else "",
+                _links(app, fromdoc, row.decisions),
+                _links(app, fromdoc, row.procedures),
+                _links(app, fromdoc, row.risks),
+            ]
+        )
+    headers = ["Annex A", "Control", "Decision", "Justification", "Status", "Implemented by",
+               "Procedures", "Risks"]  # fmt: skip
+    return [
+        summary,
+        table(headers, body, classes=["qms-soa", "qms-sortable"], widths=[1, 3, 1, 5, 1, 1, 2, 2]),
+    ]
+
+
+_BANDS = ((16, "critical"), (10, "high"), (5, "medium"), (1, "low"))
+
+
+def _band(score: int) -> str:
+    return next(name for floor, name in _BANDS if score >= floor)
+
+
+def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, residual: bool) -> nodes.Node:
+    cells = heat_map(risk_rows(graph), residual)
+    rows: list[list[Cell]] = []
+    row_classes: list[list[str]] = []
+    for impact in range(5, 0, -1):
+        line: list[Cell] = [f"Impact {impact}"]
+        for likelihood in range(1, 6):
+            risks = cells.get((likelihood, impact), [])
+            line.append(
+                nodes.inline(
+                    "",
+                    "",
+                    *_cell_links(app, fromdoc, risks),
+                    classes=[f"qms-heat-{_band(likelihood * impact)}"],
+                )
+            )
+        rows.append(line)
+        row_classes.append([])
+    title = "Residual risk (after treatment)" if residual else "Inherent risk (before treatment)"
+    grid = table(
+        ["", *(f"L{n}" for n in range(1, 6))],
+        rows,
+        classes=["qms-heatmap"],
+        row_classes=row_classes,
+    )
+    return nodes.container("", nodes.rubric("", title), grid, classes=["qms-heatmap-box"])
+
+
+def _cell_links(app: Sphinx, fromdoc: str, risks: Sequence[Need]) -> list[nodes.Node]:
+    found: list[nodes.Node] = []
+    for risk in risks:
+        if found:
+            found.append(nodes.Text(" "))
+        found.append(doc_link(app, fromdoc, risk.docname, risk.id, risk.id))
+    return found or [nodes.Text("\u00a0")]
+
+
+def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
+    """Heat maps before and after treatment, then the sortable register."""
+    maps = nodes.container(
+        "", _heat_map(app, fromdoc, graph, False), _heat_map(app, fromdoc, graph, True),
+        classes=["qms-side-by-side"],
+    )  # fmt: skip
+    body: list[list[Cell]] = []
+    classes: list[list[str]] = []
+    for row in risk_rows(graph):
+        risk = row.risk
+        body.append(
+            [
+                doc_link(app, fromdoc, risk.docname, risk.id, risk.id),
+                risk.title,
+                risk.text("asset"),
+                risk.text("risk_owner"),
+                str(row.inherent),
+                risk.text("treatment"),
+                str(row.residual),
+                _links(app, fromdoc, row.controls)
+                if row.controls
+                else ("accepted" if risk.text("acceptance") else "none"),
+            ]
+        )
+        classes.append([f"qms-risk-{_band(max(row.inherent, 1))}"])
+    headers = ["ID", "Risk", "Asset or process", "Owner", "Inherent", "Treatment", "Residual",
+               "Mitigating controls"]  # fmt: skip
+    return [
+        maps,
+        table(
+            headers,
+            body,
+            classes=["qms-risks", "qms-sortable"],
+            widths=[1, 4, 3, 2, 1, 1, 1, 2],
+            row_classes=classes,
+        ),
+    ]
+
+
+def render_traceability(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
+    """Coverage per framework, gaps, and the Annex A chain down to evidence."""
+    frameworks: list[list[Cell]] = []
+    gaps: list[list[Cell]] = []
+    for key, name, kind in graph.catalogues():
+        if kind not in (ANNEX_A, "regulatory"):
+            continue
+        result = coverage(graph, key)
+        frameworks.append(
+            [name, str(result.total), str(len(result.covered)), f"{result.percent:.1f} %"]
+        )
+        gaps.extend(
+            [
+                name,
+                doc_link(app, fromdoc, need.docname, need.id, need.text("ref") or need.id),
+                reason,
+            ]
+            for need, reason in result.gaps
+        )
+    parts: list[nodes.Node] = [
+        nodes.rubric("", "Coverage by framework"),
+        table(
+            ["Framework", "Requirements", "Covered", "Coverage"],
+            frameworks,
+            classes=["qms-coverage"],
+        ),
+        nodes.rubric("", "Gaps"),
+        table(["Framework", "Requirement", "Why it is a gap"], gaps, classes=["qms-gaps"])
+        if gaps
+        else nodes.paragraph("", "No gaps: every requirement is covered."),
+        nodes.rubric("", "Annex A: requirement → control → procedure → evidence"),
+    ]
+    chain: list[list[Cell]] = [
+        [
+            doc_link(
+                app,
+                fromdoc,
+                row.requirement.docname,
+                row.requirement.id,
+                row.requirement.text("ref"),
+            ),
+            _links(app, fromdoc, row.decisions),
+            row.decision,
+            _links(app, fromdoc, row.procedures),
+            _links(app, fromdoc, row.evidence),
+        ]
+        for row in soa_rows(graph)
+    ]
+    parts.append(
+        table(
+            ["Annex A", "Control", "Decision", "Procedures", "Evidence"],
+            chain,
+            classes=["qms-matrix", "qms-sortable"],
+        )
+    )
+    return parts
+
+
+def render_framework(app: Sphinx, fromdoc: str, graph: Graph, key: str) -> list[nodes.Node]:
+    """Each requirement of a framework, the Annex A controls it maps to, how it is met."""
+    result = coverage(graph, key)
+    soa = {row.requirement.id: row for row in soa_rows(graph)}
+    gaps = dict((need.id, reason) for need, reason in result.gaps)
+    body: list[list[Cell]] = []
+    for requirement in graph.requirements(key):
+        mapped = [soa[t] for t in requirement.outgoing("maps_to") if t in soa]
+        controls = [row.control for row in mapped if row.control is not None]
+        met: Cell = [
+            doc_link(app, fromdoc, c.docname, c.id, f"{c.id} ({c.text('implementation')})")
+            for c in controls
+        ] or "no control"
+        body.append(
+            [
+                doc_link(
+                    app,
+                    fromdoc,
+                    requirement.docname,
+                    requirement.id,
+                    requirement.text("ref") or requirement.id,
+                ),
+                requirement.title,
+                [
+                    doc_link(
+                        app,
+                        fromdoc,
+                        row.requirement.docname,
+                        row.requirement.id,
+                        row.requirement.text("ref"),
+                    )
+                    for row in mapped
+                ]
+                or "none",
+                met,
+                gaps.get(requirement.id, "covered"),
+            ]
+        )
+    summary = nodes.paragraph(
+        "",
+        f"{len(result.covered)} of {result.total} requirements covered ({result.percent:.1f} %).",
+    )
+    return [
+        summary,
+        table(
+            ["Ref", "Requirement", "Annex A", "How it is met", "Coverage"],
+            body,
+            classes=["qms-framework"],
+            widths=[1, 3, 2, 3, 2],
+        ),
+    ]
+
+
+def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Render every view placeholder of the page."""
+    placeholders = list(doctree.findall(view_placeholder))
+    if not placeholders:
+        return
+    graph = graph_of(app)
+    for node in placeholders:
+        view, key = node["view"], node["key"]
+        if view == "soa":
+            rendered = render_soa(app, docname, graph)
+        elif view == "risks":
+            rendered = render_risks(app, docname, graph)
+        elif view == "traceability":
+            rendered = render_traceability(app, docname, graph)
+        else:
+            rendered = render_framework(app, docname, graph, key)
+        node.replace_self(rendered)
+
+
+def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    """A re-read page records its views again."""
+    view_pages(env).discard(docname)
+
+
+def setup(app: Sphinx) -> None:
+    """Register the directives and their rendering."""
+    app.add_node(view_placeholder)
+    for view, takes_key in (
+        ("soa", False),
+        ("risks", False),
+        ("traceability", False),
+        ("framework", True),
+    ):
+        app.add_directive(f"qms-{view}", _directive(view, takes_key))
+    app.connect("doctree-resolved", fill)

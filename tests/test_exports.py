@@ -1,0 +1,126 @@
+"""qms soa and qms risks: row counts, columns and consistency with the site."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from qms.cli.main import main
+from qms.model.traceability import Graph, Need, coverage
+from tests.conftest import HandbookFactory
+
+SETTINGS = 'site_pages = ["index", "frameworks/*", "matrix"]\n'
+SOA_COLUMNS = ["annex_a", "title", "decision", "justification", "status", "controls",
+               "procedures", "evidence", "risks"]  # fmt: skip
+RISK_COLUMNS = ["id", "title", "asset", "threat", "vulnerability", "likelihood", "impact",
+                "inherent_score", "treatment", "residual_likelihood", "residual_impact",
+                "residual_score", "owner", "controls", "acceptance"]  # fmt: skip
+
+
+@pytest.fixture
+def repo(make_handbook: HandbookFactory) -> Path:
+    return make_handbook("traceability", SETTINGS)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_soa_csv_has_a_header_and_one_row_per_annex_a_control(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--root", str(repo), "soa")
+    assert (code, err) == (0, "")
+    assert out.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+    assert rows[0] == SOA_COLUMNS
+    assert [row[0] for row in rows[1:]] == ["A.5.15", "A.8.13", "A.8.28"]
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["decision"] == "applicable"
+    assert first["procedures"] == "PRC-ACC-01"
+    assert first["evidence"] == "EVD-ACC-01"
+    assert first["risks"] == "RSK-001"
+    excluded = dict(zip(rows[0], rows[3], strict=True))
+    assert excluded["decision"] == "excluded" and excluded["justification"].startswith("All ")
+
+
+def test_soa_json_and_markdown(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "soa.json"
+    assert (
+        run(capsys, "--root", str(repo), "soa", "--format", "json", "--output", str(target))[0] == 0
+    )
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert len(data) == 3 and list(data[0]) == SOA_COLUMNS
+    code, out, _ = run(capsys, "--root", str(repo), "soa", "--format", "md")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "| " + " | ".join(SOA_COLUMNS) + " |"
+    assert len(lines) == 2 + 3
+
+
+def test_risk_export_scores(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--root", str(repo), "risks", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["id"] for r in rows] == ["RSK-001", "RSK-002", "RSK-003"]
+    assert list(rows[0]) == RISK_COLUMNS
+    assert (rows[0]["inherent_score"], rows[0]["residual_score"]) == (20, 10)
+    assert rows[0]["controls"] == ["CTL-5-15"]
+    assert rows[2]["acceptance"].startswith("Accepted by Facilities Manager Basel")
+
+
+def test_export_of_a_broken_handbook_exits_1(
+    make_handbook: HandbookFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_handbook("trace-unimplemented", SETTINGS)
+    code, out, err = run(capsys, "--root", str(repo), "soa", "--format", "json")
+    assert code == 1
+    assert len(json.loads(out)) == 3
+    assert "applicable control has no implementing procedure" in err
+
+
+def need(need_id: str, need_type: str, **fields: object) -> Need:
+    links = tuple((k, tuple(v)) for k, v in fields.items() if isinstance(v, list))
+    values = tuple((k, v) for k, v in fields.items() if not isinstance(v, list))
+    return Need(need_id, need_type, need_id, "doc", 1, values, links)
+
+
+def test_coverage_arithmetic() -> None:
+    annex = [need(f"A-{n}", "requirement", kind="annex-a", catalogue="a", position=n)
+             for n in range(4)]  # fmt: skip
+    graph = Graph.build(
+        [
+            *annex,
+            need("C-0", "control", applicable="yes", implements=["A-0"]),
+            need("C-1", "control", applicable="yes", implements=["A-1"]),  # no procedure
+            need("C-2", "control", applicable="no", justification="n/a", implements=["A-2"]),
+            need("P-0", "procedure", implements=["C-0"]),
+            need("R-0", "requirement", kind="regulatory", catalogue="r", maps_to=["A-0"]),
+            need("R-1", "requirement", kind="regulatory", catalogue="r", maps_to=["A-1", "A-3"]),
+            need("R-2", "requirement", kind="regulatory", catalogue="r", maps_to=["A-2"]),
+            need("R-3", "requirement", kind="regulatory", catalogue="r", maps_to=[]),
+        ]
+    )
+    annex_cov = coverage(graph, "a")
+    # A-0 covered, A-2 excluded with a decision; A-1 lacks a procedure, A-3 a decision.
+    assert (len(annex_cov.covered), annex_cov.total, annex_cov.percent) == (2, 4, 50.0)
+    assert [(n.id, why) for n, why in annex_cov.gaps] == [
+        ("A-1", "applicable but no procedure implements it"),
+        ("A-3", "no decision"),
+    ]
+    regulatory = coverage(graph, "r")
+    assert [n.id for n in regulatory.covered] == ["R-0"]
+    assert regulatory.percent == 25.0
+    assert dict((n.id, why) for n, why in regulatory.gaps) == {
+        "R-1": "no mapped Annex A control is implemented by a procedure",
+        "R-2": "no mapped Annex A control is implemented by a procedure",
+        "R-3": "mapped to no Annex A control",
+    }

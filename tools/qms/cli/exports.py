@@ -1,0 +1,57 @@
+"""`qms soa` and `qms risks`: exports for auditors, consistent with the site."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from qms.adapters.files import write_atomic
+from qms.cli.context import Context
+from qms.cli.output import plural, print_findings
+from qms.model.traceability import Graph
+from qms.services.traceability import FORMATS, load_graph, render, risk_table, soa_table
+
+Table = Callable[[Graph], list[dict[str, Any]]]
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `soa` and `risks`."""
+    for name, table, what in (
+        ("soa", soa_table, "the Statement of Applicability: one row per Annex A control"),
+        ("risks", risk_table, "the risk register: scores before and after treatment"),
+    ):
+        parser = commands.add_parser(
+            name,
+            help=f"export {what.split(':')[0]}",
+            description=(
+                f"Export {what}. The rows come from the same code as the site's tables. "
+                "CSV is UTF-8 with a byte-order mark and a header row, so spreadsheets "
+                "open it correctly; list cells are joined with '; '."
+            ),
+        )
+        parser.add_argument("--format", choices=FORMATS, default="csv", help="default: csv")
+        parser.add_argument("--output", type=Path, metavar="FILE", help="default: stdout")
+        parser.set_defaults(handler=_runner(table))
+
+
+def _runner(table: Table) -> Callable[[argparse.Namespace, Context], int]:
+    def run(args: argparse.Namespace, ctx: Context) -> int:
+        result = load_graph(ctx.config())
+        text = render(table(result.graph), args.format)
+        if args.output:
+            write_atomic(args.output, text.encode("utf-8"))
+        else:
+            sys.stdout.write(text)
+        if result.findings:
+            print_findings(result.findings, sys.stderr)
+            sys.stderr.write(
+                f"qms: the handbook has {plural(len(result.findings), 'problem')}; "
+                "the export may be incomplete\n"
+            )
+            return 1
+        return 0
+
+    return run

@@ -1,0 +1,383 @@
+"""The traceability graph and what auditors read from it: SoA, risks, coverage, gaps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from qms.model.findings import Finding
+
+# Requirement kinds, from the catalogue files: Annex A controls carry SoA decisions,
+# management-system clauses are met by documents, regulatory ones map to Annex A.
+ANNEX_A = "annex-a"
+MANAGEMENT = "management-system"
+REGULATORY = "regulatory"
+LINK_TYPES = ("implements", "mitigates", "demonstrates", "maps_to")
+# The need fields the views read (declared on the need types of the Sphinx extension).
+FIELDS = (
+    "framework", "catalogue", "kind", "ref", "position",
+    "applicable", "justification", "implementation",
+    "asset", "threat", "vulnerability", "likelihood", "impact",
+    "residual_likelihood", "residual_impact", "treatment", "risk_owner", "acceptance",
+)  # fmt: skip
+
+
+class NeedSource(Protocol):
+    """What a need looks like to us: sphinx-needs' NeedItem and needs.json entries alike."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field's value."""
+
+
+@dataclass(frozen=True)
+class Need:
+    """One traceable item, as sphinx-needs resolved it (or as needs.json holds it)."""
+
+    id: str
+    type: str
+    title: str
+    docname: str
+    lineno: int | None
+    fields: tuple[tuple[str, Any], ...] = ()
+    links: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def get(self, name: str) -> Any:
+        """A field's value, or None when unset."""
+        return next((value for key, value in self.fields if key == name), None)
+
+    def text(self, name: str) -> str:
+        """A field as text ("" when unset)."""
+        value = self.get(name)
+        return "" if value is None else str(value)
+
+    def score(self, name: str) -> int | None:
+        """A field as a whole number, or None when unset or not a number."""
+        value = self.get(name)
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+    def outgoing(self, link: str) -> tuple[str, ...]:
+        """Ids this need links to with `link`."""
+        return next((ids for key, ids in self.links if key == link), ())
+
+    @classmethod
+    def from_mapping(cls, data: NeedSource, field_names: Iterable[str] = FIELDS) -> Need:
+        """Build from a sphinx-needs need item or a needs.json entry."""
+        fields = tuple(
+            (name, data.get(name)) for name in field_names if data.get(name) not in (None, "")
+        )
+        links = tuple((name, tuple(str(i) for i in data.get(name) or ())) for name in LINK_TYPES)
+        return cls(
+            id=str(data.get("id")),
+            type=str(data.get("type")),
+            title=str(data.get("title") or ""),
+            docname=str(data.get("docname") or ""),
+            lineno=data.get("lineno") if isinstance(data.get("lineno"), int) else None,
+            fields=fields,
+            links=links,
+        )
+
+
+@dataclass(frozen=True)
+class Graph:
+    """All needs with their links in both directions."""
+
+    needs: Mapping[str, Need]
+    incoming: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, needs: Iterable[Need]) -> Graph:
+        """Index needs and compute the links pointing at each."""
+        by_id = {need.id: need for need in needs}
+        incoming: dict[tuple[str, str], list[str]] = {}
+        for need in by_id.values():
+            for link in LINK_TYPES:
+                for target in need.outgoing(link):
+                    incoming.setdefault((target, link), []).append(need.id)
+        return cls(by_id, {key: tuple(sorted(ids)) for key, ids in incoming.items()})
+
+    def of_type(self, need_type: str) -> list[Need]:
+        """Needs of one type, by id."""
+        return sorted((n for n in self.needs.values() if n.type == need_type), key=_natural)
+
+    def linked_to(self, need_id: str, link: str) -> list[Need]:
+        """The needs that point at `need_id` with `link`."""
+        return [self.needs[i] for i in self.incoming.get((need_id, link), ()) if i in self.needs]
+
+    def requirements(self, catalogue: str = "", kind: str = "") -> list[Need]:
+        """Requirements of one catalogue (or of one kind), in catalogue order."""
+        found = [
+            n
+            for n in self.needs.values()
+            if n.type == "requirement"
+            and (not catalogue or n.text("catalogue") == catalogue)
+            and (not kind or n.text("kind") == kind)
+        ]
+        return sorted(found, key=lambda n: (n.text("catalogue"), n.score("position") or 0))
+
+    def catalogues(self) -> list[tuple[str, str, str]]:
+        """(key, framework name, kind) of every catalogue present, Annex A first."""
+        seen = {
+            (n.text("catalogue"), n.text("framework"), n.text("kind"))
+            for n in self.needs.values()
+            if n.type == "requirement"
+        }
+        order = {ANNEX_A: 0, MANAGEMENT: 1, REGULATORY: 2}
+        return sorted(seen, key=lambda item: (order.get(item[2], 3), item[1]))
+
+
+def _natural(need: Need) -> tuple[Any, ...]:
+    # "CTL-5-10" after "CTL-5-9": compare digit runs as numbers.
+    parts: list[Any] = []
+    for chunk in need.id.replace("-", " ").split():
+        parts.append((0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk))
+    return tuple(parts)
+
+
+@dataclass(frozen=True)
+class SoaRow:
+    """One Annex A control in the Statement of Applicability."""
+
+    requirement: Need
+    decisions: tuple[Need, ...]
+    procedures: tuple[Need, ...]
+    evidence: tuple[Need, ...]
+    risks: tuple[Need, ...]
+
+    @property
+    def control(self) -> Need | None:
+        """The organisation control carrying the decision, when there is exactly one."""
+        return self.decisions[0] if len(self.decisions) == 1 else None
+
+    @property
+    def decision(self) -> str:
+        """'applicable', 'excluded', 'no decision' or 'conflicting decisions'."""
+        if not self.decisions:
+            return "no decision"
+        if len(self.decisions) > 1:
+            return "conflicting decisions"
+        return "applicable" if self.decisions[0].text("applicable") == "yes" else "excluded"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as the exports write it."""
+        control = self.control
+        return {
+            "annex_a": self.requirement.text("ref"),
+            "title": self.requirement.title,
+            "decision": self.decision,
+            "justification": control.text("justification") if control else "",
+            "status": control.text("implementation") if control else "",
+            "controls": [n.id for n in self.decisions],
+            "procedures": [n.id for n in self.procedures],
+            "evidence": [n.id for n in self.evidence],
+            "risks": [n.id for n in self.risks],
+        }
+
+
+def soa_rows(graph: Graph) -> list[SoaRow]:
+    """One row per Annex A control, with its decision and what implements it."""
+    rows = []
+    for requirement in graph.requirements(kind=ANNEX_A):
+        controls = graph.linked_to(requirement.id, "implements")
+        controls = [c for c in controls if c.type == "control"]
+        procedures = {p.id: p for c in controls for p in graph.linked_to(c.id, "implements")}
+        evidence = {e.id: e for c in controls for e in graph.linked_to(c.id, "demonstrates")}
+        risks = {
+            graph.needs[r].id: graph.needs[r]
+            for c in controls for r in c.outgoing("mitigates") if r in graph.needs
+        }  # fmt: skip
+        rows.append(
+            SoaRow(
+                requirement,
+                tuple(controls),
+                tuple(sorted(procedures.values(), key=_natural)),
+                tuple(sorted(evidence.values(), key=_natural)),
+                tuple(sorted(risks.values(), key=_natural)),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    """One risk with its scores before and after treatment."""
+
+    risk: Need
+    controls: tuple[Need, ...]
+
+    @property
+    def inherent(self) -> int:
+        """Likelihood times impact before treatment."""
+        return (self.risk.score("likelihood") or 0) * (self.risk.score("impact") or 0)
+
+    @property
+    def residual(self) -> int:
+        """Likelihood times impact after treatment."""
+        return (self.risk.score("residual_likelihood") or 0) * (
+            self.risk.score("residual_impact") or 0
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as the exports write it."""
+        risk = self.risk
+        return {
+            "id": risk.id,
+            "title": risk.title,
+            "asset": risk.text("asset"),
+            "threat": risk.text("threat"),
+            "vulnerability": risk.text("vulnerability"),
+            "likelihood": risk.score("likelihood"),
+            "impact": risk.score("impact"),
+            "inherent_score": self.inherent,
+            "treatment": risk.text("treatment"),
+            "residual_likelihood": risk.score("residual_likelihood"),
+            "residual_impact": risk.score("residual_impact"),
+            "residual_score": self.residual,
+            "owner": risk.text("risk_owner"),
+            "controls": [c.id for c in self.controls],
+            "acceptance": risk.text("acceptance"),
+        }
+
+
+def risk_rows(graph: Graph) -> list[RiskRow]:
+    """Every risk, with the controls that mitigate it."""
+    return [
+        RiskRow(risk, tuple(c for c in graph.linked_to(risk.id, "mitigates")))
+        for risk in graph.of_type("risk")
+    ]
+
+
+def heat_map(rows: Iterable[RiskRow], residual: bool) -> dict[tuple[int, int], list[Need]]:
+    """(likelihood, impact) -> risks in that cell, before or after treatment."""
+    cells: dict[tuple[int, int], list[Need]] = {}
+    for row in rows:
+        names = ("residual_likelihood", "residual_impact") if residual else ("likelihood", "impact")
+        likelihood, impact = (row.risk.score(n) for n in names)
+        if likelihood and impact:
+            cells.setdefault((likelihood, impact), []).append(row.risk)
+    return cells
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many of a framework's requirements the handbook covers, and the gaps."""
+
+    catalogue: str
+    covered: tuple[Need, ...]
+    gaps: tuple[tuple[Need, str], ...]
+
+    @property
+    def total(self) -> int:
+        """Requirements in the framework."""
+        return len(self.covered) + len(self.gaps)
+
+    @property
+    def percent(self) -> float:
+        """Share covered, 0 to 100 (100 for an empty framework)."""
+        return 100.0 if not self.total else round(100.0 * len(self.covered) / self.total, 1)
+
+
+def _annex_a_gap(row: SoaRow) -> str:
+    """Why an Annex A control is not covered ("" when it is)."""
+    if row.decision == "excluded":
+        return ""  # a justified exclusion is a decision, not a gap
+    if row.decision != "applicable":
+        return row.decision
+    if not row.procedures:
+        return "applicable but no procedure implements it"
+    return ""
+
+
+def coverage(graph: Graph, catalogue: str) -> Coverage:
+    """Coverage of one framework through the requirement → control → procedure chain.
+
+    An Annex A control is covered when it has exactly one decision and, if applicable,
+    an implementing procedure. Another framework's requirement is covered when at
+    least one Annex A control it maps to is covered and applicable.
+    """
+    soa = {row.requirement.id: row for row in soa_rows(graph)}
+    covered: list[Need] = []
+    gaps: list[tuple[Need, str]] = []
+    for requirement in graph.requirements(catalogue):
+        if requirement.text("kind") == ANNEX_A:
+            gap = _annex_a_gap(soa[requirement.id])
+        else:
+            targets = [soa[t] for t in requirement.outgoing("maps_to") if t in soa]
+            if not targets:
+                gap = "mapped to no Annex A control"
+            elif any(t.decision == "applicable" and not _annex_a_gap(t) for t in targets):
+                gap = ""
+            else:
+                gap = "no mapped Annex A control is implemented by a procedure"
+        if gap:
+            gaps.append((requirement, gap))
+        else:
+            covered.append(requirement)
+    return Coverage(catalogue, tuple(covered), tuple(gaps))
+
+
+def completeness_findings(
+    graph: Graph, threshold: int, locate: Mapping[str, tuple[str, int | None]]
+) -> list[Finding]:
+    """The rules that break the build, each located at the need that breaks it.
+
+    `locate` maps need ids to (path, line); requirements generated from data files
+    are located at their line in the data file.
+    """
+    findings: list[Finding] = []
+
+    def report(need: Need, message: str, code: str) -> None:
+        path, line = locate.get(need.id, (need.docname, need.lineno))
+        findings.append(Finding(path, line, f"{need.id}: {message}", code))
+
+    for soa_row in soa_rows(graph):
+        ref = soa_row.requirement.text("ref") or soa_row.requirement.id
+        if not soa_row.decisions:
+            report(
+                soa_row.requirement,
+                f"Annex A {ref} has no applicability decision; add a control "
+                "that implements it to the Statement of Applicability",
+                "soa-missing",
+            )
+        for extra in soa_row.decisions[1:]:
+            report(
+                extra,
+                f"Annex A {ref} already has a decision in {soa_row.decisions[0].id}; "
+                "keep one control per Annex A control",
+                "soa-duplicate",
+            )
+    for control in graph.of_type("control"):
+        if control.text("applicable") == "yes" and not graph.linked_to(control.id, "implements"):
+            report(
+                control,
+                "applicable control has no implementing procedure; add a "
+                f"procedure need with ':implements: {control.id}'",
+                "soa-unimplemented",
+            )
+    for row in risk_rows(graph):
+        if row.residual > row.inherent:
+            report(
+                row.risk,
+                f"residual score {row.residual} is higher than the inherent score {row.inherent}",
+                "risk-residual",
+            )
+        if row.inherent > threshold and not row.controls and not row.risk.text("acceptance"):
+            report(
+                row.risk,
+                f"score {row.inherent} is above the acceptance threshold "
+                f"{threshold} with neither a mitigating control nor a recorded acceptance",
+                "risk-untreated",
+            )
+    for requirement in graph.requirements(kind=REGULATORY):
+        if not requirement.outgoing("maps_to"):
+            report(
+                requirement,
+                "regulatory requirement is mapped to no Annex A control; add "
+                "maps_to in its catalogue file",
+                "requirement-unmapped",
+            )
+    return findings

@@ -1,0 +1,80 @@
+"""Auditor exports: the SoA and the risk register, from the same graph the site renders."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qms.config import QmsConfig
+from qms.errors import QmsError
+from qms.model.findings import Finding
+from qms.model.traceability import Graph, Need, risk_rows, soa_rows
+from qms.services.sphinx_run import run_sphinx
+
+FORMATS = ("csv", "json", "md")
+
+
+@dataclass(frozen=True)
+class GraphRun:
+    """The handbook's traceability graph and the warnings of the read that built it."""
+
+    graph: Graph
+    findings: tuple[Finding, ...]
+
+
+def load_graph(config: QmsConfig) -> GraphRun:
+    """Read the whole handbook with Sphinx (needs builder) and build the graph."""
+    with tempfile.TemporaryDirectory(prefix="qms-needs-") as scratch:
+        run = run_sphinx(config, "needs", Path(scratch) / "needs", fresh=True, progress=None)
+        path = run.outdir / "needs.json"
+        if not path.is_file():
+            raise QmsError("the needs export was not written", "run 'qms check' to see why")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    version = data["versions"][data.get("current_version", "")]
+    graph = Graph.build(Need.from_mapping(need) for need in version["needs"].values())
+    return GraphRun(graph, run.findings)
+
+
+def soa_table(graph: Graph) -> list[dict[str, Any]]:
+    """The SoA rows, as the site shows them."""
+    return [row.as_dict() for row in soa_rows(graph)]
+
+
+def risk_table(graph: Graph) -> list[dict[str, Any]]:
+    """The risk register rows, as the site shows them."""
+    return [row.as_dict() for row in risk_rows(graph)]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def render(rows: Sequence[dict[str, Any]], fmt: str) -> str:
+    """Rows as CSV (UTF-8 with a byte-order mark and a header row), JSON or Markdown."""
+    if fmt == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    headers = list(rows[0]) if rows else []
+    if fmt == "csv":
+        out = io.StringIO()
+        out.write("\ufeff")  # the byte-order mark tells spreadsheets the file is UTF-8
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows([_cell(row[h]) for h in headers] for row in rows)
+        return out.getvalue()
+    if fmt != "md":
+        raise QmsError(f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+
+    def md(value: Any) -> str:
+        return _cell(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(md(row[h]) for h in headers) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
