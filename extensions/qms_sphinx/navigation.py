@@ -17,7 +17,12 @@ from sphinx.application import Sphinx
 from qms.model.document import DocumentType
 from qms_sphinx.state import documents
 
-REGISTER_PAGE = "register"
+# Site-wide pages listed under "Handbook" when the handbook has them.
+HANDBOOK_PAGES = (
+    ("register", "Document register"),
+    ("traceability", "Traceability matrix"),
+    ("frameworks/index", "Frameworks"),
+)
 
 
 def _link(href: str, text: str, level: int, current: bool = False, open_: bool = False) -> str:
@@ -46,9 +51,10 @@ def render_navigation(app: Sphinx, pagename: str) -> str:
     parts = [_caption("Handbook"), "<ul>"]
     parts.append(_link(uri(env.config.root_doc), "Home", 1, pagename == env.config.root_doc))
     parts.append("</li>")
-    if REGISTER_PAGE in found:
-        parts.append(_link(uri(REGISTER_PAGE), "Document register", 1, pagename == REGISTER_PAGE))
-        parts.append("</li>")
+    for page, label in HANDBOOK_PAGES:
+        if page in found:
+            parts.append(_link(uri(page), label, 1, pagename == page))
+            parts.append("</li>")
     parts += ["</ul>", _caption("Documents by type"), "<ul>"]
     for doc_type in DocumentType:
         index = f"{doc_type.folder}/index"

@@ -147,7 +147,7 @@ def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
     """Heat maps before and after treatment, then the sortable register."""
     maps = nodes.container(
         "", _heat_map(app, fromdoc, graph, False), _heat_map(app, fromdoc, graph, True),
-        classes=["qms-side-by-side"],
+        classes=["qms-heatmaps"],
     )  # fmt: skip
     body: list[list[Cell]] = []
     classes: list[list[str]] = []
