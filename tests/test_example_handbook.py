@@ -39,3 +39,20 @@ def test_every_document_has_a_control_block_and_is_in_the_register(site: SphinxR
 def test_example_has_the_documents_the_foundation_promises() -> None:
     ids = {document.id for document in load_handbook(load_config(REPO)).documents}
     assert {"POL-ISMS-001", "POL-ISMS-002", "SOP-QMS-001"} <= ids
+
+
+def test_example_soa_has_93_rows_and_no_gaps() -> None:
+    from qms.model.traceability import coverage, soa_rows
+    from qms.services.traceability import load_graph
+
+    result = load_graph(load_config(REPO))
+    assert [f.render() for f in result.findings] == []
+    rows = soa_rows(result.graph)
+    assert len(rows) == 93
+    assert {row.decision for row in rows} <= {"applicable", "excluded"}
+    for key, name, kind in result.graph.catalogues():
+        if kind != "management-system":
+            gaps = coverage(result.graph, key).gaps
+            assert gaps == (), f"{name}: {[(n.id, why) for n, why in gaps]}"
+    risks = [n for n in result.graph.needs.values() if n.type == "risk"]
+    assert len(risks) >= 30

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -47,10 +47,15 @@ class Verification:
         return [(status_of(v.document, config, on, v.evidence), v) for v in self.verdicts]
 
 
-def verify_selected(config: QmsConfig, ids: Sequence[str]) -> tuple[Handbook, Verification]:
+def verify_selected(
+    config: QmsConfig,
+    ids: Sequence[str],
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Handbook, Verification]:
     """Load the handbook and verify the documents with `ids` (all when empty)."""
     handbook = load_handbook(config)
-    return handbook, verify_handbook(config, handbook, select(handbook.documents, ids))
+    selected = select(handbook.documents, ids)
+    return handbook, verify_handbook(config, handbook, selected, progress=progress)
 
 
 def read_records(config: QmsConfig, document_id: str, keyring: Keyring) -> list[Record]:
@@ -116,12 +121,20 @@ def verify_handbook(
     handbook: Handbook | None = None,
     documents: Sequence[Document] | None = None,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Verification:
-    """Verify the registry and the approvals of `documents` (default: all)."""
+    """Verify the registry and the approvals of `documents` (default: all).
+
+    `progress(done, total)` is called after each document, for long runs.
+    """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
     moment = now or datetime.now(tz=UTC)
+    verdicts: list[DocumentVerdict] = []
     with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
         registry = load_registry(config, keyring)
-        verdicts = tuple(judge(config, doc, keyring, registry, moment) for doc in selected)
-    return Verification(registry, verdicts)
+        for document in selected:
+            verdicts.append(judge(config, document, keyring, registry, moment))
+            if progress is not None:
+                progress(len(verdicts), len(selected))
+    return Verification(registry, tuple(verdicts))
