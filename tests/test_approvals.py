@@ -381,3 +381,29 @@ def test_parallel_approvals_in_two_clones_merge_cleanly(
     assert code == 0
     names = [s["name"] for s in data["documents"][0]["signatures"]]
     assert sorted(names) == ["Ines Duarte", "Lena Vogt", "Marco Bianchi"]
+
+
+def test_rewritten_history_is_detected(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    assert verify(capsys, repo, DOC)[0] == 0
+    statements = sorted((repo / "signatures/approvals" / DOC / "2.0").glob("*.json"))
+    commits = {json.loads(s.read_text())["commit"] for s in statements}
+    assert len(commits) == 3
+    # Squash everything into one new root commit with the same files: what a
+    # force-push of a rebased branch leaves behind.
+    repository = git.Repo(repo)
+    squashed = git.Commit.create_from_tree(
+        repository, repository.head.commit.tree, "Squashed history", parent_commits=[]
+    )
+    repository.head.reference.set_commit(squashed)
+    code, data, _ = verify(capsys, repo, DOC)
+    assert code == 1
+    messages = failures(data)
+    assert len(messages) == 3
+    for commit in commits:
+        assert any(
+            f"signed the content of commit {commit}, which is no longer" in m for m in messages
+        )
+    assert doc_status(data) == "draft"

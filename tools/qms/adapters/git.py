@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import git
@@ -12,6 +14,18 @@ from qms.errors import QmsError
 
 class GitError(QmsError):
     """The handbook is not a usable git repository for this operation."""
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file as one commit left it (data is None when the commit deleted it)."""
+
+    commit: str
+    author: str
+    email: str
+    when: datetime
+    path: str
+    data: bytes | None
 
 
 class Repository:
@@ -70,3 +84,70 @@ class Repository:
     def head(self) -> str | None:
         """The current commit, if any."""
         return self._repo.head.commit.hexsha if self._repo.head.is_valid() else None
+
+    def changes(self, folder: str, suffix: str) -> Iterator[FileChange]:
+        """Every change to files under `folder` ending in `suffix`, oldest commit first.
+
+        Each commit is compared with its first parent, so a merge reports what it brought.
+        """
+        if not self._repo.head.is_valid():
+            return
+        for commit in self._repo.iter_commits("HEAD", paths=folder, reverse=True):
+            parent = commit.parents[0] if commit.parents else None
+            diffs = (
+                parent.diff(commit, paths=folder)
+                if parent is not None
+                else commit.diff(git.NULL_TREE, paths=folder, R=True)
+            )
+            when = commit.committed_datetime.astimezone(UTC)
+            for diff in diffs:
+                path = diff.b_path if not diff.deleted_file else diff.a_path
+                if not path or not path.endswith(suffix):
+                    continue
+                data = (
+                    None
+                    if diff.deleted_file or diff.b_blob is None
+                    else diff.b_blob.data_stream.read()
+                )
+                if diff.renamed_file and diff.a_path and diff.a_path != path:
+                    # The old name is gone: report it, so that id lineage is exact.
+                    yield FileChange(
+                        commit.hexsha,
+                        str(commit.author.name),
+                        str(commit.author.email),
+                        when,
+                        diff.a_path,
+                        None,
+                    )
+                yield FileChange(
+                    commit.hexsha,
+                    str(commit.author.name),
+                    str(commit.author.email),
+                    when,
+                    path,
+                    data,
+                )
+
+    def is_ancestor(self, commit: str) -> bool:
+        """Whether `commit` exists and is reachable from HEAD."""
+        try:
+            target = self._repo.commit(commit)
+            return bool(self._repo.is_ancestor(target, self._repo.head.commit))
+        except (git.GitCommandError, ValueError, git.BadName):
+            return False
+
+    def contains(self, commit: str) -> bool:
+        """Whether the object database still holds `commit`."""
+        try:
+            self._repo.commit(commit)
+        except (ValueError, git.BadName):
+            return False
+        return True
+
+
+def open_repository(root: Path) -> Repository | None:
+    """The repository holding `root`, or None when it is not under git."""
+    try:
+        return Repository(root)
+    except GitError:
+        return None

@@ -10,7 +10,10 @@ from typing import Any
 
 from qms.model.timeutil import format_utc, parse_utc
 
-SCHEMA = "qms-approval/1"
+# Version 2 adds the git commit that held the signed content, so that a rewritten
+# history is detected; version 1 statements (without it) stay valid.
+SCHEMA = "qms-approval/2"
+SCHEMA_V1 = "qms-approval/1"
 
 
 class Meaning(StrEnum):
@@ -43,11 +46,13 @@ class Statement:
     comment: str = ""
     # Files the document pulls in ({include}), each with its SHA-256, sorted by path.
     includes: tuple[tuple[str, str], ...] = ()
+    # The commit whose tree held the signed content ("" in version 1 statements).
+    commit: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The statement as JSON-ready data (the canonical field set)."""
-        return {
-            "schema": SCHEMA,
+        data: dict[str, Any] = {
+            "schema": SCHEMA if self.commit else SCHEMA_V1,
             "document_id": self.document_id,
             "version": self.version,
             "content_sha256": self.content_sha256,
@@ -59,6 +64,9 @@ class Statement:
             "signed_at": format_utc(self.signed_at),
             "comment": self.comment,
         }
+        if self.commit:
+            data["commit"] = self.commit
+        return data
 
     def to_bytes(self) -> bytes:
         """Canonical bytes: sorted keys, no insignificant space, UTF-8, one final newline."""
@@ -72,14 +80,16 @@ class Statement:
             raw = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise StatementError(f"not a JSON statement: {exc}") from exc
-        if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
+        if not isinstance(raw, dict) or raw.get("schema") not in (SCHEMA, SCHEMA_V1):
             raise StatementError(f"not a {SCHEMA} statement")
         expected = {
             "schema", "document_id", "version", "content_sha256", "includes", "meaning",
             "signer_name", "signer_fingerprint", "role", "signed_at", "comment",
         }  # fmt: skip
+        if raw["schema"] == SCHEMA:
+            expected.add("commit")
         if set(raw) != expected:
-            raise StatementError(f"statement fields differ from {SCHEMA}")
+            raise StatementError(f"statement fields differ from {raw['schema']}")
         try:
             statement = cls(
                 document_id=_text(raw, "document_id"),
@@ -94,6 +104,7 @@ class Statement:
                 includes=tuple(
                     (_text(item, "path"), _text(item, "sha256")) for item in raw["includes"]
                 ),
+                commit=_text(raw, "commit") if "commit" in expected else "",
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise StatementError(f"malformed statement: {exc}") from exc

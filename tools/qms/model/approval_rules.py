@@ -93,6 +93,7 @@ def _first_check(
     rules: Sequence[MeaningRule],
     registry: RegistryHistory,
     now: datetime,
+    lost_commits: frozenset[str],
 ) -> tuple[str, str]:
     """Checks of one record on its own: (problem, note); problem is empty when it passes."""
     statement, signature = record.statement, record.signature
@@ -106,6 +107,13 @@ def _first_check(
         )
     if not signature.good or signature.signed_at is None:
         return f"signature does not verify: {signature.problem or 'bad signature'}", ""
+    if statement.commit and statement.commit in lost_commits:
+        return (
+            f"signed the content of commit {statement.commit}, which is no longer in this "
+            "branch's history: the history was rewritten (force-push or rebase); restore "
+            "the commit or sign again",
+            "",
+        )
     if signature.fingerprint != statement.signer_fingerprint:
         return (
             f"signed with key {signature.fingerprint}, but the statement names "
@@ -148,15 +156,19 @@ def judge_document(
     rules: Sequence[MeaningRule],
     registry: RegistryHistory,
     now: datetime,
+    lost_commits: frozenset[str] = frozenset(),
 ) -> DocumentVerdict:
-    """Judge every record of one document and derive the evidence for its status."""
+    """Judge every record of one document and derive the evidence for its status.
+
+    `lost_commits` are commits named by statements that the branch no longer contains.
+    """
     version = str(document.version)
     verdicts: list[RecordVerdict] = []
     # Current-version records that passed on their own: (record, statement, note).
     candidates: list[tuple[Record, Statement, str]] = []
     stale = False
     for record in records:
-        problem, note = _first_check(record, rules, registry, now)
+        problem, note = _first_check(record, rules, registry, now, lost_commits)
         is_current = record.folder_version == version
         if problem:
             verdicts.append(RecordVerdict(record, False, is_current, problem))

@@ -126,11 +126,12 @@ def approve(
             role=role,
             signed_at=moment.replace(microsecond=0),
             comment=comment,
+            commit=repo.head() or "",
         )
         # Judge the new signature beside the existing ones before writing anything:
         # order, duplicates and segregation of duties are decided by the same rules
         # that `verify` applies.
-        existing = judge(config, document, keyring, registry, moment)
+        existing = judge(config, document, keyring, registry, moment, repo)
         proposed = Record(
             path="(new)",
             folder_id=document.id,

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from qms.adapters.git import Repository, open_repository
 from qms.adapters.gpg import Keyring, hermetic_keyring
 from qms.config import QmsConfig
 from qms.model.approval import Statement, StatementError
@@ -98,10 +99,16 @@ def judge(
     keyring: Keyring,
     registry: RegistryState,
     now: datetime,
+    repo: Repository | None = None,
 ) -> DocumentVerdict:
-    """The verdict on one document; with an untrusted registry no signature counts."""
+    """The verdict on one document; with an untrusted registry no signature counts.
+
+    With a repository, statements naming a commit the branch no longer reaches fail.
+    """
     records = read_records(config, document.id, keyring)
     content = document_content(config, document)
+    commits = {r.statement.commit for r in records if r.statement and r.statement.commit}
+    lost = frozenset(c for c in commits if repo is not None and not repo.is_ancestor(c))
     verdict = judge_document(
         document,
         content.sha256,
@@ -110,6 +117,7 @@ def judge(
         config.rules_for(document.type),
         registry.history,
         now,
+        lost,
     )
     if registry.trusted:
         return verdict
@@ -131,10 +139,11 @@ def verify_handbook(
     selected = handbook.documents if documents is None else tuple(documents)
     moment = now or datetime.now(tz=UTC)
     verdicts: list[DocumentVerdict] = []
+    repo = open_repository(config.root)
     with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
         registry = load_registry(config, keyring)
         for document in selected:
-            verdicts.append(judge(config, document, keyring, registry, moment))
+            verdicts.append(judge(config, document, keyring, registry, moment, repo))
             if progress is not None:
                 progress(len(verdicts), len(selected))
     return Verification(registry, tuple(verdicts))
