@@ -88,7 +88,8 @@ class Repository:
     def changes(self, folder: str, suffix: str) -> Iterator[FileChange]:
         """Every change to files under `folder` ending in `suffix`, oldest commit first.
 
-        Each commit is compared with its first parent, so a merge reports what it brought.
+        Each commit is compared with its first parent, so a merge reports what it brought;
+        the root commit with the empty tree (GitPython reports that diff as additions).
         """
         if not self._repo.head.is_valid():
             return
@@ -97,7 +98,7 @@ class Repository:
             diffs = (
                 parent.diff(commit, paths=folder)
                 if parent is not None
-                else commit.diff(git.NULL_TREE, paths=folder, R=True)
+                else commit.diff(git.NULL_TREE, paths=folder)
             )
             when = commit.committed_datetime.astimezone(UTC)
             for diff in diffs:
@@ -127,6 +128,12 @@ class Repository:
                     path,
                     data,
                 )
+
+    def file_at(self, commit: str, path: str) -> bytes:
+        """The bytes of `path` (relative to the repository root) in `commit`."""
+        blob = self._repo.commit(commit).tree / path
+        data: bytes = blob.data_stream.read()
+        return data
 
     def is_ancestor(self, commit: str) -> bool:
         """Whether `commit` exists and is reachable from HEAD."""

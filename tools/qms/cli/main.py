@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from qms import __version__
-from qms.cli import approve, build, check, exports, signers, status, verify
+from qms.cli import (
+    approve,
+    authoring,
+    build,
+    check,
+    diff,
+    exports,
+    history,
+    signers,
+    status,
+    verify,
+)
 from qms.cli.context import Context
 from qms.errors import QmsError
 
@@ -42,7 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--root", type=Path, help="the handbook repository (default: found from the cwd)"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, build, status, signers, approve, verify, exports):
+    for module in (
+        check,
+        build,
+        status,
+        authoring,
+        history,
+        diff,
+        signers,
+        approve,
+        verify,
+        exports,
+    ):
         module.add_parser(commands)
     return parser
 
@@ -64,6 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("qms: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `head`) went away: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return code
 
 

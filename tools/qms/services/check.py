@@ -8,24 +8,30 @@ from typing import TextIO
 
 from qms.config import QmsConfig
 from qms.model.findings import Finding
+from qms.services.change_control import change_control
 from qms.services.handbook import load_handbook
 from qms.services.sphinx_run import run_sphinx
 
 
 def quick_check(config: QmsConfig) -> list[Finding]:
-    """Front matter and id rules only: no Sphinx, fast enough for a pre-commit hook."""
-    return list(load_handbook(config).findings)
+    """Front matter, ids and change control: no Sphinx, fast enough for a pre-commit hook."""
+    handbook = load_handbook(config)
+    return sorted(
+        [*handbook.findings, *change_control(config, handbook).findings],
+        key=lambda f: f.sort_key,
+    )
 
 
 def full_check(config: QmsConfig, progress: TextIO | None = None) -> list[Finding]:
     """Everything the build enforces: a fresh Sphinx read of all sources.
 
     The front-matter rules run inside the build from the same model code, so the
-    build's warnings already include what `quick_check` finds.
+    build's warnings already include them; change control is added from git.
     """
-    unreadable = [f for f in quick_check(config) if f.code == "encoding"]
+    unreadable = [f for f in load_handbook(config).findings if f.code == "encoding"]
     if unreadable:
         return unreadable  # Sphinx cannot read these at all; report them first
     with tempfile.TemporaryDirectory(prefix="qms-check-") as scratch:
         run = run_sphinx(config, "dummy", Path(scratch) / "out", fresh=True, progress=progress)
-    return sorted(set(run.findings), key=lambda f: f.sort_key)
+    control = change_control(config).findings
+    return sorted(set(run.findings) | set(control), key=lambda f: f.sort_key)

@@ -1,0 +1,198 @@
+"""Version and change control on real temporary git repositories."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import git
+import pytest
+
+from tests.conftest import ROOTS
+from tests.signing_repo import Team, commit_all, make_signing_repo, run, team
+
+__all__ = ["team"]
+
+DOC = "POL-ACC-001"
+DOC_PATH = "docs/policies/pol-acc-001.md"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> Path:
+    return make_signing_repo(tmp_path, team, capsys, ROOTS / "test-handbook")
+
+
+def sign_all(capsys: pytest.CaptureFixture[str], root: Path, team: Team) -> None:
+    for person, meaning in (
+        (team.author, "authored"), (team.reviewer, "reviewed"), (team.approver, "approved"),
+    ):  # fmt: skip
+        code, _, err = run(
+            capsys, "--root", str(root), "approve", DOC, "--meaning", meaning,
+            "--key", person.fingerprint, "--gnupghome", str(person.home),
+        )  # fmt: skip
+        assert code == 0, err
+
+
+def edit(root: Path, old: str, new: str, path: str = DOC_PATH) -> None:
+    file = root / path
+    text = file.read_text(encoding="utf-8")
+    assert old in text, old
+    file.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def check(capsys: pytest.CaptureFixture[str], root: Path) -> tuple[int, list[str]]:
+    code, out, _ = run(capsys, "--root", str(root), "check", "--quick")
+    return code, out.splitlines()
+
+
+def test_change_without_bump_is_refused_then_accepted_after_bump(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    edit(repo, "least privilege", "least privilege and need to know")
+    code, lines = check(capsys, repo)
+    assert code == 1
+    assert lines == [
+        f"{DOC_PATH}:5: {DOC} changed since version 2.0 was approved; raise the version and "
+        "record a change_reason"
+    ]
+    code, out, _ = run(capsys, "--root", str(repo), "bump", DOC, "--reason", "Need to know added")
+    assert (code, out) == (0, f"{DOC}: version 2.0 -> 2.1\n")
+    text = (repo / DOC_PATH).read_text()
+    assert 'version: "2.1"' in text and 'change_reason: "Need to know added"' in text
+    assert check(capsys, repo) == (0, [])
+
+
+def test_new_version_needs_a_change_reason(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    edit(repo, 'version: "2.0"', 'version: "2.1"')
+    edit(repo, "change_reason: Annual review; added MFA for remote access\n", "")
+    code, lines = check(capsys, repo)
+    assert code == 1
+    assert lines == [
+        f"{DOC_PATH}:1: version 2.1 changes approved version 2.0: change_reason must say why"
+    ]
+
+
+def test_version_going_backwards_is_refused(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(repo, 'version: "2.0"', 'version: "2.1"')
+    commit_all(repo, "2.1")
+    edit(repo, 'version: "2.1"', 'version: "1.9"')
+    code, lines = check(capsys, repo)
+    assert code == 1
+    [line] = lines
+    assert line.startswith(f"{DOC_PATH}:5: version 1.9 is lower than 2.1, recorded in commit ")
+    assert line.endswith("; versions never go backwards")
+
+
+def test_history_follows_renames_and_lists_approvals(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    repository = git.Repo(repo)
+    repository.index.move([DOC_PATH, "docs/policies/access-control.md"])
+    repository.index.commit("Rename the access control policy")
+    moved = "docs/policies/access-control.md"
+    edit(repo, "least privilege", "least privilege and need to know", moved)
+    assert run(capsys, "--root", str(repo), "bump", DOC, "--reason", "Need to know")[0] == 0
+    commit_all(repo, "Version 2.1")
+    code, out, _ = run(capsys, "--root", str(repo), "history", DOC, "--json")
+    assert code == 0
+    versions = json.loads(out)["versions"]
+    assert [v["version"] for v in versions] == ["2.0", "2.1"]
+    assert versions[0]["path"] == moved  # the rename is part of version 2.0's span
+    assert versions[0]["approved"] is True
+    assert [s["name"] for s in versions[0]["signatures"]] == [
+        "Lena Vogt", "Marco Bianchi", "Sarah ONeill"
+    ]  # fmt: skip
+    assert versions[1] == {**versions[1], "approved": False, "signatures": [],
+                           "change_reason": "Need to know", "path": moved}  # fmt: skip
+    assert versions[1]["author"] == "Test Author"
+    datetime.fromisoformat(versions[1]["date"].replace("Z", "+00:00"))
+
+
+def test_redline_of_a_known_change(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sign_all(capsys, repo, team)
+    edit(repo, "granted on least privilege", "granted on need to know")
+    run(capsys, "--root", str(repo), "bump", DOC, "--reason", "Wording")
+    html = tmp_path / "redline.html"
+    code, out, err = run(capsys, "--root", str(repo), "diff", DOC, "--html", str(html))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[:2] == [f"--- version 2.0 ({lines[0].split('(')[1]}", "+++ working copy"]
+    assert "-Access to Corvane systems is granted on least privilege." in lines
+    assert "+Access to Corvane systems is granted on need to know." in lines
+    assert '-version: "2.0"' in lines and '+version: "2.1"' in lines
+    page = html.read_text(encoding="utf-8")
+    assert re.search(r"<del>[^<]*least[^<]*</del>", page)
+    assert re.search(r"<ins>[^<]*need[^<]*</ins>", page)
+    assert "<script" not in page
+
+
+def test_reviews_due_in_ten_days_and_overdue(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # POL-ACC-001: effective 2026-01-15, every 12 months -> due 2027-01-15.
+    # SOP-BCK-001: effective 2027-03-01, every 12 months -> due 2028-03-01.
+    on = date(2027, 1, 5)
+    epoch = int(datetime(on.year, on.month, on.day, tzinfo=UTC).timestamp())
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    edit(repo, "effective: 2027-03-01", "effective: 2025-12-01", "docs/procedures/sop-bck-001.md")
+    code, out, _ = run(capsys, "--root", str(repo), "reviews", "--json")
+    assert code == 0
+    reviews = {r["id"]: r for r in json.loads(out)["reviews"]}
+    assert reviews["POL-ACC-001"]["days"] == 10
+    assert reviews["POL-ACC-001"]["state"] == "due"
+    assert reviews["SOP-BCK-001"]["state"] == "overdue"
+    assert reviews["SOP-BCK-001"]["days"] == (date(2026, 12, 1) - on).days
+    assert "POL-CRY-001" not in reviews  # no effective date, nothing due
+    assert run(capsys, "--root", str(repo), "reviews", "--strict")[0] == 1
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch - int(timedelta(days=60).total_seconds())))
+    assert run(capsys, "--root", str(repo), "reviews", "--strict")[0] == 0
+
+
+def test_new_document_gets_the_next_free_id_never_a_reused_one(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--root", str(repo), "new", "--type", "procedure", "--area", "BCK",
+                       "--title", "Restore testing")  # fmt: skip
+    assert (code, out) == (0, "SOP-BCK-002 created at docs/procedures/sop-bck-002.md "
+                              "(version 0.1, draft)\n")  # fmt: skip
+    text = (repo / "docs/procedures/sop-bck-002.md").read_text()
+    assert 'version: "0.1"' in text and "## Procedure" in text and "## Records" in text
+    assert check(capsys, repo) == (0, [])
+    # Withdraw SOP-BCK-002 after committing it: its number stays taken.
+    commit_all(repo, "Draft SOP-BCK-002")
+    (repo / "docs/procedures/sop-bck-002.md").unlink()
+    commit_all(repo, "Withdraw SOP-BCK-002")
+    code, out, _ = run(capsys, "--root", str(repo), "new", "--type", "procedure", "--area", "BCK",
+                       "--title", "Restore testing again")  # fmt: skip
+    assert out.startswith("SOP-BCK-003 created")
+    code, out, _ = run(capsys, "--root", str(repo), "new", "--type", "work-instruction",
+                       "--title", "Badge printer")  # fmt: skip
+    assert out.startswith("WI-001 created at docs/work-instructions/wi-001.md")
+    assert (repo / "docs/work-instructions/index.md").is_file()
+
+
+def test_reusing_a_withdrawn_id_is_refused(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = (repo / "docs/procedures/sop-bck-001.md").read_text()
+    (repo / "docs/procedures/sop-bck-001.md").unlink()
+    commit_all(repo, "Withdraw SOP-BCK-001")
+    (repo / "docs/procedures/backup-new.md").write_text(
+        source.replace("Backup and Restore", "Backups, reborn")
+    )
+    commit_all(repo, "A new document under the old id")
+    code, lines = check(capsys, repo)
+    assert code == 1
+    [line] = lines
+    assert line.startswith(
+        "docs/procedures/backup-new.md:2: id SOP-BCK-001 was withdrawn in commit "
+    )

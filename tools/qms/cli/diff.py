@@ -1,0 +1,51 @@
+"""`qms diff`: a redline of a document between two versions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from qms.adapters.files import write_atomic
+from qms.cli.context import Context
+from qms.model.redline import html_page, unified
+from qms.services.redline import document_redline
+
+_COLOURS = {"-": "\x1b[31m", "+": "\x1b[32m", "@": "\x1b[36m"}
+_RESET = "\x1b[0m"
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subcommand."""
+    parser = commands.add_parser(
+        "diff",
+        help="redline of a document between two versions",
+        description=(
+            "Show what changed in DOC-ID between two versions, by default between the last "
+            "approved version and the working copy. --html writes a self-contained page with "
+            "insertions and deletions marked, to attach to a change request."
+        ),
+        epilog="Example: qms diff SOP-ITO-002 --from 1.0 --html cc-2026-0142-redline.html",
+    )
+    parser.add_argument("document_id", metavar="DOC-ID")
+    parser.add_argument("--from", dest="old", metavar="VERSION", help="default: last approved")
+    parser.add_argument("--to", dest="new", metavar="VERSION", help="default: working copy")
+    parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML redline")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Print the redline; write the HTML file when asked."""
+    result = document_redline(ctx.config(), args.document_id, args.old, args.new)
+    lines = unified(result.changes, result.old_label, result.new_label)
+    colour = sys.stdout.isatty()
+    for line in lines:
+        code = _COLOURS.get(line[:1], "") if colour and not line.startswith(("---", "+++")) else ""
+        reset = _RESET if code else ""
+        sys.stdout.write(f"{code}{line}{reset}\n")
+    if args.html:
+        title = f"{result.document.id} {result.document.title}: redline"
+        subtitle = f"From {result.old_label} to {result.new_label}."
+        write_atomic(args.html, html_page(title, subtitle, result.changes).encode("utf-8"))
+        sys.stderr.write(f"qms diff: redline written to {args.html}\n")
+    return 0

@@ -1,0 +1,201 @@
+"""Change control: versions, approvals per version, and the rules a change must follow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from qms.adapters.git import open_repository
+from qms.adapters.gpg import Keyring, hermetic_keyring
+from qms.config import QmsConfig
+from qms.model.approval_rules import DocumentVerdict, Record, judge_document
+from qms.model.document import Document, Version
+from qms.model.findings import Finding
+from qms.services.content import document_content
+from qms.services.handbook import Handbook, load_handbook
+from qms.services.history import Revision, VersionSpan, document_revisions, version_spans
+from qms.services.layout import SignatureLayout
+from qms.services.registry import RegistryState, load_registry
+from qms.services.verify import read_records
+
+
+@dataclass(frozen=True)
+class VersionApproval:
+    """The best-signed content of one version: its hash and the signatures on it."""
+
+    version: Version
+    content_sha256: str
+    verdict: DocumentVerdict
+    complete: bool
+
+
+def version_approvals(
+    config: QmsConfig,
+    document: Document,
+    keyring: Keyring,
+    registry: RegistryState,
+    now: datetime,
+) -> dict[Version, VersionApproval]:
+    """For every version with approval records, the content its signatures agree on."""
+    by_version: dict[str, list[Record]] = {}
+    for record in read_records(config, document.id, keyring):
+        by_version.setdefault(record.folder_version, []).append(record)
+    required = set(config.required_meanings(document.type))
+    found: dict[Version, VersionApproval] = {}
+    for folder, records in by_version.items():
+        try:
+            version = Version.parse(folder)
+        except ValueError:
+            continue
+        at_version = replace(document, version=version)
+        best: VersionApproval | None = None
+        hashes = {
+            (r.statement.content_sha256, r.statement.includes) for r in records if r.statement
+        }
+        for content, includes in sorted(hashes):
+            verdict = judge_document(
+                at_version,
+                content,
+                includes,
+                records,
+                config.rules_for(document.type),
+                registry.history,
+                now,
+            )
+            complete = registry.trusted and required <= set(verdict.evidence.meanings)
+            candidate = VersionApproval(version, content, verdict, complete)
+            if best is None or (complete, len(verdict.signatures)) > (
+                best.complete,
+                len(best.verdict.signatures),
+            ):
+                best = candidate
+        if best is not None:
+            found[version] = best
+    return found
+
+
+def _reuse_findings(doc_id: str, revisions: list[Revision], current: Document) -> list[Finding]:
+    findings: list[Finding] = []
+    deleted_in = ""
+    types = {r.document.type for r in revisions if r.document}
+    for revision in revisions:
+        if revision.deleted:
+            deleted_in = revision.commit
+        elif deleted_in and revision.commit != deleted_in:
+            findings.append(
+                Finding(
+                    current.path,
+                    current.line_of("id"),
+                    f"id {doc_id} was withdrawn in commit {deleted_in[:12]} and may not be reused; "
+                    "give this document the next free id",
+                    "id-reused",
+                )
+            )
+            break
+    if len(types) > 1:
+        findings.append(
+            Finding(
+                current.path,
+                current.line_of("id"),
+                f"id {doc_id} has belonged to documents of types {', '.join(sorted(types))}; an id "
+                "names one document for good: give this one the next free id",
+                "id-reused",
+            )
+        )
+    return findings
+
+
+def document_findings(
+    document: Document,
+    spans: list[VersionSpan],
+    approvals: dict[Version, VersionApproval],
+    current_sha256: str,
+    revisions: list[Revision],
+) -> list[Finding]:
+    """The change-control rules for one document's working copy."""
+    findings = _reuse_findings(document.id, revisions, document)
+    line = document.line_of("version")
+    recorded = [span for span in spans if span.version > document.version]
+    if recorded:
+        highest = max(recorded, key=lambda s: s.version)
+        findings.append(
+            Finding(
+                document.path,
+                line,
+                f"version {document.version} is lower than {highest.version}, recorded in commit "
+                f"{highest.first.commit[:12]}; versions never go backwards",
+                "version-backwards",
+            )
+        )
+    approved = [a for a in approvals.values() if a.complete]
+    if approved:
+        last = max(approved, key=lambda a: a.version)
+        if document.version == last.version and current_sha256 != last.content_sha256:
+            findings.append(
+                Finding(
+                    document.path,
+                    line,
+                    f"{document.id} changed since version {last.version} was approved; raise the "
+                    "version and record a change_reason",
+                    "not-bumped",
+                )
+            )
+        elif document.version < last.version and not recorded:
+            findings.append(
+                Finding(
+                    document.path,
+                    line,
+                    f"version {document.version} is lower than the approved version "
+                    f"{last.version}; versions never go backwards",
+                    "version-backwards",
+                )
+            )
+        elif document.version > last.version and not document.change_reason:
+            findings.append(
+                Finding(
+                    document.path,
+                    document.line_of("change_reason"),
+                    f"version {document.version} changes approved version {last.version}: "
+                    "change_reason must say why",
+                    "no-change-reason",
+                )
+            )
+    return findings
+
+
+@dataclass(frozen=True)
+class ChangeControl:
+    """What git and the approval records say about each document."""
+
+    revisions: dict[str, list[Revision]]
+    approvals: dict[str, dict[Version, VersionApproval]]
+    findings: tuple[Finding, ...]
+
+
+def change_control(
+    config: QmsConfig, handbook: Handbook | None = None, documents: Iterable[Document] = ()
+) -> ChangeControl:
+    """History, per-version approvals and findings for the documents (default: all)."""
+    handbook = handbook or load_handbook(config)
+    selected = tuple(documents) or handbook.documents
+    repo = open_repository(config.root)
+    revisions = document_revisions(config, repo) if repo is not None else {}
+    now = datetime.now(tz=UTC)
+    approvals: dict[str, dict[Version, VersionApproval]] = {}
+    findings: list[Finding] = []
+    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
+        registry = load_registry(config, keyring)
+        for document in selected:
+            approvals[document.id] = version_approvals(config, document, keyring, registry, now)
+            history = revisions.get(document.id, [])
+            findings.extend(
+                document_findings(
+                    document,
+                    version_spans(history),
+                    approvals[document.id],
+                    document_content(config, document).sha256,
+                    history,
+                )
+            )
+    return ChangeControl(revisions, approvals, tuple(findings))

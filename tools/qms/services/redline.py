@@ -1,0 +1,75 @@
+"""The diff service: a document's redline between two versions (or the working copy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qms.adapters.files import read_text
+from qms.adapters.git import Repository, open_repository
+from qms.config import QmsConfig
+from qms.errors import QmsError
+from qms.model.document import Document, Version
+from qms.model.redline import Change, redline
+from qms.services.change_control import change_control
+from qms.services.handbook import load_handbook, select
+from qms.services.history import VersionSpan, version_spans
+
+WORKING_COPY = "working copy"
+
+
+@dataclass(frozen=True)
+class Redline:
+    """Two states of a document and the changes between them."""
+
+    document: Document
+    old_label: str
+    new_label: str
+    changes: list[Change]
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version.parse(text)
+    except ValueError as exc:
+        raise QmsError(f"{text!r} is not a version", "write it like 1.2") from exc
+
+
+def _text_of(config: QmsConfig, repo: Repository, span: VersionSpan) -> str:
+    prefix = config.root.resolve().relative_to(repo.root.resolve()).as_posix()
+    path = span.last.path if prefix == "." else f"{prefix}/{span.last.path}"
+    return repo.file_at(span.last.commit, path).decode("utf-8-sig")
+
+
+def document_redline(
+    config: QmsConfig, document_id: str, old: str | None = None, new: str | None = None
+) -> Redline:
+    """Compare two versions; by default the last approved one and the working copy."""
+    handbook = load_handbook(config)
+    [document] = select(handbook.documents, [document_id])
+    repo = open_repository(config.root)
+    if repo is None:
+        raise QmsError("the handbook is not in a git repository", "versions come from git history")
+    control = change_control(config, handbook, [document])
+    spans = {span.version: span for span in version_spans(control.revisions.get(document.id, []))}
+    if old is None:
+        approved = [a.version for a in control.approvals[document.id].values() if a.complete]
+        if not approved:
+            raise QmsError(
+                f"{document.id} has no approved version to compare with", "pass --from VERSION"
+            )
+        old = str(max(approved))
+
+    def state(label: str | None) -> tuple[str, str]:
+        if label is None or label == WORKING_COPY:
+            return read_text(config.root / document.path), WORKING_COPY
+        span = spans.get(_version(label))
+        if span is None:
+            known = ", ".join(str(v) for v in sorted(spans)) or "none"
+            raise QmsError(
+                f"{document.id} has no committed version {label}", f"versions in git: {known}"
+            )
+        return _text_of(config, repo, span), f"version {span.version} ({span.last.commit[:12]})"
+
+    old_text, old_label = state(old)
+    new_text, new_label = state(new)
+    return Redline(document, old_label, new_label, redline(old_text, new_text))
