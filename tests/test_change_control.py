@@ -196,3 +196,62 @@ def test_reusing_a_withdrawn_id_is_refused(repo: Path, capsys: pytest.CaptureFix
     assert line.startswith(
         "docs/procedures/backup-new.md:2: id SOP-BCK-001 was withdrawn in commit "
     )
+
+
+def test_audit_trail_lists_every_event_in_time_order(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    edit(repo, "least privilege", "need to know")
+    run(capsys, "--root", str(repo), "bump", DOC, "--reason", "Need to know")
+    commit_all(repo, "2.1")
+    code, out, _ = run(capsys, "--root", str(repo), "audit-trail", DOC, "--format", "json")
+    assert code == 0
+    events = json.loads(out)
+    assert [e["event"] for e in events] == [
+        "created", "authored", "reviewed", "approved", "version bumped from 2.0"
+    ]  # fmt: skip
+    assert [e["version"] for e in events] == ["2.0", "2.0", "2.0", "2.0", "2.1"]
+    assert events[-1]["why"] == "Need to know"
+    assert events[1]["who"].startswith(f"Lena Vogt (author, key {team.author.fingerprint})")
+    assert [e["when"] for e in events] == sorted(e["when"] for e in events)
+    code, out, _ = run(capsys, "--root", str(repo), "audit-trail", DOC, "--format", "csv")
+    assert out.lstrip("\ufeff").splitlines()[0] == "when,event,version,who,commit,why"
+
+
+def test_pre_commit_hook_runs_the_quick_check(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, _ = run(capsys, "--root", str(repo), "install-hook")
+    assert code == 0
+    hook = repo / ".git/hooks/pre-commit"
+    text = hook.read_text()
+    assert text.startswith("#!/bin/sh\n# Installed by 'qms install-hook'")
+    assert "-m qms --root" in text and text.rstrip().endswith("check --quick")
+    assert hook.stat().st_mode & 0o111
+    (repo / ".git/hooks/pre-commit").write_text("#!/bin/sh\nexit 0\n")
+    code, _, err = run(capsys, "--root", str(repo), "install-hook")
+    assert code == 1 and "is not ours" in err
+
+
+def test_site_shows_revision_history_and_superseded_pages(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from qms.config import load_config
+    from qms.services.sphinx_run import run_sphinx
+
+    sign_all(capsys, repo, team)
+    edit(repo, "least privilege", "need to know")
+    run(capsys, "--root", str(repo), "bump", DOC, "--reason", "Need to know")
+    commit_all(repo, "2.1")
+    sign_all(capsys, repo, team)
+    site = run_sphinx(load_config(repo), "html", tmp_path / "site", fresh=True, progress=None)
+    assert site.findings == ()
+    html = (site.outdir / "policies/pol-acc-001.html").read_text(encoding="utf-8")
+    history = html[html.index("Revision history") :]
+    assert 'href="../superseded/pol-acc-001-v2.0.html">2.0</a>' in history
+    assert "Need to know" in history
+    old = (site.outdir / "superseded/pol-acc-001-v2.0.html").read_text(encoding="utf-8")
+    assert "SUPERSEDED: version 2.0 was replaced by version 2.1; not for use" in old
+    assert "granted on least privilege" in old  # the approved text of 2.0, verbatim
+    assert "superseded" not in (site.outdir / "searchindex.js").read_text()

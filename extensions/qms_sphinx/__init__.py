@@ -19,6 +19,7 @@ from qms_sphinx import (
     need_findings,
     raw_html,
     register,
+    superseded,
     views,
 )
 from qms_sphinx.needs_model import configure_needs
@@ -49,6 +50,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     catalogue.setup(app)
     views.setup(app)
     completeness.setup(app)
+    superseded.setup(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")
     return {

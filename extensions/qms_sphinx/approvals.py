@@ -8,6 +8,7 @@ from sphinx.util import logging
 
 from qms.errors import QmsError
 from qms.model.document import Document
+from qms.services.change_control import change_control, history_rows
 from qms.services.handbook import Handbook, StatusRow, status_of, today
 from qms.services.verify import verify_handbook
 from qms_sphinx.settings import settings
@@ -35,12 +36,22 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
     by_id = {document.id: name for name, document in docs.items()}
     states: dict[str, PageState] = {}
     try:
-        verification = verify_handbook(config, Handbook(tuple(docs.values()), ()))
+        handbook = Handbook(tuple(docs.values()), ())
+        verification = verify_handbook(config, handbook)
+        control = change_control(config, handbook)
     except QmsError as exc:
         logger.warning(f"cannot verify approvals: {exc}", type="qms", subtype="verify")
     else:
         for finding in verification.registry.findings:
             logger.warning(finding.render(), type="qms", subtype="registry")
+        by_path = {document.path: name for name, document in docs.items()}
+        for finding in control.findings:
+            logger.warning(
+                finding.message,
+                location=(by_path[finding.path], finding.line),
+                type="qms",
+                subtype=finding.code,
+            )
         for row, verdict in verification.rows(config, today()):
             docname = by_id[verdict.document.id]
             for finding in verdict.findings:
@@ -50,7 +61,8 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
                     type="qms",
                     subtype="verify",
                 )
-            states[docname] = PageState(row, verdict.signatures)
+            history = tuple(history_rows(control, verdict.document))
+            states[docname] = PageState(row, verdict.signatures, history)
     previous = page_states(env)
     changed = {
         name for name in states.keys() | previous.keys() if states.get(name) != previous.get(name)

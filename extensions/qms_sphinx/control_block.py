@@ -5,10 +5,13 @@ from __future__ import annotations
 from docutils import nodes
 from sphinx.application import Sphinx
 
+from qms.model.document import Document
 from qms.model.status import Status
 from qms.model.timeutil import format_utc
 from qms_sphinx.approvals import css_slug, state_of
 from qms_sphinx.state import PageState, controlled, documents
+from qms_sphinx.superseded import superseded_page
+from qms_sphinx.tables import Cell, table
 
 
 class control_block(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
@@ -84,6 +87,29 @@ def _manifestation(state: PageState) -> nodes.Node:
     return nodes.table("", group, classes=["qms-signatures"])
 
 
+def _history(app: Sphinx, docname: str, document: Document, state: PageState) -> nodes.Node:
+    """Version, date, change reason, author and approvals of every committed version."""
+    rows: list[list[Cell]] = []
+    for row in reversed(state.history):
+        version: Cell = str(row.version)
+        if row.approved_source is not None and row.version != document.version:
+            target = superseded_page(document, row.version)
+            uri = app.builder.get_relative_uri(docname, target)
+            version = nodes.reference("", str(row.version), internal=True, refuri=uri)
+        approvals = "; ".join(
+            f"{meaning} by {name}, {when.strftime('%Y-%m-%d')}"
+            for meaning, name, when in row.signatures
+        )
+        rows.append([version, row.when.strftime("%Y-%m-%d"), row.change_reason or "-",
+                     row.author, approvals or "none"])  # fmt: skip
+    return table(
+        ["Version", "Date", "Change reason", "Committed by", "Approvals"],
+        rows,
+        classes=["qms-history"],
+        widths=[1, 2, 5, 2, 5],
+    )
+
+
 def _entry(content: nodes.Node | str) -> nodes.entry:
     if isinstance(content, str):
         return nodes.entry("", nodes.paragraph("", content))
@@ -130,6 +156,9 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
     )
     parts.append(nodes.rubric("", "Signatures"))
     parts.append(_manifestation(state))
+    if state.history:
+        parts.append(nodes.rubric("", "Revision history"))
+        parts.append(_history(app, docname, document, state))
     return nodes.container("", *parts, classes=["qms-control", f"qms-status-{css_slug(row)}"])
 
 

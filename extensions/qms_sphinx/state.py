@@ -9,6 +9,7 @@ from sphinx.environment import BuildEnvironment
 
 from qms.model.approval_rules import RecordVerdict
 from qms.model.document import Document
+from qms.services.change_control import HistoryRow
 from qms.services.handbook import StatusRow
 
 T = TypeVar("T")
@@ -20,6 +21,7 @@ class PageState:
 
     row: StatusRow
     signatures: tuple[RecordVerdict, ...]
+    history: tuple[HistoryRow, ...] = ()
 
 
 def _slot(env: BuildEnvironment, name: str, factory: type[Any]) -> Any:

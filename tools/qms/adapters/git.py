@@ -81,6 +81,11 @@ class Repository:
         commit = self._repo.index.commit(message)
         return commit.hexsha
 
+    @property
+    def hooks_dir(self) -> Path:
+        """Where git looks for hooks (core.hooksPath is not consulted)."""
+        return Path(self._repo.git_dir) / "hooks"
+
     def head(self) -> str | None:
         """The current commit, if any."""
         return self._repo.head.commit.hexsha if self._repo.head.is_valid() else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from typing import Any
 
@@ -10,9 +11,9 @@ from qms.cli.context import Context
 from qms.cli.output import print_json, print_table
 from qms.model.status import next_review
 from qms.model.timeutil import format_utc
-from qms.services.change_control import change_control
+from qms.services.change_control import audit_trail, change_control, history_rows
 from qms.services.handbook import load_handbook, select, today
-from qms.services.history import version_spans
+from qms.services.traceability import FORMATS, render
 
 DUE_WITHIN_DAYS = 30
 
@@ -31,6 +32,18 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     history.add_argument("document_id", metavar="DOC-ID")
     history.add_argument("--json", action="store_true", help="print as JSON")
     history.set_defaults(handler=run_history)
+
+    trail = commands.add_parser(
+        "audit-trail",
+        help="every event of a document in time order: who, when, what, why",
+        description=(
+            "Created, changed, version bumped, authored/reviewed/approved and retired events "
+            "of DOC-ID from git and the verified approval records, in UTC time order."
+        ),
+    )
+    trail.add_argument("document_id", metavar="DOC-ID")
+    trail.add_argument("--format", choices=FORMATS, default="md", help="default: md")
+    trail.set_defaults(handler=run_audit_trail)
 
     reviews = commands.add_parser(
         "reviews",
@@ -51,32 +64,22 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
     handbook = load_handbook(config)
     [document] = select(handbook.documents, [args.document_id])
     control = change_control(config, handbook, [document])
-    spans = version_spans(control.revisions.get(document.id, []))
-    approvals = control.approvals.get(document.id, {})
-    rows: list[dict[str, Any]] = []
-    for span in spans:
-        approval = approvals.get(span.version)
-        signatures = [
-            {
-                "meaning": str(v.record.statement.meaning),
-                "name": v.record.statement.signer_name,
-                "signed_at": format_utc(v.record.statement.signed_at),
-            }
-            for v in (approval.verdict.signatures if approval else ())
-            if v.record.statement is not None
-        ]
-        rows.append(
-            {
-                "version": str(span.version),
-                "commit": span.first.commit,
-                "author": span.first.author,
-                "date": format_utc(span.first.when),
-                "path": span.last.path,
-                "change_reason": span.last.document.change_reason if span.last.document else "",
-                "approved": bool(approval and approval.complete),
-                "signatures": signatures,
-            }
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "version": str(row.version),
+            "commit": row.commit,
+            "author": row.author,
+            "date": format_utc(row.when),
+            "path": row.path,
+            "change_reason": row.change_reason,
+            "approved": row.approved,
+            "signatures": [
+                {"meaning": meaning, "name": name, "signed_at": format_utc(when)}
+                for meaning, name, when in row.signatures
+            ],
+        }
+        for row in history_rows(control, document)
+    ]
     if args.json:
         print_json({"id": document.id, "versions": rows})
         return 0
@@ -94,6 +97,16 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
             for row in rows
         ],
     )
+    return 0
+
+
+def run_audit_trail(args: argparse.Namespace, ctx: Context) -> int:
+    """Print the events of one document."""
+    config = ctx.config()
+    handbook = load_handbook(config)
+    [document] = select(handbook.documents, [args.document_id])
+    events = audit_trail(change_control(config, handbook, [document]), document)
+    sys.stdout.write(render(events, args.format))
     return 0
 
 

@@ -17,6 +17,7 @@ from qms.cli import (
     diff,
     exports,
     history,
+    hook,
     signers,
     status,
     verify,
@@ -59,12 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
         build,
         status,
         authoring,
-        history,
         diff,
+        history,
         signers,
         approve,
         verify,
         exports,
+        hook,
     ):
         module.add_parser(commands)
     return parser

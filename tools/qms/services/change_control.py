@@ -12,6 +12,7 @@ from qms.config import QmsConfig
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
 from qms.model.document import Document, Version
 from qms.model.findings import Finding
+from qms.model.timeutil import format_utc
 from qms.services.content import document_content
 from qms.services.handbook import Handbook, load_handbook
 from qms.services.history import Revision, VersionSpan, document_revisions, version_spans
@@ -199,3 +200,93 @@ def change_control(
                 )
             )
     return ChangeControl(revisions, approvals, tuple(findings))
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One version of a document as the history table shows it."""
+
+    version: Version
+    commit: str
+    author: str
+    when: datetime
+    path: str
+    change_reason: str
+    approved: bool
+    signatures: tuple[tuple[str, str, datetime], ...]  # (meaning, printed name, UTC time)
+    # The exact approved content of this version, when it was approved: (commit, path).
+    approved_source: tuple[str, str] | None = None
+
+
+def history_rows(control: ChangeControl, document: Document) -> list[HistoryRow]:
+    """Every committed version of `document`, oldest first, with its approvals."""
+    approvals = control.approvals.get(document.id, {})
+    rows: list[HistoryRow] = []
+    for span in version_spans(control.revisions.get(document.id, [])):
+        approval = approvals.get(span.version)
+        signatures = tuple(
+            (str(v.record.statement.meaning), v.record.statement.signer_name,
+             v.record.statement.signed_at)
+            for v in (approval.verdict.signatures if approval else ())
+            if v.record.statement is not None
+        )  # fmt: skip
+        source = None
+        if approval is not None and approval.complete:
+            signed = [r for r in span.revisions if r.content_sha256 == approval.content_sha256]
+            if signed:
+                source = (signed[-1].commit, signed[-1].path)
+        last = span.last.document
+        rows.append(
+            HistoryRow(
+                version=span.version,
+                commit=span.first.commit,
+                author=span.first.author,
+                when=span.first.when,
+                path=span.last.path,
+                change_reason=last.change_reason if last else "",
+                approved=bool(approval and approval.complete),
+                signatures=signatures,
+                approved_source=source,
+            )
+        )
+    return rows
+
+
+def audit_trail(control: ChangeControl, document: Document) -> list[dict[str, str]]:
+    """Every event of a document in time order: who, when (UTC), what and why."""
+    # Sorted by time, then version, then git events before signatures: within one
+    # second, a version's signatures come before the bump to the next version.
+    events: list[tuple[datetime, Version, int, dict[str, str]]] = []
+    previous: Revision | None = None
+    for revision in control.revisions.get(document.id, []):
+        if revision.deleted:
+            what, version, why = "retired", str(previous.version if previous else ""), ""
+        elif previous is None or previous.deleted:
+            what, version = "created", str(revision.version or "")
+            why = revision.document.change_reason if revision.document else ""
+        elif revision.version != previous.version:
+            what = f"version bumped from {previous.version}"
+            version = str(revision.version or "")
+            why = revision.document.change_reason if revision.document else ""
+        else:
+            what, version, why = "changed", str(revision.version or ""), ""
+        at = revision.version or (previous.version if previous and previous.version else None)
+        events.append((revision.when, at or Version(0, 0), 0, {
+            "when": format_utc(revision.when), "event": what, "version": version,
+            "who": f"{revision.author} <{revision.email}>", "commit": revision.commit,
+            "why": why,
+        }))  # fmt: skip
+        previous = revision
+    for approved_version, approval in control.approvals.get(document.id, {}).items():
+        for verdict in approval.verdict.signatures:
+            statement = verdict.record.statement
+            if statement is None:
+                continue
+            events.append((statement.signed_at, approved_version, 1, {
+                "when": format_utc(statement.signed_at), "event": str(statement.meaning),
+                "version": str(approved_version),
+                "who": f"{statement.signer_name} ({statement.role}, key "
+                       f"{statement.signer_fingerprint})",
+                "commit": statement.commit, "why": statement.comment,
+            }))  # fmt: skip
+    return [event for *_, event in sorted(events, key=lambda item: item[:3])]
