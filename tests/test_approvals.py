@@ -407,3 +407,13 @@ def test_rewritten_history_is_detected(
             f"signed the content of commit {commit}, which is no longer" in m for m in messages
         )
     assert doc_status(data) == "draft"
+
+
+def test_shallow_clone_verifies_without_judging_history(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sign_all(capsys, repo, team)
+    shallow = tmp_path / "shallow"
+    git.Repo.clone_from(f"file://{repo}", shallow, depth=1)
+    code, data, _ = verify(capsys, shallow, DOC)
+    assert (code, doc_status(data)) == (0, "effective")

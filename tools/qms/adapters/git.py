@@ -82,6 +82,11 @@ class Repository:
         return commit.hexsha
 
     @property
+    def is_shallow(self) -> bool:
+        """Whether this clone lacks older history (git clone --depth)."""
+        return (Path(self._repo.git_dir) / "shallow").is_file()
+
+    @property
     def hooks_dir(self) -> Path:
         """Where git looks for hooks (core.hooksPath is not consulted)."""
         return Path(self._repo.git_dir) / "hooks"

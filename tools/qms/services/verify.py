@@ -108,7 +108,9 @@ def judge(
     records = read_records(config, document.id, keyring)
     content = document_content(config, document)
     commits = {r.statement.commit for r in records if r.statement and r.statement.commit}
-    lost = frozenset(c for c in commits if repo is not None and not repo.is_ancestor(c))
+    # A shallow clone cannot tell a rewritten history from a cut-off one: no verdict.
+    checkable = repo is not None and not repo.is_shallow
+    lost = frozenset(c for c in commits if checkable and repo and not repo.is_ancestor(c))
     verdict = judge_document(
         document,
         content.sha256,
