@@ -19,6 +19,7 @@ from qms_sphinx import (
     need_findings,
     raw_html,
     register,
+    release_mode,
     superseded,
     views,
 )
@@ -51,6 +52,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     views.setup(app)
     completeness.setup(app)
     superseded.setup(app)
+    release_mode.setup(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")
     return {

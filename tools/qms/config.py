@@ -12,6 +12,7 @@ from qms.errors import ConfigError, NotAHandbookError
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.approval_rules import MeaningRule
 from qms.model.document import DocumentType
+from qms.model.release import DocumentSet
 from qms.model.signers import normalise_fingerprint
 
 PYPROJECT = "pyproject.toml"
@@ -37,6 +38,17 @@ class QmsConfig:
     risk_acceptance_threshold: int = 8
     # Signature rules: "default" and per document type, as (key, rules) pairs.
     approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...] = (("default", DEFAULT_RULES),)
+    # Document sets that releases publish, and the roles whose signatures a release needs.
+    sets: tuple[DocumentSet, ...] = ()
+    release_roles: tuple[str, ...] = ("qa",)
+
+    def document_set(self, name: str) -> DocumentSet:
+        """The set called `name`; a usage error naming the known sets otherwise."""
+        for found in self.sets:
+            if found.name == name:
+                return found
+        known = ", ".join(s.name for s in self.sets) or "none configured"
+        raise ConfigError(f"no document set {name!r}", f"known sets: {known}")
 
     def rules_for(self, doc_type: str) -> tuple[MeaningRule, ...]:
         """The signatures a document of `doc_type` needs, in signing order."""
@@ -91,7 +103,30 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         trust_roots=_fingerprints(table),
         risk_acceptance_threshold=_score(table, "risk_acceptance_threshold", 8),
         approvals=_approvals(table),
+        sets=_sets(table),
+        release_roles=_texts(table.get("release", {}), "signer_roles", ("qa",)),
     )
+
+
+def _sets(table: Mapping[str, Any]) -> tuple[DocumentSet, ...]:
+    raw = table.get("sets", {})
+    if not isinstance(raw, dict):
+        raise ConfigError("[tool.qms.sets] must be a table of sets", f"fix it in {PYPROJECT}")
+    found = []
+    for name, spec in raw.items():
+        if not isinstance(spec, dict):
+            raise ConfigError(f"[tool.qms.sets.{name}] must be a table", f"fix it in {PYPROJECT}")
+        found.append(
+            DocumentSet(
+                name=name,
+                title=_text(spec, "title", name),
+                types=_texts(spec, "types", ()),
+                tags=_texts(spec, "tags", ()),
+                classifications=_texts(spec, "classifications", ()),
+                pages=_texts(spec, "pages", ()),
+            )
+        )
+    return tuple(found)
 
 
 def _score(table: Mapping[str, Any], key: str, default: int) -> int:

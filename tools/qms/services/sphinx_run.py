@@ -8,7 +8,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from qms.config import QmsConfig
 from qms.errors import QmsError
@@ -56,6 +56,8 @@ def run_sphinx(
     fresh: bool,
     progress: TextIO | None,
     jobs: int = 1,
+    overrides: dict[str, Any] | None = None,
+    doctrees: Path | None = None,
 ) -> SphinxRun:
     """Build the handbook with `builder` into `outdir`; warnings become findings."""
     # Imported here so that commands which never build start quickly.
@@ -69,7 +71,7 @@ def run_sphinx(
             "create it or set docs_dir in [tool.qms]",
         )
     warnings = io.StringIO()
-    doctrees = outdir.parent / f".doctrees-{outdir.name}"
+    doctrees = doctrees or outdir.parent / f".doctrees-{outdir.name}"
     failed = False
     try:
         with patch_docutils(config.root), docutils_namespace():
@@ -79,6 +81,7 @@ def run_sphinx(
                 outdir=outdir,
                 doctreedir=doctrees,
                 buildername=builder,
+                confoverrides=overrides or {},
                 status=progress,
                 warning=warnings,
                 freshenv=fresh,

@@ -1,0 +1,92 @@
+"""Preview and release builds: the banner on every page, print footer, DRAFT watermark.
+
+A preview (any build without `qms_release`) says on every page that it is not a
+controlled copy. A release build names the release, its date and set; the names of
+its signers are filled in by `_static/qms-release-signers.js`, which `qms release
+publish` writes from the verified signatures (they do not exist when pages are built).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+from qms.model.status import Status
+from qms_sphinx.approvals import state_of
+from qms_sphinx.state import documents
+
+SIGNERS_SCRIPT = "qms-release-signers.js"
+# Links to documents outside a set are expected in a set's build; the full
+# handbook has already passed `qms check` before a release is created.
+RELEASE_SUPPRESSED = (
+    "myst.xref_missing", "needs.link_outgoing", "needs.link_target_type", "toc.excluded",
+    "toc.not_readable", "toc.glob", "ref.doc", "ref.any",
+)  # fmt: skip
+
+
+def release_of(config: Config) -> dict[str, Any] | None:
+    """The release being built, or None for a preview."""
+    value: dict[str, Any] | None = config.qms_release
+    return value
+
+
+def configure(app: Sphinx, config: Config) -> None:
+    """In a release build, narrow the sources to the set and load the signers script."""
+    release = release_of(config)
+    if release is not None:
+        config.exclude_patterns = [*config.exclude_patterns, *release.get("exclude", [])]
+        config.suppress_warnings = [*config.suppress_warnings, *RELEASE_SUPPRESSED]
+        app.add_js_file(SIGNERS_SCRIPT)
+
+
+def banner(config: Config) -> str:
+    """The line at the top of every page: preview, or which release this is."""
+    release = release_of(config)
+    if release is None:
+        return (
+            '<div class="qms-site-banner qms-preview"><strong>PREVIEW, not a controlled '
+            "copy.</strong> Built from a working copy; only a signed release is the handbook "
+            "in force.</div>"
+        )
+    return (
+        f'<div class="qms-site-banner qms-release"><strong>Release {escape(release["name"])}'
+        f"</strong>: {escape(release['title'])}, {escape(release['date'])}. "
+        '<span id="qms-release-signers">Signatures: see manifest.json.</span></div>'
+    )
+
+
+def page_extras(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: object
+) -> None:
+    """Banner on every page; print footer and, when not in force, a watermark on documents."""
+    if "body" not in context:
+        return
+    context["body"] = banner(app.config) + context["body"]
+    document = documents(app.env).get(pagename)
+    if document is None:
+        return
+    status = state_of(app, pagename, document).row.status.status
+    release = release_of(app.config)
+    where = f"Release {release['name']}" if release else "PREVIEW build"
+    footer = (
+        '<div class="qms-print-footer">'
+        f"{escape(document.id)} version {escape(str(document.version))}, "
+        f"{escape(str(status).upper())}, {escape(where)}. Uncontrolled when printed."
+        "</div>"
+    )
+    watermark = ""
+    if status is not Status.EFFECTIVE:
+        watermark = (
+            f'<div class="qms-watermark" aria-hidden="true">{escape(str(status).upper())}</div>'
+        )
+    context["body"] = context["body"] + footer + watermark
+
+
+def setup(app: Sphinx) -> None:
+    """Register the release setting and the page hooks."""
+    app.add_config_value("qms_release", None, "env", types=(dict, type(None)))
+    app.connect("config-inited", configure, priority=6)
+    app.connect("html-page-context", page_extras)

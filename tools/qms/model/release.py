@@ -1,0 +1,85 @@
+"""Releases: document sets, and the manifest approvers sign for a published set."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from qms.model.document import Document
+
+MANIFEST_SCHEMA = "qms-release/1"
+
+
+@dataclass(frozen=True)
+class DocumentSet:
+    """A named selection of documents (by type, tag and classification) and site pages."""
+
+    name: str
+    title: str
+    types: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    classifications: tuple[str, ...] = ()
+    # Site pages beyond the home page, the register and the type index pages.
+    pages: tuple[str, ...] = ()
+
+    def selects(self, document: Document) -> bool:
+        """Whether `document` belongs to the set (an empty criterion admits everything)."""
+        return (
+            (not self.types or str(document.type) in self.types)
+            and (not self.classifications or str(document.classification) in self.classifications)
+            and (not self.tags or bool(set(self.tags) & set(document.tags)))
+        )
+
+    def shows_page(self, docname: str) -> bool:
+        """Whether a site page is part of the set."""
+        basic = ("index", "register", "*/index")
+        return any(fnmatchcase(docname, p) for p in (*basic, *self.pages))
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a release is: its commit, the documents of each set, every output file's hash."""
+
+    name: str
+    commit: str
+    created: str
+    sets: dict[str, list[dict[str, Any]]]
+    files: dict[str, str]
+    tools: dict[str, str]
+    trust_roots: tuple[str, ...]
+    signer_roles: tuple[str, ...]
+
+    def to_bytes(self) -> bytes:
+        """Canonical JSON: what the release signatures cover."""
+        data = {
+            "schema": MANIFEST_SCHEMA,
+            "name": self.name,
+            "commit": self.commit,
+            "created": self.created,
+            "sets": self.sets,
+            "files": self.files,
+            "tools": self.tools,
+            "trust_roots": list(self.trust_roots),
+            "signer_roles": list(self.signer_roles),
+        }
+        text = json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False)
+        return (text + "\n").encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Manifest:
+        """Parse a manifest; raise ValueError for anything else."""
+        raw = json.loads(data.decode("utf-8"))
+        if not isinstance(raw, dict) or raw.get("schema") != MANIFEST_SCHEMA:
+            raise ValueError(f"not a {MANIFEST_SCHEMA} manifest")
+        return cls(
+            name=str(raw["name"]),
+            commit=str(raw["commit"]),
+            created=str(raw["created"]),
+            sets=dict(raw["sets"]),
+            files={str(k): str(v) for k, v in raw["files"].items()},
+            tools={str(k): str(v) for k, v in raw["tools"].items()},
+            trust_roots=tuple(raw["trust_roots"]),
+            signer_roles=tuple(raw["signer_roles"]),
+        )
