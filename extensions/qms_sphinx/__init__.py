@@ -14,6 +14,7 @@ from qms_sphinx import (
     catalogue,
     completeness,
     control_block,
+    determinism,
     documents,
     navigation,
     need_findings,
@@ -53,6 +54,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     completeness.setup(app)
     superseded.setup(app)
     release_mode.setup(app)
+    determinism.setup(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")
     return {

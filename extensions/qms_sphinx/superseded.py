@@ -49,8 +49,8 @@ def _body(document: Document, row: HistoryRow, source: str) -> str:
 
 def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
     """Yield one read-only page per previous approved version of each document."""
-    if app.builder.format != "html":
-        return
+    if app.builder.format != "html" or app.config.qms_release is not None:
+        return  # a release holds what is in force, and nothing else
     config = settings(app)
     repo = open_repository(config.root)
     if repo is None:

@@ -91,6 +91,10 @@ class Repository:
         """Where git looks for hooks (core.hooksPath is not consulted)."""
         return Path(self._repo.git_dir) / "hooks"
 
+    def commit_time(self, commit: str) -> int:
+        """A commit's committer time, as a Unix timestamp."""
+        return int(self._repo.commit(commit).committed_date)
+
     def head(self) -> str | None:
         """The current commit, if any."""
         return self._repo.head.commit.hexsha if self._repo.head.is_valid() else None

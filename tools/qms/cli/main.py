@@ -18,6 +18,7 @@ from qms.cli import (
     exports,
     history,
     hook,
+    release,
     signers,
     status,
     verify,
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         approve,
         verify,
         exports,
+        release,
         hook,
     ):
         module.add_parser(commands)

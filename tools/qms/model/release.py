@@ -33,9 +33,8 @@ class DocumentSet:
         )
 
     def shows_page(self, docname: str) -> bool:
-        """Whether a site page is part of the set."""
-        basic = ("index", "register", "*/index")
-        return any(fnmatchcase(docname, p) for p in (*basic, *self.pages))
+        """Whether a site page (other than home, register and type indexes) is in the set."""
+        return any(fnmatchcase(docname, pattern) for pattern in self.pages)
 
 
 @dataclass(frozen=True)

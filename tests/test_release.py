@@ -1,0 +1,151 @@
+"""Releases end to end: create, sign, publish, verify offline, tamper, never overwrite."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import git
+import pytest
+
+from tests.conftest import ROOTS
+from tests.keys import Person
+from tests.signing_repo import Team, commit_all, make_signing_repo, run, team
+
+__all__ = ["team"]
+
+SETS = """
+[tool.qms.sets.staff]
+title = "Staff handbook"
+classifications = ["public", "internal"]
+
+[tool.qms.sets.policies]
+title = "Policy set"
+types = ["policy"]
+classifications = ["internal"]
+
+[tool.qms.release]
+signer_roles = ["qa", "reviewer"]
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> Path:
+    root = make_signing_repo(tmp_path, team, capsys, ROOTS / "test-handbook")
+    with (root / "pyproject.toml").open("a") as handle:
+        handle.write(SETS)
+    commit_all(root, "Release sets")
+    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
+                            (team.approver, "approved")):  # fmt: skip
+        code, _, err = run(
+            capsys, "--root", str(root), "approve", "POL-ACC-001", "--meaning", meaning,
+            "--key", person.fingerprint, "--gnupghome", str(person.home),
+        )  # fmt: skip
+        assert code == 0, err
+    return root
+
+
+def sign(capsys: pytest.CaptureFixture[str], root: Path, person: Person) -> tuple[int, str, str]:
+    return run(capsys, "--root", str(root), "release", "sign", "R1", "--key", person.fingerprint,
+               "--gnupghome", str(person.home))  # fmt: skip
+
+
+def test_release_refuses_sets_with_documents_not_in_force(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "--root", str(repo), "release", "create", "R0", "--set", "staff")
+    assert code == 1
+    assert "set staff: not effective: POL-ACC-001" not in err
+    assert "set staff: not effective: SOP-BCK-001" in err
+
+
+def test_create_is_reproducible_across_clones(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    other = tmp_path / "other-clone"
+    git.Repo(repo).clone(other)
+    assert run(capsys, "--root", str(other), "release", "create", "R1", "--set", "policies")[0] == 0
+    first, second = (p / "_build/releases/R1" for p in (repo, other))
+    assert (first / "manifest.json").read_bytes() == (second / "manifest.json").read_bytes()
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for relative in files:
+        assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative
+    manifest = json.loads((first / "manifest.json").read_text())
+    [document] = manifest["sets"]["policies"]
+    assert document["id"] == "POL-ACC-001" and len(document["approvals"]) == 3
+    assert manifest["commit"] == git.Repo(repo).head.commit.hexsha
+    assert {"sphinx", "sphinx-needs", "myst-parser", "python"} <= set(manifest["tools"])
+
+
+def test_sign_publish_verify_and_tamper(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    published = tmp_path / "published"
+    code, _, err = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
+                       str(published))  # fmt: skip
+    assert code == 1 and "is not signed" in err
+    assert sign(capsys, repo, team.approver) == (0, "Release R1 signed by Sarah ONeill as qa\n", "")
+    code, _, err = sign(capsys, repo, team.approver)
+    assert code == 1 and "already signed release R1" in err
+    code, _, err = sign(capsys, repo, team.author)
+    assert code == 1 and "holds none of the roles still missing on R1 (needed: reviewer)" in err
+    code, _, err = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
+                       str(published))  # fmt: skip
+    assert code == 1 and "no valid signature for the role 'reviewer'" in err
+    assert not (published / "R1").exists()
+    assert sign(capsys, repo, team.reviewer)[0] == 0
+    code, out, err = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
+                         str(published))  # fmt: skip
+    assert (code, err) == (0, "")
+    folder = published / "R1"
+    code, out, err = run(capsys, "release", "verify", str(folder))
+    assert (code, out) == (0, "")
+    # What is in the folder: the policy set only; nothing of the confidential policy.
+    page = (folder / "policies/policies/pol-acc-001.html").read_text()
+    assert "Release R1" in page and "Uncontrolled when printed" in page
+    script = (folder / "policies/_static/qms-release-signers.js").read_text()
+    assert "Signed by qa: Sarah ONeill; reviewer: Marco Bianchi." in script
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".js", ".json", ".inv"):
+            text = path.read_text(errors="replace")
+            assert "POL-CRY-001" not in text and "HSM" not in text, path
+    assert "R1" in (published / "index.html").read_text()
+    # Publishing again never overwrites.
+    code, _, err = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
+                       str(published))  # fmt: skip
+    assert code == 1 and "never overwritten" in err
+    # Tampering is named file by file.
+    (folder / "policies/index.html").write_text("<p>edited</p>")
+    (folder / "policies/extra.html").write_text("<p>new</p>")
+    (folder / "policies/register.html").unlink()
+    code, out, _ = run(capsys, "release", "verify", str(folder))
+    assert code == 1
+    assert out.splitlines() == [
+        "policies/register.html: missing: listed in the manifest but not in the folder",
+        "policies/extra.html: added: in the folder but not in the manifest",
+        "policies/index.html: changed: its SHA-256 differs from the manifest",
+    ]
+
+
+def test_forged_release_signature_fails(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    sign(capsys, repo, team.approver)
+    sign(capsys, repo, team.reviewer)
+    published = tmp_path / "published"
+    assert run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
+               str(published))[0] == 0  # fmt: skip
+    folder = published / "R1"
+    manifest = folder / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"qa"', '"qa" ', 1))
+    code, out, _ = run(capsys, "release", "verify", str(folder))
+    assert code == 1
+    assert "no valid signature for the role 'qa'" in out
+    shutil.rmtree(folder / "signatures/keys")
+    code, _, _ = run(capsys, "release", "verify", str(folder))
+    assert code == 1

@@ -1,0 +1,90 @@
+"""`qms release`: create, sign, verify and publish signed sets of the handbook in force."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from qms.cli.context import Context
+from qms.cli.output import plural, print_findings
+from qms.cli.signing import add_signing_options, user_keys
+from qms.services.release import (
+    create_release,
+    publish_release,
+    sign_release,
+    verify_release_folder,
+)
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `release` and its subcommands."""
+    parser = commands.add_parser(
+        "release",
+        help="create, sign, verify and publish signed document sets",
+        description=(
+            "A release is a named, signed, reproducible build of document sets (configured "
+            "in [tool.qms.sets]) holding only effective documents. Approvers sign its "
+            "manifest, which lists every document, version, content hash and approval and "
+            "the SHA-256 of every output file. A published release verifies offline."
+        ),
+    )
+    sub = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND", required=True)
+    create = sub.add_parser("create", help="build the sets at HEAD and write the manifest")
+    create.add_argument("name", metavar="NAME", help="e.g. 2026-12")
+    create.add_argument("--set", action="append", dest="sets", default=[], metavar="SET",
+                        help="a configured set (repeat; default: all)")  # fmt: skip
+    create.set_defaults(handler=run_create)
+    sign = sub.add_parser("sign", help="sign a created release's manifest for your role")
+    sign.add_argument("name", metavar="NAME")
+    add_signing_options(sign, "your signing key (default: your only registered secret key)")
+    sign.set_defaults(handler=run_sign)
+    verify = sub.add_parser(
+        "verify", help="verify a published release folder, offline",
+        description="Check files, signatures and signers using only what is in PATH.",
+    )  # fmt: skip
+    verify.add_argument("path", type=Path, metavar="PATH")
+    verify.set_defaults(handler=run_verify)
+    publish = sub.add_parser("publish", help="copy a signed release to DIR/NAME, never overwriting")
+    publish.add_argument("name", metavar="NAME")
+    publish.add_argument("--to", required=True, type=Path, metavar="DIR")
+    publish.set_defaults(handler=run_publish)
+
+
+def run_create(args: argparse.Namespace, ctx: Context) -> int:
+    """Build the release."""
+    result = create_release(ctx.config(), args.name, args.sets)
+    counts = ", ".join(f"{name}: {len(docs)}" for name, docs in result.manifest.sets.items())
+    sys.stdout.write(
+        f"Release {args.name} built at {result.folder} from commit {result.commit[:12]} "
+        f"({counts} documents; {len(result.manifest.files)} files). Next: qms release sign "
+        f"{args.name}\n"
+    )
+    return 0
+
+
+def run_sign(args: argparse.Namespace, ctx: Context) -> int:
+    """Sign the manifest."""
+    role, name = sign_release(ctx.config(), args.name, user_keys(args), args.key,
+                              datetime.now(tz=UTC))  # fmt: skip
+    sys.stdout.write(f"Release {args.name} signed by {name} as {role}\n")
+    return 0
+
+
+def run_verify(args: argparse.Namespace, ctx: Context) -> int:
+    """Verify a published folder."""
+    findings = verify_release_folder(args.path)
+    print_findings(findings)
+    if findings:
+        sys.stderr.write(f"qms release verify: {plural(len(findings), 'problem')}\n")
+        return 1
+    sys.stderr.write(f"qms release verify: {args.path} is intact and fully signed\n")
+    return 0
+
+
+def run_publish(args: argparse.Namespace, ctx: Context) -> int:
+    """Publish."""
+    destination = publish_release(ctx.config(), args.name, args.to)
+    sys.stdout.write(f"Release {args.name} published at {destination}\n")
+    return 0

@@ -1,0 +1,487 @@
+"""Releases: build signed, reproducible, offline-verifiable sets of the effective handbook."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from qms import __version__
+from qms.adapters.files import iter_sources, write_atomic
+from qms.adapters.git import Repository
+from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
+from qms.config import QmsConfig
+from qms.errors import QmsError, RefusedError
+from qms.model.findings import Finding
+from qms.model.release import DocumentSet, Manifest
+from qms.model.status import Status
+from qms.model.timeutil import format_utc
+from qms.services.change_control import change_control
+from qms.services.content import sha256_of
+from qms.services.handbook import load_handbook, status_of
+from qms.services.layout import SignatureLayout
+from qms.services.registry import RegistryState, load_registry
+from qms.services.sphinx_run import run_sphinx
+from qms.services.verify import verify_handbook
+
+MANIFEST = "manifest.json"
+# Folders of a published release that are not part of the signed output.
+CONTROL_FOLDERS = ("signatures",)
+SIGNERS_SCRIPT = "_static/qms-release-signers.js"
+TOOLS = ("sphinx", "myst-parser", "sphinx-needs", "furo", "docutils", "python-gnupg", "GitPython")
+
+
+def _release_dir(config: QmsConfig, name: str) -> Path:
+    return config.build_path / "releases" / name
+
+
+def _record_dir(config: QmsConfig, name: str) -> Path:
+    return SignatureLayout.of(config).base / "releases" / name
+
+
+def _check_name(name: str) -> None:
+    if not name or not all(c.isalnum() or c in "-_." for c in name) or name.startswith("."):
+        raise QmsError(f"release name {name!r} is not allowed", "use letters, digits, - _ and .")
+
+
+def _tool_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "qms": __version__}
+    for package in TOOLS:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "absent"
+    return versions
+
+
+def _output_files(root: Path) -> dict[str, str]:
+    """SHA-256 of every output file below `root`, by POSIX path, in sorted order."""
+    files = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root).as_posix()
+        if relative.split("/")[0] in (*CONTROL_FOLDERS, MANIFEST) or relative.endswith(
+            SIGNERS_SCRIPT
+        ):
+            continue
+        files[relative] = sha256_of(path.read_bytes())
+    return dict(sorted(files.items()))
+
+
+@dataclass(frozen=True)
+class CreatedRelease:
+    """What `release create` produced."""
+
+    manifest: Manifest
+    folder: Path
+    commit: str
+
+
+def create_release(config: QmsConfig, name: str, set_names: list[str]) -> CreatedRelease:
+    """Build each set from the effective documents at HEAD and write the manifest."""
+    _check_name(name)
+    sets = [config.document_set(s) for s in set_names] or list(config.sets)
+    if not sets:
+        raise QmsError("no document sets are configured", "add [tool.qms.sets.NAME] tables")
+    repo = Repository(config.root)
+    commit = repo.head()
+    if commit is None:
+        raise RefusedError("the repository has no commits", "commit the handbook first")
+    changed = [p for _, p in iter_sources(config.docs_path) if repo.uncommitted(p)]
+    if changed:
+        raise RefusedError(
+            f"{len(changed)} sources differ from HEAD (first: {changed[0].name})",
+            "a release is built from a commit: commit or stash your changes",
+        )
+    handbook = load_handbook(config)
+    verification = verify_handbook(config, handbook)
+    problems = [
+        *handbook.findings,
+        *verification.findings,
+        *change_control(config, handbook).findings,
+    ]
+    if problems:
+        raise RefusedError(
+            f"qms verify or check fails: {problems[0].render()}",
+            "fix every finding of 'qms check' and 'qms verify' first",
+        )
+    when = datetime.fromtimestamp(repo.commit_time(commit), tz=UTC)
+    rows = {
+        v.document.id: (v, status_of(v.document, config, when.date(), v.evidence))
+        for v in verification.verdicts
+    }
+    folder = _release_dir(config, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    manifest_sets: dict[str, list[dict[str, Any]]] = {}
+    for document_set in sets:
+        chosen = [rows[d.id] for d in handbook.documents if document_set.selects(d)]
+        unfit = [row.document.id for _, row in chosen if row.status.status is not Status.EFFECTIVE]
+        if unfit:
+            raise RefusedError(
+                f"set {document_set.name}: not effective: {', '.join(unfit)}",
+                "approve them, wait for their effective date, or narrow the set",
+            )
+        manifest_sets[document_set.name] = [_entry(verdict, config) for verdict, _ in chosen]
+        _build_set(
+            config,
+            name,
+            document_set,
+            folder / document_set.name,
+            when,
+            commit,
+            {v.document.id for v, _ in chosen},
+            handbook.documents,
+        )
+    manifest = Manifest(
+        name=name,
+        commit=commit,
+        created=format_utc(when),
+        sets=manifest_sets,
+        files=_output_files(folder),
+        tools=_tool_versions(),
+        trust_roots=config.trust_roots,
+        signer_roles=config.release_roles,
+    )
+    record = _record_dir(config, name) / MANIFEST
+    data = manifest.to_bytes()
+    if record.is_file() and record.read_bytes() != data:
+        raise RefusedError(
+            f"release {name} was already signed with other content",
+            "releases are never overwritten: choose a new name",
+        )
+    # The manifest is committed by the first signature (release sign), so creating a
+    # release does not move HEAD: creating it again at this commit gives the same bytes.
+    write_atomic(folder / MANIFEST, data)
+    return CreatedRelease(manifest, folder, commit)
+
+
+def _entry(verdict: Any, config: QmsConfig) -> dict[str, Any]:
+    document = verdict.document
+    return {
+        "id": document.id,
+        "title": document.title,
+        "version": str(document.version),
+        "classification": str(document.classification),
+        "sha256": sha256_of((config.root / document.path).read_bytes()),
+        "approvals": [
+            {
+                "meaning": str(v.record.statement.meaning),
+                "name": v.record.statement.signer_name,
+                "role": v.record.statement.role,
+                "fingerprint": v.record.statement.signer_fingerprint,
+                "signed_at": format_utc(v.record.statement.signed_at),
+                "record": v.record.path,
+            }
+            for v in verdict.signatures
+            if v.record.statement is not None
+        ],
+    }
+
+
+def _keeps_page(
+    docname: str,
+    document_set: DocumentSet,
+    by_docname: dict[str, Any],
+    included: set[str],
+) -> bool:
+    """Whether a set's build reads this source."""
+    if docname in by_docname:
+        return by_docname[docname].id in included
+    if docname in ("index", "register"):
+        return True
+    folder = docname.split("/")[0]
+    if docname.endswith("/index") and folder in {n.split("/")[0] for n in by_docname}:
+        # A type's index page goes only where the set has documents of that type: an
+        # empty glob toctree is a warning Sphinx does not let a build suppress.
+        return any(n.split("/")[0] == folder and d.id in included for n, d in by_docname.items())
+    return document_set.shows_page(docname)
+
+
+def _build_set(
+    config: QmsConfig,
+    name: str,
+    document_set: DocumentSet,
+    outdir: Path,
+    when: datetime,
+    commit: str,
+    included: set[str],
+    documents: tuple[Any, ...],
+) -> None:
+    """One reproducible HTML build of a set: the sources outside it are not even read."""
+    by_docname = {
+        Path(d.path).relative_to(config.docs_dir).with_suffix("").as_posix(): d for d in documents
+    }
+    exclude = [
+        path.relative_to(config.docs_path).as_posix()
+        for docname, path in iter_sources(config.docs_path)
+        if not _keeps_page(docname, document_set, by_docname, included)
+    ]
+    release = {
+        "name": name,
+        "set": document_set.name,
+        "title": document_set.title,
+        "date": when.date().isoformat(),
+        "commit": commit,
+        "exclude": sorted(exclude),
+    }
+    epoch = str(int(when.timestamp()))
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = epoch  # no build timestamps: the commit's time
+    try:
+        with tempfile.TemporaryDirectory(prefix="qms-release-") as scratch:
+            run = run_sphinx(
+                config,
+                "html",
+                outdir,
+                fresh=True,
+                progress=None,
+                overrides={"qms_release": release},
+                doctrees=Path(scratch) / "doctrees",
+            )
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+    if run.findings:
+        raise RefusedError(
+            f"set {document_set.name} does not build cleanly: {run.findings[0].render()}",
+            "fix it and create the release again",
+        )
+    for leftover in (".buildinfo", "schema_violations.json"):
+        (outdir / leftover).unlink(missing_ok=True)
+
+
+def _signature_name(role: str, fingerprint: str) -> str:
+    return f"{role}--{fingerprint[-16:]}.asc"
+
+
+def sign_release(
+    config: QmsConfig, name: str, user_keys: UserKeys, key: str | None, now: datetime
+) -> tuple[str, str]:
+    """Sign a created release's manifest for one still-missing role; commit both files."""
+    folder = _release_dir(config, name)
+    built = folder / MANIFEST
+    record_dir = _record_dir(config, name)
+    record = record_dir / MANIFEST
+    if not built.is_file() and not record.is_file():
+        raise QmsError(f"no release {name}", f"run 'qms release create {name}' first")
+    data = record.read_bytes() if record.is_file() else built.read_bytes()
+    if built.is_file() and built.read_bytes() != data:
+        raise RefusedError(
+            f"the build of {name} differs from its signed manifest",
+            f"run 'qms release create {name}' at commit of the manifest",
+        )
+    manifest = Manifest.from_bytes(data)
+    layout = SignatureLayout.of(config)
+    with hermetic_keyring(layout.keys) as keyring:
+        registry = load_registry(config, keyring)
+        latest = registry.history.latest
+        if not registry.trusted or latest is None:
+            raise RefusedError("the signer registry is not approved", "run 'qms verify'")
+        mine = [f for f in user_keys.secret_fingerprints() if latest.get(f) is not None]
+        fingerprint = "".join(key.split()).upper() if key else (mine[0] if len(mine) == 1 else "")
+        if not fingerprint:
+            raise QmsError("choose your registered key", "pass --key FINGERPRINT")
+        entry, refusal = registry.history.signer_at(fingerprint, now)
+        if entry is None:
+            raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", "use a registered key")
+        signed = _release_signers(record_dir / "signatures", data, keyring, registry)
+        people = {e.email.casefold() for f in signed.values() if (e := latest.get(f)) is not None}
+        if entry.email.casefold() in people:
+            raise RefusedError(
+                f"{entry.name} already signed release {name}",
+                "each release signature comes from a different person",
+            )
+        missing = [r for r in manifest.signer_roles if r not in signed and r in entry.roles]
+        if not missing:
+            needed = ", ".join(r for r in manifest.signer_roles if r not in signed) or "none"
+            raise RefusedError(
+                f"{entry.name} holds none of the roles still missing on {name} (needed: {needed})",
+                "ask a holder of a missing role to sign",
+            )
+    role = missing[0]
+    signature, _ = user_keys.sign_detached(data, fingerprint)
+    target = record_dir / "signatures" / _signature_name(role, fingerprint)
+    files = {record: data, target: signature}
+    if not layout.key_file(fingerprint).is_file():
+        files[layout.key_file(fingerprint)] = user_keys.export_public(fingerprint)
+    for path, content in files.items():
+        if not (path == record and path.is_file()):
+            write_atomic(path, content)
+    repo = Repository(config.root)
+    repo.commit(sorted(files), f"Sign release {name} as {role} ({entry.name})\n")
+    return role, entry.name
+
+
+def _release_signers(
+    signatures: Path, data: bytes, keyring: Keyring, registry: RegistryState
+) -> dict[str, str]:
+    """Role -> fingerprint of every valid release signature in the folder `signatures`."""
+    found: dict[str, str] = {}
+    for path in sorted(signatures.glob("*.asc")):
+        role = path.name.split("--")[0]
+        facts = keyring.verify(path, data)
+        if not facts.good or facts.fingerprint is None or facts.signed_at is None:
+            continue
+        entry, _ = registry.history.signer_at(facts.fingerprint, facts.signed_at)
+        if entry is not None and role in entry.roles:
+            found[role] = facts.fingerprint
+    return found
+
+
+def verify_release_folder(folder: Path) -> list[Finding]:
+    """Check a published release with nothing but what it contains (offline, no keyring).
+
+    The folder holds the manifest, the output, and under signatures/ the public keys,
+    the signer registry and its approved revisions, and the release signatures.
+    """
+    findings: list[Finding] = []
+
+    def fail(path: str, message: str) -> None:
+        findings.append(Finding(path, None, message, "release"))
+
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise QmsError(f"{folder} holds no {MANIFEST}", "point at a published release folder")
+    data = manifest_path.read_bytes()
+    try:
+        manifest = Manifest.from_bytes(data)
+    except (ValueError, KeyError) as exc:
+        raise QmsError(f"{MANIFEST} is not a release manifest: {exc}", "restore it") from exc
+    actual = _output_files(folder)
+    for path in sorted(set(manifest.files) - set(actual)):
+        fail(path, "missing: listed in the manifest but not in the folder")
+    for path in sorted(set(actual) - set(manifest.files)):
+        fail(path, "added: in the folder but not in the manifest")
+    for path in sorted(set(actual) & set(manifest.files)):
+        if actual[path] != manifest.files[path]:
+            fail(path, "changed: its SHA-256 differs from the manifest")
+    # The folder is laid out like a handbook's signatures/, so the same services
+    # verify it; the trust roots come from the signed manifest.
+    stand_in = QmsConfig(root=folder, trust_roots=manifest.trust_roots)
+    with hermetic_keyring(SignatureLayout.of(stand_in).keys) as keyring:
+        try:
+            registry = load_registry(stand_in, keyring)
+        except QmsError as exc:
+            fail("signatures/signers.yaml", str(exc))
+            return findings
+        for finding in registry.findings:
+            fail(finding.path, finding.message)
+        signed = _release_signers(folder / "signatures" / "release", data, keyring, registry)
+        for signature in sorted((folder / "signatures" / "release").glob("*.asc")):
+            role = signature.name.split("--")[0]
+            valid = signed.get(role)
+            if valid is None or not signature.name.endswith(f"{valid[-16:]}.asc"):
+                fail(
+                    f"signatures/release/{signature.name}",
+                    "signature does not verify for its role against the registry in this folder",
+                )
+        for role in manifest.signer_roles:
+            if role not in signed:
+                fail("signatures/release", f"no valid signature for the role '{role}'")
+        names = {role: _name(registry, fingerprint) for role, fingerprint in signed.items()}
+        expected = _signers_script(names)
+        for script in sorted(folder.glob(f"*/{SIGNERS_SCRIPT}")):
+            if script.read_text(encoding="utf-8") != expected:
+                fail(script.relative_to(folder).as_posix(), "does not match the signatures")
+    return findings
+
+
+def _name(registry: RegistryState, fingerprint: str) -> str:
+    latest = registry.history.latest
+    entry = latest.get(fingerprint) if latest else None
+    return entry.name if entry else fingerprint
+
+
+def _signers_script(signed: dict[str, str]) -> str:
+    """The script that fills the banner's signers, from verified signatures only."""
+    names = "; ".join(f"{role}: {name}" for role, name in sorted(signed.items()))
+    text = json.dumps(f"Signed by {names}." if names else "Not signed.")
+    return (
+        "document.addEventListener('DOMContentLoaded',function(){var e=document."
+        f"getElementById('qms-release-signers');if(e){{e.textContent={text};}}}});\n"
+    )
+
+
+def publish_release(config: QmsConfig, name: str, target: Path) -> Path:
+    """Copy a fully signed, verified release to target/name atomically; never overwrite."""
+    _check_name(name)
+    built = _release_dir(config, name)
+    record_dir = _record_dir(config, name)
+    record = record_dir / MANIFEST
+    if not record.is_file():
+        raise RefusedError(f"release {name} is not signed", f"run 'qms release sign {name}'")
+    if not (built / MANIFEST).is_file() or (built / MANIFEST).read_bytes() != record.read_bytes():
+        raise RefusedError(
+            f"the build of {name} is missing or differs from its manifest",
+            f"check out its commit and run 'qms release create {name}'",
+        )
+    destination = target / name
+    if destination.exists():
+        raise RefusedError(
+            f"{destination} already exists",
+            "a published release is never overwritten: publish under a new name",
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target))
+    try:
+        shutil.copytree(built, staging, dirs_exist_ok=True)
+        layout = SignatureLayout.of(config)
+        control = staging / "signatures"
+        shutil.copytree(layout.keys, control / "keys")
+        shutil.copytree(layout.registry_history, control / "registry")
+        shutil.copy2(layout.registry_file, control / "signers.yaml")
+        shutil.copytree(record_dir / "signatures", control / "release")
+        stand_in = QmsConfig(
+            root=staging, trust_roots=Manifest.from_bytes(record.read_bytes()).trust_roots
+        )
+        with hermetic_keyring(SignatureLayout.of(stand_in).keys) as keyring:
+            registry = load_registry(stand_in, keyring)
+            signed = _release_signers(control / "release", record.read_bytes(), keyring, registry)
+            names = {role: _name(registry, f) for role, f in signed.items()}
+        for set_folder in sorted(p for p in staging.iterdir() if (p / "_static").is_dir()):
+            write_atomic(set_folder / SIGNERS_SCRIPT, _signers_script(names).encode("utf-8"))
+        problems = verify_release_folder(staging)
+        if problems:
+            raise RefusedError(
+                f"release {name} does not verify: {problems[0].render()}",
+                "sign it with every required role, then publish",
+            )
+        os.rename(staging, destination)  # atomic on one file system; refuses to replace
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _write_index(target)
+    return destination
+
+
+def _write_index(target: Path) -> None:
+    """An index page of every published release, newest first, so old ones stay reachable."""
+    rows = []
+    for folder in sorted((p for p in target.iterdir() if (p / MANIFEST).is_file()), reverse=True):
+        manifest = Manifest.from_bytes((folder / MANIFEST).read_bytes())
+        links = " ".join(
+            f'<a href="{escape(folder.name)}/{escape(s)}/index.html">{escape(s)}</a>'
+            for s in manifest.sets
+        )
+        rows.append(
+            f"<tr><td>{escape(manifest.name)}</td><td>{escape(manifest.created)}</td>"
+            f"<td><code>{escape(manifest.commit[:12])}</code></td><td>{links}</td></tr>"
+        )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Published '
+        "releases</title></head><body><h1>Published releases</h1><table><thead><tr><th>Release"
+        "</th><th>Created (UTC)</th><th>Commit</th><th>Sets</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></body></html>\n"
+    )
+    write_atomic(target / "index.html", page.encode("utf-8"))
