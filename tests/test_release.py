@@ -114,6 +114,10 @@ def test_sign_publish_verify_and_tamper(
             text = path.read_text(errors="replace")
             assert "POL-CRY-001" not in text and "HSM" not in text, path
     assert "R1" in (published / "index.html").read_text()
+    code, out, _ = run(
+        capsys, "--root", str(repo), "audit-trail", "POL-ACC-001", "--format", "json"
+    )
+    assert [e["event"] for e in json.loads(out)][-1] == "released in R1"
     # Publishing again never overwrites.
     code, _, err = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
                        str(published))  # fmt: skip

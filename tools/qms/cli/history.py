@@ -13,6 +13,7 @@ from qms.model.status import next_review
 from qms.model.timeutil import format_utc
 from qms.services.change_control import audit_trail, change_control, history_rows
 from qms.services.handbook import load_handbook, select, today
+from qms.services.release import releases_of
 from qms.services.traceability import FORMATS, render
 
 DUE_WITHIN_DAYS = 30
@@ -105,7 +106,8 @@ def run_audit_trail(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     handbook = load_handbook(config)
     [document] = select(handbook.documents, [args.document_id])
-    events = audit_trail(change_control(config, handbook, [document]), document)
+    releases = releases_of(config, document.id)
+    events = audit_trail(change_control(config, handbook, [document]), document, releases)
     sys.stdout.write(render(events, args.format))
     return 0
 

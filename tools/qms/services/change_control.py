@@ -252,8 +252,15 @@ def history_rows(control: ChangeControl, document: Document) -> list[HistoryRow]
     return rows
 
 
-def audit_trail(control: ChangeControl, document: Document) -> list[dict[str, str]]:
-    """Every event of a document in time order: who, when (UTC), what and why."""
+def audit_trail(
+    control: ChangeControl,
+    document: Document,
+    releases: Iterable[tuple[str, datetime, Version, str]] = (),
+) -> list[dict[str, str]]:
+    """Every event of a document in time order: who, when (UTC), what and why.
+
+    `releases` holds (release name, creation time, version released, commit).
+    """
     # Sorted by time, then version, then git events before signatures: within one
     # second, a version's signatures come before the bump to the next version.
     events: list[tuple[datetime, Version, int, dict[str, str]]] = []
@@ -289,4 +296,9 @@ def audit_trail(control: ChangeControl, document: Document) -> list[dict[str, st
                        f"{statement.signer_fingerprint})",
                 "commit": statement.commit, "why": statement.comment,
             }))  # fmt: skip
+    for name, created, released, commit in releases:
+        events.append((created, released, 2, {
+            "when": format_utc(created), "event": f"released in {name}", "version": str(released),
+            "who": "release signers (see the release manifest)", "commit": commit, "why": "",
+        }))  # fmt: skip
     return [event for *_, event in sorted(events, key=lambda item: item[:3])]

@@ -20,10 +20,11 @@ from qms.adapters.git import Repository
 from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
+from qms.model.document import Version
 from qms.model.findings import Finding
 from qms.model.release import DocumentSet, Manifest
 from qms.model.status import Status
-from qms.model.timeutil import format_utc
+from qms.model.timeutil import format_utc, parse_utc
 from qms.services.change_control import change_control
 from qms.services.content import sha256_of
 from qms.services.handbook import load_handbook, status_of
@@ -485,3 +486,17 @@ def _write_index(target: Path) -> None:
         + "</tbody></table></body></html>\n"
     )
     write_atomic(target / "index.html", page.encode("utf-8"))
+
+
+def releases_of(config: QmsConfig, document_id: str) -> list[tuple[str, datetime, Version, str]]:
+    """(release, created, version, commit) for every signed release holding the document."""
+    found = []
+    folder = SignatureLayout.of(config).base / "releases"
+    for path in sorted(folder.glob(f"*/{MANIFEST}")) if folder.is_dir() else []:
+        manifest = Manifest.from_bytes(path.read_bytes())
+        versions = {
+            d["version"] for docs in manifest.sets.values() for d in docs if d["id"] == document_id
+        }
+        created = parse_utc(manifest.created)
+        found += [(manifest.name, created, Version.parse(v), manifest.commit) for v in versions]
+    return found
