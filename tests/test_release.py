@@ -73,7 +73,11 @@ def test_create_is_reproducible_across_clones(
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     for relative in files:
         assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative
+    single = first / "policies/pdf/pol-acc-001.pdf"
+    combined = first / "policies/pdf/policies-complete.pdf"
+    assert single.read_bytes().startswith(b"%PDF") and combined.read_bytes().startswith(b"%PDF")
     manifest = json.loads((first / "manifest.json").read_text())
+    assert "policies/pdf/pol-acc-001.pdf" in manifest["files"]
     [document] = manifest["sets"]["policies"]
     assert document["id"] == "POL-ACC-001" and len(document["approvals"]) == 3
     assert manifest["commit"] == git.Repo(repo).head.commit.hexsha

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from qms import __version__
 from qms.adapters.files import iter_sources, write_atomic
 from qms.adapters.git import Repository
 from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
+from qms.adapters.pdf import PdfPage, write_pdfs
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
 from qms.model.document import Version
@@ -259,6 +261,48 @@ def _build_set(
         )
     for leftover in (".buildinfo", "schema_violations.json"):
         (outdir / leftover).unlink(missing_ok=True)
+    _write_pdfs(config, name, document_set, outdir, by_docname, included)
+
+
+_ARTICLE = re.compile(r"<article[^>]*>(.*)</article>", re.S)
+
+
+def _write_pdfs(
+    config: QmsConfig,
+    name: str,
+    document_set: DocumentSet,
+    outdir: Path,
+    by_docname: dict[str, Any],
+    included: set[str],
+) -> None:
+    """Each document of the set as a PDF, and the whole set as one, from its release pages."""
+    pages: list[tuple[Path, PdfPage]] = []
+    for docname, document in sorted(by_docname.items(), key=lambda item: item[1].id):
+        if document.id not in included:
+            continue
+        page = outdir / f"{docname}.html"
+        match = _ARTICLE.search(page.read_text(encoding="utf-8"))
+        if match is None:
+            continue
+        html = (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head>'
+            f"<body>{match.group(1)}</body></html>"
+        )
+        pages.append(
+            (
+                outdir / "pdf" / f"{document.id.lower()}.pdf",
+                PdfPage(
+                    html=html,
+                    base=page.parent,
+                    header=f"{document.id} {document.title}, version {document.version}, EFFECTIVE",
+                    footer=f"{config.organisation}, release {name} ({document_set.title}). "
+                    "Uncontrolled when printed.",
+                ),
+            )
+        )
+    css = (outdir / "_static" / "qms.css").read_text(encoding="utf-8")
+    combined = outdir / "pdf" / f"{document_set.name}-complete.pdf"
+    write_pdfs(pages, combined, css)
 
 
 def _signature_name(role: str, fingerprint: str) -> str:
