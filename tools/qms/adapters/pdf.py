@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ def write_pdfs(pages: Sequence[tuple[Path, PdfPage]], combined: Path | None, css
     """
     from weasyprint import CSS, HTML  # imported here: slow, and only releases need it
 
+    # WeasyPrint logs every step at INFO; the CLI reports progress itself.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
     style = CSS(string=css)
     rendered = []
     for target, page in pages:
