@@ -10,6 +10,7 @@ import pytest
 from qms.cli.main import main
 
 from .conftest import HandbookFactory
+from .signing_repo import run
 from .test_sphinx_frontmatter import EXPECTED
 
 
@@ -18,12 +19,6 @@ def as_cli_line(sphinx_line: str) -> str:
     where, message = sphinx_line.split(": WARNING: ", 1)
     message = message.rsplit(" [", 1)[0].replace("already used by ", "already used by docs/")
     return f"docs/{where}: {message}"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_quick_check_reports_every_front_matter_problem(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from qms.cli.main import main
 from qms.model.traceability import Graph, Need, coverage
 from tests.conftest import HandbookFactory
+from tests.signing_repo import run
 
 SETTINGS = 'site_pages = ["index", "frameworks/*", "matrix"]\n'
 SOA_COLUMNS = ["annex_a", "title", "decision", "justification", "status", "controls",
@@ -24,12 +24,6 @@ RISK_COLUMNS = ["id", "title", "asset", "threat", "vulnerability", "likelihood",
 @pytest.fixture
 def repo(make_handbook: HandbookFactory) -> Path:
     return make_handbook("traceability", SETTINGS)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_soa_csv_has_a_header_and_one_row_per_annex_a_control(

@@ -44,10 +44,15 @@ def _directive(view: str, takes_key: bool) -> type[SphinxDirective]:
     return ViewDirective
 
 
+def _need_link(app: Sphinx, fromdoc: str, need: Need, text: str = "") -> nodes.Node:
+    """A link to a need's anchor on its page, showing `text` (default: the need id)."""
+    return doc_link(app, fromdoc, need.docname, need.id, text or need.id)
+
+
 def _links(app: Sphinx, fromdoc: str, needs: Sequence[Need]) -> Cell:
     if not needs:
         return "none"
-    return [doc_link(app, fromdoc, n.docname, n.id, n.id) for n in needs]
+    return [_need_link(app, fromdoc, n) for n in needs]
 
 
 def _counts(title: str, counter: Counter[str], order: Sequence[str]) -> nodes.Node:
@@ -75,13 +80,7 @@ def render_soa(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
         control = row.control
         body.append(
             [
-                doc_link(
-                    app,
-                    fromdoc,
-                    row.requirement.docname,
-                    row.requirement.id,
-                    row.requirement.text("ref"),
-                ),
+                _need_link(app, fromdoc, row.requirement, row.requirement.text("ref")),
                 row.requirement.title,
                 row.decision,
                 control.text("justification") if control else "",
@@ -139,7 +138,7 @@ def _cell_links(app: Sphinx, fromdoc: str, risks: Sequence[Need]) -> list[nodes.
     for risk in risks:
         if found:
             found.append(nodes.Text(" "))
-        found.append(doc_link(app, fromdoc, risk.docname, risk.id, risk.id))
+        found.append(_need_link(app, fromdoc, risk))
     return found or [nodes.Text("\u00a0")]
 
 
@@ -155,7 +154,7 @@ def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
         risk = row.risk
         body.append(
             [
-                doc_link(app, fromdoc, risk.docname, risk.id, risk.id),
+                _need_link(app, fromdoc, risk),
                 risk.title,
                 risk.text("asset"),
                 risk.text("risk_owner"),
@@ -196,7 +195,7 @@ def render_traceability(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.N
         gaps.extend(
             [
                 name,
-                doc_link(app, fromdoc, need.docname, need.id, need.text("ref") or need.id),
+                _need_link(app, fromdoc, need, need.text("ref") or need.id),
                 reason,
             ]
             for need, reason in result.gaps
@@ -216,13 +215,7 @@ def render_traceability(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.N
     ]
     chain: list[list[Cell]] = [
         [
-            doc_link(
-                app,
-                fromdoc,
-                row.requirement.docname,
-                row.requirement.id,
-                row.requirement.text("ref"),
-            ),
+            _need_link(app, fromdoc, row.requirement, row.requirement.text("ref")),
             _links(app, fromdoc, row.decisions),
             row.decision,
             _links(app, fromdoc, row.procedures),
@@ -255,22 +248,10 @@ def render_framework(app: Sphinx, fromdoc: str, graph: Graph, key: str) -> list[
         ] or "no control"
         body.append(
             [
-                doc_link(
-                    app,
-                    fromdoc,
-                    requirement.docname,
-                    requirement.id,
-                    requirement.text("ref") or requirement.id,
-                ),
+                _need_link(app, fromdoc, requirement, requirement.text("ref") or requirement.id),
                 requirement.title,
                 [
-                    doc_link(
-                        app,
-                        fromdoc,
-                        row.requirement.docname,
-                        row.requirement.id,
-                        row.requirement.text("ref"),
-                    )
+                    _need_link(app, fromdoc, row.requirement, row.requirement.text("ref"))
                     for row in mapped
                 ]
                 or "none",
