@@ -65,12 +65,17 @@ def page_extras(
     if "body" not in context:
         return
     context["body"] = banner(app.config) + context["body"]
-    document = documents(app.env).get(pagename)
-    if document is None:
-        return
-    status = state_of(app, pagename, document).row.status.status
     release = release_of(app.config)
     where = f"Release {release['name']}" if release else "PREVIEW build"
+    document = documents(app.env).get(pagename)
+    if document is None:
+        title = str(context.get("title") or pagename)
+        context["body"] += (
+            f'<div class="qms-print-footer">{escape(title)}, {escape(where)}. '
+            "Uncontrolled when printed.</div>"
+        )
+        return
+    status = state_of(app, pagename, document).row.status.status
     footer = (
         '<div class="qms-print-footer">'
         f"{escape(document.id)} version {escape(str(document.version))}, "
@@ -79,9 +84,8 @@ def page_extras(
     )
     watermark = ""
     if status is not Status.EFFECTIVE:
-        watermark = (
-            f'<div class="qms-watermark" aria-hidden="true">{escape(str(status).upper())}</div>'
-        )
+        label = escape(str(status).upper())
+        watermark = f'<div class="qms-watermark" aria-hidden="true">{label}</div>'
     context["body"] = context["body"] + footer + watermark
 
 
