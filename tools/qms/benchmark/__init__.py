@@ -1,0 +1,1 @@
+"""Performance benchmark: a synthetic handbook, measured against plain Sphinx and gpg."""

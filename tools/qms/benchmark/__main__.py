@@ -1,0 +1,147 @@
+"""`python -m qms.benchmark`: build and verification figures against plain tools, as ratios."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gnupg
+
+from qms.benchmark.generate import generate, generate_floor, remove
+
+
+def _child(*args: str, cwd: Path | None = None) -> dict[str, Any]:
+    """Run a measured step in a fresh Python process (so peak memory is its own)."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "qms.benchmark.child", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith('{"code"')]
+    if not lines:
+        raise RuntimeError(f"benchmark step failed: {args}\n{done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def _gpg_loop(root: Path) -> float:
+    """The baseline: plain `gpg --verify` once per signature, in one throwaway keyring."""
+    home = Path(tempfile.mkdtemp(prefix="qms-bench-loop-"))
+    try:
+        gpg = gnupg.GPG(gnupghome=str(home))
+        for key in (root / "signatures/keys").glob("*.asc"):
+            gpg.import_keys(key.read_bytes())
+        signatures = sorted((root / "signatures/approvals").rglob("*.json.asc"))
+        binary = shutil.which("gpg") or "gpg"
+        start = time.perf_counter()
+        for signature in signatures:
+            subprocess.run(  # noqa: S603 - the plain-gpg baseline the issue asks for
+                [
+                    binary,
+                    "--homedir",
+                    str(home),
+                    "--batch",
+                    "--quiet",
+                    "--verify",
+                    str(signature),
+                    str(signature.with_suffix("")),
+                ],
+                capture_output=True,
+                check=False,
+            )
+        return time.perf_counter() - start
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def measure(workdir: Path, documents: int, k: int) -> dict[str, Any]:
+    """All figures for one size."""
+    full = generate(workdir / f"full-{documents}", documents, k)
+    floor = generate_floor(workdir / f"floor-{documents}", documents, k)
+    try:
+        floor_run = _child(
+            "sphinx",
+            "-q",
+            "-b",
+            "html",
+            "-c",
+            str(floor),
+            str(floor / "docs"),
+            str(floor / "_build/html"),
+        )
+        build = _child("qms", "--root", str(full.root), "build", "--fresh")
+        edited = sorted((full.root / "docs/procedures").glob("sop-*.md"))[0]
+        edited.write_text(edited.read_text() + "\nOne more sentence.\n")
+        rebuild = _child("qms", "--root", str(full.root), "build")
+        verify = _child("qms", "--root", str(full.root), "verify", "--json")
+        loop = _gpg_loop(full.root)
+    finally:
+        remove(full)
+    return {
+        "documents": documents,
+        "needs_per_document": k,
+        "floor_s": floor_run["seconds"],
+        "build_s": build["seconds"],
+        "build_peak_mb": build["peak_mb"],
+        "rebuild_s": rebuild["seconds"],
+        "verify_s": verify["seconds"],
+        "gpg_loop_s": loop,
+        "signatures": 3 * documents,
+    }
+
+
+def report(rows: list[dict[str, Any]]) -> str:
+    """The table of figures and ratios."""
+    lines = [
+        "| D | K | floor (s) | build (s) | build / floor | rebuild (s) | rebuild / build | "
+        "verify (s) | gpg loop (s) | verify / loop | peak (MB) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['documents']} | {r['needs_per_document']} | {r['floor_s']:.1f} | "
+            f"{r['build_s']:.1f} | {r['build_s'] / r['floor_s']:.2f} | {r['rebuild_s']:.1f} | "
+            f"{100 * r['rebuild_s'] / r['build_s']:.0f} % | {r['verify_s']:.1f} | "
+            f"{r['gpg_loop_s']:.1f} | {r['verify_s'] / r['gpg_loop_s']:.2f} | "
+            f"{r['build_peak_mb']:.0f} |"
+        )
+    if len(rows) >= 2:
+        small, large = rows[0], rows[-1]
+        lines.append("")
+        lines.append(
+            f"Scaling: build({large['documents']}) / build({small['documents']}) = "
+            f"{large['build_s'] / small['build_s']:.2f} "
+            f"(documents x{large['documents'] / small['documents']:.1f})"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate, measure and print."""
+    parser = argparse.ArgumentParser(prog="python -m qms.benchmark", description=__doc__)
+    parser.add_argument("--sizes", default="500,1000", help="document counts (default 500,1000)")
+    parser.add_argument("--needs", type=int, default=10, help="needs per document (default 10)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="qms-bench-") as scratch:
+        for size in (int(s) for s in args.sizes.split(",")):
+            sys.stderr.write(f"benchmark: D={size} K={args.needs} ...\n")
+            rows.append(measure(Path(scratch), size, args.needs))
+    sys.stdout.write(report(rows) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
