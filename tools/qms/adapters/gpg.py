@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +20,11 @@ from qms.model.approval_rules import SignatureFacts
 from qms.model.timeutil import from_epoch
 
 KEY_SUFFIX = ".asc"
+
+
+# Results of verifications in this process, by (keyring digest, digest of signature and
+# data). In memory only: nothing outside signatures/ is ever trusted across runs.
+_VERIFIED: dict[tuple[str, str], SignatureFacts] = {}
 
 
 class GpgError(QmsError):
@@ -62,6 +70,9 @@ class Keyring:
         self._gpg = _gpg(home)
         self._home = home
         self._keys: dict[str, KeyInfo] = {}
+        # SHA-256 over the imported key files: names the keyring's exact contents, so a
+        # verification result can be reused for exactly the same bytes and keys.
+        self.digest = ""
 
     def import_key(self, armored: bytes) -> tuple[str, ...]:
         """Import public key material; return the fingerprints it held."""
@@ -80,7 +91,38 @@ class Keyring:
         return self._keys.get(fingerprint)
 
     def verify(self, signature_path: Path, data: bytes) -> SignatureFacts:
-        """Check one detached signature over `data`."""
+        """Check one detached signature over `data` (once per exact bytes and keyring)."""
+        key = self._memo_key(signature_path, data)
+        if key is not None and key in _VERIFIED:
+            return _VERIFIED[key]
+        facts = self._verify(signature_path, data)
+        if key is not None:
+            _VERIFIED[key] = facts
+        return facts
+
+    def verify_many(self, items: Sequence[tuple[Path, bytes]]) -> None:
+        """Verify many signatures on every core; later `verify` calls reuse the results.
+
+        gpg verifies one detached signature per process, so the processes run side by side.
+        """
+        self.key("")  # list the keys once, before threads read the listing
+        todo = [item for item in items if self._memo_key(*item) not in _VERIFIED]
+        if len(todo) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+            list(pool.map(lambda item: self.verify(*item), todo))
+
+    def _memo_key(self, signature_path: Path, data: bytes) -> tuple[str, str] | None:
+        if not self.digest:
+            return None
+        try:
+            signature = signature_path.read_bytes()
+        except OSError:
+            return None
+        digest = hashlib.sha256(hashlib.sha256(signature).digest() + data).hexdigest()
+        return self.digest, digest
+
+    def _verify(self, signature_path: Path, data: bytes) -> SignatureFacts:
         result = self._gpg.verify_data(str(signature_path), data)
         signatures = getattr(result, "sig_info", {}) or {}
         if len(signatures) > 1:
@@ -111,7 +153,9 @@ def hermetic_keyring(keys_dir: Path) -> Iterator[Keyring]:
     try:
         home.chmod(0o700)
         keyring = Keyring(home)
+        digest = hashlib.sha256()
         for path in sorted(keys_dir.glob(f"*{KEY_SUFFIX}")) if keys_dir.is_dir() else []:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
             try:
                 keyring.import_key(path.read_bytes())
             except GpgError as exc:
@@ -119,6 +163,7 @@ def hermetic_keyring(keys_dir: Path) -> Iterator[Keyring]:
                     f"{path.name} in {keys_dir.name}/ is not a valid public key",
                     "restore it from git history; public keys are never edited",
                 ) from exc
+        keyring.digest = digest.hexdigest()
         yield keyring
     finally:
         shutil.rmtree(home, ignore_errors=True)

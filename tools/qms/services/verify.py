@@ -142,8 +142,19 @@ def verify_handbook(
     moment = now or datetime.now(tz=UTC)
     verdicts: list[DocumentVerdict] = []
     repo = open_repository(config.root)
-    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
+    layout = SignatureLayout.of(config)
+    with hermetic_keyring(layout.keys) as keyring:
         registry = load_registry(config, keyring)
+        keyring.verify_many(
+            [
+                (SignatureLayout.signature_of(path), path.read_bytes())
+                for document in selected
+                for path in sorted(
+                    layout.document_folder(document.id).glob(f"*/*{STATEMENT_SUFFIX}")
+                )
+                if SignatureLayout.signature_of(path).is_file()
+            ]
+        )
         for document in selected:
             verdicts.append(judge(config, document, keyring, registry, moment, repo))
             if progress is not None:
