@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
+from qms.adapters.git import open_repository
+from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document
 from qms.services.change_control import change_control, history_rows
 from qms.services.handbook import Handbook, StatusRow, status_of, today
+from qms.services.history import document_revisions
+from qms.services.layout import SignatureLayout
 from qms.services.verify import verify_handbook
 from qms_sphinx.settings import settings
-from qms_sphinx.state import PageState, documents, page_states, view_pages
+from qms_sphinx.state import (
+    PageState,
+    documents,
+    history_cache,
+    page_states,
+    verification_cache,
+    view_pages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,50 +40,106 @@ def state_of(app: Sphinx, docname: str, document: Document) -> PageState:
     return PageState(status_of(document, settings(app), today()), ())
 
 
+def _digest(paths: Iterable[Path]) -> str:
+    """SHA-256 over the names and bytes of files (missing ones count as absent)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        if path.is_file():
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _keys(config: QmsConfig, docs: dict[str, Document], head: str) -> dict[str, str]:
+    """Per page, a digest of everything its verified state depends on.
+
+    The document's bytes, its approval records, the keys and the registry, the
+    commit (history, reachability) and the date (effective, review): when none of
+    them changed, the state of the last build still holds.
+    """
+    layout = SignatureLayout.of(config)
+    shared = (
+        _digest(
+            [
+                *sorted(layout.keys.glob("*")),
+                *sorted(layout.registry_history.glob("*")),
+                layout.registry_file,
+            ]
+        )
+        + head
+        + today().isoformat()
+    )
+    return {
+        name: hashlib.sha256(
+            (
+                shared
+                + _digest(
+                    [
+                        config.root / document.path,
+                        *sorted(layout.document_folder(document.id).rglob("*")),
+                    ]
+                )
+            ).encode()
+        ).hexdigest()
+        for name, document in docs.items()
+    }
+
+
 def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Verify every document after reading; return the pages whose state changed.
+    """Verify the documents whose inputs changed; return the pages whose state changed.
 
     Signatures and dates change without any source changing, so Sphinx's own
     change detection cannot see them; pages are rewritten when their state differs.
+    Unchanged documents keep the state and findings of the previous build, which
+    are reported again, so an incremental build warns as a full one does.
     """
     config = settings(app)
     docs = documents(env)
-    by_id = {document.id: name for name, document in docs.items()}
-    states: dict[str, PageState] = {}
+    repo = open_repository(config.root)
+    head = (repo.head() or "") if repo is not None else ""
+    keys = _keys(config, docs, head)
+    cache = verification_cache(env)
+    stale = {name for name in docs if cache.get(name, ("",))[0] != keys[name]}
+    previous = dict(page_states(env))
+    states = {name: previous[name] for name in docs if name not in stale and name in previous}
     try:
         handbook = Handbook(tuple(docs.values()), ())
-        verification = verify_handbook(config, handbook)
-        control = change_control(config, handbook)
+        selected = [docs[name] for name in sorted(stale)]
+        verification = verify_handbook(config, handbook, selected)
+        history = history_cache(env)
+        if history.get("head") != head:
+            history.clear()
+            history["head"] = head
+            history["revisions"] = document_revisions(config, repo) if repo is not None else {}
+        control = change_control(config, handbook, selected, history["revisions"])
     except QmsError as exc:
         logger.warning(f"cannot verify approvals: {exc}", type="qms", subtype="verify")
+        cache.clear()
+        states = {}
     else:
         for finding in verification.registry.findings:
             logger.warning(finding.render(), type="qms", subtype="registry")
-        by_path = {document.path: name for name, document in docs.items()}
+        by_id = {document.id: name for name, document in docs.items()}
+        found: dict[str, list[tuple[str, int | None, str]]] = {name: [] for name in stale}
         for finding in control.findings:
-            logger.warning(
-                finding.message,
-                location=(by_path[finding.path], finding.line),
-                type="qms",
-                subtype=finding.code,
-            )
+            name = next(n for n, d in docs.items() if d.path == finding.path)
+            found[name].append((finding.message, finding.line, finding.code))
         for row, verdict in verification.rows(config, today()):
-            docname = by_id[verdict.document.id]
-            for finding in verdict.findings:
-                logger.warning(
-                    finding.render(),
-                    location=(docname, verdict.document.line_of("version")),
-                    type="qms",
-                    subtype="verify",
-                )
-            history = tuple(history_rows(control, verdict.document))
-            states[docname] = PageState(row, verdict.signatures, history)
-    previous = page_states(env)
+            name = by_id[verdict.document.id]
+            line = verdict.document.line_of("version")
+            found[name] += [(f.render(), line, "verify") for f in verdict.findings]
+            history_table = tuple(history_rows(control, verdict.document))
+            states[name] = PageState(row, verdict.signatures, history_table)
+            cache[name] = (keys[name], tuple(found[name]))
+        for name in set(cache) - set(docs):
+            del cache[name]
+        for name in sorted(docs):
+            for message, line, code in cache.get(name, ("", ()))[1]:
+                logger.warning(message, location=(name, line), type="qms", subtype=code)
     changed = {
         name for name in states.keys() | previous.keys() if states.get(name) != previous.get(name)
     }
-    previous.clear()
-    previous.update(states)
+    page_states(env).clear()
+    page_states(env).update(states)
     if changed:
         changed |= view_pages(env)
     return sorted(name for name in changed if name in env.found_docs)

@@ -65,3 +65,19 @@ def page_states(env: BuildEnvironment) -> dict[str, PageState]:
     """Docname -> state, as verified at the end of the last read phase."""
     found: dict[str, PageState] = _slot(env, "qms_page_states", dict)
     return found
+
+
+def verification_cache(env: BuildEnvironment) -> dict[str, tuple[str, tuple[Any, ...]]]:
+    """Docname -> (digest of its inputs, its findings) as of the last verification.
+
+    Kept with the build environment, so it serves incremental preview builds only:
+    `qms verify` and releases always verify from scratch.
+    """
+    found: dict[str, tuple[str, tuple[Any, ...]]] = _slot(env, "qms_verification_cache", dict)
+    return found
+
+
+def history_cache(env: BuildEnvironment) -> dict[str, Any]:
+    """The git history of the documents, as read at the commit it names ("head")."""
+    found: dict[str, Any] = _slot(env, "qms_history_cache", dict)
+    return found

@@ -175,13 +175,20 @@ class ChangeControl:
 
 
 def change_control(
-    config: QmsConfig, handbook: Handbook | None = None, documents: Iterable[Document] = ()
+    config: QmsConfig,
+    handbook: Handbook | None = None,
+    documents: Iterable[Document] | None = None,
+    revisions: dict[str, list[Revision]] | None = None,
 ) -> ChangeControl:
-    """History, per-version approvals and findings for the documents (default: all)."""
+    """History, per-version approvals and findings for the documents (default: all).
+
+    `revisions` may pass in the git history already read at the same HEAD.
+    """
     handbook = handbook or load_handbook(config)
-    selected = tuple(documents) or handbook.documents
-    repo = open_repository(config.root)
-    revisions = document_revisions(config, repo) if repo is not None else {}
+    selected = handbook.documents if documents is None else tuple(documents)
+    if revisions is None:
+        repo = open_repository(config.root)
+        revisions = document_revisions(config, repo) if repo is not None else {}
     now = datetime.now(tz=UTC)
     approvals: dict[str, dict[Version, VersionApproval]] = {}
     findings: list[Finding] = []
