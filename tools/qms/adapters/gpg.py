@@ -109,7 +109,8 @@ class Keyring:
         todo = [item for item in items if self._memo_key(*item) not in _VERIFIED]
         if len(todo) < 2:
             return
-        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        # Twice the cores: Python's side of each call overlaps another gpg's work.
+        with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
             list(pool.map(lambda item: self.verify(*item), todo))
 
     def _memo_key(self, signature_path: Path, data: bytes) -> tuple[str, str] | None:
