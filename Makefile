@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: handbook test lint install clean resign-example
+.PHONY: handbook test lint install clean resign-example benchmark
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(STAMP)
 ## Give the example documents the signatures they lack, with the DEMO keys.
 resign-example: $(STAMP)
 	$(BIN)/python tests/fixtures/demo-gnupg/resign.py
+
+## Build and verification figures against plain Sphinx and gpg (takes about 15 minutes).
+benchmark: $(STAMP)
+	$(BIN)/python -m qms.benchmark --sizes 500,1000
 
 clean:
 	rm -rf _build .mypy_cache .ruff_cache .pytest_cache

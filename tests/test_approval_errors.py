@@ -158,3 +158,34 @@ def test_signers_list(repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
     assert lines[0].split()[:3] == ["FINGERPRINT", "NAME", "ROLES"]
     assert len(lines) == 6
     assert any(team.approver.fingerprint in line and "qa,author" in line for line in lines)
+
+
+def test_secret_key_files_are_refused(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    secret = team.outsider.gpg().export_keys(
+        team.outsider.fingerprint, secret=True, armor=True, expect_passphrase=False
+    )
+    key_file = tmp_path / "secret.asc"
+    key_file.write_text(secret)
+    code, _, err = run(
+        capsys,
+        "--root",
+        str(repo),
+        "signers",
+        "add",
+        str(key_file),
+        "--name",
+        "Olaf",
+        "--email",
+        "olaf@corvane.example",
+        "--role",
+        "qa",
+        "--key",
+        team.admin.fingerprint,
+        "--gnupghome",
+        str(team.admin.home),
+    )
+    assert code == 2
+    assert "holds a secret key, which must never be shared or committed" in one_line(err)
+    assert not list((repo / "signatures/keys").glob(f"{team.outsider.fingerprint}.asc"))

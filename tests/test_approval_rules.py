@@ -227,3 +227,14 @@ def test_statement_bytes_must_be_canonical() -> None:
         except StatementError:
             continue
         raise AssertionError(f"accepted {variant!r}")
+
+
+def test_segregation_of_duties_holds_in_both_directions() -> None:
+    records = [
+        *full_set(),
+        # The approver adds a review afterwards: reviewer and approver of one version.
+        record(Meaning.REVIEWED, CARA, "reviewer", T0 + timedelta(hours=3)),
+    ]
+    assert problems(judge(*records)) == [
+        "segregation of duties: Cara approved this version and may not also sign it as reviewed"
+    ]

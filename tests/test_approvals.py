@@ -308,10 +308,12 @@ def test_registry_edited_by_hand_fails(
     assert code == 1
     assert data["registry"]["trusted"] is False
     assert failures(data) == [
+        *[f"{DOC} 2.0: the signer registry is not trusted"] * 3,
         "differs from approved revision 5: the registry was edited by hand; change it only "
-        "with 'qms signers add' or 'qms signers revoke'"
+        "with 'qms signers add' or 'qms signers revoke'",
     ]
     assert doc_status(data) == "draft"  # no signature counts without a trusted registry
+    assert all(not d["signatures"] for d in data["documents"])  # and none is shown
     code, _, _ = run(capsys, "--root", str(repo), "signers", "list")
     assert code == 1
 
@@ -417,3 +419,48 @@ def test_shallow_clone_verifies_without_judging_history(
     git.Repo.clone_from(f"file://{repo}", shallow, depth=1)
     code, data, _ = verify(capsys, shallow, DOC)
     assert (code, doc_status(data)) == (0, "effective")
+
+
+def test_a_lifted_revocation_breaks_the_registry(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from qms.adapters.gpg import UserKeys
+    from qms.config import load_config
+    from qms.services.registry import change_registry
+
+    code, _, _ = run(
+        capsys,
+        "--root",
+        str(repo),
+        "signers",
+        "revoke",
+        team.approver.fingerprint,
+        "--at",
+        "2026-01-01T00:00:00Z",
+        "--reason",
+        "Key lost",
+        "--key",
+        team.admin.fingerprint,
+        "--gnupghome",
+        str(team.admin.home),
+    )
+    assert code == 0
+
+    def lift(registry):  # type: ignore[no-untyped-def]
+        entry = registry.get(team.approver.fingerprint)
+        return registry.with_signer(replace(entry, revoked_at=None, revoked_reason=""))
+
+    change_registry(
+        load_config(repo),
+        lift,
+        team.admin.fingerprint,
+        UserKeys(team.admin.home),
+        datetime.now(tz=UTC),
+        "Lift a revocation",
+    )
+    code, data, _ = verify(capsys, repo)
+    assert code == 1
+    assert any("lifts or delays the revocation" in m for m in failures(data))

@@ -157,3 +157,54 @@ def test_forged_release_signature_fails(
     shutil.rmtree(folder / "signatures/keys")
     code, _, _ = run(capsys, "release", "verify", str(folder))
     assert code == 1
+
+
+def test_folder_checks_do_not_trust_the_folder_alone(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    sign(capsys, repo, team.approver)
+    sign(capsys, repo, team.reviewer)
+    published = tmp_path / "published"
+    assert (
+        run(capsys, "--root", str(repo), "release", "publish", "R1", "--to", str(published))[0] == 0
+    )
+    folder = published / "R1"
+    assert oct(folder.stat().st_mode & 0o777) == "0o755"
+    assert oct((folder / "manifest.json").stat().st_mode & 0o777) == "0o644"
+    # Pinning the right root passes; pinning another one fails.
+    code, _, err = run(
+        capsys, "release", "verify", str(folder), "--trust-root", team.admin.fingerprint
+    )
+    assert code == 0 and "(pinned trust roots)" in err
+    code, out, _ = run(
+        capsys, "release", "verify", str(folder), "--trust-root", team.outsider.fingerprint
+    )
+    assert code == 1 and "are not the pinned ones" in out
+    # Files smuggled into the control folder are named.
+    (folder / "signatures/evil.html").write_text("<script>alert(1)</script>")
+    code, out, _ = run(capsys, "release", "verify", str(folder))
+    assert code == 1
+    assert "signatures/evil.html: unexpected file in the control folder" in out.splitlines()
+
+
+def test_a_manifest_without_signer_roles_never_verifies(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    sign(capsys, repo, team.approver)
+    sign(capsys, repo, team.reviewer)
+    published = tmp_path / "published"
+    assert (
+        run(capsys, "--root", str(repo), "release", "publish", "R1", "--to", str(published))[0] == 0
+    )
+    manifest = published / "R1/manifest.json"
+    data = json.loads(manifest.read_text())
+    data["signer_roles"], data["trust_roots"] = [], []
+    manifest.write_text(json.dumps(data))
+    code, out, _ = run(capsys, "release", "verify", str(published / "R1"))
+    assert code == 1
+    assert "manifest.json: names no signer roles: a release needs at least one signature" in out
+    manifest.write_text('{"schema": "qms-release/1", "files": []}')
+    code, _, err = run(capsys, "release", "verify", str(published / "R1"))
+    assert code == 2 and err.startswith("qms: error: manifest.json is not a release manifest")

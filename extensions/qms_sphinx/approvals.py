@@ -11,10 +11,11 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from qms.adapters.git import open_repository
-from qms.config import QmsConfig
+from qms.config import PYPROJECT, QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document
 from qms.services.change_control import change_control, history_rows
+from qms.services.content import document_content
 from qms.services.handbook import Handbook, StatusRow, status_of, today
 from qms.services.history import document_revisions
 from qms.services.layout import SignatureLayout
@@ -52,9 +53,10 @@ def _digest(paths: Iterable[Path]) -> str:
 def _keys(config: QmsConfig, docs: dict[str, Document], head: str) -> dict[str, str]:
     """Per page, a digest of everything its verified state depends on.
 
-    The document's bytes, its approval records, the keys and the registry, the
-    commit (history, reachability) and the date (effective, review): when none of
-    them changed, the state of the last build still holds.
+    The document's bytes and the files it includes, its approval records, the keys
+    and the registry, [tool.qms] (rules, trust roots), the commit (history,
+    reachability) and the date (effective, review): when none of them changed, the
+    state of the last build still holds.
     """
     layout = SignatureLayout.of(config)
     shared = (
@@ -63,25 +65,19 @@ def _keys(config: QmsConfig, docs: dict[str, Document], head: str) -> dict[str, 
                 *sorted(layout.keys.glob("*")),
                 *sorted(layout.registry_history.glob("*")),
                 layout.registry_file,
+                config.root / PYPROJECT,
             ]
         )
         + head
         + today().isoformat()
     )
-    return {
-        name: hashlib.sha256(
-            (
-                shared
-                + _digest(
-                    [
-                        config.root / document.path,
-                        *sorted(layout.document_folder(document.id).rglob("*")),
-                    ]
-                )
-            ).encode()
-        ).hexdigest()
-        for name, document in docs.items()
-    }
+    keys = {}
+    for name, document in docs.items():
+        folder = layout.document_folder(document.id)
+        own = _digest([config.root / document.path, *sorted(folder.rglob("*"))])
+        includes = repr(document_content(config, document).includes)
+        keys[name] = hashlib.sha256((shared + own + includes).encode()).hexdigest()
+    return keys
 
 
 def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:

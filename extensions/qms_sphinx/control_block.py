@@ -92,13 +92,15 @@ def _history(app: Sphinx, docname: str, document: Document, state: PageState) ->
     rows: list[list[Cell]] = []
     for row in reversed(state.history):
         version: Cell = str(row.version)
-        if row.approved_source is not None and row.version != document.version:
+        # An earlier version is superseded only once the current one is in force.
+        in_force = state.row.status.status is Status.EFFECTIVE
+        if in_force and row.approved_source is not None and row.version != document.version:
             target = superseded_page(document, row.version)
             uri = app.builder.get_relative_uri(docname, target)
             version = nodes.reference("", str(row.version), internal=True, refuri=uri)
         approvals = "; ".join(
-            f"{meaning} by {name}, {when.strftime('%Y-%m-%d')}"
-            for meaning, name, when in row.signatures
+            f"{s.meaning} by {s.signer_name}, {s.signed_at.strftime('%Y-%m-%d')}"
+            for s in row.signatures
         )
         rows.append([version, row.when.strftime("%Y-%m-%d"), row.change_reason or "-",
                      row.author, approvals or "none"])  # fmt: skip

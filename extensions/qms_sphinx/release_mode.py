@@ -14,11 +14,11 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
+from qms.model.release import SIGNERS_SCRIPT_NAME
 from qms.model.status import Status
 from qms_sphinx.approvals import state_of
 from qms_sphinx.state import documents
 
-SIGNERS_SCRIPT = "qms-release-signers.js"
 # Links to documents outside a set are expected in a set's build; the full
 # handbook has already passed `qms check` before a release is created.
 RELEASE_SUPPRESSED = (
@@ -39,7 +39,7 @@ def configure(app: Sphinx, config: Config) -> None:
     if release is not None:
         config.exclude_patterns = [*config.exclude_patterns, *release.get("exclude", [])]
         config.suppress_warnings = [*config.suppress_warnings, *RELEASE_SUPPRESSED]
-        app.add_js_file(SIGNERS_SCRIPT)
+        app.add_js_file(SIGNERS_SCRIPT_NAME)
 
 
 def banner(config: Config) -> str:

@@ -14,6 +14,7 @@ from sphinx.application import Sphinx
 
 from qms.adapters.git import open_repository
 from qms.model.document import Document, Version
+from qms.model.status import Status
 from qms.model.timeutil import format_utc
 from qms.services.change_control import HistoryRow
 from qms_sphinx.settings import settings
@@ -29,9 +30,10 @@ def superseded_page(document: Document, version: Version) -> str:
 
 def _body(document: Document, row: HistoryRow, source: str) -> str:
     signatures = "".join(
-        f"<tr><td>{escape(meaning)}</td><td>{escape(name)}</td>"
-        f"<td>{escape(format_utc(when))}</td></tr>"
-        for meaning, name, when in row.signatures
+        f"<tr><td>{escape(str(s.meaning))}</td><td>{escape(s.signer_name)}</td>"
+        f"<td>{escape(s.role)}</td><td>{escape(format_utc(s.signed_at))}</td>"
+        f"<td><code>{escape(s.signer_fingerprint)}</code></td></tr>"
+        for s in row.signatures
     )
     return (
         '<div class="qms-control qms-status-superseded">'
@@ -40,7 +42,8 @@ def _body(document: Document, row: HistoryRow, source: str) -> str:
         f"<p><strong>{escape(document.id)}</strong> {escape(document.title)}, version "
         f"{escape(str(row.version))}, committed {escape(format_utc(row.when))} by "
         f"{escape(row.author)}. Change reason: {escape(row.change_reason or '-')}</p>"
-        "<table><thead><tr><th>Meaning</th><th>Signed by</th><th>UTC</th></tr></thead>"
+        "<table><thead><tr><th>Meaning</th><th>Signed by</th><th>Role</th><th>UTC</th>"
+        "<th>Key</th></tr></thead>"
         f"<tbody>{signatures}</tbody></table></div>"
         "<p>The approved source of this version, exactly as signed:</p>"
         f'<pre class="qms-superseded-source">{escape(source)}</pre>'
@@ -61,6 +64,8 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
         document = docs.get(docname)
         if document is None:
             continue
+        if state.row.status.status is not Status.EFFECTIVE:
+            continue  # the last approved version is still the one in force
         for row in state.history:
             if row.approved_source is None or row.version == document.version:
                 continue

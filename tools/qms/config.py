@@ -114,6 +114,11 @@ def _sets(table: Mapping[str, Any]) -> tuple[DocumentSet, ...]:
         raise ConfigError("[tool.qms.sets] must be a table of sets", f"fix it in {PYPROJECT}")
     found = []
     for name, spec in raw.items():
+        if name == "signatures" or not name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(
+                f"[tool.qms.sets] cannot be called {name!r}",
+                "use letters, digits, - and _, and not 'signatures'",
+            )
         if not isinstance(spec, dict):
             raise ConfigError(f"[tool.qms.sets.{name}] must be a table", f"fix it in {PYPROJECT}")
         found.append(

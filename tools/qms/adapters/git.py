@@ -63,6 +63,10 @@ class Repository:
         )
         return bool(changed)
 
+    def is_dirty(self) -> bool:
+        """Whether tracked files differ from HEAD (untracked and ignored files do not count)."""
+        return bool(self._repo.is_dirty(untracked_files=False))
+
     def staged_paths(self) -> list[str]:
         """Paths whose staged content differs from HEAD."""
         if not self._repo.head.is_valid():

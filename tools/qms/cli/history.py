@@ -75,8 +75,12 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
             "change_reason": row.change_reason,
             "approved": row.approved,
             "signatures": [
-                {"meaning": meaning, "name": name, "signed_at": format_utc(when)}
-                for meaning, name, when in row.signatures
+                {
+                    "meaning": str(s.meaning),
+                    "name": s.signer_name,
+                    "signed_at": format_utc(s.signed_at),
+                }
+                for s in row.signatures
             ],
         }
         for row in history_rows(control, document)

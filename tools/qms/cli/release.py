@@ -9,7 +9,7 @@ from pathlib import Path
 
 from qms.cli.context import Context
 from qms.cli.output import plural, print_findings
-from qms.cli.signing import add_signing_options, user_keys
+from qms.cli.signing import add_signing_options, fingerprint_arg, user_keys
 from qms.services.release import (
     create_release,
     publish_release,
@@ -33,18 +33,33 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND", required=True)
     create = sub.add_parser("create", help="build the sets at HEAD and write the manifest")
     create.add_argument("name", metavar="NAME", help="e.g. 2026-12")
-    create.add_argument("--set", action="append", dest="sets", default=[], metavar="SET",
-                        help="a configured set (repeat; default: all)")  # fmt: skip
+    create.add_argument(
+        "--set",
+        action="append",
+        dest="sets",
+        default=[],
+        metavar="SET",
+        help="a configured set (repeat; default: all)",
+    )
     create.set_defaults(handler=run_create)
     sign = sub.add_parser("sign", help="sign a created release's manifest for your role")
     sign.add_argument("name", metavar="NAME")
     add_signing_options(sign, "your signing key (default: your only registered secret key)")
     sign.set_defaults(handler=run_sign)
     verify = sub.add_parser(
-        "verify", help="verify a published release folder, offline",
+        "verify",
+        help="verify a published release folder, offline",
         description="Check files, signatures and signers using only what is in PATH.",
-    )  # fmt: skip
+    )
     verify.add_argument("path", type=Path, metavar="PATH")
+    verify.add_argument(
+        "--trust-root",
+        action="append",
+        default=[],
+        metavar="FINGERPRINT",
+        help="pin a trust root (repeat); without it the folder's own roots are used, which "
+        "shows the folder is consistent but not who made it",
+    )
     verify.set_defaults(handler=run_verify)
     publish = sub.add_parser("publish", help="copy a signed release to DIR/NAME, never overwriting")
     publish.add_argument("name", metavar="NAME")
@@ -66,20 +81,23 @@ def run_create(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_sign(args: argparse.Namespace, ctx: Context) -> int:
     """Sign the manifest."""
-    role, name = sign_release(ctx.config(), args.name, user_keys(args), args.key,
-                              datetime.now(tz=UTC))  # fmt: skip
+    role, name = sign_release(
+        ctx.config(), args.name, user_keys(args), args.key, datetime.now(tz=UTC)
+    )
     sys.stdout.write(f"Release {args.name} signed by {name} as {role}\n")
     return 0
 
 
 def run_verify(args: argparse.Namespace, ctx: Context) -> int:
     """Verify a published folder."""
-    findings = verify_release_folder(args.path)
+    pinned = tuple(fingerprint_arg(f, "--trust-root") for f in args.trust_root)
+    findings = verify_release_folder(args.path, pinned)
     print_findings(findings)
     if findings:
         sys.stderr.write(f"qms release verify: {plural(len(findings), 'problem')}\n")
         return 1
-    sys.stderr.write(f"qms release verify: {args.path} is intact and fully signed\n")
+    how = "pinned trust roots" if pinned else "the trust roots named in the folder itself"
+    sys.stderr.write(f"qms release verify: {args.path} is intact and fully signed ({how})\n")
     return 0
 
 

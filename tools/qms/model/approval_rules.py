@@ -268,10 +268,13 @@ def _conflict(
                 f"{statement.meaning} before it was {earlier}: signatures must follow the "
                 f"order {', '.join(required)}"
             )
+    # Symmetric: whichever is signed first, one person never holds two of these roles
+    # on one version (an approver who later "authors" is caught as well).
     barred = {
-        Meaning.REVIEWED: (Meaning.AUTHORED,),
+        Meaning.AUTHORED: (Meaning.REVIEWED, Meaning.APPROVED),
+        Meaning.REVIEWED: (Meaning.AUTHORED, Meaning.APPROVED),
         Meaning.APPROVED: (Meaning.AUTHORED, Meaning.REVIEWED),
-    }.get(statement.meaning, ())
+    }[statement.meaning]
     for other in accepted:
         if other.meaning in barred and person(other.signer_fingerprint) == signer:
             return (

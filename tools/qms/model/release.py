@@ -10,6 +10,8 @@ from typing import Any
 from qms.model.document import Document
 
 MANIFEST_SCHEMA = "qms-release/1"
+# Written into each set's _static/ at publication: fills the banner with the signers.
+SIGNERS_SCRIPT_NAME = "qms-release-signers.js"
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,27 @@ class Manifest:
     @classmethod
     def from_bytes(cls, data: bytes) -> Manifest:
         """Parse a manifest; raise ValueError for anything else."""
-        raw = json.loads(data.decode("utf-8"))
+        try:
+            raw = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not JSON: {exc}") from exc
         if not isinstance(raw, dict) or raw.get("schema") != MANIFEST_SCHEMA:
             raise ValueError(f"not a {MANIFEST_SCHEMA} manifest")
+        shapes = {
+            "name": str,
+            "commit": str,
+            "created": str,
+            "sets": dict,
+            "files": dict,
+            "tools": dict,
+            "trust_roots": list,
+            "signer_roles": list,
+        }
+        for key, shape in shapes.items():
+            if not isinstance(raw.get(key), shape):
+                raise ValueError(f"'{key}' is missing or not a {shape.__name__}")
+        if not all(isinstance(v, list) for v in raw["sets"].values()):
+            raise ValueError("'sets' must map set names to lists of documents")
         return cls(
             name=str(raw["name"]),
             commit=str(raw["commit"]),

@@ -84,14 +84,14 @@ def new_document(
     if path.exists():
         raise RefusedError(f"{path} already exists", "choose another area or title")
     review = 12 if doc_type in (DocumentType.POLICY, DocumentType.REGISTER) else 24
-    quoted_title = title.replace("\\", "\\\\").replace('"', '\\"')
+    quoted_title = _yaml_text(title)
     lines = [
         "---",
         f"id: {document_id}",
         f'title: "{quoted_title}"',
         f"type: {doc_type}",
         'version: "0.1"',
-        f"owner: {owner}",
+        f'owner: "{_yaml_text(owner)}"',
         "classification: internal",
         f"review_months: {review}",
         "change_reason: First draft",
@@ -105,6 +105,11 @@ def new_document(
     if not index.exists():
         write_atomic(index, _index_page(doc_type).encode("utf-8"))
     return NewDocument(document_id, path)
+
+
+def _yaml_text(text: str) -> str:
+    """Text for a double-quoted YAML scalar."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _index_page(doc_type: DocumentType) -> str:

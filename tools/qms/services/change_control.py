@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from qms.adapters.git import open_repository
 from qms.adapters.gpg import Keyring, hermetic_keyring
 from qms.config import QmsConfig
+from qms.model.approval import Statement
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
 from qms.model.document import Document, Version
 from qms.model.findings import Finding
@@ -220,7 +221,7 @@ class HistoryRow:
     path: str
     change_reason: str
     approved: bool
-    signatures: tuple[tuple[str, str, datetime], ...]  # (meaning, printed name, UTC time)
+    signatures: tuple[Statement, ...]  # the statements of the verified signatures
     # The exact approved content of this version, when it was approved: (commit, path).
     approved_source: tuple[str, str] | None = None
 
@@ -232,11 +233,10 @@ def history_rows(control: ChangeControl, document: Document) -> list[HistoryRow]
     for span in version_spans(control.revisions.get(document.id, [])):
         approval = approvals.get(span.version)
         signatures = tuple(
-            (str(v.record.statement.meaning), v.record.statement.signer_name,
-             v.record.statement.signed_at)
+            v.record.statement
             for v in (approval.verdict.signatures if approval else ())
             if v.record.statement is not None
-        )  # fmt: skip
+        )
         source = None
         if approval is not None and approval.complete:
             signed = [r for r in span.revisions if r.content_sha256 == approval.content_sha256]

@@ -110,7 +110,31 @@ def load_registry(config: QmsConfig, keyring: Keyring) -> RegistryState:
             )
             break
         previous = revisions[-1][0] if revisions else None
+        if revisions and min(approvals) < revisions[-1][1]:
+            fail(
+                path,
+                f"revision {number} is approved before revision {number - 1} was; "
+                "registry revisions follow each other in time",
+            )
+            break
         if previous is not None:
+            undone = [
+                entry.fingerprint
+                for entry in previous.signers
+                if entry.revoked_at is not None
+                and (
+                    (now_entry := registry.get(entry.fingerprint)) is None
+                    or now_entry.revoked_at is None
+                    or now_entry.revoked_at > entry.revoked_at
+                )
+            ]
+            if undone:
+                fail(
+                    path,
+                    f"revision {number} lifts or delays the revocation of "
+                    f"{', '.join(undone)}; a revocation is final",
+                )
+                break
             dropped = {s.fingerprint for s in previous.signers} - {
                 s.fingerprint for s in registry.signers
             }

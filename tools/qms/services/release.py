@@ -8,6 +8,7 @@ import platform
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -24,7 +25,7 @@ from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
 from qms.model.document import Version
 from qms.model.findings import Finding
-from qms.model.release import DocumentSet, Manifest
+from qms.model.release import SIGNERS_SCRIPT_NAME, DocumentSet, Manifest
 from qms.model.status import Status
 from qms.model.timeutil import format_utc, parse_utc
 from qms.services.change_control import change_control
@@ -38,7 +39,7 @@ from qms.services.verify import verify_handbook
 MANIFEST = "manifest.json"
 # Folders of a published release that are not part of the signed output.
 CONTROL_FOLDERS = ("signatures",)
-SIGNERS_SCRIPT = "_static/qms-release-signers.js"
+SIGNERS_SCRIPT = f"_static/{SIGNERS_SCRIPT_NAME}"
 TOOLS = ("sphinx", "myst-parser", "sphinx-needs", "furo", "docutils", "python-gnupg", "GitPython")
 
 
@@ -65,17 +66,27 @@ def _tool_versions() -> dict[str, str]:
     return versions
 
 
-def _output_files(root: Path) -> dict[str, str]:
-    """SHA-256 of every output file below `root`, by POSIX path, in sorted order."""
+def _output_files(root: Path, sets: Iterable[str] = ()) -> dict[str, str]:
+    """SHA-256 of every output file below `root`, by POSIX path, in sorted order.
+
+    Only the control folder, the manifest and each set's signers script (written at
+    publication, checked against the signatures) are left out, by exact path.
+    """
+    skipped = {f"{name}/{SIGNERS_SCRIPT}" for name in sets}
     files = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         relative = path.relative_to(root).as_posix()
-        if relative.split("/")[0] in (*CONTROL_FOLDERS, MANIFEST) or relative.endswith(
-            SIGNERS_SCRIPT
-        ):
+        if relative.split("/")[0] in CONTROL_FOLDERS or relative == MANIFEST:
             continue
-        files[relative] = sha256_of(path.read_bytes())
+        if relative not in skipped:
+            files[relative] = sha256_of(path.read_bytes())
     return dict(sorted(files.items()))
+
+
+_CONTROL_FILE = re.compile(
+    r"^signatures/(signers\.yaml|keys/[0-9A-F]{40}\.asc|registry/\d{4}\.(yaml|[0-9A-F]{16}\.asc)"
+    r"|release/[a-z][a-z0-9-]*--[0-9A-F]{16}\.asc)$"
+)
 
 
 @dataclass(frozen=True)
@@ -97,10 +108,9 @@ def create_release(config: QmsConfig, name: str, set_names: list[str]) -> Create
     commit = repo.head()
     if commit is None:
         raise RefusedError("the repository has no commits", "commit the handbook first")
-    changed = [p for _, p in iter_sources(config.docs_path) if repo.uncommitted(p)]
-    if changed:
+    if repo.is_dirty():
         raise RefusedError(
-            f"{len(changed)} sources differ from HEAD (first: {changed[0].name})",
+            "the working tree differs from HEAD",
             "a release is built from a commit: commit or stash your changes",
         )
     handbook = load_handbook(config)
@@ -115,7 +125,8 @@ def create_release(config: QmsConfig, name: str, set_names: list[str]) -> Create
             f"qms verify or check fails: {problems[0].render()}",
             "fix every finding of 'qms check' and 'qms verify' first",
         )
-    when = datetime.fromtimestamp(repo.commit_time(commit), tz=UTC)
+    # A commit date is whatever its author set: never judge "effective" in the future.
+    when = min(datetime.fromtimestamp(repo.commit_time(commit), tz=UTC), datetime.now(tz=UTC))
     rows = {
         v.document.id: (v, status_of(v.document, config, when.date(), v.evidence))
         for v in verification.verdicts
@@ -383,7 +394,7 @@ def _release_signers(
     return found
 
 
-def verify_release_folder(folder: Path) -> list[Finding]:
+def verify_release_folder(folder: Path, pinned: tuple[str, ...] = ()) -> list[Finding]:
     """Check a published release with nothing but what it contains (offline, no keyring).
 
     The folder holds the manifest, the output, and under signatures/ the public keys,
@@ -402,7 +413,22 @@ def verify_release_folder(folder: Path) -> list[Finding]:
         manifest = Manifest.from_bytes(data)
     except (ValueError, KeyError) as exc:
         raise QmsError(f"{MANIFEST} is not a release manifest: {exc}", "restore it") from exc
-    actual = _output_files(folder)
+    if not manifest.signer_roles:
+        fail(MANIFEST, "names no signer roles: a release needs at least one signature")
+    roots = pinned or manifest.trust_roots
+    if not roots:
+        fail(MANIFEST, "names no trust roots: pass --trust-root FINGERPRINT")
+    elif pinned and set(manifest.trust_roots) != set(pinned):
+        fail(
+            MANIFEST,
+            f"trust roots {', '.join(manifest.trust_roots) or 'none'} are not the "
+            f"pinned ones ({', '.join(pinned)})",
+        )
+    for control_file in sorted(p for p in (folder / "signatures").rglob("*") if p.is_file()):
+        relative = control_file.relative_to(folder).as_posix()
+        if not _CONTROL_FILE.match(relative):
+            fail(relative, "unexpected file in the control folder")
+    actual = _output_files(folder, manifest.sets)
     for path in sorted(set(manifest.files) - set(actual)):
         fail(path, "missing: listed in the manifest but not in the folder")
     for path in sorted(set(actual) - set(manifest.files)):
@@ -411,8 +437,9 @@ def verify_release_folder(folder: Path) -> list[Finding]:
         if actual[path] != manifest.files[path]:
             fail(path, "changed: its SHA-256 differs from the manifest")
     # The folder is laid out like a handbook's signatures/, so the same services
-    # verify it; the trust roots come from the signed manifest.
-    stand_in = QmsConfig(root=folder, trust_roots=manifest.trust_roots)
+    # verify it. The trust roots are the pinned ones when given: roots read from the
+    # folder itself only prove that the folder is consistent, not who made it.
+    stand_in = QmsConfig(root=folder, trust_roots=tuple(roots))
     with hermetic_keyring(SignatureLayout.of(stand_in).keys) as keyring:
         try:
             registry = load_registry(stand_in, keyring)
@@ -421,6 +448,8 @@ def verify_release_folder(folder: Path) -> list[Finding]:
             return findings
         for finding in registry.findings:
             fail(finding.path, finding.message)
+        if registry.history.latest is None:
+            fail("signatures/signers.yaml", "no approved signer registry in the folder")
         signed = _release_signers(folder / "signatures" / "release", data, keyring, registry)
         for signature in sorted((folder / "signatures" / "release").glob("*.asc")):
             role = signature.name.split("--")[0]
@@ -433,11 +462,19 @@ def verify_release_folder(folder: Path) -> list[Finding]:
         for role in manifest.signer_roles:
             if role not in signed:
                 fail("signatures/release", f"no valid signature for the role '{role}'")
+        people = [_name(registry, fingerprint) for fingerprint in signed.values()]
+        if len(set(signed.values())) < len(signed) or len(set(people)) < len(people):
+            fail(
+                "signatures/release",
+                "one person signed for several roles; each release "
+                "signature must come from a different person",
+            )
         names = {role: _name(registry, fingerprint) for role, fingerprint in signed.items()}
         expected = _signers_script(names)
-        for script in sorted(folder.glob(f"*/{SIGNERS_SCRIPT}")):
-            if script.read_text(encoding="utf-8") != expected:
-                fail(script.relative_to(folder).as_posix(), "does not match the signatures")
+        for name in manifest.sets:
+            script = folder / name / SIGNERS_SCRIPT
+            if script.is_file() and script.read_bytes() != expected.encode("utf-8"):
+                fail(f"{name}/{SIGNERS_SCRIPT}", "does not match the signatures")
     return findings
 
 
@@ -501,7 +538,11 @@ def publish_release(config: QmsConfig, name: str, target: Path) -> Path:
                 f"release {name} does not verify: {problems[0].render()}",
                 "sign it with every required role, then publish",
             )
-        os.rename(staging, destination)  # atomic on one file system; refuses to replace
+        for path in [staging, *staging.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)  # readable by a web server
+        if destination.exists():
+            raise RefusedError(f"{destination} appeared meanwhile", "publish under a new name")
+        os.rename(staging, destination)  # atomic on one file system
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -33,6 +33,11 @@ def add_signer(
             f"invalid role names: {', '.join(bad) or 'none given'}",
             "roles are lower-case words with dashes, like qa or isms-manager",
         )
+    if b"PRIVATE KEY BLOCK" in key_data:
+        raise QmsError(
+            "the key file holds a secret key, which must never be shared or committed",
+            "export the public key only: gpg --export --armor FINGERPRINT > key.asc",
+        )
     fingerprints = fingerprints_in(key_data)
     if len(fingerprints) != 1:
         raise QmsError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from qms.adapters.git import Repository, open_repository
@@ -123,7 +123,12 @@ def judge(
     )
     if registry.trusted:
         return verdict
-    return DocumentVerdict(document, verdict.verdicts, NO_EVIDENCE)
+    # Without a trusted registry no signature counts, so none may be shown as one.
+    untrusted = tuple(
+        replace(v, valid=False, problem=v.problem or "the signer registry is not trusted")
+        for v in verdict.verdicts
+    )
+    return DocumentVerdict(document, untrusted, NO_EVIDENCE)
 
 
 def verify_handbook(
