@@ -51,6 +51,19 @@ def sign(capsys: pytest.CaptureFixture[str], root: Path, person: Person) -> tupl
                "--gnupghome", str(person.home))  # fmt: skip
 
 
+def publish_signed(
+    capsys: pytest.CaptureFixture[str], repo: Path, team: Team, tmp_path: Path
+) -> Path:
+    """Create release R1 of the policy set, sign it for both roles, publish it."""
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    sign(capsys, repo, team.approver)
+    sign(capsys, repo, team.reviewer)
+    published = tmp_path / "published"
+    code = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to", str(published))[0]
+    assert code == 0
+    return published
+
+
 def test_release_refuses_sets_with_documents_not_in_force(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -142,13 +155,7 @@ def test_sign_publish_verify_and_tamper(
 def test_forged_release_signature_fails(
     repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
-    sign(capsys, repo, team.approver)
-    sign(capsys, repo, team.reviewer)
-    published = tmp_path / "published"
-    assert run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
-               str(published))[0] == 0  # fmt: skip
-    folder = published / "R1"
+    folder = publish_signed(capsys, repo, team, tmp_path) / "R1"
     manifest = folder / "manifest.json"
     manifest.write_text(manifest.read_text().replace('"qa"', '"qa" ', 1))
     code, out, _ = run(capsys, "release", "verify", str(folder))
@@ -162,13 +169,7 @@ def test_forged_release_signature_fails(
 def test_folder_checks_do_not_trust_the_folder_alone(
     repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
-    sign(capsys, repo, team.approver)
-    sign(capsys, repo, team.reviewer)
-    published = tmp_path / "published"
-    assert (
-        run(capsys, "--root", str(repo), "release", "publish", "R1", "--to", str(published))[0] == 0
-    )
+    published = publish_signed(capsys, repo, team, tmp_path)
     folder = published / "R1"
     assert oct(folder.stat().st_mode & 0o777) == "0o755"
     assert oct((folder / "manifest.json").stat().st_mode & 0o777) == "0o644"
@@ -191,13 +192,7 @@ def test_folder_checks_do_not_trust_the_folder_alone(
 def test_a_manifest_without_signer_roles_never_verifies(
     repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
-    sign(capsys, repo, team.approver)
-    sign(capsys, repo, team.reviewer)
-    published = tmp_path / "published"
-    assert (
-        run(capsys, "--root", str(repo), "release", "publish", "R1", "--to", str(published))[0] == 0
-    )
+    published = publish_signed(capsys, repo, team, tmp_path)
     manifest = published / "R1/manifest.json"
     data = json.loads(manifest.read_text())
     data["signer_roles"], data["trust_roots"] = [], []
