@@ -464,3 +464,29 @@ def test_a_lifted_revocation_breaks_the_registry(
     code, data, _ = verify(capsys, repo)
     assert code == 1
     assert any("lifts or delays the revocation" in m for m in failures(data))
+
+
+def test_included_files_are_bound_to_the_signature(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "docs/policies/_snippets").mkdir()
+    (repo / "docs/policies/_snippets/mfa.md").write_text(
+        "MFA is required.\n\n```{include} deep.md\n```\n"
+    )
+    (repo / "docs/policies/_snippets/deep.md").write_text("Hardware tokens only.\n")
+    doc = repo / DOC_PATH
+    doc.write_text(doc.read_text() + "\n~~~{include} _snippets/mfa.md\n~~~\n")
+    commit_all(repo, "Include a snippet")
+    (repo / "docs/policies/_snippets/deep.md").write_text("Hardware tokens or phones.\n")
+    code, _, err = approve(capsys, repo, team.author, "authored")
+    assert code == 1
+    assert "docs/policies/_snippets/deep.md has changes that are not committed" in err
+    (repo / "docs/policies/_snippets/deep.md").write_text("Hardware tokens only.\n")
+    sign_all(capsys, repo, team)
+    assert doc_status(verify(capsys, repo, DOC)[1]) == "effective"
+    # Changing a file two includes deep is a change of the approved document.
+    (repo / "docs/policies/_snippets/deep.md").write_text("Any second factor.\n")
+    commit_all(repo, "Weaken the nested snippet")
+    code, data, _ = verify(capsys, repo, DOC)
+    assert code == 1
+    assert doc_status(data) == "not approved"

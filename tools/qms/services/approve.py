@@ -15,7 +15,7 @@ from qms.model.approval import MEANING_ORDER, Meaning, Statement
 from qms.model.approval_rules import Record, SignatureFacts, judge_document
 from qms.model.document import Document
 from qms.model.signers import SignerEntry
-from qms.services.content import document_content
+from qms.services.content import document_content, included_files
 from qms.services.handbook import load_handbook, select
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
@@ -80,11 +80,13 @@ def approve(
             f"{document.id} fails qms check: {own[0].render()}", "fix it and run qms check"
         )
     repo = Repository(config.root)
-    if repo.uncommitted(config.root / document.path):
-        raise RefusedError(
-            f"{document.path} has changes that are not committed",
-            "commit the document first: a signature binds the content recorded in git",
-        )
+    for needed in (config.root / document.path, *included_files(config, document)):
+        if repo.uncommitted(needed):
+            shown = needed.relative_to(config.root).as_posix()
+            raise RefusedError(
+                f"{shown} has changes that are not committed",
+                "commit the document first: a signature binds the content recorded in git",
+            )
     layout = SignatureLayout.of(config)
     moment = now or datetime.now(tz=UTC)
     with hermetic_keyring(layout.keys) as keyring:

@@ -10,7 +10,16 @@ from pathlib import Path
 from qms.config import QmsConfig
 from qms.model.document import Document
 
-_INCLUDE = re.compile(r"^\s*(?:`{3,}|:{3,})\{(?:include|literalinclude)\}\s+(\S+)", re.MULTILINE)
+# MyST directive fences (```, ~~~ or :::) and reStructuredText directives (inside
+# {eval-rst}) that pull another file into the page: images, tables from CSV, code.
+_INCLUDE = re.compile(
+    r"^\s*(?:(?:`{3,}|~{3,}|:{3,})\{(?:include|literalinclude|image|figure|csv-table)\}"
+    r"|\.\.\s+(?:include|literalinclude|image|figure)::)\s+(\S+)"
+    r"|^\s*:file:\s+(\S+)",
+    re.MULTILINE,
+)
+# Included Markdown may include in turn; cycles and runaway depth stop here.
+MAX_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -27,17 +36,41 @@ def sha256_of(data: bytes) -> str:
 
 
 def document_content(config: QmsConfig, document: Document) -> Content:
-    """Digest the document file exactly as stored, and every file it includes."""
+    """Digest the document file exactly as stored, and every file it pulls in, recursively."""
     path = config.root / document.path
     data = path.read_bytes()
     includes: dict[str, str] = {}
-    for target in _INCLUDE.findall(data.decode("utf-8", errors="replace")):
-        # MyST resolves "/x" from the source folder and anything else from the document.
+    _collect(config, path, data, includes, depth=0)
+    return Content(sha256_of(data), tuple(sorted(includes.items())))
+
+
+def included_files(config: QmsConfig, document: Document) -> list[Path]:
+    """The files a document pulls in (those that exist), for checks such as 'committed'."""
+    return [
+        config.root / key
+        for key, digest in document_content(config, document).includes
+        if digest != "missing" and (config.root / key).is_file()
+    ]
+
+
+def _collect(config: QmsConfig, path: Path, data: bytes, found: dict[str, str], depth: int) -> None:
+    if depth >= MAX_DEPTH:
+        return
+    for match in _INCLUDE.finditer(data.decode("utf-8", errors="replace")):
+        target = match.group(1) or match.group(2)
+        # MyST resolves "/x" from the source folder and anything else from the file.
         base = config.docs_path if target.startswith("/") else path.parent
         included = (base / target.lstrip("/")).resolve()
         key = _display(config.root, included)
-        includes[key] = sha256_of(included.read_bytes()) if included.is_file() else "missing"
-    return Content(sha256_of(data), tuple(sorted(includes.items())))
+        if key in found:
+            continue
+        if not included.is_file():
+            found[key] = "missing"
+            continue
+        content = included.read_bytes()
+        found[key] = sha256_of(content)
+        if included.suffix in (".md", ".rst", ".txt"):
+            _collect(config, included, content, found, depth + 1)
 
 
 def _display(root: Path, path: Path) -> str:
