@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from qms.cli.context import Context
-from qms.cli.output import plural, print_findings
-from qms.services.sphinx_run import run_sphinx, terminal_progress
+from qms.cli.output import plural, print_findings, progress_stream
+from qms.services.sphinx_run import run_sphinx
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     outdir = (args.out or config.build_path / "html").resolve()
     result = run_sphinx(
-        config, "html", outdir, fresh=args.fresh, progress=terminal_progress(), jobs=args.jobs
+        config, "html", outdir, fresh=args.fresh, progress=progress_stream(), jobs=args.jobs
     )
     print_findings(result.findings)
     index = outdir / "index.html"

@@ -6,9 +6,8 @@ import argparse
 import sys
 
 from qms.cli.context import Context
-from qms.cli.output import plural, print_findings, print_json
+from qms.cli.output import plural, print_findings, print_json, progress_stream
 from qms.services.check import full_check, quick_check
-from qms.services.sphinx_run import terminal_progress
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +36,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.quick:
         findings = quick_check(config)
     else:
-        findings = full_check(config, progress=None if args.json else terminal_progress())
+        findings = full_check(config, progress=None if args.json else progress_stream())
     if args.json:
         print_json({"ok": not findings, "findings": [f.as_dict() for f in findings]})
     else:

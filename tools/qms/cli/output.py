@@ -34,6 +34,11 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         sys.stdout.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
 
 
+def progress_stream() -> TextIO | None:
+    """Where Sphinx may report progress: stderr on a terminal, nowhere in CI or a pipe."""
+    return sys.stderr if sys.stderr.isatty() else None
+
+
 def terminal_progress(label: str) -> Callable[[int, int], None] | None:
     """A "label: done/total" counter on a terminal's stderr; None when not a terminal."""
     if not sys.stderr.isatty():

@@ -7,7 +7,6 @@ import sys
 
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table, terminal_progress
-from qms.model.timeutil import format_utc
 from qms.services.handbook import today
 from qms.services.verify import verify_selected
 
@@ -39,14 +38,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     rows = []
     for row, verdict in verification.rows(config, today()):
         signatures = [
-            {
-                "meaning": str(v.record.statement.meaning),
-                "name": v.record.statement.signer_name,
-                "role": v.record.statement.role,
-                "fingerprint": v.record.statement.signer_fingerprint,
-                "signed_at": format_utc(v.record.statement.signed_at),
-                "note": v.note,
-            }
+            {**v.record.statement.signer_summary(), "note": v.note}
             for v in verdict.signatures
             if v.record.statement is not None
         ]

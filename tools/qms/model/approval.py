@@ -68,6 +68,16 @@ class Statement:
             data["commit"] = self.commit
         return data
 
+    def signer_summary(self) -> dict[str, str]:
+        """Who signed, meaning what, when: the fields reports and manifests show."""
+        return {
+            "meaning": str(self.meaning),
+            "name": self.signer_name,
+            "role": self.role,
+            "fingerprint": self.signer_fingerprint,
+            "signed_at": format_utc(self.signed_at),
+        }
+
     def to_bytes(self) -> bytes:
         """Canonical bytes: sorted keys, no insignificant space, UTF-8, one final newline."""
         text = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -19,6 +19,7 @@ from qms.services.content import document_content, included_files
 from qms.services.handbook import load_handbook, select
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
+from qms.services.signers import choose_key
 from qms.services.verify import judge
 
 
@@ -29,20 +30,6 @@ class Approval:
     statement: Statement
     statement_path: Path
     commit: str
-
-
-def _choose_key(user_keys: UserKeys, key: str | None, registered: set[str]) -> str:
-    if key:
-        return "".join(key.split()).upper()
-    mine = [fpr for fpr in user_keys.secret_fingerprints() if fpr in registered]
-    if len(mine) == 1:
-        return mine[0]
-    if not mine:
-        raise RefusedError(
-            "none of your secret keys is in the signer registry",
-            "ask a registry administrator to run 'qms signers add', or pass --key",
-        )
-    raise QmsError(f"you hold {len(mine)} registered keys", "choose one with --key FINGERPRINT")
 
 
 def _choose_role(
@@ -98,7 +85,7 @@ def approve(
                 f"the signer registry is not approved ({problem})",
                 "no approval can be trusted until a registry administrator repairs it",
             )
-        fingerprint = _choose_key(user_keys, key, {s.fingerprint for s in latest.signers})
+        fingerprint = choose_key(user_keys, key, {s.fingerprint for s in latest.signers})
         entry, refusal = registry.history.signer_at(fingerprint, moment)
         if entry is None:
             raise RefusedError(

@@ -23,6 +23,7 @@ from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.adapters.pdf import PdfPage, write_pdfs
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
+from qms.model.approval_rules import DocumentVerdict
 from qms.model.document import Version
 from qms.model.findings import Finding
 from qms.model.release import SIGNERS_SCRIPT_NAME, DocumentSet, Manifest
@@ -33,6 +34,7 @@ from qms.services.content import sha256_of
 from qms.services.handbook import load_handbook, status_of
 from qms.services.layout import SignatureLayout
 from qms.services.registry import RegistryState, load_registry
+from qms.services.signers import choose_key
 from qms.services.sphinx_run import run_sphinx
 from qms.services.verify import verify_handbook
 
@@ -177,7 +179,7 @@ def create_release(config: QmsConfig, name: str, set_names: list[str]) -> Create
     return CreatedRelease(manifest, folder, commit)
 
 
-def _entry(verdict: Any, config: QmsConfig) -> dict[str, Any]:
+def _entry(verdict: DocumentVerdict, config: QmsConfig) -> dict[str, Any]:
     document = verdict.document
     return {
         "id": document.id,
@@ -186,14 +188,7 @@ def _entry(verdict: Any, config: QmsConfig) -> dict[str, Any]:
         "classification": str(document.classification),
         "sha256": sha256_of((config.root / document.path).read_bytes()),
         "approvals": [
-            {
-                "meaning": str(v.record.statement.meaning),
-                "name": v.record.statement.signer_name,
-                "role": v.record.statement.role,
-                "fingerprint": v.record.statement.signer_fingerprint,
-                "signed_at": format_utc(v.record.statement.signed_at),
-                "record": v.record.path,
-            }
+            {**v.record.statement.signer_summary(), "record": v.record.path}
             for v in verdict.signatures
             if v.record.statement is not None
         ],
@@ -343,10 +338,7 @@ def sign_release(
         latest = registry.history.latest
         if not registry.trusted or latest is None:
             raise RefusedError("the signer registry is not approved", "run 'qms verify'")
-        mine = [f for f in user_keys.secret_fingerprints() if latest.get(f) is not None]
-        fingerprint = "".join(key.split()).upper() if key else (mine[0] if len(mine) == 1 else "")
-        if not fingerprint:
-            raise QmsError("choose your registered key", "pass --key FINGERPRINT")
+        fingerprint = choose_key(user_keys, key, {s.fingerprint for s in latest.signers})
         entry, refusal = registry.history.signer_at(fingerprint, now)
         if entry is None:
             raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", "use a registered key")

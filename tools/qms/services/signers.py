@@ -14,6 +14,21 @@ from qms.services.layout import SignatureLayout
 from qms.services.registry import RegistryChange, change_registry
 
 
+def choose_key(user_keys: UserKeys, key: str | None, registered: set[str]) -> str:
+    """The key to sign with: --key, or the signer's only registered secret key."""
+    if key:
+        return "".join(key.split()).upper()
+    mine = [fpr for fpr in user_keys.secret_fingerprints() if fpr in registered]
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        raise RefusedError(
+            "none of your secret keys is in the signer registry",
+            "ask a registry administrator to run 'qms signers add', or pass --key",
+        )
+    raise QmsError(f"you hold {len(mine)} registered keys", "choose one with --key FINGERPRINT")
+
+
 def add_signer(
     config: QmsConfig,
     key_data: bytes,

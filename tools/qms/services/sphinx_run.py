@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -98,8 +97,3 @@ def run_sphinx(
         raise QmsError(f"the build stopped: {exc}", "fix the configuration and run again") from exc
     findings = parse_warnings(warnings.getvalue(), config.root)
     return SphinxRun(outdir, tuple(findings), failed or bool(findings))
-
-
-def terminal_progress(stream: TextIO = sys.stderr) -> TextIO | None:
-    """Sphinx's progress output on a terminal; nothing in CI or when piped."""
-    return stream if stream.isatty() else None
