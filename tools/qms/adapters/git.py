@@ -161,14 +161,6 @@ class Repository:
         except (git.GitCommandError, ValueError, git.BadName):
             return False
 
-    def contains(self, commit: str) -> bool:
-        """Whether the object database still holds `commit`."""
-        try:
-            self._repo.commit(commit)
-        except (ValueError, git.BadName):
-            return False
-        return True
-
 
 def open_repository(root: Path) -> Repository | None:
     """The repository holding `root`, or None when it is not under git."""
