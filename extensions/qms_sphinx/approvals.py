@@ -73,10 +73,11 @@ def _keys(config: QmsConfig, docs: dict[str, Document], head: str) -> dict[str, 
     )
     keys = {}
     for name, document in docs.items():
-        folder = layout.document_folder(document.id)
-        own = _digest([config.root / document.path, *sorted(folder.rglob("*"))])
-        includes = repr(document_content(config, document).includes)
-        keys[name] = hashlib.sha256((shared + own + includes).encode()).hexdigest()
+        # The document and its includes are read once, by the same digest a signature binds.
+        content = document_content(config, document)
+        records = _digest(sorted(layout.document_folder(document.id).rglob("*")))
+        own = content.sha256 + repr(content.includes) + records
+        keys[name] = hashlib.sha256((shared + own).encode()).hexdigest()
     return keys
 
 
