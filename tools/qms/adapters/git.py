@@ -11,6 +11,10 @@ import git
 
 from qms.errors import QmsError
 
+# Length of a full SHA-1 commit name; shorter names need git to resolve them.
+FULL_HASH = 40
+HEX_DIGITS = frozenset("0123456789abcdef")
+
 
 class GitError(QmsError):
     """The handbook is not a usable git repository for this operation."""
@@ -42,6 +46,7 @@ class Repository:
         if self._repo.working_tree_dir is None:
             raise GitError(f"{root} is a bare repository", "work in a clone with a working tree")
         self.root = Path(self._repo.working_tree_dir)
+        self._reachable_set: frozenset[str] | None = None
 
     def _relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()
@@ -155,11 +160,24 @@ class Repository:
 
     def is_ancestor(self, commit: str) -> bool:
         """Whether `commit` exists and is reachable from HEAD."""
+        if len(commit) == FULL_HASH and set(commit) <= HEX_DIGITS:
+            return commit in self._reachable()
         try:
             target = self._repo.commit(commit)
             return bool(self._repo.is_ancestor(target, self._repo.head.commit))
         except (git.GitCommandError, ValueError, git.BadName):
             return False
+
+    def _reachable(self) -> frozenset[str]:
+        """Every commit HEAD reaches, listed by one git call on first use.
+
+        A Repository lives for one command, so HEAD as it was then is the HEAD asked about.
+        """
+        if self._reachable_set is None:
+            valid = self._repo.head.is_valid()
+            listed = self._repo.git.rev_list(self._repo.head.commit.hexsha) if valid else ""
+            self._reachable_set = frozenset(listed.split())
+        return self._reachable_set
 
 
 def open_repository(root: Path) -> Repository | None:
