@@ -81,3 +81,30 @@ def test_valid_needs_raise_nothing(app: SphinxTestApp) -> None:
     quiet = ("CTL-ACC-001", "RSK-001", "PRC-ACC-001", "EVD-ACC-001", "ISO27001-A-5-15")
     for line in warnings(app):
         assert not any(f"Need '{need}'" in line or f"need {need}:" in line for need in quiet), line
+
+
+@pytest.mark.sphinx("html", testroot="needs", freshenv=True)
+def test_incremental_build_validates_reread_pages_and_repeats_the_rest(
+    app: SphinxTestApp,
+) -> None:
+    app.build()
+    app.cleanup()
+    index = app.srcdir / "index.md"
+    index.write_text(
+        index.read_text(encoding="utf-8")
+        + "\n```{requirement} Added without a framework\n:id: GDPR-ART-98\n```\n",
+        encoding="utf-8",
+    )
+    again = SphinxTestApp("html", srcdir=app.srcdir, builddir=app.outdir.parent)
+    try:
+        again.build()
+        found = set(warnings(again, "qms.need-field"))
+        status = again.status.getvalue()
+    finally:
+        again.cleanup()
+    # model.md was not re-read, yet its violations are reported again; the new page's too.
+    assert found == FIELD_WARNINGS | {
+        "index.md:7: WARNING: need GDPR-ART-98: a requirement names its framework: "
+        '"framework" is a required property [qms.need-field]'
+    }
+    assert "0 added, 1 changed, 0 removed" in status
