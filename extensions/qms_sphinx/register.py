@@ -13,6 +13,7 @@ from sphinx.util.docutils import SphinxDirective
 from qms.model.document import DocumentType
 from qms_sphinx.approvals import css_slug, row_for
 from qms_sphinx.state import documents, view_pages
+from qms_sphinx.tables import Html, html_badge, html_link, html_table
 
 COLUMNS = ("ID", "Title", "Type", "Version", "Status", "Owner", "Next review")
 
@@ -38,14 +39,8 @@ class RegisterDirective(SphinxDirective):
         return [node]
 
 
-def _cell(content: nodes.Node | str) -> nodes.entry:
-    if isinstance(content, str):
-        return nodes.entry("", nodes.paragraph("", content))
-    return nodes.entry("", nodes.paragraph("", "", content))
-
-
 def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
-    """Build the register table as it stands at write time."""
+    """Build the register table as it stands at write time (HTML output only)."""
     entries = sorted(
         (
             (name, doc)
@@ -56,33 +51,21 @@ def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
     )
     if not entries:
         return nodes.paragraph("", "No controlled documents of this type yet.")
-    body = nodes.tbody()
+    rows: list[list[str | Html]] = []
     for docname, document in entries:
         row = row_for(app, docname)
-        link = nodes.reference(
-            "",
-            "",
-            nodes.literal("", document.id),
-            internal=True,
-            refuri=app.builder.get_relative_uri(fromdocname, docname),
+        rows.append(
+            [
+                html_link(app.builder.get_relative_uri(fromdocname, docname), document.id),
+                document.title,
+                str(document.type),
+                str(document.version),
+                html_badge(str(row.status.status), f"qms-badge-{css_slug(row)}"),
+                document.owner,
+                row.next_review.isoformat() if row.next_review else "not set",
+            ]
         )
-        status = nodes.inline("", str(row.status.status), classes=[f"qms-badge-{css_slug(row)}"])
-        review = row.next_review.isoformat() if row.next_review else "not set"
-        cells: list[nodes.Node | str] = [
-            link,
-            document.title,
-            str(document.type),
-            str(document.version),
-            status,
-            document.owner,
-            review,
-        ]
-        body += nodes.row("", *(_cell(cell) for cell in cells))
-    head = nodes.thead("", nodes.row("", *(_cell(title) for title in COLUMNS)))
-    group = nodes.tgroup(cols=len(COLUMNS))
-    group += [nodes.colspec(colwidth=1) for _ in COLUMNS]
-    group += [head, body]
-    return nodes.table("", group, classes=["qms-register"])
+    return html_table(COLUMNS, rows, ["qms-register"])
 
 
 def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
