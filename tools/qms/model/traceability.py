@@ -67,16 +67,17 @@ class Need:
     @classmethod
     def from_mapping(cls, data: NeedSource, field_names: Iterable[str] = FIELDS) -> Need:
         """Build from a sphinx-needs need item or a needs.json entry."""
-        fields = tuple(
-            (name, data.get(name)) for name in field_names if data.get(name) not in (None, "")
-        )
+        # Each field is read once: a sphinx-needs item looks a key up in several stores.
+        values = ((name, data.get(name)) for name in field_names)
+        fields = tuple((name, value) for name, value in values if value not in (None, ""))
         links = tuple((name, tuple(str(i) for i in data.get(name) or ())) for name in LINK_TYPES)
+        lineno = data.get("lineno")
         return cls(
             id=str(data.get("id")),
             type=str(data.get("type")),
             title=str(data.get("title") or ""),
             docname=str(data.get("docname") or ""),
-            lineno=data.get("lineno") if isinstance(data.get("lineno"), int) else None,
+            lineno=lineno if isinstance(lineno, int) else None,
             fields=fields,
             links=links,
         )
