@@ -18,6 +18,7 @@ from qms_sphinx import (
     documents,
     navigation,
     need_findings,
+    needs_purge,
     raw_html,
     register,
     release_mode,
@@ -48,6 +49,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     register.setup(app)
     navigation.setup(app)
     need_findings.setup(app)
+    needs_purge.setup(app)
     raw_html.setup(app)
     catalogue.setup(app)
     views.setup(app)

@@ -34,6 +34,7 @@ from sphinx_needs.schema.reporting import (
 from sphinx_needs.views import NeedsView
 
 from qms.adapters.files import write_atomic
+from qms_sphinx.listeners import replace_listener
 from qms_sphinx.needs_model import allowed_values
 
 logger = logging.getLogger(__name__)
@@ -149,15 +150,9 @@ def validate(app: Sphinx, builder: Builder) -> None:
                     )
 
 
-def _replace_needs_pass(app: Sphinx) -> None:
-    """Disconnect sphinx-needs' whole-handbook pass; `validate` does its work."""
-    for listener in list(app.events.listeners["write-started"]):
-        if listener.handler is needs_schema_process.process_schemas:
-            app.disconnect(listener.id)
-
-
 def setup(app: Sphinx) -> None:
     """Validate on write-started, where sphinx-needs would."""
-    _replace_needs_pass(app)
+    replace_listener(
+        app, "write-started", needs_schema_process.process_schemas, validate, priority=600
+    )
     app.connect("config-inited", suppress_unlocated)
-    app.connect("write-started", validate, priority=600)
