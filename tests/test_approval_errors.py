@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import git
 import pytest
 
 from tests.conftest import ROOTS
 from tests.keys import make_person, remove_home
 from tests.signing_repo import Team, commit_all, make_signing_repo, run, team
+from tests.test_approvals import approve
 
 __all__ = ["team"]
 
@@ -79,27 +82,25 @@ def test_locked_key_without_agent(
         remove_home(locked)
 
 
-def test_corrupted_key_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corrupted_key_file_is_a_located_failure(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     key = next((repo / "signatures/keys").glob("*.asc"))
     key.write_text(
         "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\ngarbage\n-----END PGP PUBLIC KEY BLOCK-----\n"
     )
-    code, _, err = run(capsys, "--root", str(repo), "verify")
-    assert code == 2
-    assert one_line(err) == (
-        f"qms: error: {key.name} in keys/ is not a valid public key; restore it from git "
-        "history; public keys are never edited\n"
-    )
+    code, out, _ = run(capsys, "--root", str(repo), "verify")
+    assert code == 1
+    assert (
+        f"signatures/keys/{key.name}: not a valid public key; restore it from git history, "
+        "keys are never edited"
+    ) in out
 
 
 def test_corrupted_signature_file_is_a_named_failure(
     repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, _ = run(
-        capsys, "--root", str(repo), "approve", DOC, "--meaning", "authored",
-        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home),
-    )  # fmt: skip
-    assert code == 0
+    assert approve(capsys, repo, team.author, "authored")[0] == 0
     signature = next((repo / "signatures/approvals" / DOC / "2.0").glob("*.asc"))
     signature.write_text("not a signature\n")
     commit_all(repo, "Corrupt")
@@ -109,17 +110,22 @@ def test_corrupted_signature_file_is_a_named_failure(
     assert f"{statement.relative_to(repo)}: {DOC} 2.0: signature does not verify" in out
 
 
-def test_malformed_registry(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_registry_is_a_located_failure(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (repo / "signatures/signers.yaml").write_text("revision: [1\n")
-    for argv in (("verify",), ("signers", "list"), ("status",)):
-        code, _, err = run(capsys, "--root", str(repo), *argv)
-        assert code == 2
-        assert one_line(err).startswith(
-            "qms: error: malformed signer registry: signatures/signers.yaml: not valid YAML"
-        )
-        assert err.endswith(
-            "restore the last approved version with git, then change it only with qms signers\n"
-        )
+    (repo / "signatures/registry/0002.yaml").write_text("revision: 2\n")
+    code, out, _ = run(capsys, "--root", str(repo), "verify")
+    assert code == 1
+    assert (
+        "signatures/registry/0002.yaml: malformed signer registry: expected the keys "
+        "'revision' and 'signers', and optionally 'policy'; restore the last approved "
+        "version with git, then change it only with qms signers"
+    ) in out
+    assert "signatures/signers.yaml: malformed signer registry: not valid YAML" in out
+    code, out, err = run(capsys, "--root", str(repo), "signers", "list")
+    assert code == 1
+    assert "signatures/registry/0002.yaml: malformed signer registry" in err
 
 
 def test_registry_change_by_a_non_administrator_is_refused(
@@ -189,3 +195,27 @@ def test_secret_key_files_are_refused(
     assert code == 2
     assert "holds a secret key, which must never be shared or committed" in one_line(err)
     assert not list((repo / "signatures/keys").glob(f"{team.outsider.fingerprint}.asc"))
+
+
+def test_a_deleted_approval_record_fails_verify(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert approve(capsys, repo, team.author, "authored")[0] == 0
+    statement = next((repo / "signatures/approvals" / DOC / "2.0").glob("*.json"))
+    relative = statement.relative_to(repo).as_posix()
+    statement.unlink()
+    code, out, _ = run(capsys, "--root", str(repo), "verify", "--json")
+    assert code == 1
+    [deleted] = json.loads(out)["deleted"]
+    assert deleted["path"] == relative
+    assert deleted["message"].startswith("deleted in the working tree; signature files are")
+    # Committing the deletion does not make it go away: history remembers.
+    statement.with_name(statement.name + ".asc").unlink()
+    commit_all(repo, "Withdraw the authored signature")
+    code, out, _ = run(capsys, "--root", str(repo), "verify")
+    assert code == 1
+    head = git.Repo(repo).head.commit.hexsha[:12]
+    assert f"{relative}: deleted in commit {head}; signature files are never deleted" in out
+    git.Repo(repo).git.checkout(f"{head}^", "--", "signatures")
+    commit_all(repo, "Restore the record")
+    assert run(capsys, "--root", str(repo), "verify")[0] == 0

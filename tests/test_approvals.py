@@ -302,7 +302,9 @@ def test_registry_edited_by_hand_fails(
 ) -> None:
     sign_all(capsys, repo, team)
     registry = repo / "signatures/signers.yaml"
-    registry.write_text(registry.read_text().replace("- reviewer\n", "- reviewer\n  - qa\n", 1))
+    policy, signers = registry.read_text().split("\nsigners:\n")
+    signers = signers.replace("- reviewer\n", "- reviewer\n  - qa\n", 1)  # a role granted
+    registry.write_text(f"{policy}\nsigners:\n{signers}")
     commit_all(repo, "Hand edit")
     code, data, _ = verify(capsys, repo)
     assert code == 1
@@ -419,6 +421,11 @@ def test_shallow_clone_verifies_without_judging_history(
     git.Repo.clone_from(f"file://{repo}", shallow, depth=1)
     code, data, _ = verify(capsys, shallow, DOC)
     assert (code, doc_status(data)) == (0, "effective")
+    assert data["history_unchecked"].startswith("this is a shallow clone")
+    code, _, err = run(capsys, "--root", str(shallow), "verify")
+    assert code == 0
+    assert "qms verify: note: rewritten history and deleted signature files were not" in err
+    assert "this is a shallow clone (git fetch --unshallow" in err
 
 
 def test_a_lifted_revocation_breaks_the_registry(

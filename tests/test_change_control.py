@@ -232,6 +232,12 @@ def test_pre_commit_hook_runs_the_quick_check(
     (repo / ".git/hooks/pre-commit").write_text("#!/bin/sh\nexit 0\n")
     code, _, err = run(capsys, "--root", str(repo), "install-hook")
     assert code == 1 and "is not ours" in err
+    # A repository that keeps its hooks elsewhere (core.hooksPath) gets the hook there.
+    with git.Repo(repo).config_writer() as config:
+        config.set_value("core", "hooksPath", ".githooks")
+    code, out, _ = run(capsys, "--root", str(repo), "install-hook")
+    assert code == 0 and out.strip().endswith(str(repo / ".githooks/pre-commit"))
+    assert (repo / ".githooks/pre-commit").read_text() == text
 
 
 def test_site_shows_revision_history_and_superseded_pages(

@@ -36,6 +36,9 @@ def repo(tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> Path
     with (root / "pyproject.toml").open("a") as handle:
         handle.write(SETS)
     commit_all(root, "Release sets")
+    admin = ("--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home))
+    code, _, err = run(capsys, "--root", str(root), "signers", "policy", *admin)
+    assert code == 0, err  # the release signer roles changed: an administrator approves them
     for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
                             (team.approver, "approved")):  # fmt: skip
         code, _, err = run(
@@ -106,6 +109,11 @@ def test_sign_publish_verify_and_tamper(
                        str(published))  # fmt: skip
     assert code == 1 and "is not signed" in err
     assert sign(capsys, repo, team.approver) == (0, "Release R1 signed by Sarah ONeill as qa\n", "")
+    # Half-signed, R1 is no release yet: the audit trail does not list it.
+    code, out, _ = run(
+        capsys, "--root", str(repo), "audit-trail", "POL-ACC-001", "--format", "json"
+    )
+    assert code == 0 and "released in R1" not in [e["event"] for e in json.loads(out)]
     code, _, err = sign(capsys, repo, team.approver)
     assert code == 1 and "already signed release R1" in err
     code, _, err = sign(capsys, repo, team.author)
@@ -150,6 +158,29 @@ def test_sign_publish_verify_and_tamper(
         "policies/extra.html: added: in the folder but not in the manifest",
         "policies/index.html: changed: its SHA-256 differs from the manifest",
     ]
+
+
+def test_signers_sign_only_the_build_the_manifest_lists(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    page = repo / "_build/releases/R1/policies/index.html"
+    page.write_text(page.read_text() + "<script>steal()</script>")
+    code, _, err = sign(capsys, repo, team.approver)
+    assert code == 1
+    assert (
+        "the build of R1 is not what its manifest lists (1 file(s)); first: "
+        "policies/index.html: changed: its SHA-256 differs from the manifest"
+    ) in err
+    assert not list((repo / "signatures/releases/R1/signatures").glob("*.asc"))
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    assert sign(capsys, repo, team.approver)[0] == 0
+    # The second signer works in a clone without the build: they rebuild it first.
+    shutil.rmtree(repo / "_build/releases/R1")
+    code, _, err = sign(capsys, repo, team.reviewer)
+    assert code == 1 and "the build of R1 is not in _build/releases/R1" in err
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    assert sign(capsys, repo, team.reviewer)[0] == 0
 
 
 def test_forged_release_signature_fails(

@@ -59,6 +59,17 @@ class QmsConfig:
         """The meanings a document of `doc_type` needs, in signing order."""
         return tuple(str(rule.meaning) for rule in self.rules_for(doc_type))
 
+    def signing_policy(self) -> dict[str, Any]:
+        """Who may make signatures count: what a signed registry revision must approve."""
+        return {
+            "trust_roots": sorted(self.trust_roots),
+            "approvals": {
+                key: {str(rule.meaning): list(rule.roles) for rule in rules}
+                for key, rules in self.approvals
+            },
+            "release_signer_roles": list(self.release_roles),
+        }
+
     @property
     def signatures_path(self) -> Path:
         """The folder of keys, registry and approval records."""

@@ -97,8 +97,12 @@ class Repository:
 
     @property
     def hooks_dir(self) -> Path:
-        """Where git looks for hooks (core.hooksPath is not consulted)."""
-        return Path(self._repo.git_dir) / "hooks"
+        """Where git looks for hooks: core.hooksPath when set, else the git folder's hooks/."""
+        configured = self._repo.config_reader().get_value("core", "hooksPath", "")
+        if not configured:
+            return Path(self._repo.git_dir) / "hooks"
+        # git reads a relative hooksPath from the top of the working tree; "~" is the home.
+        return self.root / Path(str(configured)).expanduser()
 
     def commit_time(self, commit: str) -> int:
         """A commit's committer time, as a Unix timestamp."""
@@ -157,6 +161,35 @@ class Repository:
         blob = self._repo.commit(commit).tree / path
         data: bytes = blob.data_stream.read()
         return data
+
+    def changed_since(self, commit: str, ignoring: Path) -> list[str]:
+        """Files that differ between `commit` and HEAD, except those under `ignoring`."""
+        skipped = self._relative(ignoring) + "/"
+        listed = self._repo.git.diff("--name-only", commit, "HEAD", "--").split("\n")
+        return [path for path in listed if path and not path.startswith(skipped)]
+
+    def deleted_files(self, folder: Path) -> dict[str, str]:
+        """Files under `folder` that git once held and that are gone now.
+
+        Path (from the top of the working tree) -> the newest commit that deleted it, or ""
+        when it is deleted in the working tree only.
+        """
+        if not self._repo.head.is_valid() or not folder.exists():
+            return {}
+        relative = self._relative(folder)
+        found = dict.fromkeys(self._repo.git.ls_files("--deleted", "--", relative).split("\n"), "")
+        commit = ""
+        listed = self._repo.git.log(
+            "--diff-filter=D", "--name-only", "--format=%x00%H", "--", relative
+        )
+        for line in listed.split("\n"):
+            if line.startswith("\0"):
+                commit = line[1:]
+            elif line:
+                found.setdefault(line, commit)
+        return {
+            path: c for path, c in sorted(found.items()) if path and not (self.root / path).exists()
+        }
 
     def is_ancestor(self, commit: str) -> bool:
         """Whether `commit` exists and is reachable from HEAD."""

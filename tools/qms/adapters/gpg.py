@@ -73,6 +73,8 @@ class Keyring:
         # SHA-256 over the imported key files: names the keyring's exact contents, so a
         # verification result can be reused for exactly the same bytes and keys.
         self.digest = ""
+        # Key files that held no usable public key: the caller reports them.
+        self.rejected: list[Path] = []
 
     def import_key(self, armored: bytes) -> tuple[str, ...]:
         """Import public key material; return the fingerprints it held."""
@@ -156,14 +158,12 @@ def hermetic_keyring(keys_dir: Path) -> Iterator[Keyring]:
         keyring = Keyring(home)
         digest = hashlib.sha256()
         for path in sorted(keys_dir.glob(f"*{KEY_SUFFIX}")) if keys_dir.is_dir() else []:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            data = path.read_bytes()
+            digest.update(path.name.encode() + b"\0" + data + b"\0")
             try:
-                keyring.import_key(path.read_bytes())
-            except GpgError as exc:
-                raise GpgError(
-                    f"{path.name} in {keys_dir.name}/ is not a valid public key",
-                    "restore it from git history; public keys are never edited",
-                ) from exc
+                keyring.import_key(data)
+            except GpgError:
+                keyring.rejected.append(path)
         keyring.digest = digest.hexdigest()
         yield keyring
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ from qms.cli.signing import add_signing_options, fingerprint_arg, time_arg, user
 from qms.errors import QmsError
 from qms.model.timeutil import format_utc
 from qms.services.registry import verified_registry
-from qms.services.signers import add_signer, revoke_signer
+from qms.services.signers import add_signer, approve_policy, revoke_signer
 
 ADMIN_KEY_HELP = "the registry administrator's (or trust root's) key that approves the change"
 
@@ -75,6 +76,21 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_signing_options(revoke, ADMIN_KEY_HELP)
     revoke.set_defaults(handler=run_revoke)
 
+    policy = sub.add_parser(
+        "policy",
+        help="approve the signing policy in [tool.qms] as it stands",
+        description=(
+            "The trust roots, the approval rules ([tool.qms.approvals]) and the release signer "
+            "roles decide whose signatures count, so they count only as approved by a "
+            "registry administrator. After editing them in pyproject.toml, run this to record "
+            "them in a new signed registry revision; until then 'qms verify' fails and no "
+            "signature is shown."
+        ),
+        epilog="Example: qms signers policy --key ADMINFINGERPRINT",
+    )
+    add_signing_options(policy, ADMIN_KEY_HELP)
+    policy.set_defaults(handler=run_policy)
+
     listing = sub.add_parser("list", help="list registered signers and the registry's state")
     listing.add_argument("--json", action="store_true", help="print as JSON")
     listing.set_defaults(handler=run_list)
@@ -126,6 +142,18 @@ def run_revoke(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def run_policy(args: argparse.Namespace, ctx: Context) -> int:
+    """Approve the signing policy."""
+    changed, change = approve_policy(
+        ctx.config(), _admin(args), user_keys(args), datetime.now(tz=UTC)
+    )
+    sys.stdout.write(
+        f"Approved the signing policy in [tool.qms] (changed: {', '.join(changed)}) as "
+        f"registry revision {change.registry.revision} (commit {change.commit[:12]})\n"
+    )
+    return 0
+
+
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     """List signers; exit 1 when the registry itself does not verify."""
     state = verified_registry(ctx.config())
@@ -137,6 +165,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
                 "revision": latest.revision if latest else None,
                 "trusted": state.trusted,
                 "findings": [f.as_dict() for f in state.findings],
+                "policy": json.loads(latest.policy) if latest and latest.policy else None,
                 "signers": [s.as_dict() for s in signers],
             }
         )

@@ -54,6 +54,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     "trusted": verification.registry.trusted,
                     "findings": [f.as_dict() for f in verification.registry.findings],
                 },
+                "deleted": [f.as_dict() for f in verification.deleted],
+                "history_unchecked": verification.history_unchecked or None,
                 "documents": [
                     {**row.as_dict(), "signatures": sigs, "findings": [f.as_dict() for f in fs]}
                     for row, sigs, fs in rows
@@ -79,6 +81,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ],
         )
         print_findings(findings)
+        if verification.history_unchecked:
+            sys.stderr.write(
+                "qms verify: note: rewritten history and deleted signature files were not "
+                f"checked: {verification.history_unchecked}\n"
+            )
         verdict_line = "all signatures verify" if not findings else f"{len(findings)} failures"
         sys.stderr.write(f"qms verify: {verdict_line}\n")
     return 1 if findings else 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,12 +73,20 @@ class SignerEntry:
         }
 
 
+def canonical_policy(policy: Mapping[str, Any]) -> str:
+    """One text per policy, whatever the order it was written in."""
+    return json.dumps(policy, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class Registry:
     """One revision of the signer registry."""
 
     revision: int
     signers: tuple[SignerEntry, ...]
+    # The signing policy this revision approves (trust roots, approval rules, release
+    # signer roles), as canonical JSON; "" when it approves none.
+    policy: str = ""
 
     def get(self, fingerprint: str) -> SignerEntry | None:
         """The entry of a fingerprint, if registered."""
@@ -86,11 +96,18 @@ class Registry:
         """The next revision, with `entry` added or replacing the same fingerprint."""
         others = tuple(s for s in self.signers if s.fingerprint != entry.fingerprint)
         ordered = tuple(sorted((*others, entry), key=lambda s: (s.name.casefold(), s.fingerprint)))
-        return Registry(self.revision + 1, ordered)
+        return Registry(self.revision + 1, ordered, self.policy)
+
+    def with_policy(self, policy: Mapping[str, Any]) -> Registry:
+        """The next revision, approving `policy` in place of the current one."""
+        return Registry(self.revision + 1, self.signers, canonical_policy(policy))
 
     def to_bytes(self) -> bytes:
         """Deterministic YAML, so that the same registry always has the same bytes."""
-        data = {"revision": self.revision, "signers": [s.as_dict() for s in self.signers]}
+        data: dict[str, Any] = {"revision": self.revision}
+        if self.policy:
+            data["policy"] = json.loads(self.policy)
+        data["signers"] = [s.as_dict() for s in self.signers]
         header = (
             "# Signer registry. Controlled: change it only with 'qms signers add' or\n"
             "# 'qms signers revoke'; a hand edit fails 'qms verify'.\n"
@@ -110,8 +127,13 @@ class Registry:
             where = f" at line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "unreadable"
             raise RegistryError(f"{source}: not valid YAML{where}: {problem}") from exc
-        if not isinstance(raw, dict) or set(raw) != {"revision", "signers"}:
-            raise RegistryError(f"{source}: expected exactly the keys 'revision' and 'signers'")
+        if not isinstance(raw, dict) or not {"revision", "signers"} <= set(raw) <= _KEYS:
+            raise RegistryError(
+                f"{source}: expected the keys 'revision' and 'signers', and optionally 'policy'"
+            )
+        policy = raw.get("policy")
+        if policy is not None and not isinstance(policy, dict):
+            raise RegistryError(f"{source}: 'policy' must be a mapping")
         revision = raw["revision"]
         if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
             raise RegistryError(f"{source}: 'revision' must be a whole number from 1")
@@ -124,9 +146,14 @@ class Registry:
         fingerprints = [entry.fingerprint for entry in entries]
         if len(set(fingerprints)) != len(fingerprints):
             raise RegistryError(f"{source}: a fingerprint is registered twice")
-        return cls(revision, entries)
+        try:
+            text = canonical_policy(policy) if policy else ""
+        except (TypeError, ValueError) as exc:
+            raise RegistryError(f"{source}: 'policy' holds a value JSON cannot hold") from exc
+        return cls(revision, entries, text)
 
 
+_KEYS = {"revision", "policy", "signers"}
 _FIELDS = {
     "fingerprint", "name", "email", "roles", "valid_from", "valid_until",
     "revoked_at", "revoked_reason",

@@ -287,7 +287,9 @@ def audit_trail(
         at = revision.version or (previous.version if previous and previous.version else None)
         events.append((revision.when, at or Version(0, 0), 0, {
             "when": format_utc(revision.when), "event": what, "version": version,
-            "who": f"{revision.author} <{revision.email}>", "commit": revision.commit,
+            # Git records whoever the committer said they were: shown, marked as unproven.
+            "who": f"{revision.author} <{revision.email}> (git author, not verified)",
+            "commit": revision.commit,
             "why": why,
         }))  # fmt: skip
         previous = revision
@@ -296,8 +298,11 @@ def audit_trail(
             statement = verdict.record.statement
             if statement is None:
                 continue
+            event = str(statement.meaning)
+            if not verdict.valid:
+                event += f" (signature does not count: {verdict.problem})"
             events.append((statement.signed_at, approved_version, 1, {
-                "when": format_utc(statement.signed_at), "event": str(statement.meaning),
+                "when": format_utc(statement.signed_at), "event": event,
                 "version": str(approved_version),
                 "who": f"{statement.signer_name} ({statement.role}, key "
                        f"{statement.signer_fingerprint})",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,15 +12,17 @@ from pathlib import Path
 from qms.adapters.files import write_atomic
 from qms.adapters.git import Repository
 from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
-from qms.config import QmsConfig
-from qms.errors import QmsError, RefusedError
+from qms.config import PYPROJECT, QmsConfig
+from qms.errors import RefusedError
 from qms.model.findings import Finding
 from qms.model.registry_history import RegistryHistory
-from qms.model.signers import REGISTRY_ADMIN, Registry, RegistryError
+from qms.model.signers import REGISTRY_ADMIN, Registry, RegistryError, canonical_policy
 from qms.services.handbook import display_path
 from qms.services.layout import SignatureLayout
 
 _SNAPSHOT = re.compile(r"^(\d{4})\.yaml$")
+# The code of the finding that [tool.qms] is not the signing policy the registry approves.
+POLICY = "registry-policy"
 
 
 @dataclass(frozen=True)
@@ -35,14 +38,17 @@ class RegistryState:
         return self.history.latest is not None and not self.findings
 
 
-def _read(path: Path, config: QmsConfig) -> Registry:
+def _parse(path: Path, config: QmsConfig) -> tuple[Registry | None, str]:
+    """A registry file, or why it cannot be read (as a finding's message)."""
+    shown = display_path(config.root, path)
     try:
-        return Registry.from_bytes(path.read_bytes(), display_path(config.root, path))
+        return Registry.from_bytes(path.read_bytes(), shown), ""
     except RegistryError as exc:
-        raise QmsError(
-            f"malformed signer registry: {exc}",
-            "restore the last approved version with git, then change it only with qms signers",
-        ) from exc
+        detail = str(exc).removeprefix(f"{shown}: ")
+        return None, (
+            f"malformed signer registry: {detail}; restore the last approved version with "
+            "git, then change it only with qms signers"
+        )
 
 
 def _approver_refusal(
@@ -65,8 +71,12 @@ def _approver_refusal(
     return ""
 
 
-def load_registry(config: QmsConfig, keyring: Keyring) -> RegistryState:
-    """Verify the registry chain back to the trust roots, revision by revision."""
+def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True) -> RegistryState:
+    """Verify the registry chain back to the trust roots, revision by revision.
+
+    With `check_policy`, [tool.qms] must also hold the signing policy the latest revision
+    approves (a release folder has no [tool.qms]: its manifest is checked instead).
+    """
     layout = SignatureLayout.of(config)
     findings: list[Finding] = []
     revisions: list[tuple[Registry, datetime]] = []
@@ -79,11 +89,16 @@ def load_registry(config: QmsConfig, keyring: Keyring) -> RegistryState:
         for path in (layout.registry_history.iterdir() if layout.registry_history.is_dir() else [])
         if (m := _SNAPSHOT.match(path.name))
     )
+    for path in keyring.rejected:
+        fail(path, "not a valid public key; restore it from git history, keys are never edited")
     for expected, (number, path) in enumerate(snapshots, start=1):
         if number != expected:
             fail(path, f"registry revision {expected} is missing; revisions must be contiguous")
             break
-        registry = _read(path, config)
+        registry, problem = _parse(path, config)
+        if registry is None:
+            fail(path, problem)
+            break
         if registry.revision != number:
             fail(path, f"file holds revision {registry.revision}, not {number}")
             break
@@ -150,8 +165,10 @@ def load_registry(config: QmsConfig, keyring: Keyring) -> RegistryState:
     history = RegistryHistory(tuple(revisions))
     current = layout.registry_file
     if current.is_file():
-        _read(current, config)  # a malformed file is an environment error, exit 2
-        if not revisions:
+        _, problem = _parse(current, config)
+        if problem:
+            fail(current, problem)
+        elif not revisions:
             if not findings:
                 fail(current, "the signer registry has no approved revision")
         elif current.read_bytes() != layout.revision_file(len(revisions)).read_bytes():
@@ -162,7 +179,31 @@ def load_registry(config: QmsConfig, keyring: Keyring) -> RegistryState:
             )
     elif revisions:
         fail(current, "the signer registry file is missing")
+    if check_policy and history.latest is not None and not findings:
+        findings.extend(_policy_findings(config, history.latest))
     return RegistryState(history, tuple(findings))
+
+
+def _policy_findings(config: QmsConfig, latest: Registry) -> list[Finding]:
+    """Whether [tool.qms] holds the signing policy the latest revision approves."""
+    hint = (
+        "a registry administrator approves [tool.qms] as it stands with "
+        "'qms signers policy --key FINGERPRINT', or restore it from git"
+    )
+    if not latest.policy:
+        message = f"registry revision {latest.revision} approves no signing policy; {hint}"
+        return [Finding(PYPROJECT, None, message, POLICY)]
+    approved = json.loads(latest.policy)
+    current = config.signing_policy()
+    changed = [key for key in current if current[key] != approved.get(key)]
+    if not changed and canonical_policy(current) == latest.policy:
+        return []
+    message = (
+        f"[tool.qms] {', '.join(changed) or 'signing policy'} differ from what registry "
+        f"revision {latest.revision} approves: a change of who may sign counts only once "
+        f"approved; {hint}"
+    )
+    return [Finding(PYPROJECT, None, message, POLICY)]
 
 
 def verified_registry(config: QmsConfig) -> RegistryState:
@@ -187,17 +228,21 @@ def change_registry(
     now: datetime,
     message: str,
     extra_files: dict[Path, bytes] | None = None,
+    approving_policy: bool = False,
 ) -> RegistryChange:
     """Apply `change` to the approved registry as a new revision signed by `admin`."""
     layout = SignatureLayout.of(config)
     repo = Repository(config.root)
     state = verified_registry(config)
-    if state.findings:
+    # Approving the policy is how its finding is cleared; every other change waits for it.
+    blocking = [f for f in state.findings if not (approving_policy and f.code == POLICY)]
+    if blocking:
         raise RefusedError(
-            "the signer registry is not approved: " + state.findings[0].render(),
+            "the signer registry is not approved: " + blocking[0].render(),
             "restore it from git or have a registry administrator repair it",
         )
-    latest = state.history.latest or Registry(0, ())
+    # The trust root that signs revision 1 approves the policy the handbook starts with.
+    latest = state.history.latest or Registry(0, (), canonical_policy(config.signing_policy()))
     proposed = change(latest)
     refusal = _approver_refusal(admin, now, proposed.revision, state.history, config)
     if refusal:

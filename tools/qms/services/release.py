@@ -27,11 +27,12 @@ from qms.model.approval_rules import DocumentVerdict
 from qms.model.document import Version
 from qms.model.findings import Finding
 from qms.model.release import SIGNERS_SCRIPT_NAME, DocumentSet, Manifest
+from qms.model.signers import Registry
 from qms.model.status import Status
 from qms.model.timeutil import format_utc, parse_utc
 from qms.services.change_control import change_control
 from qms.services.content import sha256_of
-from qms.services.handbook import load_handbook, status_of
+from qms.services.handbook import display_path, load_handbook, status_of
 from qms.services.layout import SignatureLayout
 from qms.services.registry import RegistryState, load_registry
 from qms.services.signers import choose_key
@@ -115,6 +116,24 @@ def create_release(config: QmsConfig, name: str, set_names: list[str]) -> Create
             "the working tree differs from HEAD",
             "a release is built from a commit: commit or stash your changes",
         )
+    record = _record_dir(config, name) / MANIFEST
+    if record.is_file():
+        # Signing has begun: rebuild what was signed, for the next signer to review. Since
+        # that commit only the release's own signatures may have been added.
+        try:
+            commit = Manifest.from_bytes(record.read_bytes()).commit
+        except (ValueError, KeyError) as exc:
+            raise QmsError(
+                f"{display_path(config.root, record)} is not a release manifest: {exc}",
+                "restore it from git",
+            ) from exc
+        moved = repo.changed_since(commit, record.parent)
+        if moved:
+            raise RefusedError(
+                f"release {name} was signed at commit {commit[:12]}; since then {moved[0]} "
+                f"and {len(moved) - 1} other file(s) changed",
+                f"rebuild it in a checkout of that commit (git worktree add DIR {commit[:12]})",
+            )
     handbook = load_handbook(config)
     verification = verify_handbook(config, handbook)
     problems = [
@@ -166,7 +185,6 @@ def create_release(config: QmsConfig, name: str, set_names: list[str]) -> Create
         trust_roots=config.trust_roots,
         signer_roles=config.release_roles,
     )
-    record = _record_dir(config, name) / MANIFEST
     data = manifest.to_bytes()
     if record.is_file() and record.read_bytes() != data:
         raise RefusedError(
@@ -332,6 +350,22 @@ def sign_release(
             f"run 'qms release create {name}' at commit of the manifest",
         )
     manifest = Manifest.from_bytes(data)
+    # A signature attests the build the signer has in front of them: the manifest alone
+    # names hashes nobody looked at.
+    if not built.is_file():
+        raise RefusedError(
+            f"the build of {name} is not in {display_path(config.root, folder)}",
+            f"run 'qms release create {name}' (it rebuilds the signed output byte for byte), "
+            "review it, then sign",
+        )
+    problems = _content_problems(folder, manifest)
+    if problems:
+        first, problem = problems[0]
+        raise RefusedError(
+            f"the build of {name} is not what its manifest lists ({len(problems)} file(s)); "
+            f"first: {first}: {problem}",
+            f"run 'qms release create {name}' again and review the output before signing",
+        )
     layout = SignatureLayout.of(config)
     with hermetic_keyring(layout.keys) as keyring:
         registry = load_registry(config, keyring)
@@ -420,28 +454,26 @@ def verify_release_folder(folder: Path, pinned: tuple[str, ...] = ()) -> list[Fi
         relative = control_file.relative_to(folder).as_posix()
         if not _CONTROL_FILE.match(relative):
             fail(relative, "unexpected file in the control folder")
-    actual = _output_files(folder, manifest.sets)
-    for path in sorted(set(manifest.files) - set(actual)):
-        fail(path, "missing: listed in the manifest but not in the folder")
-    for path in sorted(set(actual) - set(manifest.files)):
-        fail(path, "added: in the folder but not in the manifest")
-    for path in sorted(set(actual) & set(manifest.files)):
-        if actual[path] != manifest.files[path]:
-            fail(path, "changed: its SHA-256 differs from the manifest")
+    for path, problem in _content_problems(folder, manifest):
+        fail(path, problem)
     # The folder is laid out like a handbook's signatures/, so the same services
     # verify it. The trust roots are the pinned ones when given: roots read from the
     # folder itself only prove that the folder is consistent, not who made it.
     stand_in = QmsConfig(root=folder, trust_roots=tuple(roots))
     with hermetic_keyring(SignatureLayout.of(stand_in).keys) as keyring:
-        try:
-            registry = load_registry(stand_in, keyring)
-        except QmsError as exc:
-            fail("signatures/signers.yaml", str(exc))
-            return findings
+        registry = load_registry(stand_in, keyring, check_policy=False)
         for finding in registry.findings:
             fail(finding.path, finding.message)
-        if registry.history.latest is None:
+        latest = registry.history.latest
+        if latest is None:
             fail("signatures/signers.yaml", "no approved signer registry in the folder")
+        elif _approved_roles(latest) != set(manifest.signer_roles):
+            fail(
+                MANIFEST,
+                f"asks for the signer roles {', '.join(manifest.signer_roles) or 'none'}, but "
+                f"registry revision {latest.revision} approves "
+                f"{', '.join(sorted(_approved_roles(latest))) or 'none'}",
+            )
         signed = _release_signers(folder / "signatures" / "release", data, keyring, registry)
         for signature in sorted((folder / "signatures" / "release").glob("*.asc")):
             role = signature.name.split("--")[0]
@@ -468,6 +500,26 @@ def verify_release_folder(folder: Path, pinned: tuple[str, ...] = ()) -> list[Fi
             if script.is_file() and script.read_bytes() != expected.encode("utf-8"):
                 fail(f"{name}/{SIGNERS_SCRIPT}", "does not match the signatures")
     return findings
+
+
+def _approved_roles(registry: Registry) -> set[str]:
+    """The release signer roles a registry revision's signing policy approves."""
+    policy = json.loads(registry.policy) if registry.policy else {}
+    return set(policy.get("release_signer_roles", []))
+
+
+def _content_problems(folder: Path, manifest: Manifest) -> list[tuple[str, str]]:
+    """Each output file that is missing, added or changed against the manifest."""
+    actual = _output_files(folder, manifest.sets)
+    listed = manifest.files
+    missing = sorted(listed.keys() - actual.keys())
+    added = sorted(actual.keys() - listed.keys())
+    changed = sorted(p for p in actual.keys() & listed.keys() if actual[p] != listed[p])
+    return [
+        *((p, "missing: listed in the manifest but not in the folder") for p in missing),
+        *((p, "added: in the folder but not in the manifest") for p in added),
+        *((p, "changed: its SHA-256 differs from the manifest") for p in changed),
+    ]
 
 
 def _name(registry: RegistryState, fingerprint: str) -> str:
@@ -566,14 +618,35 @@ def _write_index(target: Path) -> None:
 
 
 def releases_of(config: QmsConfig, document_id: str) -> list[tuple[str, datetime, Version, str]]:
-    """(release, created, version, commit) for every signed release holding the document."""
-    found = []
-    folder = SignatureLayout.of(config).base / "releases"
-    for path in sorted(folder.glob(f"*/{MANIFEST}")) if folder.is_dir() else []:
-        manifest = Manifest.from_bytes(path.read_bytes())
-        versions = {
-            d["version"] for docs in manifest.sets.values() for d in docs if d["id"] == document_id
-        }
-        created = parse_utc(manifest.created)
-        found += [(manifest.name, created, Version.parse(v), manifest.commit) for v in versions]
+    """(release, created, version, commit) for every release holding the document.
+
+    Only releases whose signatures verify, for every role their manifest names, count: a
+    manifest committed without them is no release.
+    """
+    found: list[tuple[str, datetime, Version, str]] = []
+    layout = SignatureLayout.of(config)
+    folder = layout.base / "releases"
+    manifests = sorted(folder.glob(f"*/{MANIFEST}")) if folder.is_dir() else []
+    if not manifests:
+        return found
+    with hermetic_keyring(layout.keys) as keyring:
+        registry = load_registry(config, keyring)
+        for path in manifests:
+            data = path.read_bytes()
+            try:
+                manifest = Manifest.from_bytes(data)
+            except (ValueError, KeyError):
+                continue
+            signed = _release_signers(path.parent / "signatures", data, keyring, registry)
+            complete = manifest.signer_roles and set(manifest.signer_roles) <= set(signed)
+            if not registry.trusted or not complete:
+                continue
+            versions = {
+                d["version"]
+                for docs in manifest.sets.values()
+                for d in docs
+                if d["id"] == document_id
+            }
+            created = parse_utc(manifest.created)
+            found += [(manifest.name, created, Version.parse(v), manifest.commit) for v in versions]
     return found

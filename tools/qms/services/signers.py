@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime
 
 from qms.adapters.gpg import UserKeys, fingerprints_in
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
-from qms.model.signers import ROLE, Registry, SignerEntry
+from qms.model.signers import ROLE, Registry, SignerEntry, canonical_policy
 from qms.model.timeutil import format_utc
 from qms.services.layout import SignatureLayout
 from qms.services.registry import RegistryChange, change_registry
@@ -128,3 +129,34 @@ def revoke_signer(
         now,
         f"Revoke signer {fingerprint} from {format_utc(at)}\n\nReason: {reason.strip()}\n",
     )
+
+
+def approve_policy(
+    config: QmsConfig, admin: str, user_keys: UserKeys, now: datetime
+) -> tuple[tuple[str, ...], RegistryChange]:
+    """Approve [tool.qms]'s signing policy as a new registry revision; return what changed."""
+    policy = config.signing_policy()
+    changed: list[str] = []
+
+    def approve(registry: Registry) -> Registry:
+        approved = json.loads(registry.policy) if registry.policy else {}
+        changed.extend(key for key in policy if policy[key] != approved.get(key))
+        if registry.policy == canonical_policy(policy):
+            raise RefusedError(
+                f"registry revision {registry.revision} already approves [tool.qms] as it stands",
+                "nothing to do",
+            )
+        return registry.with_policy(policy)
+
+    change = change_registry(
+        config,
+        approve,
+        admin,
+        user_keys,
+        now,
+        "Approve the signing policy in [tool.qms]\n\n"
+        + json.dumps(policy, indent=2, sort_keys=True)
+        + "\n",
+        approving_policy=True,
+    )
+    return tuple(changed), change

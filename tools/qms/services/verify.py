@@ -33,11 +33,19 @@ class Verification:
 
     registry: RegistryState
     verdicts: tuple[DocumentVerdict, ...]
+    # Files of signatures/ that git once held and that are gone.
+    deleted: tuple[Finding, ...] = ()
+    # Why git history was not checked (lost commits, deleted files); "" when it was.
+    history_unchecked: str = ""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        """Every failure: the registry's first, then each document's."""
-        return self.registry.findings + tuple(f for v in self.verdicts for f in v.findings)
+        """Every failure: the registry's first, then deleted files, then each document's."""
+        return (
+            self.registry.findings
+            + self.deleted
+            + tuple(f for v in self.verdicts for f in v.findings)
+        )
 
     def verdict(self, document_id: str) -> DocumentVerdict | None:
         """The verdict of one document, if it was verified."""
@@ -131,6 +139,31 @@ def judge(
     return DocumentVerdict(document, untrusted, NO_EVIDENCE)
 
 
+def deleted_signature_files(config: QmsConfig, repo: Repository | None) -> tuple[Finding, ...]:
+    """A finding for each committed file of signatures/ that is gone.
+
+    Records, keys and registry revisions are only ever added: a deleted approval would
+    quietly demote a document, a deleted registry revision could lift a revocation.
+    """
+    if repo is None or repo.is_shallow:
+        return ()
+    findings = []
+    for path, commit in repo.deleted_files(config.signatures_path).items():
+        shown = display_path(config.root, repo.root / path)
+        if commit:
+            message = (
+                f"deleted in commit {commit[:12]}; signature files are never deleted: restore "
+                f"it with 'git checkout {commit[:12]}^ -- {path}' and commit"
+            )
+        else:
+            message = (
+                "deleted in the working tree; signature files are never deleted: restore it "
+                f"with 'git checkout -- {path}'"
+            )
+        findings.append(Finding(shown, None, message, "deleted"))
+    return tuple(findings)
+
+
 def verify_handbook(
     config: QmsConfig,
     handbook: Handbook | None = None,
@@ -164,4 +197,11 @@ def verify_handbook(
             verdicts.append(judge(config, document, keyring, registry, moment, repo))
             if progress is not None:
                 progress(len(verdicts), len(selected))
-    return Verification(registry, tuple(verdicts))
+    unchecked = (
+        "the handbook is not in a git repository"
+        if repo is None
+        else "this is a shallow clone (git fetch --unshallow gives the full history)"
+        if repo.is_shallow
+        else ""
+    )
+    return Verification(registry, tuple(verdicts), deleted_signature_files(config, repo), unchecked)
