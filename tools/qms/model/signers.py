@@ -109,8 +109,8 @@ class Registry:
             data["policy"] = json.loads(self.policy)
         data["signers"] = [s.as_dict() for s in self.signers]
         header = (
-            "# Signer registry. Controlled: change it only with 'qms signers add' or\n"
-            "# 'qms signers revoke'; a hand edit fails 'qms verify'.\n"
+            "# Signer registry. Controlled: change it only with 'qms signers add', 'revoke'\n"
+            "# or 'policy'; a hand edit fails 'qms verify'.\n"
         )
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
         return (header + text).encode("utf-8")
