@@ -12,6 +12,7 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     for key in ("floor_s", "build_s", "rebuild_s", "verify_s", "gpg_loop_s", "build_peak_mb"):
         assert row[key] > 0, key
     assert row["signatures"] == 60
+    assert row["build_code"] == 0  # the synthetic handbook is valid and fully signed
     table = report([row]).splitlines()
     assert table[0].startswith("| D | K | floor (s) | build (s) | build / floor |")
     assert table[2].startswith("| 20 | 10 | ")

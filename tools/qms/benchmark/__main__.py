@@ -92,6 +92,8 @@ def measure(workdir: Path, documents: int, k: int) -> dict[str, Any]:
         "floor_s": floor_run["seconds"],
         "build_s": build["seconds"],
         "build_peak_mb": build["peak_mb"],
+        # 0 when the generated handbook built without a warning (signatures all valid).
+        "build_code": build["code"],
         "rebuild_s": rebuild["seconds"],
         "verify_s": verify["seconds"],
         "gpg_loop_s": loop,
