@@ -497,3 +497,25 @@ def test_included_files_are_bound_to_the_signature(
     code, data, _ = verify(capsys, repo, DOC)
     assert code == 1
     assert doc_status(data) == "not approved"
+
+
+def test_markdown_images_are_bound_to_the_signature(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "docs/policies/flow.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+    doc = repo / DOC_PATH
+    doc.write_text(
+        doc.read_text()
+        + '\n![Access request flow](flow.svg "Flow")\n![Remote logo](https://example.org/l.png)\n'
+    )
+    commit_all(repo, "Add a diagram")
+    sign_all(capsys, repo, team)
+    assert doc_status(verify(capsys, repo, DOC)[1]) == "effective"
+    # Swapping the picture readers see is a change of the approved document.
+    (repo / "docs/policies/flow.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>\n'
+    )
+    commit_all(repo, "Swap the diagram")
+    code, data, _ = verify(capsys, repo, DOC)
+    assert code == 1
+    assert doc_status(data) == "not approved"

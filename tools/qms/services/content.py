@@ -18,6 +18,10 @@ _INCLUDE = re.compile(
     r"|^\s*:file:\s+(\S+)",
     re.MULTILINE,
 )
+# Markdown's inline image, ![alt](path "title"): what readers see is bound like any image.
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)]*)?\)")
+# Targets that are not files of the handbook.
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|#)", re.IGNORECASE)
 # Included Markdown may include in turn; cycles and runaway depth stop here.
 MAX_DEPTH = 8
 
@@ -56,8 +60,10 @@ def included_files(config: QmsConfig, document: Document) -> list[Path]:
 def _collect(config: QmsConfig, path: Path, data: bytes, found: dict[str, str], depth: int) -> None:
     if depth >= MAX_DEPTH:
         return
-    for match in _INCLUDE.finditer(data.decode("utf-8", errors="replace")):
-        target = match.group(1) or match.group(2)
+    text = data.decode("utf-8", errors="replace")
+    targets = [m.group(1) or m.group(2) for m in _INCLUDE.finditer(text)]
+    targets += [m.group(1) for m in _IMAGE.finditer(text) if not _REMOTE.match(m.group(1))]
+    for target in targets:
         # MyST resolves "/x" from the source folder and anything else from the file.
         base = config.docs_path if target.startswith("/") else path.parent
         included = (base / target.lstrip("/")).resolve()
