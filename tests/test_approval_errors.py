@@ -197,25 +197,34 @@ def test_secret_key_files_are_refused(
     assert not list((repo / "signatures/keys").glob(f"{team.outsider.fingerprint}.asc"))
 
 
-def test_a_deleted_approval_record_fails_verify(
+def test_a_deleted_or_rewritten_signature_file_fails_verify(
     repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert approve(capsys, repo, team.author, "authored")[0] == 0
     statement = next((repo / "signatures/approvals" / DOC / "2.0").glob("*.json"))
     relative = statement.relative_to(repo).as_posix()
+    original = statement.read_bytes()
     statement.unlink()
     code, out, _ = run(capsys, "--root", str(repo), "verify", "--json")
     assert code == 1
-    [deleted] = json.loads(out)["deleted"]
-    assert deleted["path"] == relative
-    assert deleted["message"].startswith("deleted in the working tree; signature files are")
-    # Committing the deletion does not make it go away: history remembers.
-    statement.with_name(statement.name + ".asc").unlink()
+    [altered] = json.loads(out)["altered"]
+    assert altered["path"] == relative
+    assert altered["message"].startswith("deleted in the working tree; signature files are")
+    # Committing the deletion (here as a rename) does not make it go away: history remembers.
+    statement.with_name(statement.name + ".asc").rename(repo / "kept.asc")
     commit_all(repo, "Withdraw the authored signature")
     code, out, _ = run(capsys, "--root", str(repo), "verify")
     assert code == 1
     head = git.Repo(repo).head.commit.hexsha[:12]
-    assert f"{relative}: deleted in commit {head}; signature files are never deleted" in out
-    git.Repo(repo).git.checkout(f"{head}^", "--", "signatures")
+    assert f"{relative}: deleted in commit {head}; signature files are only ever added" in out
+    # Nor does putting other bytes in its place.
+    statement.write_bytes(original.replace(b"authored", b"reviewed"))
+    commit_all(repo, "Put something back")
+    code, out, _ = run(capsys, "--root", str(repo), "verify")
+    assert code == 1
+    assert f"{relative}: modified in commit" in out
+    # The exact bytes first committed, restored, are fine again.
+    statement.write_bytes(original)
+    (repo / "kept.asc").rename(statement.with_name(statement.name + ".asc"))
     commit_all(repo, "Restore the record")
     assert run(capsys, "--root", str(repo), "verify")[0] == 0

@@ -5,16 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import git
+import gnupg
 import pytest
 
 from qms.config import load_config
+from qms.model.timeutil import format_utc
 from qms.services.sphinx_run import run_sphinx
 from tests.conftest import ROOTS
-from tests.keys import Person
+from tests.keys import Person, short_tempdir
 from tests.signing_repo import Team, commit_all, make_signing_repo, run, team
 
 __all__ = ["team"]  # the session fixture, re-exported for pytest
@@ -424,7 +427,7 @@ def test_shallow_clone_verifies_without_judging_history(
     assert data["history_unchecked"].startswith("this is a shallow clone")
     code, _, err = run(capsys, "--root", str(shallow), "verify")
     assert code == 0
-    assert "qms verify: note: rewritten history and deleted signature files were not" in err
+    assert "qms verify: note: rewritten history and committed changes to signature files" in err
     assert "this is a shallow clone (git fetch --unshallow" in err
 
 
@@ -503,19 +506,62 @@ def test_markdown_images_are_bound_to_the_signature(
     repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (repo / "docs/policies/flow.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+    (repo / "docs/policies/roles (2026).svg").write_text("<svg/>\n")
     doc = repo / DOC_PATH
     doc.write_text(
         doc.read_text()
         + '\n![Access request flow](flow.svg "Flow")\n![Remote logo](https://example.org/l.png)\n'
+        + "\n![Roles][roles]\n\n[roles]: <roles (2026).svg>\n"
     )
-    commit_all(repo, "Add a diagram")
+    commit_all(repo, "Add diagrams")
     sign_all(capsys, repo, team)
     assert doc_status(verify(capsys, repo, DOC)[1]) == "effective"
-    # Swapping the picture readers see is a change of the approved document.
-    (repo / "docs/policies/flow.svg").write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>\n'
-    )
-    commit_all(repo, "Swap the diagram")
+    # Swapping a picture readers see, in either form, is a change of the approved document.
+    for name in ("flow.svg", "roles (2026).svg"):
+        picture = repo / "docs/policies" / name
+        original = picture.read_bytes()
+        picture.write_text('<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>\n')
+        commit_all(repo, f"Swap {name}")
+        code, data, _ = verify(capsys, repo, DOC)
+        assert (code, doc_status(data)) == (1, "not approved"), name
+        picture.write_bytes(original)
+        commit_all(repo, f"Restore {name}")
+        assert doc_status(verify(capsys, repo, DOC)[1]) == "effective"
+
+
+def test_an_openpgp_revocation_counts_once_the_registry_records_it(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    # The author revokes their key with the certificate gpg made when it was generated,
+    # and publishes the revoked key (done in a scratch keyring: the team is shared).
+    certificate = team.author.home / "openpgp-revocs.d" / f"{team.author.fingerprint}.rev"
+    scratch = short_tempdir("qt-")
+    try:
+        gpg = gnupg.GPG(gnupghome=str(scratch))
+        gpg.import_keys(team.author.public_key.read_bytes())
+        gpg.import_keys(certificate.read_text().replace(":-----BEGIN", "-----BEGIN"))
+        revoked = gpg.export_keys(team.author.fingerprint, armor=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    key_file = repo / f"signatures/keys/{team.author.fingerprint}.asc"
+    key_file.write_text(revoked)
+    commit_all(repo, "Publish the author's revoked key")
+
     code, data, _ = verify(capsys, repo, DOC)
-    assert code == 1
-    assert doc_status(data) == "not approved"
+    assert (code, doc_status(data)) == (1, "draft")
+    [finding] = data["registry"]["findings"]
+    assert finding["path"] == key_file.relative_to(repo).as_posix()
+    assert finding["message"].startswith(
+        "the key of Lena Vogt carries an OpenPGP revocation the registry does not record"
+    )
+    code, _, err = run(
+        capsys, "--root", str(repo), "signers", "revoke", team.author.fingerprint,
+        "--at", format_utc(datetime.now(tz=UTC) + timedelta(seconds=1)),
+        "--reason", "Key revoked by its owner",
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+    )  # fmt: skip
+    assert code == 0, err
+    # Signatures made before the recorded end of trust keep counting.
+    code, data, _ = verify(capsys, repo, DOC)
+    assert (code, doc_status(data)) == (0, "effective"), data

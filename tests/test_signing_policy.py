@@ -128,3 +128,25 @@ def test_a_revision_without_a_policy_is_not_trusted(
     code, out, err = policy(capsys, repo, team.admin)
     assert code == 0, err
     assert "(changed: trust_roots, approvals, release_signer_roles)" in out
+
+
+def test_naming_oneself_a_trust_root_gains_nothing(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = repo / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(
+        text.replace(
+            f'trust_roots = ["{team.admin.fingerprint}"]',
+            f'trust_roots = ["{team.admin.fingerprint}", "{team.outsider.fingerprint}"]',
+        ),
+        encoding="utf-8",
+    )
+    commit_all(repo, "Trust me")
+    code, _, err = policy(capsys, repo, team.outsider)
+    assert code == 1
+    assert "cannot approve the registry change" in err
+    assert not (repo / "signatures/registry/0006.yaml").exists()
+    code, data, _ = verify(capsys, repo, DOC)
+    assert (code, doc_status(data)) == (1, "draft")
+    assert "[tool.qms] trust_roots differ" in data["registry"]["findings"][0]["message"]

@@ -115,8 +115,8 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
     else:
         for finding in verification.registry.findings:
             logger.warning(finding.render(), type="qms", subtype="registry")
-        for finding in verification.deleted:
-            logger.warning(finding.render(), type="qms", subtype="deleted")
+        for finding in verification.altered:
+            logger.warning(finding.render(), type="qms", subtype="altered")
         by_id = {document.id: name for name, document in docs.items()}
         found: dict[str, list[tuple[str, int | None, str]]] = {name: [] for name in stale}
         for finding in control.findings:

@@ -121,7 +121,9 @@ def validate(app: Sphinx, builder: Builder) -> None:
     # The environment is saved before the write phase, so what is learnt here is kept
     # beside it, stamped with each document's time of reading.
     path = Path(app.doctreedir) / CACHE
-    kept = _load(path, digest) if local_only else {}
+    # needextend lets one document change another's needs: then nothing is kept.
+    independent = local_only and not SphinxNeedsData(app.env).get_or_create_extends()
+    kept = _load(path, digest) if independent else {}
     by_doc: dict[str, list[str]] = {}
     for need_id, need in needs.items():
         by_doc.setdefault(need["docname"] or "", []).append(need_id)

@@ -168,28 +168,56 @@ class Repository:
         listed = self._repo.git.diff("--name-only", commit, "HEAD", "--").split("\n")
         return [path for path in listed if path and not path.startswith(skipped)]
 
-    def deleted_files(self, folder: Path) -> dict[str, str]:
-        """Files under `folder` that git once held and that are gone now.
+    def altered_files(
+        self, folder: Path, editable: Sequence[Path] = (), history: bool = True
+    ) -> dict[str, tuple[str, str]]:
+        """Files under `folder` that git once held and that are now gone or different.
 
-        Path (from the top of the working tree) -> the newest commit that deleted it, or ""
-        when it is deleted in the working tree only.
+        Path (from the top of the working tree) -> ("deleted" or "modified", the newest
+        commit that did it, "" for the working tree). Files under `editable` may change, but
+        not go. With `history` False (a shallow clone) only the working tree is compared.
+        A file restored to the bytes it was first committed with is not listed.
         """
-        if not self._repo.head.is_valid() or not folder.exists():
+        if not self._repo.head.is_valid():
             return {}
         relative = self._relative(folder)
-        found = dict.fromkeys(self._repo.git.ls_files("--deleted", "--", relative).split("\n"), "")
-        commit = ""
-        listed = self._repo.git.log(
-            "--diff-filter=D", "--name-only", "--format=%x00%H", "--", relative
-        )
-        for line in listed.split("\n"):
-            if line.startswith("\0"):
-                commit = line[1:]
-            elif line:
-                found.setdefault(line, commit)
-        return {
-            path: c for path, c in sorted(found.items()) if path and not (self.root / path).exists()
-        }
+        seen: dict[str, str] = {}
+        for line in self._repo.git.ls_files("--deleted", "--modified", "--", relative).split("\n"):
+            if line:
+                seen.setdefault(line, "")
+        if history:
+            # Every parent of a merge, and renames as deletions: neither hides a removal.
+            listed = self._repo.git.log(
+                "--no-renames", "-m", "--diff-filter=DM", "--name-only", "--format=%x00%H",
+                "--", relative,
+            )  # fmt: skip
+            commit = ""
+            for line in listed.split("\n"):
+                if line.startswith("\0"):
+                    commit = line[1:]
+                elif line:
+                    seen.setdefault(line, commit)
+        kept = tuple(self._relative(path) for path in editable)
+        found: dict[str, tuple[str, str]] = {}
+        for path, commit in sorted(seen.items()):
+            current = self.root / path
+            if not current.is_file():
+                found[path] = ("deleted", commit)
+            elif not _under(path, kept) and current.read_bytes() != self._first_version(path):
+                found[path] = ("modified", commit)
+        return found
+
+    def _first_version(self, path: str) -> bytes | None:
+        """The bytes `path` had in the commit that first added it."""
+        added = self._repo.git.log("--diff-filter=A", "--format=%H", "--reverse", "--", path)
+        if not added:
+            return None
+        try:
+            blob = self._repo.commit(added.split()[0]).tree / path
+        except KeyError:
+            return None
+        data: bytes = blob.data_stream.read()
+        return data
 
     def is_ancestor(self, commit: str) -> bool:
         """Whether `commit` exists and is reachable from HEAD."""
@@ -211,6 +239,11 @@ class Repository:
             listed = self._repo.git.rev_list(self._repo.head.commit.hexsha) if valid else ""
             self._reachable_set = frozenset(listed.split())
         return self._reachable_set
+
+
+def _under(path: str, folders: Sequence[str]) -> bool:
+    """Whether `path` is one of `folders` or inside one (POSIX paths from the top)."""
+    return any(path == folder or path.startswith(folder + "/") for folder in folders)
 
 
 def open_repository(root: Path) -> Repository | None:

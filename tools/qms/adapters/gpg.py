@@ -48,6 +48,8 @@ class KeyInfo:
     fingerprint: str
     user_ids: tuple[str, ...]
     expires: datetime | None
+    # The key carries its owner's OpenPGP revocation (a revocation certificate was applied).
+    revoked: bool = False
 
 
 def _key_info(raw: dict[str, object]) -> KeyInfo:
@@ -57,6 +59,7 @@ def _key_info(raw: dict[str, object]) -> KeyInfo:
         fingerprint=str(raw["fingerprint"]),
         user_ids=tuple(str(u) for u in uids) if isinstance(uids, list) else (),
         expires=from_epoch(expires) if expires.isdigit() else None,
+        revoked=raw.get("trust") == "r",
     )
 
 
@@ -91,6 +94,11 @@ class Keyring:
         if not self._keys:
             self._keys = {info.fingerprint: info for info in map(_key_info, self._gpg.list_keys())}
         return self._keys.get(fingerprint)
+
+    def revoked(self) -> tuple[str, ...]:
+        """Fingerprints of the imported keys that their owners revoked."""
+        self.key("")
+        return tuple(sorted(f for f, info in self._keys.items() if info.revoked))
 
     def verify(self, signature_path: Path, data: bytes) -> SignatureFacts:
         """Check one detached signature over `data` (once per exact bytes and keyring)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 
@@ -12,7 +11,7 @@ from qms.cli.output import print_findings, print_json, print_table
 from qms.cli.signing import add_signing_options, fingerprint_arg, time_arg, user_keys
 from qms.errors import QmsError
 from qms.model.timeutil import format_utc
-from qms.services.registry import verified_registry
+from qms.services.registry import approved_policy, verified_registry
 from qms.services.signers import add_signer, approve_policy, revoke_signer
 
 ADMIN_KEY_HELP = "the registry administrator's (or trust root's) key that approves the change"
@@ -165,7 +164,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
                 "revision": latest.revision if latest else None,
                 "trusted": state.trusted,
                 "findings": [f.as_dict() for f in state.findings],
-                "policy": json.loads(latest.policy) if latest and latest.policy else None,
+                "policy": approved_policy(latest) or None if latest else None,
                 "signers": [s.as_dict() for s in signers],
             }
         )

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     "trusted": verification.registry.trusted,
                     "findings": [f.as_dict() for f in verification.registry.findings],
                 },
-                "deleted": [f.as_dict() for f in verification.deleted],
+                "altered": [f.as_dict() for f in verification.altered],
                 "history_unchecked": verification.history_unchecked or None,
                 "documents": [
                     {**row.as_dict(), "signatures": sigs, "findings": [f.as_dict() for f in fs]}
@@ -83,8 +83,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print_findings(findings)
         if verification.history_unchecked:
             sys.stderr.write(
-                "qms verify: note: rewritten history and deleted signature files were not "
-                f"checked: {verification.history_unchecked}\n"
+                "qms verify: note: rewritten history and committed changes to signature "
+                f"files were not checked: {verification.history_unchecked}\n"
             )
         verdict_line = "all signatures verify" if not findings else f"{len(findings)} failures"
         sys.stderr.write(f"qms verify: {verdict_line}\n")

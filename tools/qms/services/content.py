@@ -6,6 +6,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
 
 from qms.config import QmsConfig
 from qms.model.document import Document
@@ -18,8 +21,9 @@ _INCLUDE = re.compile(
     r"|^\s*:file:\s+(\S+)",
     re.MULTILINE,
 )
-# Markdown's inline image, ![alt](path "title"): what readers see is bound like any image.
-_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)]*)?\)")
+# Markdown images, ![alt](path) or ![alt][ref], read by a CommonMark parser (as MyST
+# reads them), so that every form a reader sees is bound like an image directive.
+_MARKDOWN = MarkdownIt("commonmark")
 # Targets that are not files of the handbook.
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|#)", re.IGNORECASE)
 # Included Markdown may include in turn; cycles and runaway depth stop here.
@@ -62,7 +66,7 @@ def _collect(config: QmsConfig, path: Path, data: bytes, found: dict[str, str], 
         return
     text = data.decode("utf-8", errors="replace")
     targets = [m.group(1) or m.group(2) for m in _INCLUDE.finditer(text)]
-    targets += [m.group(1) for m in _IMAGE.finditer(text) if not _REMOTE.match(m.group(1))]
+    targets += [src for src in _markdown_images(text) if not _REMOTE.match(src)]
     for target in targets:
         # MyST resolves "/x" from the source folder and anything else from the file.
         base = config.docs_path if target.startswith("/") else path.parent
@@ -77,6 +81,23 @@ def _collect(config: QmsConfig, path: Path, data: bytes, found: dict[str, str], 
         found[key] = sha256_of(content)
         if included.suffix in (".md", ".rst", ".txt"):
             _collect(config, included, content, found, depth + 1)
+
+
+def _markdown_images(text: str) -> list[str]:
+    """The sources of the Markdown images in `text`, also inside directive fences."""
+    if "![" not in text:
+        return []
+    found: list[str] = []
+    for token in _MARKDOWN.parse(text):
+        if token.type == "inline":
+            found += [
+                unquote(str(child.attrGet("src")))
+                for child in token.children or []
+                if child.type == "image"
+            ]
+        elif token.type == "fence" and token.info.startswith("{"):
+            found += _markdown_images(token.content)  # a directive's body is Markdown too
+    return found
 
 
 def _display(root: Path, path: Path) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from qms.adapters.files import write_atomic
 from qms.adapters.git import Repository
@@ -23,6 +24,8 @@ from qms.services.layout import SignatureLayout
 _SNAPSHOT = re.compile(r"^(\d{4})\.yaml$")
 # The code of the finding that [tool.qms] is not the signing policy the registry approves.
 POLICY = "registry-policy"
+# The code of the finding that a registered key was revoked outside the registry.
+REVOKED = "key-revoked"
 
 
 @dataclass(frozen=True)
@@ -58,11 +61,18 @@ def _approver_refusal(
     history: RegistryHistory,
     config: QmsConfig,
 ) -> str:
-    """Why `fingerprint` may not approve registry `revision` at `moment` ("" if it may)."""
-    if fingerprint in config.trust_roots:
-        return ""
-    if revision == 1:
+    """Why `fingerprint` may not approve registry `revision` at `moment` ("" if it may).
+
+    Revision 1 is anchored in [tool.qms] trust_roots; every later revision only in the
+    trust roots its predecessor approved, so adding oneself to pyproject.toml gains nothing.
+    """
+    previous = history.latest
+    if revision == 1 or previous is None:
+        if fingerprint in config.trust_roots:
+            return ""
         return f"revision 1 must be signed by a trust root pinned in [tool.qms], not {fingerprint}"
+    if fingerprint in approved_policy(previous).get("trust_roots", ()):
+        return ""
     entry, refusal = history.signer_at(fingerprint, moment)
     if entry is None:
         return refusal
@@ -179,9 +189,44 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
             )
     elif revisions:
         fail(current, "the signer registry file is missing")
+    if history.latest is not None and not findings:
+        findings.extend(_revocation_findings(config, keyring, history.latest))
     if check_policy and history.latest is not None and not findings:
         findings.extend(_policy_findings(config, history.latest))
     return RegistryState(history, tuple(findings))
+
+
+def _revocation_findings(config: QmsConfig, keyring: Keyring, latest: Registry) -> list[Finding]:
+    """Registered keys their owners revoked in OpenPGP, without the registry saying when.
+
+    Only the owner can revoke a key, so the revocation is real; but only the registry says
+    from when signatures stop counting. Until an administrator records it, nothing counts.
+    """
+    findings = []
+    for fingerprint in keyring.revoked():
+        entry = latest.get(fingerprint)
+        if entry is None or entry.revoked_at is not None:
+            continue
+        path = SignatureLayout.of(config).key_file(fingerprint)
+        message = (
+            f"the key of {entry.name} carries an OpenPGP revocation the registry does not "
+            f"record; a registry administrator records when trust ended with 'qms signers "
+            f"revoke {fingerprint} --at UTC-TIME --reason TEXT'"
+        )
+        findings.append(Finding(display_path(config.root, path), None, message, REVOKED))
+    return findings
+
+
+def approved_policy(registry: Registry) -> dict[str, Any]:
+    """The signing policy a registry revision approves (empty when it approves none)."""
+    policy: dict[str, Any] = json.loads(registry.policy) if registry.policy else {}
+    return policy
+
+
+def policy_changes(registry: Registry, current: dict[str, Any]) -> list[str]:
+    """The parts of `current` that differ from what `registry` approves."""
+    approved = approved_policy(registry)
+    return [key for key in current if current[key] != approved.get(key)]
 
 
 def _policy_findings(config: QmsConfig, latest: Registry) -> list[Finding]:
@@ -193,9 +238,8 @@ def _policy_findings(config: QmsConfig, latest: Registry) -> list[Finding]:
     if not latest.policy:
         message = f"registry revision {latest.revision} approves no signing policy; {hint}"
         return [Finding(PYPROJECT, None, message, POLICY)]
-    approved = json.loads(latest.policy)
     current = config.signing_policy()
-    changed = [key for key in current if current[key] != approved.get(key)]
+    changed = policy_changes(latest, current)
     if not changed and canonical_policy(current) == latest.policy:
         return []
     message = (
@@ -228,14 +272,14 @@ def change_registry(
     now: datetime,
     message: str,
     extra_files: dict[Path, bytes] | None = None,
-    approving_policy: bool = False,
+    clears: str = "",
 ) -> RegistryChange:
     """Apply `change` to the approved registry as a new revision signed by `admin`."""
     layout = SignatureLayout.of(config)
     repo = Repository(config.root)
     state = verified_registry(config)
-    # Approving the policy is how its finding is cleared; every other change waits for it.
-    blocking = [f for f in state.findings if not (approving_policy and f.code == POLICY)]
+    # The change that clears a finding may proceed despite it; every other change waits.
+    blocking = [f for f in state.findings if not (clears and f.code == clears)]
     if blocking:
         raise RefusedError(
             "the signer registry is not approved: " + blocking[0].render(),

@@ -34,7 +34,7 @@ from qms.services.change_control import change_control
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path, load_handbook, status_of
 from qms.services.layout import SignatureLayout
-from qms.services.registry import RegistryState, load_registry
+from qms.services.registry import RegistryState, approved_policy, load_registry
 from qms.services.signers import choose_key
 from qms.services.sphinx_run import run_sphinx
 from qms.services.verify import verify_handbook
@@ -131,8 +131,8 @@ def create_release(config: QmsConfig, name: str, set_names: list[str]) -> Create
         if moved:
             raise RefusedError(
                 f"release {name} was signed at commit {commit[:12]}; since then {moved[0]} "
-                f"and {len(moved) - 1} other file(s) changed",
-                f"rebuild it in a checkout of that commit (git worktree add DIR {commit[:12]})",
+                f"and {len(moved) - 1} other file(s) changed, so it cannot be rebuilt here",
+                "sign a release before other changes are committed, or create a new release",
             )
     handbook = load_handbook(config)
     verification = verify_handbook(config, handbook)
@@ -467,7 +467,7 @@ def verify_release_folder(folder: Path, pinned: tuple[str, ...] = ()) -> list[Fi
         latest = registry.history.latest
         if latest is None:
             fail("signatures/signers.yaml", "no approved signer registry in the folder")
-        elif _approved_roles(latest) != set(manifest.signer_roles):
+        elif latest.policy and _approved_roles(latest) != set(manifest.signer_roles):
             fail(
                 MANIFEST,
                 f"asks for the signer roles {', '.join(manifest.signer_roles) or 'none'}, but "
@@ -504,8 +504,7 @@ def verify_release_folder(folder: Path, pinned: tuple[str, ...] = ()) -> list[Fi
 
 def _approved_roles(registry: Registry) -> set[str]:
     """The release signer roles a registry revision's signing policy approves."""
-    policy = json.loads(registry.policy) if registry.policy else {}
-    return set(policy.get("release_signer_roles", []))
+    return set(approved_policy(registry).get("release_signer_roles", []))
 
 
 def _content_problems(folder: Path, manifest: Manifest) -> list[tuple[str, str]]:
@@ -638,8 +637,10 @@ def releases_of(config: QmsConfig, document_id: str) -> list[tuple[str, datetime
             except (ValueError, KeyError):
                 continue
             signed = _release_signers(path.parent / "signatures", data, keyring, registry)
-            complete = manifest.signer_roles and set(manifest.signer_roles) <= set(signed)
-            if not registry.trusted or not complete:
+            latest = registry.history.latest
+            # The roles a release needs are the approved ones, not those its manifest names.
+            required = set(manifest.signer_roles) | (_approved_roles(latest) if latest else set())
+            if not registry.trusted or not required or not required <= set(signed):
                 continue
             versions = {
                 d["version"]

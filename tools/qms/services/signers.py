@@ -12,7 +12,13 @@ from qms.errors import QmsError, RefusedError
 from qms.model.signers import ROLE, Registry, SignerEntry, canonical_policy
 from qms.model.timeutil import format_utc
 from qms.services.layout import SignatureLayout
-from qms.services.registry import RegistryChange, change_registry
+from qms.services.registry import (
+    POLICY,
+    REVOKED,
+    RegistryChange,
+    change_registry,
+    policy_changes,
+)
 
 
 def choose_key(user_keys: UserKeys, key: str | None, registered: set[str]) -> str:
@@ -128,6 +134,7 @@ def revoke_signer(
         user_keys,
         now,
         f"Revoke signer {fingerprint} from {format_utc(at)}\n\nReason: {reason.strip()}\n",
+        clears=REVOKED,
     )
 
 
@@ -139,8 +146,7 @@ def approve_policy(
     changed: list[str] = []
 
     def approve(registry: Registry) -> Registry:
-        approved = json.loads(registry.policy) if registry.policy else {}
-        changed.extend(key for key in policy if policy[key] != approved.get(key))
+        changed.extend(policy_changes(registry, policy))
         if registry.policy == canonical_policy(policy):
             raise RefusedError(
                 f"registry revision {registry.revision} already approves [tool.qms] as it stands",
@@ -157,6 +163,6 @@ def approve_policy(
         "Approve the signing policy in [tool.qms]\n\n"
         + json.dumps(policy, indent=2, sort_keys=True)
         + "\n",
-        approving_policy=True,
+        clears=POLICY,
     )
     return tuple(changed), change

@@ -33,17 +33,17 @@ class Verification:
 
     registry: RegistryState
     verdicts: tuple[DocumentVerdict, ...]
-    # Files of signatures/ that git once held and that are gone.
-    deleted: tuple[Finding, ...] = ()
-    # Why git history was not checked (lost commits, deleted files); "" when it was.
+    # Files of signatures/ that git once held and that are gone or rewritten.
+    altered: tuple[Finding, ...] = ()
+    # Why git history was not checked (lost commits, altered files); "" when it was.
     history_unchecked: str = ""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        """Every failure: the registry's first, then deleted files, then each document's."""
+        """Every failure: the registry's first, then altered files, then each document's."""
         return (
             self.registry.findings
-            + self.deleted
+            + self.altered
             + tuple(f for v in self.verdicts for f in v.findings)
         )
 
@@ -139,28 +139,32 @@ def judge(
     return DocumentVerdict(document, untrusted, NO_EVIDENCE)
 
 
-def deleted_signature_files(config: QmsConfig, repo: Repository | None) -> tuple[Finding, ...]:
-    """A finding for each committed file of signatures/ that is gone.
+def altered_signature_files(config: QmsConfig, repo: Repository | None) -> tuple[Finding, ...]:
+    """A finding for each committed file of signatures/ that is gone or was rewritten.
 
-    Records, keys and registry revisions are only ever added: a deleted approval would
-    quietly demote a document, a deleted registry revision could lift a revocation.
+    Records, registry revisions and release manifests are only ever added: a deleted
+    approval would quietly demote a document, a deleted registry revision could lift a
+    revocation, a rewritten one could re-anchor the chain. Keys may gain revocations and
+    the live registry file changes with each revision; neither may go.
     """
-    if repo is None or repo.is_shallow:
+    if repo is None:
         return ()
+    layout = SignatureLayout.of(config)
+    altered = repo.altered_files(
+        config.signatures_path,
+        editable=(layout.keys, layout.registry_file),
+        history=not repo.is_shallow,
+    )
     findings = []
-    for path, commit in repo.deleted_files(config.signatures_path).items():
+    for path, (how, commit) in altered.items():
         shown = display_path(config.root, repo.root / path)
         if commit:
-            message = (
-                f"deleted in commit {commit[:12]}; signature files are never deleted: restore "
-                f"it with 'git checkout {commit[:12]}^ -- {path}' and commit"
-            )
+            where = f"{how} in commit {commit[:12]}"
+            fix = f"'git show {commit[:12]}^:{path}' has it as it was"
         else:
-            message = (
-                "deleted in the working tree; signature files are never deleted: restore it "
-                f"with 'git checkout -- {path}'"
-            )
-        findings.append(Finding(shown, None, message, "deleted"))
+            where, fix = f"{how} in the working tree", f"'git checkout -- {path}' restores it"
+        message = f"{where}; signature files are only ever added: {fix}; commit it as it was"
+        findings.append(Finding(shown, None, message, "altered"))
     return tuple(findings)
 
 
@@ -204,4 +208,4 @@ def verify_handbook(
         if repo.is_shallow
         else ""
     )
-    return Verification(registry, tuple(verdicts), deleted_signature_files(config, repo), unchecked)
+    return Verification(registry, tuple(verdicts), altered_signature_files(config, repo), unchecked)
