@@ -13,6 +13,7 @@ import git
 import gnupg
 import pytest
 
+from qms.adapters.gpg import UserKeys
 from qms.config import load_config
 from qms.model.timeutil import format_utc
 from qms.services.sphinx_run import run_sphinx
@@ -334,6 +335,23 @@ def test_unapproved_registry_revision_fails(
     assert code == 1
     assert failures(data)[0].startswith(
         "registry revision 5 is not approved by a registry administrator (no signature)"
+    )
+
+
+def test_a_forged_extra_signature_on_a_registry_revision_fails(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = (repo / "signatures/registry/0005.yaml").read_bytes()
+    outsider = UserKeys(team.outsider.home)
+    signature, _ = outsider.sign_detached(data, team.outsider.fingerprint)
+    (repo / f"signatures/registry/0005.{team.outsider.fingerprint[-16:]}.asc").write_bytes(
+        signature
+    )
+    commit_all(repo, "A second, unauthorised approval")
+    code, data_, _ = verify(capsys, repo)
+    assert code == 1
+    assert failures(data_)[0].startswith(
+        "registry revision 5 has a signature that does not count: "
     )
 
 

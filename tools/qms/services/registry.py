@@ -134,6 +134,15 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
                 f"({detail})",
             )
             break
+        if problems:
+            # A signature file that does not count, beside one that does, is still a
+            # forged or damaged record in the controlled registry.
+            fail(
+                path,
+                f"registry revision {number} has a signature that does not count: "
+                f"{'; '.join(problems)}; remove it with git only if it was never approved",
+            )
+            break
         previous = revisions[-1][0] if revisions else None
         if revisions and min(approvals) < revisions[-1][1]:
             fail(
