@@ -573,6 +573,13 @@ def test_an_openpgp_revocation_counts_once_the_registry_records_it(
     assert finding["message"].startswith(
         "the key of Lena Vogt carries an OpenPGP revocation the registry does not record"
     )
+    # A revoked key is never registered (again).
+    code, _, err = run(
+        capsys, "--root", str(repo), "signers", "add", str(key_file), "--name", "Lena Vogt",
+        "--email", team.author.email, "--role", "author",
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+    )  # fmt: skip
+    assert code == 1 and f"key {team.author.fingerprint} has been revoked by its owner" in err
     code, _, err = run(
         capsys, "--root", str(repo), "signers", "revoke", team.author.fingerprint,
         "--at", format_utc(datetime.now(tz=UTC) + timedelta(seconds=1)),

@@ -178,12 +178,17 @@ def hermetic_keyring(keys_dir: Path) -> Iterator[Keyring]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def fingerprints_in(armored: bytes) -> tuple[str, ...]:
-    """The primary-key fingerprints in armored key data, read in a throwaway keyring."""
+def keys_in(armored: bytes) -> tuple[KeyInfo, ...]:
+    """The primary keys in armored key data, as read in a throwaway keyring."""
     with tempfile.TemporaryDirectory(prefix="qms-gpg-") as scratch:
         keyring = Keyring(Path(scratch))
         keyring.import_key(armored)
-        return tuple(str(k["fingerprint"]) for k in keyring._gpg.list_keys())
+        return tuple(map(_key_info, keyring._gpg.list_keys()))
+
+
+def fingerprints_in(armored: bytes) -> tuple[str, ...]:
+    """The primary-key fingerprints in armored key data."""
+    return tuple(info.fingerprint for info in keys_in(armored))
 
 
 class UserKeys:

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from datetime import datetime
 
-from qms.adapters.gpg import UserKeys, fingerprints_in
+from qms.adapters.gpg import UserKeys, keys_in
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
 from qms.model.signers import ROLE, Registry, SignerEntry, canonical_policy
@@ -60,13 +60,19 @@ def add_signer(
             "the key file holds a secret key, which must never be shared or committed",
             "export the public key only: gpg --export --armor FINGERPRINT > key.asc",
         )
-    fingerprints = fingerprints_in(key_data)
-    if len(fingerprints) != 1:
+    keys = keys_in(key_data)
+    if len(keys) != 1:
         raise QmsError(
-            f"the key file holds {len(fingerprints)} keys",
+            f"the key file holds {len(keys)} keys",
             "export exactly one public key: gpg --export --armor FINGERPRINT > key.asc",
         )
-    [fingerprint] = fingerprints
+    [key] = keys
+    if key.revoked:
+        raise RefusedError(
+            f"key {key.fingerprint} has been revoked by its owner",
+            "register a current key; a revoked key never signs again",
+        )
+    fingerprint = key.fingerprint
     entry = SignerEntry(
         fingerprint=fingerprint,
         name=" ".join(name.split()),
