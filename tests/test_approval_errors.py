@@ -8,6 +8,8 @@ from pathlib import Path
 import git
 import pytest
 
+from qms.config import load_config
+from qms.services.sphinx_run import run_sphinx
 from tests.conftest import ROOTS
 from tests.keys import make_person, remove_home
 from tests.signing_repo import Team, commit_all, make_signing_repo, run, team
@@ -228,3 +230,20 @@ def test_a_deleted_or_rewritten_signature_file_fails_verify(
     (repo / "kept.asc").rename(statement.with_name(statement.name + ".asc"))
     commit_all(repo, "Restore the record")
     assert run(capsys, "--root", str(repo), "verify")[0] == 0
+
+
+def test_the_site_build_reports_altered_signature_files_every_build(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert approve(capsys, repo, team.author, "authored")[0] == 0
+    statement = next((repo / "signatures/approvals" / DOC / "2.0").glob("*.json"))
+    statement.with_name(statement.name + ".asc").unlink()
+    commit_all(repo, "Drop a signature")
+    statement.unlink()  # and, not yet committed, its statement
+    config = load_config(repo)
+    for fresh in (True, False):  # the second build keeps what it learnt of the history
+        run = run_sphinx(config, "html", tmp_path / "site", fresh=fresh, progress=None)
+        messages = [f.render() for f in run.findings if f.code == "qms.altered"]
+        assert len(messages) == 2, messages
+        assert any("deleted in the working tree" in m for m in messages)
+        assert any(".json.asc: deleted in commit" in m for m in messages)

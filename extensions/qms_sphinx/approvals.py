@@ -19,7 +19,7 @@ from qms.services.content import document_content
 from qms.services.handbook import Handbook, StatusRow, status_of, today
 from qms.services.history import document_revisions
 from qms.services.layout import SignatureLayout
-from qms.services.verify import verify_handbook
+from qms.services.verify import history_alterations, verify_handbook
 from qms_sphinx.settings import settings
 from qms_sphinx.state import (
     PageState,
@@ -101,12 +101,13 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
     try:
         handbook = Handbook(tuple(docs.values()), ())
         selected = [docs[name] for name in sorted(stale)]
-        verification = verify_handbook(config, handbook, selected)
         history = history_cache(env)
         if history.get("head") != head:
             history.clear()
             history["head"] = head
             history["revisions"] = document_revisions(config, repo) if repo is not None else {}
+            history["altered"] = history_alterations(config, repo) if repo is not None else {}
+        verification = verify_handbook(config, handbook, selected, committed=history.get("altered"))
         control = change_control(config, handbook, selected, history["revisions"])
     except QmsError as exc:
         logger.warning(f"cannot verify approvals: {exc}", type="qms", subtype="verify")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,35 +168,44 @@ class Repository:
         listed = self._repo.git.diff("--name-only", commit, "HEAD", "--").split("\n")
         return [path for path in listed if path and not path.startswith(skipped)]
 
-    def altered_files(
-        self, folder: Path, editable: Sequence[Path] = (), history: bool = True
-    ) -> dict[str, tuple[str, str]]:
-        """Files under `folder` that git once held and that are now gone or different.
+    def committed_alterations(self, folder: Path) -> dict[str, str]:
+        """Files under `folder` that a commit reachable from HEAD deleted or modified.
 
-        Path (from the top of the working tree) -> ("deleted" or "modified", the newest
-        commit that did it, "" for the working tree). Files under `editable` may change, but
-        not go. With `history` False (a shallow clone) only the working tree is compared.
-        A file restored to the bytes it was first committed with is not listed.
+        Path (from the top of the working tree) -> the newest such commit. Every parent of
+        a merge is compared, and a rename counts as a deletion: neither hides a removal.
+        Depends on HEAD only, so callers may keep it while HEAD stays.
         """
         if not self._repo.head.is_valid():
             return {}
-        relative = self._relative(folder)
-        seen: dict[str, str] = {}
-        for line in self._repo.git.ls_files("--deleted", "--modified", "--", relative).split("\n"):
-            if line:
-                seen.setdefault(line, "")
-        if history:
-            # Every parent of a merge, and renames as deletions: neither hides a removal.
-            listed = self._repo.git.log(
-                "--no-renames", "-m", "--diff-filter=DM", "--name-only", "--format=%x00%H",
-                "--", relative,
-            )  # fmt: skip
-            commit = ""
-            for line in listed.split("\n"):
-                if line.startswith("\0"):
-                    commit = line[1:]
-                elif line:
-                    seen.setdefault(line, commit)
+        listed = self._repo.git.log(
+            "--no-renames", "-m", "--diff-filter=DM", "--name-only", "--format=%x00%H",
+            "--", self._relative(folder),
+        )  # fmt: skip
+        found: dict[str, str] = {}
+        commit = ""
+        for line in listed.split("\n"):
+            if line.startswith("\0"):
+                commit = line[1:]
+            elif line:
+                found.setdefault(line, commit)
+        return found
+
+    def altered_files(
+        self, folder: Path, committed: Mapping[str, str], editable: Sequence[Path] = ()
+    ) -> dict[str, tuple[str, str]]:
+        """Files under `folder` that git once held and that are now gone or different.
+
+        `committed` is what committed_alterations found (empty to look at the working tree
+        only). Path -> ("deleted" or "modified", the newest commit that did it, "" for the
+        working tree). Files under `editable` may change, but not go. A file restored to
+        the bytes it was first committed with is not listed.
+        """
+        if not self._repo.head.is_valid():
+            return {}
+        listed = self._repo.git.ls_files("--deleted", "--modified", "--", self._relative(folder))
+        seen = {line: "" for line in listed.split("\n") if line}
+        for path, commit in committed.items():
+            seen.setdefault(path, commit)
         kept = tuple(self._relative(path) for path in editable)
         found: dict[str, tuple[str, str]] = {}
         for path, commit in sorted(seen.items()):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
@@ -139,21 +139,29 @@ def judge(
     return DocumentVerdict(document, untrusted, NO_EVIDENCE)
 
 
-def altered_signature_files(config: QmsConfig, repo: Repository | None) -> tuple[Finding, ...]:
+def history_alterations(config: QmsConfig, repo: Repository) -> dict[str, str]:
+    """Files of signatures/ that commits deleted or modified (none read in a shallow clone)."""
+    return {} if repo.is_shallow else repo.committed_alterations(config.signatures_path)
+
+
+def altered_signature_files(
+    config: QmsConfig, repo: Repository | None, committed: Mapping[str, str] | None = None
+) -> tuple[Finding, ...]:
     """A finding for each committed file of signatures/ that is gone or was rewritten.
 
     Records, registry revisions and release manifests are only ever added: a deleted
     approval would quietly demote a document, a deleted registry revision could lift a
     revocation, a rewritten one could re-anchor the chain. Keys may gain revocations and
-    the live registry file changes with each revision; neither may go.
+    the live registry file changes with each revision; neither may go. `committed` is
+    what history_alterations returned, when the caller keeps it.
     """
     if repo is None:
         return ()
     layout = SignatureLayout.of(config)
+    if committed is None:
+        committed = history_alterations(config, repo)
     altered = repo.altered_files(
-        config.signatures_path,
-        editable=(layout.keys, layout.registry_file),
-        history=not repo.is_shallow,
+        config.signatures_path, committed, editable=(layout.keys, layout.registry_file)
     )
     findings = []
     for path, (how, commit) in altered.items():
@@ -174,10 +182,12 @@ def verify_handbook(
     documents: Sequence[Document] | None = None,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    committed: Mapping[str, str] | None = None,
 ) -> Verification:
     """Verify the registry and the approvals of `documents` (default: all).
 
-    `progress(done, total)` is called after each document, for long runs.
+    `progress(done, total)` is called after each document, for long runs. `committed`:
+    history_alterations as kept by a caller that saw the same HEAD.
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
@@ -208,4 +218,6 @@ def verify_handbook(
         if repo.is_shallow
         else ""
     )
-    return Verification(registry, tuple(verdicts), altered_signature_files(config, repo), unchecked)
+    return Verification(
+        registry, tuple(verdicts), altered_signature_files(config, repo, committed), unchecked
+    )
