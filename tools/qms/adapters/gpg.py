@@ -89,16 +89,19 @@ class Keyring:
         self._keys.clear()
         return tuple(dict.fromkeys(result.fingerprints))
 
-    def key(self, fingerprint: str) -> KeyInfo | None:
-        """The listed key of a primary fingerprint, if imported."""
+    def _listed(self) -> dict[str, KeyInfo]:
+        """The imported keys by fingerprint, listed once per import."""
         if not self._keys:
             self._keys = {info.fingerprint: info for info in map(_key_info, self._gpg.list_keys())}
-        return self._keys.get(fingerprint)
+        return self._keys
+
+    def key(self, fingerprint: str) -> KeyInfo | None:
+        """The listed key of a primary fingerprint, if imported."""
+        return self._listed().get(fingerprint)
 
     def revoked(self) -> tuple[str, ...]:
         """Fingerprints of the imported keys that their owners revoked."""
-        self.key("")
-        return tuple(sorted(f for f, info in self._keys.items() if info.revoked))
+        return tuple(sorted(f for f, info in self._listed().items() if info.revoked))
 
     def verify(self, signature_path: Path, data: bytes) -> SignatureFacts:
         """Check one detached signature over `data` (once per exact bytes and keyring)."""
@@ -115,7 +118,7 @@ class Keyring:
 
         gpg verifies one detached signature per process, so the processes run side by side.
         """
-        self.key("")  # list the keys once, before threads read the listing
+        self._listed()  # list the keys once, before threads read the listing
         todo = [item for item in items if self._memo_key(*item) not in _VERIFIED]
         if len(todo) < 2:
             return
