@@ -168,6 +168,19 @@ def allowed_values(need_type: str, field: str) -> str:
     return ""
 
 
+# sphinx-needs' "clean" layout without its collapse button: the button carries the same
+# HTML id on every need of a page (invalid HTML, and an "Anchor defined twice" warning per
+# need in every PDF), and a controlled page shows a need's fields, it does not hide them.
+LAYOUT = "qms"
+QMS_LAYOUT: dict[str, Any] = {
+    "grid": "simple",
+    "layout": {
+        "head": ['<<meta("type_name")>>: **<<meta("title")>>** <<meta_id()>>'],
+        "meta": ["<<meta_all(no_links=True)>>", "<<meta_links_all()>>"],
+    },
+}
+
+
 def configure_needs(app: Sphinx, config: Config) -> None:
     """Install the traceability model before sphinx-needs resolves its configuration."""
     config.needs_types = [dict(t) for t in NEED_TYPES]
@@ -175,3 +188,5 @@ def configure_needs(app: Sphinx, config: Config) -> None:
     config.needs_schema_definitions = {"schemas": [dict(schema) for schema in REQUIRED_FIELDS]}
     config.needs_id_required = True
     config.needs_id_regex = NEED_ID_REGEX
+    config.needs_layouts = {**getattr(config, "needs_layouts", {}), LAYOUT: dict(QMS_LAYOUT)}
+    config.needs_default_layout = LAYOUT
