@@ -7,7 +7,7 @@ from sphinx.application import Sphinx
 
 from qms.model.document import Document
 from qms.model.status import Status
-from qms.model.timeutil import format_utc
+from qms.model.timeutil import display_utc
 from qms_sphinx.approvals import css_slug, state_of
 from qms_sphinx.state import PageState, controlled, documents
 from qms_sphinx.superseded import superseded_page
@@ -71,7 +71,7 @@ def _manifestation(state: PageState) -> nodes.Node:
         statement = verdict.record.statement
         if statement is None:
             continue
-        when = format_utc(statement.signed_at).replace("T", " ").replace("Z", " UTC")
+        when = display_utc(statement.signed_at)
         key = nodes.literal("", statement.signer_fingerprint)
         cells: list[nodes.Node | str] = [
             str(statement.meaning),

@@ -15,7 +15,7 @@ from sphinx.application import Sphinx
 from qms.adapters.git import open_repository
 from qms.model.document import Document, Version
 from qms.model.status import Status
-from qms.model.timeutil import format_utc
+from qms.model.timeutil import display_utc
 from qms.services.change_control import HistoryRow
 from qms_sphinx.settings import settings
 from qms_sphinx.state import documents, page_states
@@ -31,7 +31,7 @@ def superseded_page(document: Document, version: Version) -> str:
 def _body(document: Document, row: HistoryRow, source: str) -> str:
     signatures = "".join(
         f"<tr><td>{escape(str(s.meaning))}</td><td>{escape(s.signer_name)}</td>"
-        f"<td>{escape(s.role)}</td><td>{escape(format_utc(s.signed_at))}</td>"
+        f"<td>{escape(s.role)}</td><td>{escape(display_utc(s.signed_at))}</td>"
         f"<td><code>{escape(s.signer_fingerprint)}</code></td></tr>"
         for s in row.signatures
     )
@@ -40,7 +40,7 @@ def _body(document: Document, row: HistoryRow, source: str) -> str:
         f'<p class="qms-banner">SUPERSEDED: version {escape(str(row.version))} was replaced by '
         f"version {escape(str(document.version))}; not for use</p>"
         f"<p><strong>{escape(document.id)}</strong> {escape(document.title)}, version "
-        f"{escape(str(row.version))}, committed {escape(format_utc(row.when))} by "
+        f"{escape(str(row.version))}, committed {escape(display_utc(row.when))} by "
         f"{escape(row.author)}. Change reason: {escape(row.change_reason or '-')}</p>"
         "<table><thead><tr><th>Meaning</th><th>Signed by</th><th>Role</th><th>UTC</th>"
         "<th>Key</th></tr></thead>"

@@ -10,6 +10,11 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def display_utc(moment: datetime) -> str:
+    """How every page shows a moment: 2026-11-30 12:00:00 UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def parse_utc(text: str) -> datetime:
     """Parse an ISO 8601 time that names its offset; raise ValueError otherwise."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
