@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -33,12 +34,18 @@ from qms_sphinx.state import (
 logger = logging.getLogger(__name__)
 
 
+def judged_on(app: Sphinx) -> date:
+    """The date statuses are judged on: a release's own date, given to its build; else today."""
+    release: dict[str, str] | None = app.config.qms_release
+    return date.fromisoformat(release["date"]) if release else today()
+
+
 def state_of(app: Sphinx, docname: str, document: Document) -> PageState:
     """The state of one page; an unverified document is shown as having no signatures."""
     state = page_states(app.env).get(docname)
     if state is not None and state.row.document == document:
         return state
-    return PageState(status_of(document, settings(app), today()), ())
+    return PageState(status_of(document, settings(app), judged_on(app)), ())
 
 
 def _digest(paths: Iterable[Path]) -> str:
@@ -50,7 +57,7 @@ def _digest(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def _keys(config: QmsConfig, docs: dict[str, Document], head: str) -> dict[str, str]:
+def _keys(config: QmsConfig, docs: dict[str, Document], head: str, on: date) -> dict[str, str]:
     """Per page, a digest of everything its verified state depends on.
 
     The document's bytes and the files it includes, its approval records, the keys
@@ -69,7 +76,7 @@ def _keys(config: QmsConfig, docs: dict[str, Document], head: str) -> dict[str, 
             ]
         )
         + head
-        + today().isoformat()
+        + on.isoformat()
     )
     keys = {}
     for name, document in docs.items():
@@ -93,7 +100,8 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
     docs = documents(env)
     repo = open_repository(config.root)
     head = (repo.head() or "") if repo is not None else ""
-    keys = _keys(config, docs, head)
+    on = judged_on(app)
+    keys = _keys(config, docs, head, on)
     cache = verification_cache(env)
     stale = {name for name in docs if cache.get(name, ("",))[0] != keys[name]}
     previous = dict(page_states(env))
@@ -123,7 +131,7 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
         for finding in control.findings:
             name = next(n for n, d in docs.items() if d.path == finding.path)
             found[name].append((finding.message, finding.line, finding.code))
-        for row, verdict in verification.rows(config, today()):
+        for row, verdict in verification.rows(config, on):
             name = by_id[verdict.document.id]
             line = verdict.document.line_of("version")
             found[name] += [(f.render(), line, "verify") for f in verdict.findings]

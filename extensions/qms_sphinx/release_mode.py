@@ -8,6 +8,7 @@ publish` writes from the verified signatures (they do not exist when pages are b
 
 from __future__ import annotations
 
+import posixpath
 from html import escape
 from typing import Any
 
@@ -16,6 +17,7 @@ from sphinx.config import Config
 
 from qms.model.release import SIGNERS_SCRIPT_NAME
 from qms.model.status import Status
+from qms.services.pdf_pages import book_name, pdf_name
 from qms_sphinx.approvals import state_of
 from qms_sphinx.state import documents
 
@@ -42,7 +44,15 @@ def configure(app: Sphinx, config: Config) -> None:
         app.add_js_file(SIGNERS_SCRIPT_NAME)
 
 
-def banner(config: Config) -> str:
+def _pdf_link(release: dict[str, Any], pagename: str, document_id: str | None) -> str:
+    """A link from a release page to its PDF: the document's own, or the set's book."""
+    target = f"pdf/{pdf_name(document_id)}" if document_id else f"pdf/{book_name(release['set'])}"
+    href = posixpath.relpath(target, posixpath.dirname(pagename) or ".")
+    label = "PDF of this document" if document_id else "the whole set as one PDF"
+    return f' <a class="qms-pdf-link" href="{escape(href)}">{label}</a>'
+
+
+def banner(config: Config, pagename: str = "", document_id: str | None = None) -> str:
     """The line at the top of every page: preview, or which release this is."""
     release = release_of(config)
     if release is None:
@@ -54,7 +64,8 @@ def banner(config: Config) -> str:
     return (
         f'<div class="qms-site-banner qms-release"><strong>Release {escape(release["name"])}'
         f"</strong>: {escape(release['title'])}, {escape(release['date'])}. "
-        '<span id="qms-release-signers">Signatures: see manifest.json.</span></div>'
+        '<span id="qms-release-signers">Signatures: see manifest.json.</span>'
+        f"{_pdf_link(release, pagename, document_id)}</div>"
     )
 
 
@@ -64,10 +75,11 @@ def page_extras(
     """Banner on every page; print footer and, when not in force, a watermark on documents."""
     if "body" not in context:
         return
-    context["body"] = banner(app.config) + context["body"]
+    document = documents(app.env).get(pagename)
+    own_pdf = document.id if document is not None else None
+    context["body"] = banner(app.config, pagename, own_pdf) + context["body"]
     release = release_of(app.config)
     where = f"Release {release['name']}" if release else "PREVIEW build"
-    document = documents(app.env).get(pagename)
     if document is None:
         title = str(context.get("title") or pagename)
         context["body"] += (

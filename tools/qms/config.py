@@ -59,6 +59,10 @@ class QmsConfig:
         """The meanings a document of `doc_type` needs, in signing order."""
         return tuple(str(rule.meaning) for rule in self.rules_for(doc_type))
 
+    def role_title(self, role: str) -> str:
+        """The title a reader sees for a role key."""
+        return role
+
     def signing_policy(self) -> dict[str, Any]:
         """Who may make signatures count: what a signed registry revision must approve."""
         return {

@@ -33,14 +33,19 @@ def read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` so that readers see the old file or the new one, never half of it."""
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write `data` so that readers see the old file or the new one, never half of it.
+
+    The file gets `mode` when given; otherwise the owner-only mode of a temporary file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from qms.cli.context import Context
-from qms.cli.output import plural, print_findings
+from qms.cli.output import plural, print_findings, terminal_progress
 from qms.cli.signing import add_signing_options, fingerprint_arg, user_keys
 from qms.services.release import (
+    SetProgress,
     create_release,
     publish_release,
     sign_release,
@@ -67,9 +69,22 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     publish.set_defaults(handler=run_publish)
 
 
+def _set_progress() -> SetProgress:
+    """Per set, "pages" then "PDFs n/N" on a terminal's stderr; nothing in a pipe or CI."""
+    counters: dict[tuple[str, str], Callable[[int, int], None] | None] = {}
+
+    def show(set_name: str, phase: str, done: int, total: int) -> None:
+        label = f"set {set_name}: " + ("building pages" if phase == "pages" else "writing PDFs")
+        counter = counters.setdefault((set_name, phase), terminal_progress(label))
+        if counter is not None:
+            counter(done, total)
+
+    return show
+
+
 def run_create(args: argparse.Namespace, ctx: Context) -> int:
     """Build the release."""
-    result = create_release(ctx.config(), args.name, args.sets)
+    result = create_release(ctx.config(), args.name, args.sets, _set_progress())
     counts = ", ".join(f"{name}: {len(docs)}" for name, docs in result.manifest.sets.items())
     sys.stdout.write(
         f"Release {args.name} built at {result.folder} from commit {result.commit[:12]} "
@@ -103,6 +118,16 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_publish(args: argparse.Namespace, ctx: Context) -> int:
     """Publish."""
-    destination = publish_release(ctx.config(), args.name, args.to)
-    sys.stdout.write(f"Release {args.name} published at {destination}\n")
+    result = publish_release(ctx.config(), args.name, args.to)
+    if result.removed:
+        sys.stderr.write(
+            f"qms release publish: removed {plural(len(result.removed), 'leftover')} of "
+            f"interrupted publishes: {', '.join(result.removed)}\n"
+        )
+    for folder, problem in result.unlisted:
+        sys.stderr.write(f"qms release publish: {folder} left out of index.html: {problem}\n")
+    sys.stdout.write(
+        f"Release {args.name} published at {result.destination}; index.html lists "
+        f"{plural(len(result.listed), 'release')}\n"
+    )
     return 0

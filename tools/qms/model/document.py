@@ -106,3 +106,8 @@ class Document:
     def line_of(self, key: str) -> int:
         """The file line holding `key`, or the opening `---` line when absent."""
         return next((line for name, line in self.lines if name == key), 1)
+
+
+def register_key(document: Document) -> tuple[int, str]:
+    """Register order: by type (policies first, as DocumentType lists them), then id."""
+    return list(DocumentType).index(document.type), document.id

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -20,23 +22,22 @@ from qms import __version__
 from qms.adapters.files import iter_sources, write_atomic
 from qms.adapters.git import Repository
 from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
-from qms.adapters.pdf import PdfPage, write_pdfs
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
 from qms.model.approval_rules import DocumentVerdict
-from qms.model.document import Version
+from qms.model.document import Version, register_key
 from qms.model.findings import Finding
 from qms.model.release import SIGNERS_SCRIPT_NAME, DocumentSet, Manifest
 from qms.model.signers import Registry
 from qms.model.status import Status
-from qms.model.timeutil import format_utc, parse_utc
+from qms.model.timeutil import display_utc, format_utc, parse_utc
 from qms.services.change_control import change_control
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path, load_handbook, status_of
 from qms.services.layout import SignatureLayout
 from qms.services.registry import RegistryState, approved_policy, load_registry
+from qms.services.set_build import SetJob, build_set
 from qms.services.signers import choose_key
-from qms.services.sphinx_run import run_sphinx
 from qms.services.verify import verify_handbook
 
 MANIFEST = "manifest.json"
@@ -86,6 +87,14 @@ def _output_files(root: Path, sets: Iterable[str] = ()) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
+# (set, phase, done, total) while sets are built: see qms.services.set_build.
+SetProgress = Callable[[str, str, int, int], None]
+
+
+def _quiet(set_name: str, phase: str, done: int, total: int) -> None:
+    """Report nothing."""
+
+
 _CONTROL_FILE = re.compile(
     r"^signatures/(signers\.yaml|keys/[0-9A-F]{40}\.asc|registry/\d{4}\.(yaml|[0-9A-F]{16}\.asc)"
     r"|release/[a-z][a-z0-9-]*--[0-9A-F]{16}\.asc)$"
@@ -101,7 +110,9 @@ class CreatedRelease:
     commit: str
 
 
-def create_release(config: QmsConfig, name: str, set_names: list[str]) -> CreatedRelease:
+def create_release(
+    config: QmsConfig, name: str, set_names: list[str], progress: SetProgress = _quiet
+) -> CreatedRelease:
     """Build each set from the effective documents at HEAD and write the manifest."""
     _check_name(name)
     sets = [config.document_set(s) for s in set_names] or list(config.sets)
@@ -172,8 +183,9 @@ def create_release(config: QmsConfig, name: str, set_names: list[str]) -> Create
             folder / document_set.name,
             when,
             commit,
-            {v.document.id for v, _ in chosen},
+            [verdict for verdict, _ in chosen],
             handbook.documents,
+            progress,
         )
     manifest = Manifest(
         name=name,
@@ -239,13 +251,16 @@ def _build_set(
     outdir: Path,
     when: datetime,
     commit: str,
-    included: set[str],
+    chosen: list[DocumentVerdict],
     documents: tuple[Any, ...],
+    progress: SetProgress,
 ) -> None:
-    """One reproducible HTML build of a set: the sources outside it are not even read."""
+    """One reproducible build of a set (pages, then PDFs): the sources outside it are not
+    even read. It runs in a child process that is given the release time explicitly."""
     by_docname = {
         Path(d.path).relative_to(config.docs_dir).with_suffix("").as_posix(): d for d in documents
     }
+    included = {v.document.id for v in chosen}
     exclude = [
         path.relative_to(config.docs_path).as_posix()
         for docname, path in iter_sources(config.docs_path)
@@ -259,74 +274,42 @@ def _build_set(
         "commit": commit,
         "exclude": sorted(exclude),
     }
-    epoch = str(int(when.timestamp()))
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = epoch  # no build timestamps: the commit's time
-    try:
-        with tempfile.TemporaryDirectory(prefix="qms-release-") as scratch:
-            run = run_sphinx(
-                config,
-                "html",
-                outdir,
-                fresh=True,
-                progress=None,
-                overrides={"qms_release": release},
-                doctrees=Path(scratch) / "doctrees",
-            )
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
-    if run.findings:
+    docnames = {d.id: n for n, d in by_docname.items()}
+    entries = [
+        {
+            "docname": docnames[v.document.id],
+            "id": v.document.id,
+            "title": v.document.title,
+            "version": str(v.document.version),
+        }
+        for v in sorted(chosen, key=lambda v: register_key(v.document))
+    ]
+    info = {
+        "organisation": config.organisation,
+        "release": name,
+        "set_name": document_set.name,
+        "set_title": document_set.title,
+        "date": when.date().isoformat(),
+        "commit": commit,
+        "commit_time": format_utc(when),
+        "signer_roles": [config.role_title(r) for r in config.release_roles],
+    }
+    job = SetJob(
+        root=str(config.root),
+        outdir=str(outdir),
+        release=release,
+        info=info,
+        entries=entries,
+        epoch=int(when.timestamp()),
+    )
+    findings = build_set(
+        job, lambda phase, done, total: progress(document_set.name, phase, done, total)
+    )
+    if findings:
         raise RefusedError(
-            f"set {document_set.name} does not build cleanly: {run.findings[0].render()}",
+            f"set {document_set.name} does not build cleanly: {findings[0].render()}",
             "fix it and create the release again",
         )
-    for leftover in (".buildinfo", "schema_violations.json"):
-        (outdir / leftover).unlink(missing_ok=True)
-    _write_pdfs(config, name, document_set, outdir, by_docname, included)
-
-
-_ARTICLE = re.compile(r"<article[^>]*>(.*)</article>", re.S)
-
-
-def _write_pdfs(
-    config: QmsConfig,
-    name: str,
-    document_set: DocumentSet,
-    outdir: Path,
-    by_docname: dict[str, Any],
-    included: set[str],
-) -> None:
-    """Each document of the set as a PDF, and the whole set as one, from its release pages."""
-    pages: list[tuple[Path, PdfPage]] = []
-    for docname, document in sorted(by_docname.items(), key=lambda item: item[1].id):
-        if document.id not in included:
-            continue
-        page = outdir / f"{docname}.html"
-        match = _ARTICLE.search(page.read_text(encoding="utf-8"))
-        if match is None:
-            continue
-        html = (
-            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head>'
-            f"<body>{match.group(1)}</body></html>"
-        )
-        pages.append(
-            (
-                outdir / "pdf" / f"{document.id.lower()}.pdf",
-                PdfPage(
-                    html=html,
-                    base=page.parent,
-                    header=f"{document.id} {document.title}, version {document.version}, EFFECTIVE",
-                    footer=f"{config.organisation}, release {name} ({document_set.title}). "
-                    "Uncontrolled when printed.",
-                ),
-            )
-        )
-    css = (outdir / "_static" / "qms.css").read_text(encoding="utf-8")
-    combined = outdir / "pdf" / f"{document_set.name}-complete.pdf"
-    write_pdfs(pages, combined, css)
 
 
 def _signature_name(role: str, fingerprint: str) -> str:
@@ -377,7 +360,11 @@ def sign_release(
         if entry is None:
             raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", "use a registered key")
         signed = _release_signers(record_dir / "signatures", data, keyring, registry)
-        people = {e.email.casefold() for f in signed.values() if (e := latest.get(f)) is not None}
+        people = {
+            e.email.casefold()
+            for s in signed.values()
+            if (e := latest.get(s.fingerprint)) is not None
+        }
         if entry.email.casefold() in people:
             raise RefusedError(
                 f"{entry.name} already signed release {name}",
@@ -404,11 +391,19 @@ def sign_release(
     return role, entry.name
 
 
+@dataclass(frozen=True)
+class ReleaseSignature:
+    """A valid release signature: whose key, and when gpg says it was made."""
+
+    fingerprint: str
+    signed_at: datetime
+
+
 def _release_signers(
     signatures: Path, data: bytes, keyring: Keyring, registry: RegistryState
-) -> dict[str, str]:
-    """Role -> fingerprint of every valid release signature in the folder `signatures`."""
-    found: dict[str, str] = {}
+) -> dict[str, ReleaseSignature]:
+    """Role -> the valid release signature for it in the folder `signatures`."""
+    found: dict[str, ReleaseSignature] = {}
     for path in sorted(signatures.glob("*.asc")):
         role = path.name.split("--")[0]
         facts = keyring.verify(path, data)
@@ -416,7 +411,7 @@ def _release_signers(
             continue
         entry, _ = registry.history.signer_at(facts.fingerprint, facts.signed_at)
         if entry is not None and role in entry.roles:
-            found[role] = facts.fingerprint
+            found[role] = ReleaseSignature(facts.fingerprint, facts.signed_at)
     return found
 
 
@@ -478,7 +473,7 @@ def verify_release_folder(folder: Path, pinned: tuple[str, ...] = ()) -> list[Fi
         for signature in sorted((folder / "signatures" / "release").glob("*.asc")):
             role = signature.name.split("--")[0]
             valid = signed.get(role)
-            if valid is None or not signature.name.endswith(f"{valid[-16:]}.asc"):
+            if valid is None or not signature.name.endswith(f"{valid.fingerprint[-16:]}.asc"):
                 fail(
                     f"signatures/release/{signature.name}",
                     "signature does not verify for its role against the registry in this folder",
@@ -486,14 +481,15 @@ def verify_release_folder(folder: Path, pinned: tuple[str, ...] = ()) -> list[Fi
         for role in manifest.signer_roles:
             if role not in signed:
                 fail("signatures/release", f"no valid signature for the role '{role}'")
-        people = [_name(registry, fingerprint) for fingerprint in signed.values()]
-        if len(set(signed.values())) < len(signed) or len(set(people)) < len(people):
+        keys = [s.fingerprint for s in signed.values()]
+        people = [_name(registry, fingerprint) for fingerprint in keys]
+        if len(set(keys)) < len(keys) or len(set(people)) < len(people):
             fail(
                 "signatures/release",
                 "one person signed for several roles; each release "
                 "signature must come from a different person",
             )
-        names = {role: _name(registry, fingerprint) for role, fingerprint in signed.items()}
+        names = {role: _name(registry, s.fingerprint) for role, s in signed.items()}
         expected = _signers_script(names)
         for name in manifest.sets:
             script = folder / name / SIGNERS_SCRIPT
@@ -537,8 +533,29 @@ def _signers_script(signed: dict[str, str]) -> str:
     )
 
 
-def publish_release(config: QmsConfig, name: str, target: Path) -> Path:
-    """Copy a fully signed, verified release to target/name atomically; never overwrite."""
+STAGING_PREFIX = ".qms-staging-"
+LOCK_FILE = ".qms-publish.lock"
+READABLE_FILE, READABLE_FOLDER = 0o644, 0o755  # a web server runs as another user
+
+
+@dataclass(frozen=True)
+class Published:
+    """What `release publish` did to the target folder."""
+
+    destination: Path
+    # Staging folders and half-written files that interrupted publishes left behind.
+    removed: tuple[str, ...]
+    # Releases in the index, and folders left out of it because they do not verify.
+    listed: tuple[str, ...]
+    unlisted: tuple[tuple[str, str], ...]
+
+
+def publish_release(config: QmsConfig, name: str, target: Path) -> Published:
+    """Copy a fully signed, verified release to target/name atomically; never overwrite.
+
+    Publishes into one target run one at a time (a lock file the kernel releases when a
+    process dies), so whatever staging is found on entry was left by an interrupted one.
+    """
     _check_name(name)
     built = _release_dir(config, name)
     record_dir = _record_dir(config, name)
@@ -550,70 +567,152 @@ def publish_release(config: QmsConfig, name: str, target: Path) -> Path:
             f"the build of {name} is missing or differs from its manifest",
             f"check out its commit and run 'qms release create {name}'",
         )
-    destination = target / name
-    if destination.exists():
-        raise RefusedError(
-            f"{destination} already exists",
-            "a published release is never overwritten: publish under a new name",
-        )
     target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target))
-    try:
-        shutil.copytree(built, staging, dirs_exist_ok=True)
-        layout = SignatureLayout.of(config)
-        control = staging / "signatures"
-        shutil.copytree(layout.keys, control / "keys")
-        shutil.copytree(layout.registry_history, control / "registry")
-        shutil.copy2(layout.registry_file, control / "signers.yaml")
-        shutil.copytree(record_dir / "signatures", control / "release")
-        stand_in = QmsConfig(
-            root=staging, trust_roots=Manifest.from_bytes(record.read_bytes()).trust_roots
-        )
-        with hermetic_keyring(SignatureLayout.of(stand_in).keys) as keyring:
-            registry = load_registry(stand_in, keyring)
-            signed = _release_signers(control / "release", record.read_bytes(), keyring, registry)
-            names = {role: _name(registry, f) for role, f in signed.items()}
-        for set_folder in sorted(p for p in staging.iterdir() if (p / "_static").is_dir()):
-            write_atomic(set_folder / SIGNERS_SCRIPT, _signers_script(names).encode("utf-8"))
-        problems = verify_release_folder(staging)
-        if problems:
-            raise RefusedError(
-                f"release {name} does not verify: {problems[0].render()}",
-                "sign it with every required role, then publish",
-            )
-        for path in [staging, *staging.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)  # readable by a web server
+    target.chmod(target.stat().st_mode | 0o755)
+    with _publish_lock(target):
+        removed = _remove_leftovers(target)
+        destination = target / name
         if destination.exists():
-            raise RefusedError(f"{destination} appeared meanwhile", "publish under a new name")
-        os.rename(staging, destination)  # atomic on one file system
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _write_index(target)
-    return destination
+            raise RefusedError(
+                f"{destination} already exists",
+                "a published release is never overwritten: publish under a new name",
+            )
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=target))
+        try:
+            _stage(config, built, record_dir, staging)
+            problems = verify_release_folder(staging)
+            if problems:
+                raise RefusedError(
+                    f"release {name} does not verify: {problems[0].render()}",
+                    "sign it with every required role, then publish",
+                )
+            for path in [staging, *staging.rglob("*")]:
+                path.chmod(READABLE_FOLDER if path.is_dir() else READABLE_FILE)
+            os.rename(staging, destination)  # atomic on one file system
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        listed, unlisted = _write_index(target, config.trust_roots)
+    return Published(destination, removed, listed, unlisted)
 
 
-def _write_index(target: Path) -> None:
-    """An index page of every published release, newest first, so old ones stay reachable."""
-    rows = []
-    for folder in sorted((p for p in target.iterdir() if (p / MANIFEST).is_file()), reverse=True):
-        manifest = Manifest.from_bytes((folder / MANIFEST).read_bytes())
-        links = " ".join(
-            f'<a href="{escape(folder.name)}/{escape(s)}/index.html">{escape(s)}</a>'
-            for s in manifest.sets
-        )
-        rows.append(
-            f"<tr><td>{escape(manifest.name)}</td><td>{escape(manifest.created)}</td>"
-            f"<td><code>{escape(manifest.commit[:12])}</code></td><td>{links}</td></tr>"
-        )
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Published '
-        "releases</title></head><body><h1>Published releases</h1><table><thead><tr><th>Release"
-        "</th><th>Created (UTC)</th><th>Commit</th><th>Sets</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></body></html>\n"
+@contextmanager
+def _publish_lock(target: Path) -> Iterator[None]:
+    fd = os.open(target / LOCK_FILE, os.O_RDWR | os.O_CREAT, READABLE_FILE)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise QmsError(
+                f"another 'qms release publish' is writing to {target}",
+                "wait for it to finish, then publish again",
+            ) from exc
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _remove_leftovers(target: Path) -> tuple[str, ...]:
+    """Remove what interrupted publishes left: staging folders, half-written index files."""
+    removed = []
+    for path in sorted(target.iterdir()):
+        if path.name.startswith(STAGING_PREFIX) and path.is_dir():
+            shutil.rmtree(path)
+        elif path.name.startswith(".index.html.") and path.is_file():
+            path.unlink()
+        else:
+            continue
+        removed.append(path.name)
+    return tuple(removed)
+
+
+def _stage(config: QmsConfig, built: Path, record_dir: Path, staging: Path) -> None:
+    """Lay out the release in `staging`: the build, the control files, the signers script."""
+    shutil.copytree(built, staging, dirs_exist_ok=True)
+    layout = SignatureLayout.of(config)
+    control = staging / "signatures"
+    shutil.copytree(layout.keys, control / "keys")
+    shutil.copytree(layout.registry_history, control / "registry")
+    shutil.copy2(layout.registry_file, control / "signers.yaml")
+    shutil.copytree(record_dir / "signatures", control / "release")
+    data = (record_dir / MANIFEST).read_bytes()
+    stand_in = QmsConfig(root=staging, trust_roots=Manifest.from_bytes(data).trust_roots)
+    with hermetic_keyring(SignatureLayout.of(stand_in).keys) as keyring:
+        registry = load_registry(stand_in, keyring)
+        signed = _release_signers(control / "release", data, keyring, registry)
+        names = {role: _name(registry, s.fingerprint) for role, s in signed.items()}
+    for set_folder in sorted(p for p in staging.iterdir() if (p / "_static").is_dir()):
+        write_atomic(set_folder / SIGNERS_SCRIPT, _signers_script(names).encode("utf-8"))
+
+
+def _write_index(
+    target: Path, trust_roots: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The index of every complete, verified release in `target`, newest first.
+
+    A folder counts only if it verifies offline against the handbook's trust roots (all
+    of its files, all its signatures): a partial or altered copy is never linked.
+    """
+    rows, listed, unlisted = [], [], []
+    candidates = sorted(
+        (p for p in target.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        reverse=True,
     )
-    write_atomic(target / "index.html", page.encode("utf-8"))
+    for folder in candidates:
+        if not (folder / MANIFEST).is_file():
+            unlisted.append((folder.name, f"holds no {MANIFEST}"))
+            continue
+        try:
+            problems = verify_release_folder(folder, trust_roots)
+        except QmsError as exc:
+            unlisted.append((folder.name, exc.message))
+            continue
+        if problems:
+            unlisted.append((folder.name, problems[0].render()))
+            continue
+        rows.append(_index_row(folder))
+        listed.append(folder.name)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Published releases</title><style>"
+        "body{font-family:sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem}"
+        "table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:.3rem"
+        " .5rem;text-align:left;vertical-align:top}code{white-space:nowrap}"
+        ".scroll{overflow-x:auto}</style></head><body><h1>Published releases</h1>"
+        "<p>Each release below verified offline (files and signatures) when this index was "
+        "written. Check one yourself with <code>qms release verify FOLDER</code>.</p>"
+        '<div class="scroll"><table><thead><tr><th>Release</th><th>Commit time</th>'
+        "<th>Commit</th><th>Signed by</th><th>Sets</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div></body></html>\n"
+    )
+    write_atomic(target / "index.html", page.encode("utf-8"), mode=READABLE_FILE)
+    return tuple(listed), tuple(unlisted)
+
+
+def _index_row(folder: Path) -> str:
+    data = (folder / MANIFEST).read_bytes()
+    manifest = Manifest.from_bytes(data)
+    stand_in = QmsConfig(root=folder, trust_roots=manifest.trust_roots)
+    with hermetic_keyring(SignatureLayout.of(stand_in).keys) as keyring:
+        registry = load_registry(stand_in, keyring, check_policy=False)
+        signed = _release_signers(folder / "signatures" / "release", data, keyring, registry)
+        signers = "<br>".join(
+            f"{escape(_name(registry, s.fingerprint))} ({escape(role)}), "
+            f"{escape(display_utc(s.signed_at))}"
+            for role, s in sorted(signed.items())
+        )
+    links = " ".join(
+        f'<a href="{escape(folder.name)}/{escape(s)}/index.html">{escape(s)}</a>'
+        for s in manifest.sets
+    )
+    return (
+        f"<tr><td>{escape(manifest.name)}</td>"
+        f"<td>{escape(display_utc(parse_utc(manifest.created)))}</td>"
+        f"<td><code>{escape(manifest.commit[:12])}</code></td><td>{signers}</td>"
+        f"<td>{links}</td></tr>"
+    )
 
 
 def releases_of(config: QmsConfig, document_id: str) -> list[tuple[str, datetime, Version, str]]:
