@@ -131,12 +131,16 @@ def test_sign_publish_verify_and_tamper(
         capsys, "--root", str(repo), "audit-trail", "POL-ACC-001", "--format", "json"
     )
     assert [e["event"] for e in json.loads(out)][-1] == "released in R1"
-    # Publishing again never overwrites.
+    # Publishing again completes the index; an altered copy is never overwritten.
+    code, out, err = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
+                         str(published))  # fmt: skip
+    assert code == 0 and "R1 was already published, intact," in out
+    (folder / "policies/index.html").write_text("<p>edited</p>")
     code, _, err = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
                        str(published))  # fmt: skip
-    assert code == 1 and "never overwritten" in err
+    assert code == 1 and "is not this release, intact" in err and "never overwritten" in err
+    assert (folder / "policies/index.html").read_text() == "<p>edited</p>"
     # Tampering is named file by file.
-    (folder / "policies/index.html").write_text("<p>edited</p>")
     (folder / "policies/extra.html").write_text("<p>new</p>")
     (folder / "policies/register.html").unlink()
     code, out, _ = run(capsys, "release", "verify", str(folder))

@@ -126,8 +126,9 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
         )
     for folder, problem in result.unlisted:
         sys.stderr.write(f"qms release publish: {folder} left out of index.html: {problem}\n")
+    what = "was already published, intact," if result.already else "published"
     sys.stdout.write(
-        f"Release {args.name} published at {result.destination}; index.html lists "
+        f"Release {args.name} {what} at {result.destination}; index.html lists "
         f"{plural(len(result.listed), 'release')}\n"
     )
     return 0

@@ -548,6 +548,8 @@ class Published:
     # Releases in the index, and folders left out of it because they do not verify.
     listed: tuple[str, ...]
     unlisted: tuple[tuple[str, str], ...]
+    # The release was already there, intact: only the index was written again.
+    already: bool = False
 
 
 def publish_release(config: QmsConfig, name: str, target: Path) -> Published:
@@ -573,10 +575,15 @@ def publish_release(config: QmsConfig, name: str, target: Path) -> Published:
         removed = _remove_leftovers(target)
         destination = target / name
         if destination.exists():
-            raise RefusedError(
-                f"{destination} already exists",
-                "a published release is never overwritten: publish under a new name",
-            )
+            # Publishing the same release again only completes what an interrupted
+            # publish may have left undone (the index); anything else there stays as it is.
+            if not _is_published_copy(destination, record.read_bytes(), config.trust_roots):
+                raise RefusedError(
+                    f"{destination} already exists and is not this release, intact",
+                    "a published release is never overwritten: publish under a new name",
+                )
+            listed, unlisted = _write_index(target, config.trust_roots)
+            return Published(destination, removed, listed, unlisted, already=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=target))
         try:
             _stage(config, built, record_dir, staging)
@@ -594,6 +601,16 @@ def publish_release(config: QmsConfig, name: str, target: Path) -> Published:
             raise
         listed, unlisted = _write_index(target, config.trust_roots)
     return Published(destination, removed, listed, unlisted)
+
+
+def _is_published_copy(folder: Path, manifest: bytes, trust_roots: tuple[str, ...]) -> bool:
+    """Whether `folder` holds exactly this release, verifying offline."""
+    if not (folder / MANIFEST).is_file() or (folder / MANIFEST).read_bytes() != manifest:
+        return False
+    try:
+        return not verify_release_folder(folder, trust_roots)
+    except QmsError:
+        return False
 
 
 @contextmanager

@@ -1,0 +1,119 @@
+"""Publishing into a served folder: interrupted publishes, leftovers, the index, permissions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.signing_repo import Team, run, team
+from tests.test_release import publish_signed, repo, sign
+
+__all__ = ["repo", "team"]
+
+
+def _published(target: Path) -> list[str]:
+    """Release folders a reader can reach in `target` (not hidden)."""
+    if not target.is_dir():
+        return []
+    return sorted(p.name for p in target.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _staging(target: Path) -> list[Path]:
+    return sorted(target.glob(".qms-staging-*")) if target.is_dir() else []
+
+
+# Moments to kill a publish at, each seen in the target folder while it runs.
+MOMENTS: list[tuple[str, Callable[[Path], bool]]] = [
+    ("copying", lambda t: bool(_staging(t))),
+    ("verifying", lambda t: any((s / "signatures/release").is_dir() for s in _staging(t))),
+    ("renamed", lambda t: (t / "R1").is_dir()),
+]
+
+
+def _kill_when(command: list[str], target: Path, moment: Callable[[Path], bool]) -> bool:
+    """Run a publish and SIGKILL its process group at `moment`; False if it ended first."""
+    child = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    try:
+        while child.poll() is None and time.monotonic() < deadline:
+            if moment(target):
+                os.killpg(child.pid, signal.SIGKILL)
+                return True
+            time.sleep(0.002)
+        return False
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def test_killed_publishes_leave_nothing_a_reader_can_reach(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
+    assert sign(capsys, repo, team.approver)[0] == 0
+    assert sign(capsys, repo, team.reviewer)[0] == 0
+    target = tmp_path / "site"
+    command = [sys.executable, "-m", "qms", "--root", str(repo), "release", "publish", "R1",
+               "--to", str(target)]  # fmt: skip
+    killed = []
+    for name, moment in MOMENTS:
+        if _kill_when(command, target, moment):
+            killed.append(name)
+        # Whatever the moment, R1 is absent or complete: never a partial copy.
+        if (target / "R1").exists():
+            code, out, _ = run(capsys, "release", "verify", str(target / "R1"))
+            assert code == 0, out
+        else:
+            assert _published(target) == []
+        index = target / "index.html"
+        assert not index.exists() or "R1/" not in index.read_text() or (target / "R1").is_dir()
+    assert killed, "no publish was killed while it ran"
+    # The next publish completes whatever the last kill left undone (here, maybe the index).
+    code, _, err = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
+                       str(target))  # fmt: skip
+    assert code == 0, err
+    assert _staging(target) == []
+    assert _published(target) == ["R1"]
+    assert 'href="R1/policies/index.html"' in (target / "index.html").read_text()
+
+
+def test_the_next_publish_cleans_up_and_indexes_only_verified_releases(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    first = publish_signed(capsys, repo, team, tmp_path)
+    target = tmp_path / "site"
+    target.mkdir()
+    # What an interrupted publish leaves, and a partial copy someone put there by hand.
+    shutil.copytree(first / "R1", target / ".qms-staging-R1-abc123")
+    (target / ".index.html.x1y2").write_text("<p>half</p>")
+    shutil.copytree(first / "R1", target / "R0")
+    (target / "R0/policies/register.html").unlink()
+    code, out, err = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to",
+                         str(target))  # fmt: skip
+    assert code == 0, err
+    assert "removed 2 leftovers of interrupted publishes: .index.html.x1y2, .qms-staging-R1" in err
+    assert "R0 left out of index.html: policies/register.html: missing" in err
+    assert out.endswith("index.html lists 1 release\n")
+    assert sorted(p.name for p in target.iterdir()) == [".qms-publish.lock", "R0", "R1",
+                                                         "index.html"]  # fmt: skip
+    index = target / "index.html"
+    page = index.read_text()
+    assert "R1/policies/index.html" in page and "R0/" not in page
+    # Who signed the release, and when, in the one time format of the pages.
+    assert "Sarah ONeill (qa), 20" in page and " UTC" in page and "Commit time" in page
+    assert oct(index.stat().st_mode & 0o777) == "0o644"
+    assert oct((target / "R1").stat().st_mode & 0o777) == "0o755"
+    assert all(
+        oct(p.stat().st_mode & 0o777) == ("0o755" if p.is_dir() else "0o644")
+        for p in (target / "R1").rglob("*")
+    )
