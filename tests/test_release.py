@@ -79,13 +79,16 @@ def publish_signed(
     return published
 
 
-def test_release_refuses_sets_with_documents_not_in_force(
+def test_documents_with_no_version_in_force_are_left_out_not_blocking(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, "--root", str(repo), "release", "create", "R0", "--set", "staff")
-    assert code == 1
-    assert "set staff: not effective: POL-ACC-001" not in err
-    assert "set staff: not effective: SOP-BCK-001" in err
+    code, out, err = run(capsys, "--root", str(repo), "release", "create", "R0", "--set", "staff")
+    assert code == 0, err
+    assert "left out SOP-BCK-001: no version in force on " in err and "is draft" in err
+    assert "POL-ACC-001" not in err and "(staff: 1 documents;" in out
+    folder = repo / "_build/releases/R0/staff"
+    assert (folder / "policies/pol-acc-001.html").is_file()
+    assert not (folder / "procedures/sop-bck-001.html").exists()
 
 
 def test_sign_publish_verify_and_tamper(

@@ -26,6 +26,9 @@ from qms_sphinx.state import documents
 RELEASE_SUPPRESSED = (
     "myst.xref_missing", "needs.link_outgoing", "needs.link_target_type", "toc.excluded",
     "toc.not_readable", "toc.empty_glob", "ref.doc", "ref.any",
+    # A release may publish an earlier version in force while a later one is in review;
+    # the commit itself passed change control before the release was created.
+    "qms.version-backwards",
 )  # fmt: skip
 
 
@@ -77,8 +80,15 @@ def page_extras(
         return
     document = documents(app.env).get(pagename)
     own_pdf = document.id if document is not None else None
-    context["body"] = banner(app.config, pagename, own_pdf) + context["body"]
     release = release_of(app.config)
+    later = release.get("later", {}).get(own_pdf, "") if release and own_pdf else ""
+    note = (
+        '<div class="qms-release-note"><strong>This is the version in force.</strong> '
+        f"{escape(later)} It replaces this one only once it is effective.</div>"
+        if later
+        else ""
+    )
+    context["body"] = banner(app.config, pagename, own_pdf) + note + context["body"]
     where = f"Release {release['name']}" if release else "PREVIEW build"
     if document is None:
         title = str(context.get("title") or pagename)

@@ -28,7 +28,7 @@ def superseded_page(document: Document, version: Version) -> str:
     return f"{FOLDER}/{document.id.lower()}-v{version}"
 
 
-def _body(document: Document, row: HistoryRow, source: str) -> str:
+def _body(document: Document, docname: str, row: HistoryRow, source: str) -> str:
     signatures = "".join(
         f"<tr><td>{escape(str(s.meaning))}</td><td>{escape(s.signer_name)}</td>"
         f"<td>{escape(s.role)}</td><td>{escape(display_utc(s.signed_at))}</td>"
@@ -38,7 +38,8 @@ def _body(document: Document, row: HistoryRow, source: str) -> str:
     return (
         '<div class="qms-control qms-status-superseded">'
         f'<p class="qms-banner">SUPERSEDED: version {escape(str(row.version))} was replaced by '
-        f"version {escape(str(document.version))}; not for use</p>"
+        f'<a href="../{escape(docname)}.html">version {escape(str(document.version))}, the '
+        "version in force</a>; not for use</p>"
         f"<p><strong>{escape(document.id)}</strong> {escape(document.title)}, version "
         f"{escape(str(row.version))}, committed {escape(display_utc(row.when))} by "
         f"{escape(row.author)}. Change reason: {escape(row.change_reason or '-')}</p>"
@@ -52,8 +53,8 @@ def _body(document: Document, row: HistoryRow, source: str) -> str:
 
 def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
     """Yield one read-only page per previous approved version of each document."""
-    if app.builder.format != "html" or app.config.qms_release is not None:
-        return  # a release holds what is in force, and nothing else
+    if app.builder.format != "html":
+        return
     config = settings(app)
     repo = open_repository(config.root)
     if repo is None:
@@ -67,12 +68,13 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
         if state.row.status.status is not Status.EFFECTIVE:
             continue  # the last approved version is still the one in force
         for row in state.history:
-            if row.approved_source is None or row.version == document.version:
+            # Only earlier versions: a later one may be approved, waiting for its date.
+            if row.approved_source is None or row.version >= document.version:
                 continue
             commit, path = row.approved_source
             source = repo.file_at(commit, path if prefix == "." else f"{prefix}/{path}")
             title = f"{document.id} {document.title}, version {row.version} (superseded)"
-            body = _body(document, row, source.decode("utf-8-sig", errors="replace"))
+            body = _body(document, docname, row, source.decode("utf-8-sig", errors="replace"))
             yield (
                 superseded_page(document, row.version),
                 {"title": title, "body": body},

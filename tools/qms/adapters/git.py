@@ -156,6 +156,12 @@ class Repository:
                     data,
                 )
 
+    def clone_at(self, commit: str, folder: Path) -> Repository:
+        """A local clone in `folder` (objects shared, nothing copied), checked out at `commit`."""
+        clone = self._repo.clone(str(folder), shared=True, no_checkout=True)
+        clone.git.checkout(commit, detach=True)
+        return Repository(folder)
+
     def file_at(self, commit: str, path: str) -> bytes:
         """The bytes of `path` (relative to the repository root) in `commit`."""
         blob = self._repo.commit(commit).tree / path

@@ -85,6 +85,8 @@ def _set_progress() -> SetProgress:
 def run_create(args: argparse.Namespace, ctx: Context) -> int:
     """Build the release."""
     result = create_release(ctx.config(), args.name, args.sets, _set_progress())
+    for item in result.left_out:
+        sys.stderr.write(f"qms release create: left out {item.document_id}: {item.reason}\n")
     counts = ", ".join(f"{name}: {len(docs)}" for name, docs in result.manifest.sets.items())
     sys.stdout.write(
         f"Release {args.name} built at {result.folder} from commit {result.commit[:12]} "

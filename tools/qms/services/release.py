@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import escape
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +22,7 @@ from qms import __version__
 from qms.adapters.files import iter_sources, write_atomic
 from qms.adapters.git import Repository
 from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
-from qms.config import QmsConfig
+from qms.config import QmsConfig, load_config
 from qms.errors import QmsError, RefusedError
 from qms.model.approval_rules import DocumentVerdict
 from qms.model.document import Version, register_key
@@ -34,6 +34,7 @@ from qms.model.timeutil import display_utc, format_utc, parse_utc
 from qms.services.change_control import change_control
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path, load_handbook, status_of
+from qms.services.in_force import InForce, LeftOut, in_force
 from qms.services.layout import SignatureLayout
 from qms.services.registry import RegistryState, approved_policy, load_registry
 from qms.services.set_build import SetJob, build_set
@@ -108,12 +109,14 @@ class CreatedRelease:
     manifest: Manifest
     folder: Path
     commit: str
+    # Documents with no version in force, which no set could publish.
+    left_out: tuple[LeftOut, ...] = ()
 
 
 def create_release(
     config: QmsConfig, name: str, set_names: list[str], progress: SetProgress = _quiet
 ) -> CreatedRelease:
-    """Build each set from the effective documents at HEAD and write the manifest."""
+    """Build each set from the versions in force at the commit and write the manifest."""
     _check_name(name)
     sets = [config.document_set(s) for s in set_names] or list(config.sets)
     if not sets:
@@ -147,11 +150,8 @@ def create_release(
             )
     handbook = load_handbook(config)
     verification = verify_handbook(config, handbook)
-    problems = [
-        *handbook.findings,
-        *verification.findings,
-        *change_control(config, handbook).findings,
-    ]
+    control = change_control(config, handbook)
+    problems = [*handbook.findings, *verification.findings, *control.findings]
     if problems:
         raise RefusedError(
             f"qms verify or check fails: {problems[0].render()}",
@@ -159,34 +159,34 @@ def create_release(
         )
     # A commit date is whatever its author set: never judge "effective" in the future.
     when = min(datetime.fromtimestamp(repo.commit_time(commit), tz=UTC), datetime.now(tz=UTC))
-    rows = {
-        v.document.id: (v, status_of(v.document, config, when.date(), v.evidence))
-        for v in verification.verdicts
-    }
+    on = when.date()
+    rows = [status_of(v.document, config, on, v.evidence) for v in verification.verdicts]
+    plan, left_out = in_force(config, repo, control, rows, on)
     folder = _release_dir(config, name)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     manifest_sets: dict[str, list[dict[str, Any]]] = {}
-    for document_set in sets:
-        chosen = [rows[d.id] for d in handbook.documents if document_set.selects(d)]
-        unfit = [row.document.id for _, row in chosen if row.status.status is not Status.EFFECTIVE]
-        if unfit:
-            raise RefusedError(
-                f"set {document_set.name}: not effective: {', '.join(unfit)}",
-                "approve them, wait for their effective date, or narrow the set",
+    with tempfile.TemporaryDirectory(prefix="qms-release-") as scratch:
+        staged = _stage_sources(config, repo, commit, plan, Path(scratch))
+        published = _published_versions(staged, plan, on)
+        notes = {item.document.id: item.later for item in plan if item.later}
+        for document_set in sets:
+            chosen = [v for v in published if document_set.selects(v.document)]
+            manifest_sets[document_set.name] = [
+                _entry(verdict, staged, notes.get(verdict.document.id, "")) for verdict in chosen
+            ]
+            _build_set(
+                staged,
+                name,
+                document_set,
+                folder / document_set.name,
+                when,
+                commit,
+                chosen,
+                tuple(v.document for v in published),
+                notes,
+                progress,
             )
-        manifest_sets[document_set.name] = [_entry(verdict, config) for verdict, _ in chosen]
-        _build_set(
-            config,
-            name,
-            document_set,
-            folder / document_set.name,
-            when,
-            commit,
-            [verdict for verdict, _ in chosen],
-            handbook.documents,
-            progress,
-        )
     manifest = Manifest(
         name=name,
         commit=commit,
@@ -206,12 +206,63 @@ def create_release(
     # The manifest is committed by the first signature (release sign), so creating a
     # release does not move HEAD: creating it again at this commit gives the same bytes.
     write_atomic(folder / MANIFEST, data)
-    return CreatedRelease(manifest, folder, commit)
+    return CreatedRelease(manifest, folder, commit, tuple(left_out))
 
 
-def _entry(verdict: DocumentVerdict, config: QmsConfig) -> dict[str, Any]:
+def _stage_sources(
+    config: QmsConfig, repo: Repository, commit: str, plan: list[InForce], scratch: Path
+) -> QmsConfig:
+    """A clone of `commit` whose documents are the versions in force, as approved.
+
+    The clone keeps the history (revision tables, superseded pages) and the signatures;
+    each document whose version at the commit is not in force gets the approved source of
+    the version that is, and the files that version pulled in, as they were then.
+    """
+    clone = repo.clone_at(commit, scratch / "clone")
+    prefix = config.root.resolve().relative_to(repo.root.resolve())
+    root = clone.root / prefix
+    at_head = {item.document.id: item for item in plan}
+    for item in at_head.values():
+        if item.source is None:
+            continue
+        approved_commit, path = item.source
+        for relative in (path, *(p for p, _ in item.includes)):
+            data = repo.file_at(approved_commit, (prefix / relative).as_posix())
+            write_atomic(root / relative, data)
+    return load_config(root)
+
+
+def _published_versions(staged: QmsConfig, plan: list[InForce], on: date) -> list[DocumentVerdict]:
+    """The verdicts of the staged versions in force; each must verify as effective on `on`.
+
+    The versions were chosen from the history; verifying the staged files again is what
+    makes the release's pages and manifest show only what signatures prove.
+    """
+    wanted = {item.document.id: item.document.version for item in plan}
+    handbook = load_handbook(staged)
+    verification = verify_handbook(staged, handbook)
+    found = []
+    for verdict in verification.verdicts:
+        document = verdict.document
+        if document.id not in wanted:
+            continue
+        row = status_of(document, staged, on, verdict.evidence)
+        if document.version != wanted[document.id] or row.status.status is not Status.EFFECTIVE:
+            raise RefusedError(
+                f"{document.id} version {wanted[document.id]} does not verify as effective from "
+                f"its approved source ({row.status.status}: {row.status.reason})",
+                "run 'qms verify' and 'qms history ID' to see which signatures are missing",
+            )
+        found.append(verdict)
+    return sorted(found, key=lambda v: register_key(v.document))
+
+
+def _entry(verdict: DocumentVerdict, config: QmsConfig, later: str) -> dict[str, Any]:
+    """A document as the manifest lists it: the version and content actually published."""
     document = verdict.document
+    extra = {"later_version": later} if later else {}
     return {
+        **extra,
         "id": document.id,
         "title": document.title,
         "version": str(document.version),
@@ -253,6 +304,7 @@ def _build_set(
     commit: str,
     chosen: list[DocumentVerdict],
     documents: tuple[Any, ...],
+    notes: dict[str, str],
     progress: SetProgress,
 ) -> None:
     """One reproducible build of a set (pages, then PDFs): the sources outside it are not
@@ -273,6 +325,7 @@ def _build_set(
         "date": when.date().isoformat(),
         "commit": commit,
         "exclude": sorted(exclude),
+        "later": {i: n for i, n in sorted(notes.items()) if i in included},
     }
     docnames = {d.id: n for n, d in by_docname.items()}
     entries = [
@@ -282,7 +335,7 @@ def _build_set(
             "title": v.document.title,
             "version": str(v.document.version),
         }
-        for v in sorted(chosen, key=lambda v: register_key(v.document))
+        for v in chosen
     ]
     info = {
         "organisation": config.organisation,
