@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from qms.cli.context import Context
-from qms.cli.output import print_findings, print_json, print_table, terminal_progress
+from qms.cli.output import print_findings, print_json, print_table
+from qms.cli.progress import counter, progress_bar
 from qms.services.handbook import today
 from qms.services.verify import verify_selected
 
@@ -33,8 +34,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Verify and report."""
     config = ctx.config()
-    progress = None if args.json else terminal_progress("verifying")
-    _, verification = verify_selected(config, args.ids, progress)
+    with progress_bar(enabled=not args.json) as bar:
+        _, verification = verify_selected(config, args.ids, counter(bar, "verifying"))
     rows = []
     for row, verdict in verification.rows(config, today()):
         signatures = [
