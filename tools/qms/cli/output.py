@@ -35,6 +35,35 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         sys.stdout.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
 
 
+TABLE_FORMATS = ("text", "markdown", "csv", "json")
+_FORMAT_ALIASES = {"md": "markdown"}
+
+
+def _format_name(text: str) -> str:
+    return _FORMAT_ALIASES.get(text.lower(), text.lower())
+
+
+def add_format_option(
+    parser: argparse.ArgumentParser, formats: Sequence[str], default: str | None = None
+) -> None:
+    """--format (the first of `formats` by default; md is short for markdown) and --json."""
+    default = default or formats[0]
+    parser.add_argument(
+        "--format",
+        type=_format_name,
+        choices=formats,
+        default=default,
+        help=f"{', '.join(formats)} (default: {default}); e.g. --format csv > table.csv",
+    )
+    parser.add_argument(
+        "--json",
+        dest="format",
+        action="store_const",
+        const="json",
+        help="the same as --format json",
+    )
+
+
 def add_verbose_option(parser: argparse.ArgumentParser) -> None:
     """-v/--verbose: Sphinx's full log instead of the progress bar."""
     parser.add_argument(
