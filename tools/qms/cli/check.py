@@ -19,10 +19,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Validate every controlled document: front matter (fields, types, allowed "
             "values), unique ids, and everything the site build enforces, such as "
-            "sphinx-needs fields and links. Problems are printed as 'path:line: message'."
+            "sphinx-needs fields and links. Problems are printed as 'path:line: message'. "
+            "On a terminal a progress bar shows how far the Sphinx read is; -v prints "
+            "Sphinx's own log instead."
         ),
-        epilog="Use --quick in a pre-commit hook: it skips the Sphinx read and checks "
-        "front matter and ids only.",
+        epilog="Example: qms check --quick   (in a pre-commit hook: front matter and ids "
+        "only, no Sphinx read)",
     )
     parser.add_argument("--json", action="store_true", help="print findings as JSON")
     parser.add_argument(

@@ -8,7 +8,14 @@ from datetime import date
 from typing import Any
 
 from qms.cli.context import Context
-from qms.cli.output import TABLE_FORMATS, add_format_option, plural, print_json, print_table
+from qms.cli.output import (
+    DOC_ID_HELP,
+    TABLE_FORMATS,
+    add_format_option,
+    plural,
+    print_json,
+    print_table,
+)
 from qms.model.status import next_review
 from qms.model.timeutil import format_utc
 from qms.services.change_control import audit_trail, change_control, history_rows
@@ -30,7 +37,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "reason and the verified approvals it received."
         ),
     )
-    history.add_argument("document_id", metavar="DOC-ID")
+    history.add_argument("document_id", metavar="DOC-ID", help=DOC_ID_HELP)
     history.add_argument("--json", action="store_true", help="print as JSON")
     history.set_defaults(handler=run_history)
 
@@ -45,7 +52,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
         epilog="Example: qms audit-trail POL-ACC-001 --format csv > pol-acc-001-trail.csv",
     )
-    trail.add_argument("document_id", metavar="DOC-ID")
+    trail.add_argument("document_id", metavar="DOC-ID", help=DOC_ID_HELP)
     add_format_option(trail, TABLE_FORMATS)
     trail.set_defaults(handler=run_audit_trail)
 

@@ -35,6 +35,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         sys.stdout.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
 
 
+DOC_ID_HELP = "the document's id, in any case: POL-ACC-001 or pol-acc-001"
 TABLE_FORMATS = ("text", "markdown", "csv", "json")
 _FORMAT_ALIASES = {"md": "markdown"}
 
@@ -53,7 +54,7 @@ def add_format_option(
         type=_format_name,
         choices=formats,
         default=default,
-        help=f"{', '.join(formats)} (default: {default}); e.g. --format csv > table.csv",
+        help=f"default: {default}; md is short for markdown",
     )
     parser.add_argument(
         "--json",

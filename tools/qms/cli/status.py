@@ -22,7 +22,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "its periodic review falls due."
         ),
     )
-    parser.add_argument("ids", nargs="*", metavar="DOC-ID", help="only these documents")
+    parser.add_argument("ids", nargs="*", metavar="DOC-ID", help="only these documents (any case)")
     parser.add_argument("--json", action="store_true", help="print the list as JSON")
     parser.set_defaults(handler=run)
 

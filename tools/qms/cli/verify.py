@@ -54,7 +54,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "registry that is not properly approved."
         ),
     )
-    parser.add_argument("ids", nargs="*", metavar="DOC-ID", help="only these documents")
+    parser.add_argument("ids", nargs="*", metavar="DOC-ID", help="only these documents (any case)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run)
 
