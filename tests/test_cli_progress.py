@@ -189,3 +189,25 @@ def test_check_on_a_terminal_shows_the_reading_phase(
     assert text.endswith("\r\x1b[Kqms check: no problems found\n")
     assert any(line.startswith("reading ") for line in frames(text))
     assert "Running Sphinx" not in text
+
+
+def test_status_and_verify_count_documents_on_a_terminal(
+    make_handbook: HandbookFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_ci: None,
+) -> None:
+    repo = make_handbook("handbook")  # three controlled documents
+    for command in ("status", "verify"):
+        screen = Terminal()
+        on_terminal(screen, monkeypatch, "--root", str(repo), command)
+        shown = frames(screen.getvalue())
+        assert [line.split()[-1] for line in shown if line.startswith("verifying ")] == [
+            "1/3", "2/3", "3/3"
+        ]  # fmt: skip
+        out = capsys.readouterr().out
+        assert out.startswith("ID ") and "\r" not in out
+    for command in ("status", "verify"):  # JSON is for programs: no bar even on a terminal
+        screen = Terminal()
+        on_terminal(screen, monkeypatch, "--root", str(repo), command, "--json")
+        assert "verifying" not in screen.getvalue()
