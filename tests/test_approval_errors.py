@@ -110,8 +110,11 @@ def test_corrupted_signature_file_is_a_named_failure(
     commit_all(repo, "Corrupt")
     code, out, _ = run(capsys, "--root", str(repo), "verify", DOC)
     assert code == 1
-    statement = signature.with_suffix("")
-    assert f"{statement.relative_to(repo)}: {DOC} 2.0: signature does not verify" in out
+    assert f"{DOC} 2.0: authored by Lena Vogt: signature does not verify: " in out
+    code, out, _ = run(capsys, "--root", str(repo), "verify", DOC, "--json")
+    [finding] = json.loads(out)["documents"][0]["findings"]
+    assert finding["path"] == signature.with_suffix("").relative_to(repo).as_posix()
+    assert finding["message"].startswith(f"{DOC} 2.0: signature does not verify")
 
 
 def test_malformed_registry_is_a_located_failure(

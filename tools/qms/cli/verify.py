@@ -51,8 +51,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "document's derived status. Fails on bad signatures, statements that do not "
             "match the current content or were copied, unknown or unauthorised signers, "
             "signatures after revocation or expiry, broken segregation of duties, and a "
-            "registry that is not properly approved."
+            "registry that is not properly approved. Each signature that does not count is "
+            "one line, document first ('POL-ACC-001 2.0: reviewed by NAME: why'); --json "
+            "adds the record's file and the full fingerprints."
         ),
+        epilog="Example: qms verify pol-acc-001 --json   (one document, for a script)",
     )
     parser.add_argument("ids", nargs="*", metavar="DOC-ID", help="only these documents (any case)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
