@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import git
+import gnupg
 import pytest
 
 from qms.config import load_config
 from qms.services.sphinx_run import run_sphinx
 from tests.conftest import ROOTS
-from tests.keys import make_person, remove_home
+from tests.keys import Person, make_person, remove_home, short_tempdir
 from tests.signing_repo import Team, commit_all, make_signing_repo, run, team
-from tests.test_approvals import approve
+from tests.test_approvals import approve, forge_review
 
 __all__ = ["team"]
 
@@ -108,8 +110,11 @@ def test_corrupted_signature_file_is_a_named_failure(
     commit_all(repo, "Corrupt")
     code, out, _ = run(capsys, "--root", str(repo), "verify", DOC)
     assert code == 1
-    statement = signature.with_suffix("")
-    assert f"{statement.relative_to(repo)}: {DOC} 2.0: signature does not verify" in out
+    assert f"{DOC} 2.0: authored by Lena Vogt: signature does not verify: " in out
+    code, out, _ = run(capsys, "--root", str(repo), "verify", DOC, "--json")
+    [finding] = json.loads(out)["documents"][0]["findings"]
+    assert finding["path"] == signature.with_suffix("").relative_to(repo).as_posix()
+    assert finding["message"].startswith(f"{DOC} 2.0: signature does not verify")
 
 
 def test_malformed_registry_is_a_located_failure(
@@ -247,3 +252,85 @@ def test_the_site_build_reports_altered_signature_files_every_build(
         assert len(messages) == 2, messages
         assert any("deleted in the working tree" in m for m in messages)
         assert any(".json.asc: deleted in commit" in m for m in messages)
+
+
+def revoke(capsys: pytest.CaptureFixture[str], repo: Path, team: Team, who: Person) -> None:
+    code, _, err = run(
+        capsys, "--root", str(repo), "signers", "revoke", who.fingerprint,
+        "--at", "2020-01-01T00:00:00Z", "--reason", "Key lost",
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def test_approve_without_key_lists_the_registered_keys_to_choose_from(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = short_tempdir("qk-")  # one person's keyring holding two registered keys
+    try:
+        keyring = gnupg.GPG(gnupghome=str(home))
+        for person in (team.author, team.approver):
+            secret = person.gpg().export_keys(
+                person.fingerprint, secret=True, expect_passphrase=False
+            )
+            assert keyring.import_keys(secret).count == 1
+        argv = ["--root", str(repo), "approve", DOC, "--meaning", "authored", "--gnupghome"]
+        code, out, err = run(capsys, *argv, str(home))
+        assert (code, out) == (2, "")
+        first, *listed = err.splitlines()
+        assert first == "qms: error: you hold 2 registered keys; choose one with --key FINGERPRINT:"
+        assert sorted(listed) == sorted([
+            f"  {team.author.fingerprint}  Lena Vogt  (author)",
+            f"  {team.approver.fingerprint}  Sarah ONeill  (qa, author)",
+        ])  # fmt: skip
+        # A key whose registration no longer counts is not a choice: the other one signs.
+        revoke(capsys, repo, team, team.approver)
+        code, out, err = run(capsys, *argv, str(home))
+        assert code == 0, err
+        assert out.startswith(f"{DOC} 2.0: authored by Lena Vogt (author) at ")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_verify_prints_one_short_line_per_failed_signature(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for person, meaning in (
+        (team.author, "authored"), (team.reviewer, "reviewed"), (team.approver, "approved"),
+    ):  # fmt: skip
+        assert approve(capsys, repo, person, meaning)[0] == 0
+    revoke(capsys, repo, team, team.reviewer)
+    code, out, err = run(capsys, "--root", str(repo), "verify")
+    assert code == 1
+    lines = out.splitlines()
+    failed = lines[lines.index(next(line for line in lines if line.startswith(f"{DOC} 2.0: "))) :]
+    assert failed == [
+        f"{DOC} 2.0: reviewed by Marco Bianchi: signed after Marco Bianchi's key was revoked "
+        "at 2020-01-01T00:00:00Z (Key lost)",
+        f"{DOC} 2.0: approved by Sarah ONeill: approved before it was reviewed: signatures "
+        "must follow the order authored, reviewed, approved",
+    ]
+    assert "signatures/approvals" not in out
+    assert err.endswith(
+        "qms verify: 2 failures ('qms verify --json' has each file and the full detail)\n"
+    )
+    data = json.loads(run(capsys, "--root", str(repo), "verify", "--json")[1])
+    [document] = [d for d in data["documents"] if d["id"] == DOC]
+    paths = [f["path"] for f in document["findings"]]
+    assert [p.split("/")[-1].split("--")[0] for p in paths] == ["reviewed", "approved"]
+    assert all(p.startswith(f"signatures/approvals/{DOC}/2.0/") for p in paths)
+
+
+def test_verify_lines_shorten_fingerprints_to_the_long_key_id(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed")):
+        assert approve(capsys, repo, person, meaning)[0] == 0
+    forge_review(repo, team)
+    code, out, _ = run(capsys, "--root", str(repo), "verify")
+    assert code == 1
+    assert (
+        f"{DOC} 2.0: reviewed by Marco Bianchi: signed with key {team.outsider.fingerprint[-16:]}, "
+        f"but the statement names {team.reviewer.fingerprint[-16:]}"
+    ) in out.splitlines()
+    assert team.outsider.fingerprint not in out

@@ -279,10 +279,8 @@ def test_forged_statement_fails(repo: Path, team: Team, capsys: pytest.CaptureFi
     assert any("signature does not verify: signature bad" in m for m in failures(data))
 
 
-def test_signature_by_an_unregistered_key_fails(
-    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
-) -> None:
-    sign_all(capsys, repo, team)
+def forge_review(repo: Path, team: Team) -> None:
+    """Replace the reviewer's signature with one by an outsider whose key is in signatures/keys."""
     statement = next((repo / "signatures/approvals" / DOC / "2.0").glob("reviewed--*.json"))
     forged = team.outsider.gpg().sign(
         statement.read_bytes(), keyid=team.outsider.fingerprint, detach=True
@@ -292,6 +290,13 @@ def test_signature_by_an_unregistered_key_fails(
         team.outsider.public_key, repo / "signatures/keys" / f"{team.outsider.fingerprint}.asc"
     )
     commit_all(repo, "Forge a signature")
+
+
+def test_signature_by_an_unregistered_key_fails(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    forge_review(repo, team)
     code, data, _ = verify(capsys, repo)
     assert code == 1
     assert any(

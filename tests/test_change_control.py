@@ -219,6 +219,51 @@ def test_audit_trail_lists_every_event_in_time_order(
     assert out.lstrip("\ufeff").splitlines()[0] == "when,event,version,who,commit,why"
 
 
+def test_audit_trail_is_an_aligned_table_unless_another_format_is_asked(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    code, out, _ = run(capsys, "--root", str(repo), "audit-trail", DOC)
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header.split("  ")[0] == "WHEN (UTC)" and "|" not in out
+    assert [row.split()[2] for row in rows] == ["created", "authored", "reviewed", "approved"]
+    # Columns line up: each row's EVENT starts where the header's does.
+    column = header.index("EVENT")
+    assert all(row[column - 2 : column] == "  " and row[column] != " " for row in rows)
+    assert f"Lena Vogt (author, key {team.author.fingerprint})" in rows[1]
+    commit = json.loads(run(capsys, "--root", str(repo), "audit-trail", DOC, "--json")[1])[0]
+    assert f"  {commit['commit'][:12]}  " in rows[0] and commit["commit"] not in out
+    for option in (["--format", "markdown"], ["--format", "md"]):
+        out = run(capsys, "--root", str(repo), "audit-trail", DOC, *option)[1]
+        assert out.splitlines()[:2] == ["| when | event | version | who | commit | why |",
+                                        "|---|---|---|---|---|---|"]  # fmt: skip
+    as_json = run(capsys, "--root", str(repo), "audit-trail", DOC, "--format", "json")[1]
+    assert run(capsys, "--root", str(repo), "audit-trail", DOC, "--json")[1] == as_json
+
+
+def test_every_command_taking_a_document_id_accepts_lower_case(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lower = DOC.lower()
+    code, _, err = run(
+        capsys, "--root", str(repo), "approve", lower, "--meaning", "authored",
+        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home),
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(run(capsys, "--root", str(repo), "history", lower, "--json")[1])["id"] == DOC
+    assert run(capsys, "--root", str(repo), "audit-trail", lower)[0] == 0
+    code, out, _ = run(capsys, "--root", str(repo), "verify", lower, "--json")
+    assert [d["id"] for d in json.loads(out)["documents"]] == [DOC]
+    edit(repo, "least privilege", "need to know")
+    code, out, _ = run(capsys, "--root", str(repo), "bump", lower, "--reason", "Wording")
+    assert (code, out) == (0, f"{DOC}: version 2.0 -> 2.1\n")
+    code, out, _ = run(capsys, "--root", str(repo), "diff", lower, "--from", "2.0")
+    assert code == 0 and '+version: "2.1"' in out.splitlines()
+    code, _, err = run(capsys, "--root", str(repo), "diff", "pol-acc-01")
+    assert code == 2 and "did you mean POL-ACC-001?" in err
+
+
 def test_pre_commit_hook_runs_the_quick_check(
     repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
 ) -> None:

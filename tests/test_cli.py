@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -108,18 +109,6 @@ def test_status_json_and_filter(
     assert doc["next_review"] == "2027-01-15"
     assert doc["path"] == "docs/policies/pol-acc-001.md"
     assert data["findings"] == []
-
-
-def test_status_of_unknown_id_is_a_usage_error(
-    make_handbook: HandbookFactory, capsys: pytest.CaptureFixture[str]
-) -> None:
-    repo = make_handbook("handbook")
-    code, out, err = run(capsys, "--root", str(repo), "status", "POL-NOPE-001")
-    assert (code, out) == (2, "")
-    assert err == (
-        "qms: error: no controlled document with id POL-NOPE-001; "
-        "run 'qms status' to list the ids\n"
-    )
 
 
 def test_status_reports_unreadable_documents_and_exits_1(
@@ -266,3 +255,65 @@ def test_incremental_build_repeats_warnings_and_drops_removed_pages(
     (repo / "docs/procedures/sop-bck-001.md").unlink()
     run(capsys, "--root", str(repo), "build")
     assert not page.exists()
+
+
+def on(day: str) -> str:
+    """SOURCE_DATE_EPOCH for a day: the date qms judges status and reviews on."""
+    return str(int(datetime.fromisoformat(f"{day}T00:00:00+00:00").timestamp()))
+
+
+def test_reviews_with_nothing_due_says_so_for_the_window(
+    make_handbook: HandbookFactory,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_handbook("handbook")  # POL-ACC-001 is due 2027-01-15, SOP-BCK-001 2028-03-01
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", on("2026-11-01"))
+    code, out, _ = run(capsys, "--root", str(repo), "reviews")
+    assert (code, out) == (0, "no review due within 30 days of 2026-11-01 and none overdue\n")
+    code, out, _ = run(capsys, "--root", str(repo), "reviews", "--within", "90")
+    [header, row] = out.splitlines()
+    assert header.split() == ["ID", "DUE", "STATE", "OWNER", "TITLE"]
+    assert row.startswith("POL-ACC-001  2027-01-15  due in 75 days  ")
+    code, out, _ = run(capsys, "--root", str(repo), "reviews", "--within", "1")
+    assert out == "no review due within 1 day of 2026-11-01 and none overdue\n"
+    code, out, _ = run(capsys, "--root", str(repo), "reviews", "--json", "--within", "90")
+    assert json.loads(out)["within_days"] == 90
+    assert [r["id"] for r in json.loads(out)["reviews"]] == ["POL-ACC-001"]
+
+
+def test_a_mistyped_command_or_option_value_suggests_the_closest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for argv, expected in (
+        (["stauts"], "qms: error: argument COMMAND: invalid choice: 'stauts'; did you mean "
+                     "'status'? (see 'qms --help')\n"),
+        (["audit", "X"], "did you mean 'audit-trail'?"),
+        (["signers", "ad"], "qms signers: error: argument SUBCOMMAND: invalid choice: 'ad'; "
+                            "did you mean 'add'?"),
+        (["approve", "X", "--meaning", "reviewd"], "did you mean 'reviewed'?"),
+    ):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2
+        assert err.count("\n") == 1 and expected in err
+    with pytest.raises(SystemExit):
+        main(["frobnicate"])
+    assert "did you mean" not in capsys.readouterr().err  # nothing close: the list stays
+
+
+def test_document_ids_are_case_insensitive_and_unknown_ids_get_a_suggestion(
+    make_handbook: HandbookFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_handbook("handbook")
+    code, out, _ = run(capsys, "--root", str(repo), "status", "pol-acc-001", " Sop-Bck-001")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["POL-ACC-001", "SOP-BCK-001"]
+    for typed, hint in (
+        ("pol-acc-010", "did you mean POL-ACC-001? ('qms status' lists the ids)"),
+        ("POL-NOPE-001", "run 'qms status' to list the ids"),  # nothing close
+    ):
+        code, out, err = run(capsys, "--root", str(repo), "status", typed)
+        assert (code, out) == (2, "")
+        assert err == f"qms: error: no controlled document with id {typed.upper()}; {hint}\n"

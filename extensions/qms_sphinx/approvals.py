@@ -20,6 +20,7 @@ from qms.services.content import document_content
 from qms.services.handbook import Handbook, StatusRow, status_of, today
 from qms.services.history import document_revisions
 from qms.services.layout import SignatureLayout
+from qms.services.sphinx_run import PROGRESS_EVENT
 from qms.services.verify import history_alterations, verify_handbook
 from qms_sphinx.settings import settings
 from qms_sphinx.state import (
@@ -104,6 +105,11 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
     keys = _keys(config, docs, head, on)
     cache = verification_cache(env)
     stale = {name for name in docs if cache.get(name, ("",))[0] != keys[name]}
+
+    def progress(done: int, total: int) -> None:
+        app.emit(PROGRESS_EVENT, "verifying", done, total)
+
+    progress(0, len(stale))
     previous = dict(page_states(env))
     states = {name: previous[name] for name in docs if name not in stale and name in previous}
     try:
@@ -115,7 +121,9 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
             history["head"] = head
             history["revisions"] = document_revisions(config, repo) if repo is not None else {}
             history["altered"] = history_alterations(config, repo) if repo is not None else {}
-        verification = verify_handbook(config, handbook, selected, committed=history.get("altered"))
+        verification = verify_handbook(
+            config, handbook, selected, progress=progress, committed=history.get("altered")
+        )
         control = change_control(config, handbook, selected, history["revisions"])
     except QmsError as exc:
         logger.warning(f"cannot verify approvals: {exc}", type="qms", subtype="verify")
@@ -155,6 +163,7 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
 
 def setup(app: Sphinx) -> None:
     """Verify once per build, after every source has been read."""
+    app.add_event(PROGRESS_EVENT)  # (phase, done, total), for a front end's progress bar
     app.connect("env-updated", refresh)
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class QmsError(Exception):
-    """A problem the user can act on; the CLI prints it as one line and exits 2."""
+    """A problem the user can act on; the CLI prints it as one line and exits 2.
+
+    `details` are lines that may follow that line, such as the choices the hint asks
+    the user to pick from.
+    """
 
     exit_code = 2
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", details: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.details = tuple(details)
 
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from qms.cli.context import Context
+from qms.cli.output import DOC_ID_HELP
 from qms.cli.signing import add_signing_options, user_keys
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.timeutil import format_utc
@@ -26,7 +27,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
         epilog="Example: qms approve POL-ACC-001 --meaning reviewed --comment 'Checked MFA scope'",
     )
-    parser.add_argument("document_id", metavar="DOC-ID")
+    parser.add_argument("document_id", metavar="DOC-ID", help=DOC_ID_HELP)
     parser.add_argument(
         "--meaning",
         required=True,
@@ -34,7 +35,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="what your signature means",
     )
     parser.add_argument("--comment", default="", help="recorded in the signed statement")
-    add_signing_options(parser, "your signing key (default: your only registered secret key)")
+    add_signing_options(
+        parser,
+        "your signing key (default: your only registered secret key that may still sign; "
+        "holding several, approve lists them to choose from)",
+    )
     parser.set_defaults(handler=run)
 
 

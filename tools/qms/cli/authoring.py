@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from qms.cli.context import Context
+from qms.cli.output import DOC_ID_HELP
 from qms.model.document import DocumentType
 from qms.services.authoring import bump, new_document
 
@@ -38,7 +39,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
         epilog="Example: qms bump SOP-ITO-002 --reason 'CC-2026-0142: immutable LIMS backups'",
     )
-    raise_version.add_argument("document_id", metavar="DOC-ID")
+    raise_version.add_argument("document_id", metavar="DOC-ID", help=DOC_ID_HELP)
     raise_version.add_argument("--reason", required=True, help="what changed and why")
     raise_version.add_argument(
         "--major", action="store_true", help="a change of meaning, scope or responsibilities"

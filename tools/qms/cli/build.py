@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from qms.cli.context import Context
-from qms.cli.output import plural, print_findings, progress_stream
+from qms.cli.output import add_verbose_option, plural, print_findings, sphinx_log
+from qms.cli.progress import progress_bar
 from qms.services.sphinx_run import run_sphinx
 
 
@@ -19,8 +20,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Build the handbook into a browsable HTML site. Warnings are printed as "
             "'path:line: message' and make the command exit 1, so a clean build is one "
-            "that would also pass 'sphinx-build -W'."
+            "that would also pass 'sphinx-build -W'. On a terminal a progress bar shows "
+            "the phase (reading, verifying, writing) and its count; piped or in CI "
+            "(CI=true) only the warnings and the result are printed."
         ),
+        epilog="Example: qms build --fresh -v   (re-read everything and show Sphinx's own log)",
     )
     parser.add_argument("--out", type=Path, help="output folder (default: <build_dir>/html)")
     parser.add_argument(
@@ -29,6 +33,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--jobs", type=int, default=1, metavar="N", help="parallel Sphinx processes (default 1)"
     )
+    add_verbose_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -36,9 +41,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Build and report warnings."""
     config = ctx.config()
     outdir = (args.out or config.build_path / "html").resolve()
-    result = run_sphinx(
-        config, "html", outdir, fresh=args.fresh, progress=progress_stream(), jobs=args.jobs
-    )
+    with progress_bar(enabled=not args.verbose) as bar:
+        result = run_sphinx(
+            config,
+            "html",
+            outdir,
+            fresh=args.fresh,
+            progress=sphinx_log(args.verbose),
+            jobs=args.jobs,
+            phases=bar,
+        )
     print_findings(result.findings)
     index = outdir / "index.html"
     if result.failed:

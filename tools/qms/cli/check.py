@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from qms.cli.context import Context
-from qms.cli.output import plural, print_findings, print_json, progress_stream
+from qms.cli.output import add_verbose_option, plural, print_findings, print_json, sphinx_log
+from qms.cli.progress import progress_bar
 from qms.services.check import full_check, quick_check
 
 
@@ -18,15 +19,18 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Validate every controlled document: front matter (fields, types, allowed "
             "values), unique ids, and everything the site build enforces, such as "
-            "sphinx-needs fields and links. Problems are printed as 'path:line: message'."
+            "sphinx-needs fields and links. Problems are printed as 'path:line: message'. "
+            "On a terminal a progress bar shows how far the Sphinx read is; -v prints "
+            "Sphinx's own log instead."
         ),
-        epilog="Use --quick in a pre-commit hook: it skips the Sphinx read and checks "
-        "front matter and ids only.",
+        epilog="Example: qms check --quick   (in a pre-commit hook: front matter and ids "
+        "only, no Sphinx read)",
     )
     parser.add_argument("--json", action="store_true", help="print findings as JSON")
     parser.add_argument(
         "--quick", action="store_true", help="front matter and ids only (no Sphinx read)"
     )
+    add_verbose_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -36,7 +40,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.quick:
         findings = quick_check(config)
     else:
-        findings = full_check(config, progress=None if args.json else progress_stream())
+        with progress_bar(enabled=not (args.json or args.verbose)) as bar:
+            findings = full_check(config, progress=sphinx_log(args.verbose), phases=bar)
     if args.json:
         print_json({"ok": not findings, "findings": [f.as_dict() for f in findings]})
     else:

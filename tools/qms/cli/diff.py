@@ -8,6 +8,7 @@ from pathlib import Path
 
 from qms.adapters.files import write_atomic
 from qms.cli.context import Context
+from qms.cli.output import DOC_ID_HELP
 from qms.model.redline import html_page, unified
 from qms.services.redline import document_redline
 
@@ -27,7 +28,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
         epilog="Example: qms diff SOP-ITO-002 --from 1.0 --html cc-2026-0142-redline.html",
     )
-    parser.add_argument("document_id", metavar="DOC-ID")
+    parser.add_argument("document_id", metavar="DOC-ID", help=DOC_ID_HELP)
     parser.add_argument("--from", dest="old", metavar="VERSION", help="default: last approved")
     parser.add_argument("--to", dest="new", metavar="VERSION", help="default: working copy")
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML redline")

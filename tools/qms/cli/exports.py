@@ -10,7 +10,7 @@ from typing import Any
 
 from qms.adapters.files import write_atomic
 from qms.cli.context import Context
-from qms.cli.output import plural, print_findings
+from qms.cli.output import add_format_option, plural, print_findings
 from qms.model.traceability import Graph
 from qms.services.traceability import FORMATS, load_graph, render, risk_table, soa_table
 
@@ -31,8 +31,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                 "CSV is UTF-8 with a byte-order mark and a header row, so spreadsheets "
                 "open it correctly; list cells are joined with '; '."
             ),
+            epilog=f"Example: qms {name} --format markdown --output {name}.md",
         )
-        parser.add_argument("--format", choices=FORMATS, default="csv", help="default: csv")
+        add_format_option(parser, FORMATS)
         parser.add_argument("--output", type=Path, metavar="FILE", help="default: stdout")
         parser.set_defaults(handler=_runner(table))
 

@@ -8,13 +8,20 @@ from datetime import date
 from typing import Any
 
 from qms.cli.context import Context
-from qms.cli.output import print_json, print_table
+from qms.cli.output import (
+    DOC_ID_HELP,
+    TABLE_FORMATS,
+    add_format_option,
+    plural,
+    print_json,
+    print_table,
+)
 from qms.model.status import next_review
 from qms.model.timeutil import format_utc
 from qms.services.change_control import audit_trail, change_control, history_rows
 from qms.services.handbook import load_handbook, select, today
 from qms.services.release import releases_of
-from qms.services.traceability import FORMATS, render
+from qms.services.traceability import render
 
 DUE_WITHIN_DAYS = 30
 
@@ -30,7 +37,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "reason and the verified approvals it received."
         ),
     )
-    history.add_argument("document_id", metavar="DOC-ID")
+    history.add_argument("document_id", metavar="DOC-ID", help=DOC_ID_HELP)
     history.add_argument("--json", action="store_true", help="print as JSON")
     history.set_defaults(handler=run_history)
 
@@ -38,25 +45,49 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "audit-trail",
         help="every event of a document in time order: who, when, what, why",
         description=(
-            "Created, changed, version bumped, authored/reviewed/approved and retired events "
-            "of DOC-ID from git and the verified approval records, in UTC time order."
+            "Created, changed, version bumped, authored/reviewed/approved, released and "
+            "retired events of DOC-ID from git and the verified approval records, in UTC "
+            "time order. Printed as an aligned table; --format writes Markdown (for a "
+            "change request or wiki), CSV (for a spreadsheet) or JSON."
         ),
+        epilog="Example: qms audit-trail POL-ACC-001 --format csv > pol-acc-001-trail.csv",
     )
-    trail.add_argument("document_id", metavar="DOC-ID")
-    trail.add_argument("--format", choices=FORMATS, default="md", help="default: md")
+    trail.add_argument("document_id", metavar="DOC-ID", help=DOC_ID_HELP)
+    add_format_option(trail, TABLE_FORMATS)
     trail.set_defaults(handler=run_audit_trail)
 
     reviews = commands.add_parser(
         "reviews",
         help=f"documents whose periodic review is overdue or due within {DUE_WITHIN_DAYS} days",
         description=(
-            "The periodic review is due review_months after the effective date. --strict "
-            "exits 1 when any review is overdue, for CI."
+            "The periodic review is due review_months after the effective date. Lists the "
+            "documents whose review is overdue or falls due within the window. --strict "
+            "exits 1 when any review is overdue, for a scheduled CI job."
         ),
+        epilog="Example: qms reviews --within 90   (what falls due this quarter)",
     )
     reviews.add_argument("--json", action="store_true", help="print as JSON")
     reviews.add_argument("--strict", action="store_true", help="exit 1 when anything is overdue")
+    reviews.add_argument(
+        "--within",
+        type=_days,
+        default=DUE_WITHIN_DAYS,
+        metavar="DAYS",
+        help=f"how far ahead to look, in days (default {DUE_WITHIN_DAYS})",
+    )
     reviews.set_defaults(handler=run_reviews)
+
+
+def _when_due(days: int) -> str:
+    if days < 0:
+        return f"overdue by {plural(-days, 'day')}"
+    return f"due in {plural(days, 'day')}" if days else "due today"
+
+
+def _days(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days, e.g. 90")
+    return int(text)
 
 
 def run_history(args: argparse.Namespace, ctx: Context) -> int:
@@ -112,7 +143,23 @@ def run_audit_trail(args: argparse.Namespace, ctx: Context) -> int:
     [document] = select(handbook.documents, [args.document_id])
     releases = releases_of(config, document.id)
     events = audit_trail(change_control(config, handbook, [document]), document, releases)
-    sys.stdout.write(render(events, args.format))
+    if args.format != "text":
+        sys.stdout.write(render(events, args.format))
+        return 0
+    print_table(
+        ["WHEN (UTC)", "VERSION", "EVENT", "WHO", "COMMIT", "WHY"],
+        [
+            [
+                e["when"],
+                e["version"] or "-",
+                e["event"],
+                e["who"],
+                e["commit"][:12] or "-",
+                e["why"] or "-",
+            ]
+            for e in events
+        ],
+    )
     return 0
 
 
@@ -126,7 +173,7 @@ def run_reviews(args: argparse.Namespace, ctx: Context) -> int:
         if review is None:
             continue
         days = (review - on).days
-        if days <= DUE_WITHIN_DAYS:
+        if days <= args.within:
             due.append((days, document.id, document.title, review, document.owner))
     due.sort()
     overdue = [row for row in due if row[0] < 0]
@@ -134,6 +181,7 @@ def run_reviews(args: argparse.Namespace, ctx: Context) -> int:
         print_json(
             {
                 "date": on.isoformat(),
+                "within_days": args.within,
                 "reviews": [
                     {"id": i, "title": t, "due": d.isoformat(), "owner": o, "days": n,
                      "state": "overdue" if n < 0 else "due"}
@@ -141,12 +189,14 @@ def run_reviews(args: argparse.Namespace, ctx: Context) -> int:
                 ],
             }
         )  # fmt: skip
+    elif not due:
+        sys.stdout.write(
+            f"no review due within {plural(args.within, 'day')} of {on.isoformat()} "
+            "and none overdue\n"
+        )
     else:
         print_table(
             ["ID", "DUE", "STATE", "OWNER", "TITLE"],
-            [
-                [i, d.isoformat(), f"overdue by {-n} days" if n < 0 else f"due in {n} days", o, t]
-                for n, i, t, d, o in due
-            ],
+            [[i, d.isoformat(), _when_due(n), o, t] for n, i, t, d, o in due],
         )
     return 1 if args.strict and overdue else 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import gc
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,10 +32,29 @@ from qms.errors import QmsError
 EXIT_USAGE = 2
 
 
+# argparse's message for a value outside `choices` (commands, --meaning, --type, ...).
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<value>[^']*)' \(choose from (?P<choices>.*)\)$")
+
+
+def did_you_mean(message: str) -> str:
+    """An invalid-choice message with the closest choice suggested in place of the list."""
+    match = _INVALID_CHOICE.search(message)
+    if match is None:
+        return message
+    listed = match.group("choices")
+    choices = re.findall(r"'([^']*)'", listed) or [c.strip() for c in listed.split(",")]
+    close = difflib.get_close_matches(match.group("value"), choices, n=1, cutoff=0.6)
+    if not close:
+        return message
+    value = match.group("value")
+    return f"{message[: match.start()]}invalid choice: '{value}'; did you mean '{close[0]}'?"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line, with exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        message = did_you_mean(message)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -88,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = handler(args, ctx)
     except QmsError as exc:
         sys.stderr.write(f"qms: error: {exc}\n")
+        sys.stderr.writelines(f"  {line}\n" for line in exc.details)
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("qms: interrupted\n")

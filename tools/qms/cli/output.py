@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TextIO
 
 from qms.model.findings import Finding
@@ -34,22 +35,50 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         sys.stdout.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
 
 
-def progress_stream() -> TextIO | None:
-    """Where Sphinx may report progress: stderr on a terminal, nowhere in CI or a pipe."""
-    return sys.stderr if sys.stderr.isatty() else None
+DOC_ID_HELP = "the document's id, in any case: POL-ACC-001 or pol-acc-001"
+TABLE_FORMATS = ("text", "markdown", "csv", "json")
+_FORMAT_ALIASES = {"md": "markdown"}
 
 
-def terminal_progress(label: str) -> Callable[[int, int], None] | None:
-    """A "label: done/total" counter on a terminal's stderr; None when not a terminal."""
-    if not sys.stderr.isatty():
-        return None
+def _format_name(text: str) -> str:
+    return _FORMAT_ALIASES.get(text.lower(), text.lower())
 
-    def show(done: int, total: int) -> None:
-        end = "\n" if done == total else ""
-        sys.stderr.write(f"\r{label}: {done}/{total}{end}")
-        sys.stderr.flush()
 
-    return show
+def add_format_option(
+    parser: argparse.ArgumentParser, formats: Sequence[str], default: str | None = None
+) -> None:
+    """--format (the first of `formats` by default; md is short for markdown) and --json."""
+    default = default or formats[0]
+    parser.add_argument(
+        "--format",
+        type=_format_name,
+        choices=formats,
+        default=default,
+        help=f"default: {default}; md is short for markdown",
+    )
+    parser.add_argument(
+        "--json",
+        dest="format",
+        action="store_const",
+        const="json",
+        help="the same as --format json",
+    )
+
+
+def add_verbose_option(parser: argparse.ArgumentParser) -> None:
+    """-v/--verbose: Sphinx's full log instead of the progress bar."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print Sphinx's full log on stderr instead of the progress bar (e.g. to see "
+        "which extension is slow, or the settings MyST runs with)",
+    )
+
+
+def sphinx_log(verbose: bool) -> TextIO | None:
+    """Where Sphinx writes its own log: stderr with --verbose, nowhere otherwise."""
+    return sys.stderr if verbose else None
 
 
 def plural(count: int, word: str) -> str:

@@ -7,6 +7,7 @@ import sys
 
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
+from qms.cli.progress import counter, progress_bar
 from qms.services.handbook import today
 from qms.services.verify import verify_selected
 
@@ -22,7 +23,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "its periodic review falls due."
         ),
     )
-    parser.add_argument("ids", nargs="*", metavar="DOC-ID", help="only these documents")
+    parser.add_argument("ids", nargs="*", metavar="DOC-ID", help="only these documents (any case)")
     parser.add_argument("--json", action="store_true", help="print the list as JSON")
     parser.set_defaults(handler=run)
 
@@ -30,7 +31,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the status table; documents with invalid front matter are reported apart."""
     config = ctx.config()
-    handbook, verification = verify_selected(config, args.ids)
+    with progress_bar(enabled=not args.json) as bar:
+        handbook, verification = verify_selected(config, args.ids, counter(bar, "verifying"))
     on = today()
     rows = [row for row, _ in verification.rows(config, on)]
     if args.json:

@@ -16,7 +16,7 @@ from qms.model.approval_rules import Record, SignatureFacts, judge_document
 from qms.model.document import Document
 from qms.model.signers import SignerEntry
 from qms.services.content import document_content, included_files
-from qms.services.handbook import load_handbook, select
+from qms.services.handbook import canonical_id, load_handbook, select
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
 from qms.services.signers import choose_key
@@ -56,6 +56,7 @@ def approve(
 ) -> Approval:
     """Sign `document_id` at its current version with `meaning`, or refuse with a reason."""
     handbook = load_handbook(config)
+    document_id = canonical_id(document_id)
     if document_id in handbook.broken_ids:
         raise RefusedError(
             f"{document_id} fails qms check", "run 'qms check', fix what it reports and commit"
@@ -85,7 +86,13 @@ def approve(
                 f"the signer registry is not approved ({problem})",
                 "no approval can be trusted until a registry administrator repairs it",
             )
-        fingerprint = choose_key(user_keys, key, {s.fingerprint for s in latest.signers})
+        fingerprint = choose_key(
+            user_keys,
+            key,
+            {s.fingerprint for s in latest.signers},
+            signers=latest.signers,
+            now=moment,
+        )
         entry, refusal = registry.history.signer_at(fingerprint, moment)
         if entry is None:
             raise RefusedError(

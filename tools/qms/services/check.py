@@ -10,7 +10,7 @@ from qms.config import QmsConfig
 from qms.model.findings import Finding
 from qms.services.change_control import change_control
 from qms.services.handbook import load_handbook
-from qms.services.sphinx_run import run_sphinx
+from qms.services.sphinx_run import Progress, run_sphinx
 
 
 def quick_check(config: QmsConfig) -> list[Finding]:
@@ -22,7 +22,9 @@ def quick_check(config: QmsConfig) -> list[Finding]:
     )
 
 
-def full_check(config: QmsConfig, progress: TextIO | None = None) -> list[Finding]:
+def full_check(
+    config: QmsConfig, progress: TextIO | None = None, phases: Progress | None = None
+) -> list[Finding]:
     """Everything the build enforces: a fresh Sphinx read of all sources.
 
     The front-matter rules run inside the build from the same model code, so the
@@ -32,6 +34,8 @@ def full_check(config: QmsConfig, progress: TextIO | None = None) -> list[Findin
     if unreadable:
         return unreadable  # Sphinx cannot read these at all; report them first
     with tempfile.TemporaryDirectory(prefix="qms-check-") as scratch:
-        run = run_sphinx(config, "dummy", Path(scratch) / "out", fresh=True, progress=progress)
+        run = run_sphinx(
+            config, "dummy", Path(scratch) / "out", fresh=True, progress=progress, phases=phases
+        )
     control = change_control(config).findings
     return sorted(set(run.findings) | set(control), key=lambda f: f.sort_key)

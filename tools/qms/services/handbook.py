@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,18 +85,33 @@ def load_handbook(config: QmsConfig) -> Handbook:
     )
 
 
+def canonical_id(text: str) -> str:
+    """A document id as typed by a person: `pol-acc-001` and ` POL-ACC-001` mean POL-ACC-001."""
+    return text.strip().upper()
+
+
 def select(documents: Sequence[Document], ids: Sequence[str]) -> list[Document]:
-    """The documents with the given ids, in that order; all of them when none is given."""
+    """The documents with the given ids, in that order; all of them when none is given.
+
+    Ids are matched whatever their case; an unknown id is an error that suggests the
+    closest known ids, so every command that takes an id treats it alike.
+    """
     if not ids:
         return list(documents)
     by_id = {document.id: document for document in documents}
-    unknown = [doc_id for doc_id in ids if doc_id not in by_id]
+    wanted = [canonical_id(doc_id) for doc_id in ids]
+    unknown = [doc_id for doc_id in wanted if doc_id not in by_id]
     if unknown:
-        raise QmsError(
-            f"no controlled document with id {', '.join(unknown)}",
-            "run 'qms status' to list the ids",
-        )
-    return [by_id[doc_id] for doc_id in dict.fromkeys(ids)]
+        close = [
+            match
+            for doc_id in unknown
+            for match in difflib.get_close_matches(doc_id, by_id, n=1, cutoff=0.75)
+        ]
+        hint = "run 'qms status' to list the ids"
+        if close:
+            hint = f"did you mean {' or '.join(dict.fromkeys(close))}? ('qms status' lists the ids)"
+        raise QmsError(f"no controlled document with id {', '.join(unknown)}", hint)
+    return [by_id[doc_id] for doc_id in dict.fromkeys(wanted)]
 
 
 def today() -> date:

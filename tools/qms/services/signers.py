@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -21,11 +22,27 @@ from qms.services.registry import (
 )
 
 
-def choose_key(user_keys: UserKeys, key: str | None, registered: set[str]) -> str:
-    """The key to sign with: --key, or the signer's only registered secret key."""
+def choose_key(
+    user_keys: UserKeys,
+    key: str | None,
+    registered: Collection[str],
+    *,
+    signers: Sequence[SignerEntry] = (),
+    now: datetime | None = None,
+) -> str:
+    """The key to sign with: --key, or the signer's only registered secret key.
+
+    With the registry's `signers` and `now`, keys whose registration no longer counts
+    (revoked, ended) are passed over, so a signer who replaced a key need not name the
+    new one; when several remain, the refusal lists them.
+    """
     if key:
         return "".join(key.split()).upper()
     mine = [fpr for fpr in user_keys.secret_fingerprints() if fpr in registered]
+    entries = {entry.fingerprint: entry for entry in signers}
+    if now is not None:
+        usable = [f for f in mine if f in entries and entries[f].refusal_at(now) is None]
+        mine = usable or mine  # none usable: the caller refuses, saying why
     if len(mine) == 1:
         return mine[0]
     if not mine:
@@ -33,7 +50,18 @@ def choose_key(user_keys: UserKeys, key: str | None, registered: set[str]) -> st
             "none of your secret keys is in the signer registry",
             "ask a registry administrator to run 'qms signers add', or pass --key",
         )
-    raise QmsError(f"you hold {len(mine)} registered keys", "choose one with --key FINGERPRINT")
+    raise QmsError(
+        f"you hold {len(mine)} registered keys",
+        "choose one with --key FINGERPRINT:",
+        [_describe(fpr, entries.get(fpr)) for fpr in mine],
+    )
+
+
+def _describe(fingerprint: str, entry: SignerEntry | None) -> str:
+    """A key as the --key choice lists it: fingerprint, printed name, roles."""
+    if entry is None:
+        return fingerprint
+    return f"{fingerprint}  {entry.name}  ({', '.join(entry.roles)})"
 
 
 def add_signer(

@@ -17,7 +17,7 @@ from qms.model.findings import Finding
 from qms.model.traceability import Graph, Need, risk_rows, soa_rows
 from qms.services.sphinx_run import run_sphinx
 
-FORMATS = ("csv", "json", "md")
+FORMATS = ("csv", "json", "markdown")
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str) -> str:
         writer.writerow(headers)
         writer.writerows([_cell(row[h]) for h in headers] for row in rows)
         return out.getvalue()
-    if fmt != "md":
+    if fmt != "markdown":
         raise QmsError(f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
 
     def md(value: Any) -> str:
