@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from qms.cli.context import Context
-from qms.cli.output import plural, print_findings, terminal_progress
+from qms.cli.output import plural, print_findings
+from qms.cli.progress import progress_bar
 from qms.cli.signing import add_signing_options, fingerprint_arg, user_keys
 from qms.services.release import (
-    SetProgress,
     create_release,
     publish_release,
     sign_release,
@@ -69,22 +68,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     publish.set_defaults(handler=run_publish)
 
 
-def _set_progress() -> SetProgress:
-    """Per set, "pages" then "PDFs n/N" on a terminal's stderr; nothing in a pipe or CI."""
-    counters: dict[tuple[str, str], Callable[[int, int], None] | None] = {}
-
-    def show(set_name: str, phase: str, done: int, total: int) -> None:
-        label = f"set {set_name}: " + ("building pages" if phase == "pages" else "writing PDFs")
-        counter = counters.setdefault((set_name, phase), terminal_progress(label))
-        if counter is not None:
-            counter(done, total)
-
-    return show
-
-
 def run_create(args: argparse.Namespace, ctx: Context) -> int:
     """Build the release."""
-    result = create_release(ctx.config(), args.name, args.sets, _set_progress())
+    with progress_bar() as bar:
+        result = create_release(
+            ctx.config(),
+            args.name,
+            args.sets,
+            lambda set_name, phase, done, total: bar(f"{set_name}: {phase}", done, total),
+        )
     for item in result.left_out:
         sys.stderr.write(f"qms release create: left out {item.document_id}: {item.reason}\n")
     counts = ", ".join(f"{name}: {len(docs)}" for name, docs in result.manifest.sets.items())

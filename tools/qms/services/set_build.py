@@ -23,7 +23,7 @@ from qms.errors import QmsError
 from qms.model.findings import Finding
 from qms.model.timeutil import from_epoch
 
-# (phase, done, total): "pages" while Sphinx builds, then "pdf" per PDF written.
+# (phase, done, total): Sphinx's phases (reading, verifying, writing...), then "pdf".
 Progress = Callable[[str, int, int], None]
 
 
@@ -97,7 +97,6 @@ def _run(job: SetJob) -> None:
 
     config = load_config(Path(job.root))
     outdir = Path(job.outdir)
-    _emit({"progress": ["pages", 0, 1]})
     with tempfile.TemporaryDirectory(prefix="qms-release-") as scratch:
         run = run_sphinx(
             config,
@@ -107,8 +106,8 @@ def _run(job: SetJob) -> None:
             progress=None,
             overrides={"qms_release": job.release},
             doctrees=Path(scratch) / "doctrees",
+            phases=lambda phase, done, total: _emit({"progress": [phase, done, total]}),
         )
-    _emit({"progress": ["pages", 1, 1]})
     if run.findings:
         _emit({"findings": [asdict(f) for f in run.findings]})
         return
