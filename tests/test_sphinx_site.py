@@ -135,9 +135,9 @@ def test_preview_banner_watermark_and_print_footer(app: SphinxTestApp) -> None:
     for docname in ("index", "register", "policies/pol-acc-001"):
         html = page(app, docname)
         assert "PREVIEW, not a controlled copy." in html
-        assert '<div class="qms-print-footer">' in html and "Uncontrolled when printed." in html
+        assert '<div class="qms-print-footer no-search">' in html and "Uncontrolled when printed." in html
     draft = page(app, "policies/pol-acc-001")
-    assert '<div class="qms-watermark" aria-hidden="true">DRAFT</div>' in draft
+    assert '<div class="qms-watermark no-search" aria-hidden="true">DRAFT</div>' in draft
     assert "POL-ACC-001 version 2.0, DRAFT, PREVIEW build. Uncontrolled when printed." in draft
     css = (app.outdir / "_static" / "qms.css").read_text()
     assert "@media print" in css and ".qms-print-footer" in css
