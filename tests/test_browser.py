@@ -156,8 +156,9 @@ def search(tab: Tab, base: str, query: str) -> None:
     ("where", "query", "path", "label"),
     [
         ("preview", "SOP-BCK-001", "procedures/sop-bck-001.html", "SOP-BCK-001 · NOT APPROVED"),
-        ("preview", "pol-acc-001", "policies/pol-acc-001.html", "POL-ACC-001 · EFFECTIVE"),
-        ("release", "POL-XSS-001", "policies/pol-xss-001.html", "POL-XSS-001 · EFFECTIVE"),
+        ("preview", " sop-bck-001", "procedures/sop-bck-001.html", "SOP-BCK-001 · NOT APPROVED"),
+        ("preview", "POL-ACC-001", "policies/pol-acc-001.html", "POL-ACC-001 · EFFECTIVE"),
+        ("release", "pol-xss-001", "policies/pol-xss-001.html", "POL-XSS-001 · EFFECTIVE"),
     ],
 )
 def test_an_exact_id_finds_its_document_first(
