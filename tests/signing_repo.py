@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import git
 import pytest
@@ -50,7 +53,40 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         remove_home(person)
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+class Output(Protocol):
+    """Where a test reads what qms printed: pytest's capsys, or a Console."""
+
+    def readouterr(self) -> tuple[str, str]: ...
+
+
+class Console:
+    """capsys for fixtures that outlive one test (capsys is per test).
+
+    Inside `with Console() as console:`, what is printed is kept for `readouterr`.
+    """
+
+    def __init__(self) -> None:
+        self._out, self._err = io.StringIO(), io.StringIO()
+        self._redirect = contextlib.ExitStack()
+
+    def __enter__(self) -> Console:
+        self._redirect.enter_context(contextlib.redirect_stdout(self._out))
+        self._redirect.enter_context(contextlib.redirect_stderr(self._err))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._redirect.close()
+
+    def readouterr(self) -> tuple[str, str]:
+        """What was printed since the last call."""
+        taken = self._out.getvalue(), self._err.getvalue()
+        for stream in (self._out, self._err):
+            stream.seek(0)
+            stream.truncate()
+        return taken
+
+
+def run(capsys: Output, *argv: str) -> tuple[int, str, str]:
     """Call qms in-process and capture what it printed."""
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -63,9 +99,7 @@ def commit_all(path: Path, message: str) -> None:
     repo.index.commit(message)
 
 
-def register(
-    capsys: pytest.CaptureFixture[str], root: Path, admin: Person, person: Person, *roles: str
-) -> None:
+def register(capsys: Output, root: Path, admin: Person, person: Person, *roles: str) -> None:
     args = [
         "--root",
         str(root),
@@ -84,9 +118,7 @@ def register(
     assert code == 0, err
 
 
-def make_signing_repo(
-    tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str], source: Path
-) -> Path:
+def make_signing_repo(tmp_path: Path, team: Team, capsys: Output, source: Path) -> Path:
     """Copy a test-root into a git repository and register the team."""
     root = tmp_path / "handbook"
     shutil.copytree(source, root / "docs")

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.release_repo import publish_signed, sign
 from tests.signing_repo import Team, run, team
-from tests.test_release import publish_signed, repo, sign
+from tests.test_release import repo
 
 __all__ = ["repo", "team"]
 

@@ -4,79 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOTS
-from tests.keys import Person
-from tests.signing_repo import Team, commit_all, make_signing_repo, run, team
+from tests.release_repo import make_release_repo, publish_signed, sign
+from tests.signing_repo import Team, run, team
 
 __all__ = ["team"]
-
-SETS = """
-[tool.qms.sets.staff]
-title = "Staff handbook"
-classifications = ["public", "internal"]
-
-[tool.qms.sets.policies]
-title = "Policy set"
-types = ["policy"]
-classifications = ["internal"]
-
-[tool.qms.release]
-signer_roles = ["qa", "reviewer"]
-"""
-
-
-def release_repo(
-    tmp_path: Path,
-    team: Team,
-    capsys: pytest.CaptureFixture[str],
-    edit: Callable[[Path], None] | None = None,
-) -> Path:
-    """The test handbook with the release sets, POL-ACC-001 approved (after `edit`)."""
-    root = make_signing_repo(tmp_path, team, capsys, ROOTS / "test-handbook")
-    with (root / "pyproject.toml").open("a") as handle:
-        handle.write(SETS)
-    if edit is not None:
-        edit(root)
-    commit_all(root, "Release sets")
-    admin = ("--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home))
-    code, _, err = run(capsys, "--root", str(root), "signers", "policy", *admin)
-    assert code == 0, err  # the release signer roles changed: an administrator approves them
-    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
-                            (team.approver, "approved")):  # fmt: skip
-        code, _, err = run(
-            capsys, "--root", str(root), "approve", "POL-ACC-001", "--meaning", meaning,
-            "--key", person.fingerprint, "--gnupghome", str(person.home),
-        )  # fmt: skip
-        assert code == 0, err
-    return root
 
 
 @pytest.fixture
 def repo(tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> Path:
-    return release_repo(tmp_path, team, capsys)
-
-
-def sign(capsys: pytest.CaptureFixture[str], root: Path, person: Person) -> tuple[int, str, str]:
-    return run(capsys, "--root", str(root), "release", "sign", "R1", "--key", person.fingerprint,
-               "--gnupghome", str(person.home))  # fmt: skip
-
-
-def publish_signed(
-    capsys: pytest.CaptureFixture[str], repo: Path, team: Team, tmp_path: Path
-) -> Path:
-    """Create release R1 of the policy set, sign it for both roles, publish it."""
-    assert run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")[0] == 0
-    sign(capsys, repo, team.approver)
-    sign(capsys, repo, team.reviewer)
-    published = tmp_path / "published"
-    code = run(capsys, "--root", str(repo), "release", "publish", "R1", "--to", str(published))[0]
-    assert code == 0
-    return published
+    return make_release_repo(tmp_path, team, capsys)
 
 
 def test_documents_with_no_version_in_force_are_left_out_not_blocking(

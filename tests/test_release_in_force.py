@@ -11,8 +11,8 @@ from pathlib import Path
 import git
 import pytest
 
+from tests.release_repo import make_release_repo
 from tests.signing_repo import Team, commit_all, run, team
-from tests.test_release import release_repo
 
 __all__ = ["team"]
 
@@ -21,7 +21,7 @@ POLICY = "docs/policies/pol-acc-001.md"
 
 @pytest.fixture
 def repo(tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> Path:
-    return release_repo(tmp_path, team, capsys)
+    return make_release_repo(tmp_path, team, capsys)
 
 
 def revise(root: Path, capsys: pytest.CaptureFixture[str], effective: str | None = None) -> None:

@@ -12,8 +12,8 @@ import git
 import pypdf
 import pytest
 
+from tests.release_repo import make_release_repo
 from tests.signing_repo import Team, run, team
-from tests.test_release import release_repo
 
 __all__ = ["team"]
 
@@ -49,7 +49,7 @@ def _with_links(root: Path) -> None:
 
 @pytest.fixture
 def linked(tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> Path:
-    return release_repo(tmp_path, team, capsys, _with_links)
+    return make_release_repo(tmp_path, team, capsys, _with_links)
 
 
 def create(capsys: pytest.CaptureFixture[str], root: Path) -> Path:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from sphinx.testing.util import SphinxTestApp
+
+from qms_sphinx.search import script_literal
 
 from .sphinx_helpers import page, warnings
 
@@ -135,9 +138,30 @@ def test_preview_banner_watermark_and_print_footer(app: SphinxTestApp) -> None:
     for docname in ("index", "register", "policies/pol-acc-001"):
         html = page(app, docname)
         assert "PREVIEW, not a controlled copy." in html
-        assert '<div class="qms-print-footer">' in html and "Uncontrolled when printed." in html
+        assert '<div class="qms-print-footer no-search">' in html
+        assert "Uncontrolled when printed." in html
     draft = page(app, "policies/pol-acc-001")
-    assert '<div class="qms-watermark" aria-hidden="true">DRAFT</div>' in draft
+    assert '<div class="qms-watermark no-search" aria-hidden="true">DRAFT</div>' in draft
     assert "POL-ACC-001 version 2.0, DRAFT, PREVIEW build. Uncontrolled when printed." in draft
     css = (app.outdir / "_static" / "qms.css").read_text()
     assert "@media print" in css and ".qms-print-footer" in css
+
+
+def test_the_search_page_holds_each_documents_id_and_status(app: SphinxTestApp) -> None:
+    app.build()
+    html = page(app, "search")
+    match = re.search(r"<script>var QMS_SEARCH_DOCUMENTS = (\{.*?\});</script>", html)
+    assert match, "no document labels on the search page"
+    assert json.loads(match.group(1)) == {
+        "policies/pol-acc-001": ["POL-ACC-001", "draft", "draft"],
+        "policies/pol-cry-001": ["POL-CRY-001", "draft", "draft"],
+        "procedures/sop-bck-001": ["SOP-BCK-001", "draft", "draft"],
+    }
+    assert re.search(r'<script defer="defer" src="_static/qms-search.js\?v=\w+"></script>', html)
+    assert "qms-search.js" not in page(app, "index")
+
+
+def test_labels_cannot_close_their_script_element() -> None:
+    literal = script_literal({"x": "</script><script>alert(1)</script>&"})
+    assert "<" not in literal and ">" not in literal and "&" not in literal
+    assert json.loads(literal) == {"x": "</script><script>alert(1)</script>&"}

@@ -22,6 +22,7 @@ from qms_sphinx import (
     raw_html,
     register,
     release_mode,
+    search,
     superseded,
     views,
 )
@@ -56,6 +57,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     completeness.setup(app)
     superseded.setup(app)
     release_mode.setup(app)
+    search.setup(app)
     determinism.setup(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")

@@ -9,6 +9,7 @@ from qms.model.document import Document
 from qms.model.status import Status
 from qms.model.timeutil import display_utc
 from qms_sphinx.approvals import css_slug, state_of
+from qms_sphinx.search import NO_SEARCH
 from qms_sphinx.state import PageState, controlled, documents
 from qms_sphinx.superseded import superseded_page
 from qms_sphinx.tables import Cell, table
@@ -128,7 +129,9 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
             nodes.strong("", "INVALID FRONT MATTER"),
             nodes.Text(": this page is not a controlled copy; see the build warnings"),
         )
-        return nodes.container("", warning, classes=["qms-control", "qms-status-invalid"])
+        return nodes.container(
+            "", warning, classes=["qms-control", "qms-status-invalid", NO_SEARCH]
+        )
     state = state_of(app, docname, document)
     row = state.row
     status = row.status.status
@@ -161,7 +164,9 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
     if state.history:
         parts.append(nodes.rubric("", "Revision history"))
         parts.append(_history(app, docname, document, state))
-    return nodes.container("", *parts, classes=["qms-control", f"qms-status-{css_slug(row)}"])
+    # The same on every page: kept out of the search index and its snippets.
+    classes = ["qms-control", f"qms-status-{css_slug(row)}", NO_SEARCH]
+    return nodes.container("", *parts, classes=classes)
 
 
 def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:

@@ -19,6 +19,7 @@ from qms.model.release import SIGNERS_SCRIPT_NAME
 from qms.model.status import Status
 from qms.services.pdf_pages import book_name, pdf_name
 from qms_sphinx.approvals import state_of
+from qms_sphinx.search import NO_SEARCH
 from qms_sphinx.state import documents
 
 # Links to documents outside a set are expected in a set's build; the full
@@ -60,13 +61,14 @@ def banner(config: Config, pagename: str = "", document_id: str | None = None) -
     release = release_of(config)
     if release is None:
         return (
-            '<div class="qms-site-banner qms-preview"><strong>PREVIEW, not a controlled '
-            "copy.</strong> Built from a working copy; only a signed release is the handbook "
-            "in force.</div>"
+            f'<div class="qms-site-banner qms-preview {NO_SEARCH}"><strong>PREVIEW, not a '
+            "controlled copy.</strong> Built from a working copy; only a signed release is the "
+            "handbook in force.</div>"
         )
     return (
-        f'<div class="qms-site-banner qms-release"><strong>Release {escape(release["name"])}'
-        f"</strong>: {escape(release['title'])}, {escape(release['date'])}. "
+        f'<div class="qms-site-banner qms-release {NO_SEARCH}">'
+        f"<strong>Release {escape(release['name'])}</strong>: {escape(release['title'])}, "
+        f"{escape(release['date'])}. "
         '<span id="qms-release-signers">Signatures: see manifest.json.</span>'
         f"{_pdf_link(release, pagename, document_id)}</div>"
     )
@@ -93,13 +95,13 @@ def page_extras(
     if document is None:
         title = str(context.get("title") or pagename)
         context["body"] += (
-            f'<div class="qms-print-footer">{escape(title)}, {escape(where)}. '
+            f'<div class="qms-print-footer {NO_SEARCH}">{escape(title)}, {escape(where)}. '
             "Uncontrolled when printed.</div>"
         )
         return
     status = state_of(app, pagename, document).row.status.status
     footer = (
-        '<div class="qms-print-footer">'
+        f'<div class="qms-print-footer {NO_SEARCH}">'
         f"{escape(document.id)} version {escape(str(document.version))}, "
         f"{escape(str(status).upper())}, {escape(where)}. Uncontrolled when printed."
         "</div>"
@@ -107,7 +109,7 @@ def page_extras(
     watermark = ""
     if status is not Status.EFFECTIVE:
         label = escape(str(status).upper())
-        watermark = f'<div class="qms-watermark" aria-hidden="true">{label}</div>'
+        watermark = f'<div class="qms-watermark {NO_SEARCH}" aria-hidden="true">{label}</div>'
     context["body"] = context["body"] + footer + watermark
 
 
