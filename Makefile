@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: handbook test lint install clean resign-example benchmark
+.PHONY: handbook test lint install clean resign-example benchmark system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ install: $(STAMP)
 handbook: $(STAMP)
 	$(BIN)/qms build --fresh
 
+## The Debian packages the tests need (Chromium, Pango, fonts): installed as root, else named.
+system-packages:
+	bash .ci/system-packages
+
 ## Lint, type-check and run the whole test suite.
-test: lint
+test: system-packages lint
 	$(BIN)/pytest
 
 lint: $(STAMP)
