@@ -115,5 +115,8 @@ def test_superseded_versions_travel_with_the_set_and_point_to_the_one_in_force(
         text = old.read_text()
         assert "SUPERSEDED: version 2.0" in text
         assert 'href="../policies/pol-acc-001.html"' in text
+        # Rendered like a page, not shown as source: headings, no front matter.
+        assert "<h2>Purpose</h2>" in text and "review_months:" not in text
+        assert "Privileged access is reviewed every quarter" not in text
     # Superseded pages stay out of the search index.
     assert "superseded" not in (folder / "searchindex.js").read_text()

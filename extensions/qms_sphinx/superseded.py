@@ -19,6 +19,7 @@ from qms.model.timeutil import display_utc
 from qms.services.change_control import HistoryRow
 from qms_sphinx.settings import settings
 from qms_sphinx.state import documents, page_states
+from qms_sphinx.superseded_html import render_superseded
 
 FOLDER = "superseded"
 
@@ -28,7 +29,7 @@ def superseded_page(document: Document, version: Version) -> str:
     return f"{FOLDER}/{document.id.lower()}-v{version}"
 
 
-def _body(document: Document, docname: str, row: HistoryRow, source: str) -> str:
+def _body(document: Document, docname: str, row: HistoryRow, rendered: str) -> str:
     signatures = "".join(
         f"<tr><td>{escape(str(s.meaning))}</td><td>{escape(s.signer_name)}</td>"
         f"<td>{escape(s.role)}</td><td>{escape(display_utc(s.signed_at))}</td>"
@@ -46,8 +47,9 @@ def _body(document: Document, docname: str, row: HistoryRow, source: str) -> str
         "<table><thead><tr><th>Meaning</th><th>Signed by</th><th>Role</th><th>UTC</th>"
         "<th>Key</th></tr></thead>"
         f"<tbody>{signatures}</tbody></table></div>"
-        "<p>The approved source of this version, exactly as signed:</p>"
-        f'<pre class="qms-superseded-source">{escape(source)}</pre>'
+        "<p>The text of this version as approved (read only; links lead to the pages in "
+        "force):</p>"
+        f'<div class="qms-superseded-text">{rendered}</div>'
     )
 
 
@@ -74,7 +76,9 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
             commit, path = row.approved_source
             source = repo.file_at(commit, path if prefix == "." else f"{prefix}/{path}")
             title = f"{document.id} {document.title}, version {row.version} (superseded)"
-            body = _body(document, docname, row, source.decode("utf-8-sig", errors="replace"))
+            text = source.decode("utf-8-sig", errors="replace")
+            rendered = render_superseded(text, docname, lambda name: name in app.env.found_docs)
+            body = _body(document, docname, row, rendered)
             yield (
                 superseded_page(document, row.version),
                 {"title": title, "body": body},
