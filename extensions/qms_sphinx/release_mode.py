@@ -18,6 +18,7 @@ from qms.model.release import SIGNERS_SCRIPT_NAME
 from qms.model.status import Status
 from qms_sphinx.approvals import state_of
 from qms_sphinx.state import documents
+from qms_sphinx.tables import css_string
 
 # Links to documents outside a set are expected in a set's build; the full
 # handbook has already passed `qms check` before a release is created.
@@ -58,6 +59,19 @@ def banner(config: Config) -> str:
     )
 
 
+def print_footer(text: str) -> str:
+    """A style element that prints `text` and "Page x of y" at the foot of every page.
+
+    CSS margin boxes (Chromium, WeasyPrint) repeat on each printed page without
+    covering content, which a fixed-position element does.
+    """
+    return (
+        '<style class="qms-print-footer" media="print">@page { '
+        f"@bottom-left {{ content: {css_string(text)}; }} "
+        '@bottom-right { content: "Page " counter(page) " of " counter(pages); } }</style>\n'
+    )
+
+
 def page_extras(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: object
 ) -> None:
@@ -70,23 +84,18 @@ def page_extras(
     document = documents(app.env).get(pagename)
     if document is None:
         title = str(context.get("title") or pagename)
-        context["body"] += (
-            f'<div class="qms-print-footer">{escape(title)}, {escape(where)}. '
-            "Uncontrolled when printed.</div>"
-        )
+        footer = f"{title}, {where}. Uncontrolled when printed."
+        context["metatags"] = context.get("metatags", "") + print_footer(footer)
         return
     status = state_of(app, pagename, document).row.status.status
     footer = (
-        '<div class="qms-print-footer">'
-        f"{escape(document.id)} version {escape(str(document.version))}, "
-        f"{escape(str(status).upper())}, {escape(where)}. Uncontrolled when printed."
-        "</div>"
+        f"{document.id} version {document.version}, {str(status).upper()}, {where}. "
+        "Uncontrolled when printed."
     )
-    watermark = ""
+    context["metatags"] = context.get("metatags", "") + print_footer(footer)
     if status is not Status.EFFECTIVE:
         label = escape(str(status).upper())
-        watermark = f'<div class="qms-watermark" aria-hidden="true">{label}</div>'
-    context["body"] = context["body"] + footer + watermark
+        context["body"] += f'<div class="qms-watermark" aria-hidden="true">{label}</div>'
 
 
 def setup(app: Sphinx) -> None:
