@@ -283,6 +283,10 @@ def test_register_lists_superseded_versions_and_withdrawn_documents_below(
     withdrawn_in = git.Repo(repo).head.commit.hexsha
     outdir = build_site(repo, tmp_path / "site")
     html = (outdir / "register.html").read_text(encoding="utf-8")
+    statuses = re.search(r'<select name="status">(.*?)</select>', html, re.S)
+    assert statuses, "no status filter"
+    offered = re.findall(r'<option value="([^"]+)">', statuses.group(1))
+    assert offered == ["draft", "effective", "retired", "superseded"]
     current, _, retired = html.partition('<p class="rubric">Superseded and withdrawn</p>')
     assert retired, "no section for documents out of force"
     assert "POL-CRY-001" not in current and "POL-ACC-001" in current

@@ -55,7 +55,10 @@ def _data(document: Document, status: str) -> dict[str, str]:
     return {"type": str(document.type), "status": status, "owner": document.owner}
 
 
-def _current(app: Sphinx, fromdocname: str, entries: list[tuple[str, Document]]) -> str:
+Filterable = tuple[str, list[dict[str, str]]]  # a table's markup and its rows' filter data
+
+
+def _current(app: Sphinx, fromdocname: str, entries: list[tuple[str, Document]]) -> Filterable:
     rows: list[list[str | Html]] = []
     data: list[dict[str, str]] = []
     for docname, document in entries:
@@ -74,7 +77,7 @@ def _current(app: Sphinx, fromdocname: str, entries: list[tuple[str, Document]])
             ]
         )
         data.append(_data(document, str(row.status.status)))
-    return html_table(COLUMNS, rows, ["qms-register", "qms-sortable"], data, wide=True)
+    return html_table(COLUMNS, rows, ["qms-register", "qms-sortable"], data, wide=True), data
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class _OutOfForce:
 
 def _out_of_force(
     app: Sphinx, fromdocname: str, entries: list[tuple[str, Document]], doc_type: str
-) -> str:
+) -> Filterable:
     """Superseded versions (linked to their pages) and withdrawn documents, by id."""
     config = settings(app)
     found: list[_OutOfForce] = []
@@ -113,7 +116,7 @@ def _out_of_force(
                 f"withdrawn in commit {withdrawal.commit[:12]}",
             ))  # fmt: skip
     if not found:
-        return ""
+        return "", []
     found.sort(key=lambda item: item.row.document.version, reverse=True)
     found.sort(key=lambda item: item.row.document.id)  # by id, newest version first
     rows: list[list[str | Html]] = []
@@ -126,20 +129,21 @@ def _out_of_force(
              str(document.classification), item.since, item.note]
         )  # fmt: skip
         data.append(_data(document, status))
-    return (
+    markup = (
         '<p class="rubric">Superseded and withdrawn</p>\n'
         "<p>Not for use. Kept so that records made under them can be traced.</p>\n"
         + html_table(
             RETIRED_COLUMNS, rows, ["qms-register", "qms-register-retired"], data, wide=True
         )
     )
+    return markup, data
 
 
-def _filter(entries: list[tuple[str, Document]], app: Sphinx, doc_type: str) -> str:
+def _filter(rows: list[dict[str, str]], doc_type: str) -> str:
     """The filter form; hidden until qms.js shows it, as it does nothing without script."""
     values: dict[str, set[str]] = {key: set() for key, _ in FILTERS}
-    for docname, document in entries:
-        for key, value in _data(document, str(row_for(app, docname).status.status)).items():
+    for row in rows:
+        for key, value in row.items():
             values[key].add(value)
     fields = []
     for key, label in FILTERS:
@@ -171,17 +175,17 @@ def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
         ),
         key=lambda item: item[1].id,
     )
-    retired = _out_of_force(app, fromdocname, entries, doc_type)
+    retired, retired_rows = _out_of_force(app, fromdocname, entries, doc_type)
     if not entries and not retired:
         return nodes.paragraph("", "No controlled documents of this type yet.")
-    current = (
+    current, current_rows = (
         _current(app, fromdocname, entries)
         if entries
-        else "<p>No controlled documents of this type in the handbook.</p>\n"
+        else ("<p>No controlled documents of this type in the handbook.</p>\n", [])
     )
     return html_node(
         '<div class="qms-register-view">\n'
-        + _filter(entries, app, doc_type)
+        + _filter(current_rows + retired_rows, doc_type)
         + current
         + retired
         + "</div>\n"

@@ -45,7 +45,9 @@ def table(
             row["classes"].extend(row_classes[index])
         body += row
     group += body
-    return nodes.table("", group, classes=list(classes))
+    # Sphinx writes the widths as a colgroup only when told they were given.
+    given = ["colwidths-given"] if widths else []
+    return nodes.table("", group, classes=[*classes, *given])
 
 
 def scrolling(node: nodes.Node, wide: bool = False) -> nodes.container:
