@@ -168,8 +168,9 @@ def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, residual: bool) -> str:
     rows = []
     for impact in range(5, 0, -1):
         axis = (
+            # Turned to read upwards, so the arrow points up the impact scale.
             '<th rowspan="5" class="qms-axis qms-axis-y" scope="rowgroup"><span>Impact '
-            "&#8593;</span></th>"
+            "&#8594;</span></th>"
             if impact == 5
             else ""
         )
@@ -184,6 +185,8 @@ def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, residual: bool) -> str:
         f'<div class="qms-heatmap-box"><p class="rubric">{escape(title)}</p>'
         f'<div class="qms-scroll"><table class="qms-heatmap docutils">'
         f"<caption>{escape(title)}: number of risks by likelihood and impact</caption>"
+        '<colgroup><col class="qms-col-axis"><col class="qms-col-level"><col span="5">'
+        "</colgroup>"
         f"<tbody>{''.join(rows)}</tbody>"
         f'<tfoot><tr><td colspan="2"></td>{levels}</tr>'
         '<tr><td colspan="2"></td><th colspan="5" class="qms-axis qms-axis-x" scope="colgroup">'
