@@ -285,24 +285,72 @@ def test_pre_commit_hook_runs_the_quick_check(
     assert (repo / ".githooks/pre-commit").read_text() == text
 
 
-def test_site_shows_revision_history_and_superseded_pages(
-    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    from qms.config import load_config
-    from qms.services.sphinx_run import run_sphinx
-
+def approve_version_2_1(repo: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> None:
+    """Approve 2.0, then change, bump and approve 2.1: 2.0 is superseded."""
     sign_all(capsys, repo, team)
     edit(repo, "least privilege", "need to know")
     run(capsys, "--root", str(repo), "bump", DOC, "--reason", "Need to know")
     commit_all(repo, "2.1")
     sign_all(capsys, repo, team)
-    site = run_sphinx(load_config(repo), "html", tmp_path / "site", fresh=True, progress=None)
+
+
+def build_site(repo: Path, output: Path) -> Path:
+    """Build the handbook's site; return its HTML folder."""
+    from qms.config import load_config
+    from qms.services.sphinx_run import run_sphinx
+
+    site = run_sphinx(load_config(repo), "html", output, fresh=True, progress=None)
     assert site.findings == ()
-    html = (site.outdir / "policies/pol-acc-001.html").read_text(encoding="utf-8")
+    return site.outdir
+
+
+def test_site_shows_revision_history_and_superseded_pages(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    approve_version_2_1(repo, team, capsys)
+    outdir = build_site(repo, tmp_path / "site")
+    html = (outdir / "policies/pol-acc-001.html").read_text(encoding="utf-8")
     history = html[html.index("Revision history") :]
     assert 'href="../superseded/pol-acc-001-v2.0.html">2.0</a>' in history
     assert "Need to know" in history
-    old = (site.outdir / "superseded/pol-acc-001-v2.0.html").read_text(encoding="utf-8")
+    old = (outdir / "superseded/pol-acc-001-v2.0.html").read_text(encoding="utf-8")
     assert "SUPERSEDED: version 2.0 was replaced by version 2.1; not for use" in old
     assert "granted on least privilege" in old  # the approved text of 2.0, verbatim
-    assert "superseded" not in (site.outdir / "searchindex.js").read_text()
+    # Not in the search index (the register, which is, names the word "superseded").
+    assert "pol-acc-001-v2.0" not in (outdir / "searchindex.js").read_text()
+
+
+def test_register_lists_superseded_versions_and_withdrawn_documents_below(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    approve_version_2_1(repo, team, capsys)
+    (repo / "docs/policies/pol-cry-001.md").unlink()
+    commit_all(repo, "Withdraw POL-CRY-001")
+    withdrawn_in = git.Repo(repo).head.commit.hexsha
+    outdir = build_site(repo, tmp_path / "site")
+    html = (outdir / "register.html").read_text(encoding="utf-8")
+    statuses = re.search(r'<select name="status">(.*?)</select>', html, re.S)
+    assert statuses, "no status filter"
+    offered = re.findall(r'<option value="([^"]+)">', statuses.group(1))
+    assert offered == ["draft", "effective", "retired", "superseded"]
+    current, _, retired = html.partition('<p class="rubric">Superseded and withdrawn</p>')
+    assert retired, "no section for documents out of force"
+    assert "POL-CRY-001" not in current and "POL-ACC-001" in current
+    body = retired[retired.index("<tbody>") :]
+    rows = re.findall(r"<tr class=\"row-(?:even|odd)\"(.*?)</tr>", body, re.S)
+    assert len(rows) == 2
+    superseded, withdrawn = rows
+    assert 'data-status="superseded"' in superseded
+    assert 'href="superseded/pol-acc-001-v2.0.html"' in superseded and "<p>2.0</p>" in superseded
+    assert (
+        'replaced by <a class="reference internal" href="policies/pol-acc-001.html">' in superseded
+    )
+    assert 'data-type="policy" data-status="retired"' in withdrawn
+    assert "POL-CRY-001" in withdrawn and "href" not in withdrawn  # no page to link to
+    assert f"withdrawn in commit {withdrawn_in[:12]}" in withdrawn
+    # The control block's tables scroll in their own containers on small screens.
+    block = (outdir / "policies/pol-acc-001.html").read_text(encoding="utf-8")
+    for table in ("qms-signatures", "qms-history"):
+        assert re.search(
+            rf'<div class="qms-scroll docutils container">\s*<table class="{table}', block
+        )

@@ -133,18 +133,43 @@ def test_register_is_rewritten_when_a_document_changes(app: SphinxTestApp) -> No
     assert re.search(r"POL-ACC-001.*?<p>2\.1</p>", html, re.S)
 
 
+def print_footer(html: str) -> str:
+    """The text the page prints at the foot of every page, decoded from its CSS string."""
+    head = html[: html.index("</head>")]
+    match = re.search(
+        r'<style class="qms-print-footer" media="print">@page \{ @bottom-left \{ content: '
+        r'"((?:[^"\\<]|\\[0-9a-f]{6})*)"; \} @bottom-right \{ content: "Page " counter\(page\) '
+        r'" of " counter\(pages\); \} \}</style>',
+        head,
+    )
+    assert match, "no print footer in the page head"
+    return re.sub(r"\\([0-9a-f]{6})", lambda m: chr(int(m.group(1), 16)), match.group(1))
+
+
 def test_preview_banner_watermark_and_print_footer(app: SphinxTestApp) -> None:
     app.build()
     for docname in ("index", "register", "policies/pol-acc-001"):
         html = page(app, docname)
         assert "PREVIEW, not a controlled copy." in html
-        assert '<div class="qms-print-footer no-search">' in html
-        assert "Uncontrolled when printed." in html
+        assert print_footer(html).endswith("PREVIEW build. Uncontrolled when printed.")
     draft = page(app, "policies/pol-acc-001")
     assert '<div class="qms-watermark no-search" aria-hidden="true">DRAFT</div>' in draft
-    assert "POL-ACC-001 version 2.0, DRAFT, PREVIEW build. Uncontrolled when printed." in draft
+    assert print_footer(draft) == (
+        "POL-ACC-001 version 2.0, DRAFT, PREVIEW build. Uncontrolled when printed."
+    )
+    assert print_footer(page(app, "register")).startswith("Document register, PREVIEW build.")
     css = (app.outdir / "_static" / "qms.css").read_text()
-    assert "@media print" in css and ".qms-print-footer" in css
+    assert "@media print" in css and "@bottom-left" in css
+
+
+def test_print_footer_text_cannot_leave_its_css_string_or_style_element() -> None:
+    from qms_sphinx.release_mode import print_footer as footer_style
+
+    hostile = 'x"; } body { display: none } </style><script>alert(1)</script> \\ é'
+    style = footer_style(hostile)
+    inner = style[len('<style class="qms-print-footer" media="print">') : -len("</style>\n")]
+    assert "<" not in inner and ">" not in inner and "&" not in inner
+    assert print_footer(f"{style}</head>") == hostile
 
 
 def test_the_search_page_holds_each_documents_id_and_status(app: SphinxTestApp) -> None:
@@ -165,3 +190,46 @@ def test_labels_cannot_close_their_script_element() -> None:
     literal = script_literal({"x": "</script><script>alert(1)</script>&"})
     assert "<" not in literal and ">" not in literal and "&" not in literal
     assert json.loads(literal) == {"x": "</script><script>alert(1)</script>&"}
+
+
+def test_register_has_dates_classification_and_a_filter(app: SphinxTestApp) -> None:
+    app.build()
+    html = page(app, "register")
+    for header in ("Classification", "Effective", "Next review"):
+        assert f'<th class="head"><p>{header}</p></th>' in html
+    row = re.search(r'<tr class="row-even" data-type="policy" data-status="draft" '
+                    r'data-owner="ISMS Manager">(.*?)</tr>', html, re.S)  # fmt: skip
+    assert row, "no filterable row for POL-ACC-001"
+    assert "POL-ACC-001" in row.group(1) and "<p>internal</p>" in row.group(1)
+    assert "<p>2026-01-15</p>" in row.group(1) and "<p>2027-01-15</p>" in row.group(1)
+    form = re.search(r'<form class="qms-filter" hidden.*?</form>', html, re.S)
+    assert form, "no filter form"
+    selects = dict(re.findall(r'<select name="(\w+)">(.*?)</select>', form.group(0)))
+    assert list(selects) == ["type", "status", "owner"]
+    assert re.findall(r'<option value="([^"]*)">', selects["type"]) == ["", "policy", "procedure"]
+    assert re.findall(r'<option value="([^"]*)">', selects["status"]) == ["", "draft"]
+    script = (app.outdir / "_static" / "qms.js").read_text()
+    assert ".qms-register-view" in script and "row.dataset[name]" in script
+    # A register of one type filters by status and owner only.
+    typed = page(app, "policies/index")
+    assert '<select name="status">' in typed and '<select name="type">' not in typed
+
+
+def test_tables_scroll_in_their_own_container_and_ids_do_not_break(app: SphinxTestApp) -> None:
+    app.build()
+    html = page(app, "register")
+    wrapped = re.search(
+        r'<div class="qms-scroll qms-wide docutils container">\s*<table class="qms-register', html
+    )
+    assert wrapped, "the register is not in a wide scroll container"
+    ids = re.findall(r'<code class="docutils literal notranslate"><span class="pre">([A-Z-]+\d+)<',
+                     html)  # fmt: skip
+    assert ids == ["POL-ACC-001", "POL-CRY-001", "SOP-BCK-001"]
+    css = (app.outdir / "_static" / "qms.css").read_text()
+    nowrap = re.search(r"article table code\.literal[^{]*\{\s*white-space: nowrap", css)
+    assert nowrap, "ids in tables may break"
+    assert re.search(r"\.qms-scroll \{ overflow-x: auto;", css)
+    assert ".main:has(.qms-wide) > .content" in css  # wide pages widen furo's column
+    # Print lays tables out on the page instead of in scroll containers.
+    printed = css[css.index("@media print {") :]
+    assert "overflow: visible !important" in printed and "break-inside: avoid" in printed

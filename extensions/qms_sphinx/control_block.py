@@ -11,8 +11,8 @@ from qms.model.timeutil import display_utc
 from qms_sphinx.approvals import css_slug, state_of
 from qms_sphinx.search import NO_SEARCH
 from qms_sphinx.state import PageState, controlled, documents
-from qms_sphinx.superseded import superseded_page
-from qms_sphinx.tables import Cell, table
+from qms_sphinx.superseded import superseded_page, superseded_versions
+from qms_sphinx.tables import Cell, scrolling, table
 
 
 class control_block(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
@@ -85,17 +85,16 @@ def _manifestation(state: PageState) -> nodes.Node:
     group = nodes.tgroup(cols=5)
     group += [nodes.colspec(colwidth=w) for w in (2, 3, 2, 3, 5)]
     group += [head, body]
-    return nodes.table("", group, classes=["qms-signatures"])
+    return scrolling(nodes.table("", group, classes=["qms-signatures"]))
 
 
 def _history(app: Sphinx, docname: str, document: Document, state: PageState) -> nodes.Node:
     """Version, date, change reason, author and approvals of every committed version."""
     rows: list[list[Cell]] = []
+    superseded = {row.version for row in superseded_versions(document, state)}
     for row in reversed(state.history):
         version: Cell = str(row.version)
-        # An earlier version is superseded only once the current one is in force.
-        in_force = state.row.status.status is Status.EFFECTIVE
-        if in_force and row.approved_source is not None and row.version != document.version:
+        if row.version in superseded:
             target = superseded_page(document, row.version)
             uri = app.builder.get_relative_uri(docname, target)
             version = nodes.reference("", str(row.version), internal=True, refuri=uri)
@@ -105,11 +104,13 @@ def _history(app: Sphinx, docname: str, document: Document, state: PageState) ->
         )
         rows.append([version, row.when.strftime("%Y-%m-%d"), row.change_reason or "-",
                      row.author, approvals or "none"])  # fmt: skip
-    return table(
-        ["Version", "Date", "Change reason", "Committed by", "Approvals"],
-        rows,
-        classes=["qms-history"],
-        widths=[1, 2, 5, 2, 5],
+    return scrolling(
+        table(
+            ["Version", "Date", "Change reason", "Committed by", "Approvals"],
+            rows,
+            classes=["qms-history"],
+            widths=[1, 2, 5, 2, 5],
+        )
     )
 
 

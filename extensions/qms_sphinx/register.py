@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Set
+from dataclasses import dataclass, replace
+from html import escape
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -10,12 +12,21 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
 
-from qms.model.document import DocumentType
-from qms_sphinx.approvals import css_slug, row_for
-from qms_sphinx.state import documents, view_pages
-from qms_sphinx.tables import Html, html_badge, html_link, html_table
+from qms.model.document import Document, DocumentType
+from qms.model.status import Evidence
+from qms.services.handbook import StatusRow, status_of, today
+from qms.services.history import withdrawn
+from qms_sphinx.approvals import css_slug, row_for, state_of
+from qms_sphinx.settings import settings
+from qms_sphinx.state import documents, history_cache, view_pages
+from qms_sphinx.superseded import superseded_page, superseded_versions
+from qms_sphinx.tables import Html, html_badge, html_code, html_link, html_node, html_table
 
-COLUMNS = ("ID", "Title", "Type", "Version", "Status", "Owner", "Next review")
+COLUMNS = ("ID", "Title", "Type", "Version", "Status", "Owner", "Classification", "Effective",
+           "Next review")  # fmt: skip
+RETIRED_COLUMNS = ("ID", "Title", "Type", "Version", "Status", "Owner", "Classification",
+                   "Out of force since", "Note")  # fmt: skip
+FILTERS = (("type", "Type"), ("status", "Status"), ("owner", "Owner"))
 
 
 class register_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
@@ -39,19 +50,17 @@ class RegisterDirective(SphinxDirective):
         return [node]
 
 
-def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
-    """Build the register table as it stands at write time (HTML output only)."""
-    entries = sorted(
-        (
-            (name, doc)
-            for name, doc in documents(app.env).items()
-            if not doc_type or doc.type == doc_type
-        ),
-        key=lambda item: item[1].id,
-    )
-    if not entries:
-        return nodes.paragraph("", "No controlled documents of this type yet.")
+def _data(document: Document, status: str) -> dict[str, str]:
+    """What the register's filter matches a row on (qms.js)."""
+    return {"type": str(document.type), "status": status, "owner": document.owner}
+
+
+Filterable = tuple[str, list[dict[str, str]]]  # a table's markup and its rows' filter data
+
+
+def _current(app: Sphinx, fromdocname: str, entries: list[tuple[str, Document]]) -> Filterable:
     rows: list[list[str | Html]] = []
+    data: list[dict[str, str]] = []
     for docname, document in entries:
         row = row_for(app, docname)
         rows.append(
@@ -62,10 +71,125 @@ def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
                 str(document.version),
                 html_badge(str(row.status.status), f"qms-badge-{css_slug(row)}"),
                 document.owner,
+                str(document.classification),
+                document.effective.isoformat() if document.effective else "not set",
                 row.next_review.isoformat() if row.next_review else "not set",
             ]
         )
-    return html_table(COLUMNS, rows, ["qms-register"])
+        data.append(_data(document, str(row.status.status)))
+    return html_table(COLUMNS, rows, ["qms-register", "qms-sortable"], data, wide=True), data
+
+
+@dataclass(frozen=True)
+class _OutOfForce:
+    """One row of the second table: a superseded version or a withdrawn document."""
+
+    row: StatusRow
+    id_cell: Html
+    since: str
+    note: str | Html
+
+
+def _out_of_force(
+    app: Sphinx, fromdocname: str, entries: list[tuple[str, Document]], doc_type: str
+) -> Filterable:
+    """Superseded versions (linked to their pages) and withdrawn documents, by id."""
+    config = settings(app)
+    found: list[_OutOfForce] = []
+    for docname, document in entries:
+        current = app.builder.get_relative_uri(fromdocname, docname)
+        since = document.effective.isoformat() if document.effective else "not set"
+        note = Html(f"replaced by {html_link(current, f'version {document.version}').markup}")
+        for history in superseded_versions(document, state_of(app, docname, document)):
+            older = replace(document, version=history.version)
+            row = status_of(older, config, today(), Evidence(superseded=True))
+            page = superseded_page(document, history.version)
+            link = html_link(app.builder.get_relative_uri(fromdocname, page), document.id)
+            found.append(_OutOfForce(row, link, since, note))
+    revisions = history_cache(app.env).get("revisions") or {}
+    current_ids = {document.id for document in documents(app.env).values()}
+    for withdrawal in withdrawn(config, revisions, current_ids, today()):
+        document = withdrawal.row.document
+        if not doc_type or document.type == doc_type:
+            found.append(_OutOfForce(
+                withdrawal.row, html_code(document.id), withdrawal.when.date().isoformat(),
+                f"withdrawn in commit {withdrawal.commit[:12]}",
+            ))  # fmt: skip
+    if not found:
+        return "", []
+    found.sort(key=lambda item: item.row.document.version, reverse=True)
+    found.sort(key=lambda item: item.row.document.id)  # by id, newest version first
+    rows: list[list[str | Html]] = []
+    data: list[dict[str, str]] = []
+    for item in found:
+        document, status = item.row.document, str(item.row.status.status)
+        rows.append(
+            [item.id_cell, document.title, str(document.type), str(document.version),
+             html_badge(status, f"qms-badge-{css_slug(item.row)}"), document.owner,
+             str(document.classification), item.since, item.note]
+        )  # fmt: skip
+        data.append(_data(document, status))
+    markup = (
+        '<p class="rubric">Superseded and withdrawn</p>\n'
+        "<p>Not for use. Kept so that records made under them can be traced.</p>\n"
+        + html_table(
+            RETIRED_COLUMNS, rows, ["qms-register", "qms-register-retired"], data, wide=True
+        )
+    )
+    return markup, data
+
+
+def _filter(rows: list[dict[str, str]], doc_type: str) -> str:
+    """The filter form; hidden until qms.js shows it, as it does nothing without script."""
+    values: dict[str, set[str]] = {key: set() for key, _ in FILTERS}
+    for row in rows:
+        for key, value in row.items():
+            values[key].add(value)
+    fields = []
+    for key, label in FILTERS:
+        if key == "type" and doc_type:
+            continue
+        options = "".join(
+            f'<option value="{escape(value)}">{escape(value)}</option>'
+            for value in sorted(values[key], key=str.casefold)
+        )
+        fields.append(
+            f'<label>{escape(label)} <select name="{key}"><option value="">all</option>'
+            f"{options}</select></label>"
+        )
+    return (
+        '<form class="qms-filter" hidden role="search" aria-label="Filter the register">'
+        + "".join(fields)
+        + '<output class="qms-filter-count" aria-live="polite"></output></form>\n'
+    )
+
+
+def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
+    """The register as it stands at write time (HTML output only): the documents in the
+    handbook, then the superseded versions and withdrawn documents."""
+    entries = sorted(
+        (
+            (name, doc)
+            for name, doc in documents(app.env).items()
+            if not doc_type or doc.type == doc_type
+        ),
+        key=lambda item: item[1].id,
+    )
+    retired, retired_rows = _out_of_force(app, fromdocname, entries, doc_type)
+    if not entries and not retired:
+        return nodes.paragraph("", "No controlled documents of this type yet.")
+    current, current_rows = (
+        _current(app, fromdocname, entries)
+        if entries
+        else ("<p>No controlled documents of this type in the handbook.</p>\n", [])
+    )
+    return html_node(
+        '<div class="qms-register-view">\n'
+        + _filter(current_rows + retired_rows, doc_type)
+        + current
+        + retired
+        + "</div>\n"
+    )
 
 
 def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:

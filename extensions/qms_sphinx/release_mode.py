@@ -21,6 +21,7 @@ from qms.services.pdf_pages import book_name, pdf_name
 from qms_sphinx.approvals import state_of
 from qms_sphinx.search import NO_SEARCH
 from qms_sphinx.state import documents
+from qms_sphinx.tables import css_string
 
 # Links to documents outside a set are expected in a set's build; the full
 # handbook has already passed `qms check` before a release is created.
@@ -74,6 +75,19 @@ def banner(config: Config, pagename: str = "", document_id: str | None = None) -
     )
 
 
+def print_footer(text: str) -> str:
+    """A style element that prints `text` and "Page x of y" at the foot of every page.
+
+    CSS margin boxes (Chromium, WeasyPrint) repeat on each printed page without
+    covering content, which a fixed-position element does.
+    """
+    return (
+        '<style class="qms-print-footer" media="print">@page { '
+        f"@bottom-left {{ content: {css_string(text)}; }} "
+        '@bottom-right { content: "Page " counter(page) " of " counter(pages); } }</style>\n'
+    )
+
+
 def page_extras(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: object
 ) -> None:
@@ -94,23 +108,20 @@ def page_extras(
     where = f"Release {release['name']}" if release else "PREVIEW build"
     if document is None:
         title = str(context.get("title") or pagename)
-        context["body"] += (
-            f'<div class="qms-print-footer {NO_SEARCH}">{escape(title)}, {escape(where)}. '
-            "Uncontrolled when printed.</div>"
-        )
+        footer = f"{title}, {where}. Uncontrolled when printed."
+        context["metatags"] = context.get("metatags", "") + print_footer(footer)
         return
     status = state_of(app, pagename, document).row.status.status
     footer = (
-        f'<div class="qms-print-footer {NO_SEARCH}">'
-        f"{escape(document.id)} version {escape(str(document.version))}, "
-        f"{escape(str(status).upper())}, {escape(where)}. Uncontrolled when printed."
-        "</div>"
+        f"{document.id} version {document.version}, {str(status).upper()}, {where}. "
+        "Uncontrolled when printed."
     )
-    watermark = ""
+    context["metatags"] = context.get("metatags", "") + print_footer(footer)
     if status is not Status.EFFECTIVE:
         label = escape(str(status).upper())
-        watermark = f'<div class="qms-watermark {NO_SEARCH}" aria-hidden="true">{label}</div>'
-    context["body"] = context["body"] + footer + watermark
+        context["body"] += (
+            f'<div class="qms-watermark {NO_SEARCH}" aria-hidden="true">{label}</div>'
+        )
 
 
 def setup(app: Sphinx) -> None:

@@ -18,7 +18,7 @@ from qms.model.status import Status
 from qms.model.timeutil import display_utc
 from qms.services.change_control import HistoryRow
 from qms_sphinx.settings import settings
-from qms_sphinx.state import documents, page_states
+from qms_sphinx.state import PageState, documents, page_states
 from qms_sphinx.superseded_html import render_superseded
 
 FOLDER = "superseded"
@@ -27,6 +27,22 @@ FOLDER = "superseded"
 def superseded_page(document: Document, version: Version) -> str:
     """The page name of a previous version of `document`."""
     return f"{FOLDER}/{document.id.lower()}-v{version}"
+
+
+def superseded_versions(document: Document, state: PageState) -> list[HistoryRow]:
+    """The previous approved versions of `document`, newest first.
+
+    An earlier version is superseded only once the current one is in force; until
+    then the last approved version is still the one in force.
+    """
+    if state.row.status.status is not Status.EFFECTIVE:
+        return []
+    return [
+        row
+        for row in reversed(state.history)
+        # Only earlier versions: a later one may be approved, waiting for its date.
+        if row.approved_source is not None and row.version < document.version
+    ]
 
 
 def _body(document: Document, docname: str, row: HistoryRow, rendered: str) -> str:
@@ -44,9 +60,9 @@ def _body(document: Document, docname: str, row: HistoryRow, rendered: str) -> s
         f"<p><strong>{escape(document.id)}</strong> {escape(document.title)}, version "
         f"{escape(str(row.version))}, committed {escape(display_utc(row.when))} by "
         f"{escape(row.author)}. Change reason: {escape(row.change_reason or '-')}</p>"
-        "<table><thead><tr><th>Meaning</th><th>Signed by</th><th>Role</th><th>UTC</th>"
-        "<th>Key</th></tr></thead>"
-        f"<tbody>{signatures}</tbody></table></div>"
+        '<div class="qms-scroll"><table><thead><tr><th>Meaning</th><th>Signed by</th>'
+        "<th>Role</th><th>UTC</th><th>Key</th></tr></thead>"
+        f"<tbody>{signatures}</tbody></table></div></div>"
         "<p>The text of this version as approved (read only; links lead to the pages in "
         "force):</p>"
         f'<div class="qms-superseded-text">{rendered}</div>'
@@ -67,13 +83,10 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
         document = docs.get(docname)
         if document is None:
             continue
-        if state.row.status.status is not Status.EFFECTIVE:
-            continue  # the last approved version is still the one in force
-        for row in state.history:
-            # Only earlier versions: a later one may be approved, waiting for its date.
-            if row.approved_source is None or row.version >= document.version:
-                continue
-            commit, path = row.approved_source
+        for row in superseded_versions(document, state):
+            if (approved := row.approved_source) is None:
+                continue  # not reached: only approved versions are superseded
+            commit, path = approved
             source = repo.file_at(commit, path if prefix == "." else f"{prefix}/{path}")
             title = f"{document.id} {document.title}, version {row.version} (superseded)"
             text = source.decode("utf-8-sig", errors="replace")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -45,13 +45,33 @@ def table(
             row["classes"].extend(row_classes[index])
         body += row
     group += body
-    return nodes.table("", group, classes=list(classes))
+    # Sphinx writes the widths as a colgroup only when told they were given.
+    given = ["colwidths-given"] if widths else []
+    return nodes.table("", group, classes=[*classes, *given])
+
+
+def scrolling(node: nodes.Node, wide: bool = False) -> nodes.container:
+    """`node` in a container that scrolls sideways on its own, so the page never does.
+
+    A `wide` table also marks its page for the full content width (see qms.css).
+    """
+    return nodes.container("", node, classes=["qms-scroll", *(["qms-wide"] if wide else [])])
 
 
 def doc_link(app: Sphinx, fromdocname: str, docname: str, anchor: str, text: str) -> nodes.Node:
     """A link to `anchor` on `docname`, as literal text (ids read best monospaced)."""
     uri = app.builder.get_relative_uri(fromdocname, docname) + (f"#{anchor}" if anchor else "")
     return nodes.reference("", "", nodes.literal("", text), internal=True, refuri=uri)
+
+
+# Characters a CSS string may hold as they are; every other one is written as a hex
+# escape, so that neither the string's quote nor "</style>" can end it early.
+_CSS_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()")
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string, safe inside an HTML style element."""
+    return '"' + "".join(c if c in _CSS_PLAIN else f"\\{ord(c):06x}" for c in text) + '"'
 
 
 @dataclass(frozen=True)
@@ -63,9 +83,13 @@ class Html:
 
 def html_link(uri: str, text: str) -> Html:
     """A link with literal text, as Sphinx writes an internal reference to an id."""
+    return Html(f'<a class="reference internal" href="{escape(uri)}">{html_code(text).markup}</a>')
+
+
+def html_code(text: str) -> Html:
+    """Literal text without a link, as Sphinx writes inline code."""
     return Html(
-        f'<a class="reference internal" href="{escape(uri)}"><code class="docutils literal '
-        f'notranslate"><span class="pre">{escape(text)}</span></code></a>'
+        f'<code class="docutils literal notranslate"><span class="pre">{escape(text)}</span></code>'
     )
 
 
@@ -75,12 +99,17 @@ def html_badge(text: str, css_class: str) -> Html:
 
 
 def html_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str | Html]], classes: Sequence[str]
-) -> nodes.raw:
-    """A table as the HTML writer would write it, made as one string.
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str | Html]],
+    classes: Sequence[str],
+    row_data: Sequence[Mapping[str, str]] | None = None,
+    wide: bool = False,
+) -> str:
+    """A table as the HTML writer would write it, in its scroll container, as one string.
 
     For tables with a row per document: thousands of docutils nodes per page cost more
-    than the rest of a one-page rebuild. Other builders leave the node out.
+    than the rest of a one-page rebuild. `row_data` gives each row `data-*` attributes
+    (for the register's filter). Wrap the result in `html_node`.
     """
 
     def cell(tag: str, value: str | Html, extra: str = "") -> str:
@@ -88,12 +117,25 @@ def html_table(
         return f"<{tag}{extra}><p>{inner}</p></{tag}>"
 
     head = "".join(cell("th", h, ' class="head"') for h in headers)
+    scroll = "qms-scroll qms-wide" if wide else "qms-scroll"
     lines = [
+        f'<div class="{scroll} docutils container">',
         f'<table class="{escape(" ".join([*classes, "docutils", "align-default"]))}">',
         f'<thead>\n<tr class="row-odd">{head}</tr>\n</thead>\n<tbody>',
     ]
     for index, values in enumerate(rows):
         parity = "row-even" if index % 2 == 0 else "row-odd"
-        lines.append(f'<tr class="{parity}">' + "\n".join(cell("td", v) for v in values) + "</tr>")
-    lines.append("</tbody>\n</table>\n")
-    return nodes.raw("", "\n".join(lines), format="html")
+        data = "".join(
+            f' data-{escape(key)}="{escape(value)}"'
+            for key, value in (row_data[index] if row_data else {}).items()
+        )
+        lines.append(
+            f'<tr class="{parity}"{data}>' + "\n".join(cell("td", v) for v in values) + "</tr>"
+        )
+    lines.append("</tbody>\n</table>\n</div>\n")
+    return "\n".join(lines)
+
+
+def html_node(markup: str) -> nodes.raw:
+    """Markup made by the helpers above, as a node only the HTML writers write."""
+    return nodes.raw("", markup, format="html")

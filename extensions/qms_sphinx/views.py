@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from html import escape
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -20,8 +21,9 @@ from qms.model.traceability import (
     soa_rows,
 )
 from qms_sphinx.graph import graph_of
+from qms_sphinx.settings import settings
 from qms_sphinx.state import view_pages
-from qms_sphinx.tables import Cell, doc_link, table
+from qms_sphinx.tables import Cell, doc_link, html_link, html_node, scrolling, table
 
 
 class view_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
@@ -94,7 +96,12 @@ def render_soa(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
                "Procedures", "Risks"]  # fmt: skip
     return [
         summary,
-        table(headers, body, classes=["qms-soa", "qms-sortable"], widths=[1, 3, 1, 5, 1, 1, 2, 2]),
+        scrolling(
+            table(
+                headers, body, classes=["qms-soa", "qms-sortable"], widths=[1, 3, 1, 5, 1, 1, 2, 2]
+            ),
+            wide=True,
+        ),
     ]
 
 
@@ -105,49 +112,98 @@ def _band(score: int) -> str:
     return next(name for floor, name in _BANDS if score >= floor)
 
 
-def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, residual: bool) -> nodes.Node:
-    cells = heat_map(risk_rows(graph), residual)
-    rows: list[list[Cell]] = []
-    row_classes: list[list[str]] = []
-    for impact in range(5, 0, -1):
-        line: list[Cell] = [f"Impact {impact}"]
-        for likelihood in range(1, 6):
-            risks = cells.get((likelihood, impact), [])
-            line.append(
-                nodes.inline(
-                    "",
-                    "",
-                    *_cell_links(app, fromdoc, risks),
-                    classes=[f"qms-heat-{_band(likelihood * impact)}"],
-                )
-            )
-        rows.append(line)
-        row_classes.append([])
-    title = "Residual risk (after treatment)" if residual else "Inherent risk (before treatment)"
-    grid = table(
-        ["", *(f"L{n}" for n in range(1, 6))],
-        rows,
-        classes=["qms-heatmap"],
-        row_classes=row_classes,
+def _legend(threshold: int) -> str:
+    """What the colours and the outline of the heat maps mean."""
+    items = []
+    ceiling = 25
+    for floor, name in _BANDS:
+        items.append(
+            f'<li><span class="qms-swatch qms-heat-{name}" aria-hidden="true"></span>'
+            f"{escape(name)}: score {floor}&#8211;{ceiling}</li>"
+        )
+        ceiling = floor - 1
+    items.reverse()
+    items.append(
+        '<li><span class="qms-swatch qms-above-threshold" aria-hidden="true"></span>'
+        f"outlined: above the acceptance threshold ({threshold}), needs treatment or "
+        "acceptance</li>"
     )
-    return nodes.container("", nodes.rubric("", title), grid, classes=["qms-heatmap-box"])
+    return (
+        '<p class="qms-heat-help">Score = likelihood &#215; impact (1 to 5 each). Each cell '
+        "counts the risks scored there; hover over a count for their ids, or open it for "
+        "links.</p>\n"
+        f'<ul class="qms-heat-legend" aria-label="Score bands">{"".join(items)}</ul>\n'
+    )
 
 
-def _cell_links(app: Sphinx, fromdoc: str, risks: Sequence[Need]) -> list[nodes.Node]:
-    found: list[nodes.Node] = []
-    for risk in risks:
-        if found:
-            found.append(nodes.Text(" "))
-        found.append(_need_link(app, fromdoc, risk))
-    return found or [nodes.Text("\u00a0")]
+def _heat_cell(
+    app: Sphinx, fromdoc: str, likelihood: int, impact: int, risks: Sequence[Need], threshold: int
+) -> str:
+    score = likelihood * impact
+    classes = f"qms-heat-{_band(score)}" + (" qms-above-threshold" if score > threshold else "")
+    where = f"likelihood {likelihood}, impact {impact}, score {score}"
+    if not risks:
+        return f'<td class="{classes}" title="{escape(where)}: no risks"></td>'
+    ids = ", ".join(risk.id for risk in risks)
+    links = " ".join(
+        html_link(
+            app.builder.get_relative_uri(fromdoc, risk.docname) + f"#{risk.id}", risk.id
+        ).markup
+        for risk in risks
+    )
+    unit = "risk" if len(risks) == 1 else "risks"
+    return (
+        f'<td class="{classes}" title="{escape(where)}: {escape(ids)}"><details>'
+        f'<summary><span class="qms-heat-count">{len(risks)}</span>'
+        f'<span class="qms-heat-unit"> {unit}</span></summary>'
+        f'<span class="qms-heat-ids">{links}</span></details></td>'
+    )
+
+
+def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, residual: bool) -> str:
+    """A 5x5 grid, impact up and likelihood across, each cell counting its risks."""
+    cells = heat_map(risk_rows(graph), residual)
+    threshold = settings(app).risk_acceptance_threshold
+    title = "Residual risk (after treatment)" if residual else "Inherent risk (before treatment)"
+    rows = []
+    for impact in range(5, 0, -1):
+        axis = (
+            # Turned to read upwards, so the arrow points up the impact scale.
+            '<th rowspan="5" class="qms-axis qms-axis-y" scope="rowgroup"><span>Impact '
+            "&#8594;</span></th>"
+            if impact == 5
+            else ""
+        )
+        line = "".join(
+            _heat_cell(app, fromdoc, likelihood, impact, cells.get((likelihood, impact), []),
+                       threshold)
+            for likelihood in range(1, 6)
+        )  # fmt: skip
+        rows.append(f'<tr>{axis}<th scope="row" class="qms-heat-level">{impact}</th>{line}</tr>')
+    levels = "".join(f'<th scope="col" class="qms-heat-level">{n}</th>' for n in range(1, 6))
+    return (
+        f'<div class="qms-heatmap-box"><p class="rubric">{escape(title)}</p>'
+        f'<div class="qms-scroll"><table class="qms-heatmap docutils">'
+        f"<caption>{escape(title)}: number of risks by likelihood and impact</caption>"
+        '<colgroup><col class="qms-col-axis"><col class="qms-col-level"><col span="5">'
+        "</colgroup>"
+        f"<tbody>{''.join(rows)}</tbody>"
+        f'<tfoot><tr><td colspan="2"></td>{levels}</tr>'
+        '<tr><td colspan="2"></td><th colspan="5" class="qms-axis qms-axis-x" scope="colgroup">'
+        "Likelihood &#8594;</th></tr></tfoot></table></div></div>"
+    )
 
 
 def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
     """Heat maps before and after treatment, then the sortable register."""
-    maps = nodes.container(
-        "", _heat_map(app, fromdoc, graph, False), _heat_map(app, fromdoc, graph, True),
-        classes=["qms-heatmaps"],
-    )  # fmt: skip
+    maps = html_node(
+        '<div class="qms-heatmaps">'
+        + _legend(settings(app).risk_acceptance_threshold)
+        + '<div class="qms-side-by-side">'
+        + _heat_map(app, fromdoc, graph, False)
+        + _heat_map(app, fromdoc, graph, True)
+        + "</div></div>\n"
+    )
     body: list[list[Cell]] = []
     classes: list[list[str]] = []
     for row in risk_rows(graph):
@@ -171,12 +227,15 @@ def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
                "Mitigating controls"]  # fmt: skip
     return [
         maps,
-        table(
-            headers,
-            body,
-            classes=["qms-risks", "qms-sortable"],
-            widths=[1, 4, 3, 2, 1, 1, 1, 2],
-            row_classes=classes,
+        scrolling(
+            table(
+                headers,
+                body,
+                classes=["qms-risks", "qms-sortable"],
+                widths=[1, 4, 3, 2, 1, 1, 1, 2],
+                row_classes=classes,
+            ),
+            wide=True,
         ),
     ]
 
@@ -202,13 +261,17 @@ def render_traceability(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.N
         )
     parts: list[nodes.Node] = [
         nodes.rubric("", "Coverage by framework"),
-        table(
-            ["Framework", "Requirements", "Covered", "Coverage"],
-            frameworks,
-            classes=["qms-coverage"],
+        scrolling(
+            table(
+                ["Framework", "Requirements", "Covered", "Coverage"],
+                frameworks,
+                classes=["qms-coverage"],
+            )
         ),
         nodes.rubric("", "Gaps"),
-        table(["Framework", "Requirement", "Why it is a gap"], gaps, classes=["qms-gaps"])
+        scrolling(
+            table(["Framework", "Requirement", "Why it is a gap"], gaps, classes=["qms-gaps"])
+        )
         if gaps
         else nodes.paragraph("", "No gaps: every requirement is covered."),
         nodes.rubric("", "Annex A: requirement → control → procedure → evidence"),
@@ -224,10 +287,13 @@ def render_traceability(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.N
         for row in soa_rows(graph)
     ]
     parts.append(
-        table(
-            ["Annex A", "Control", "Decision", "Procedures", "Evidence"],
-            chain,
-            classes=["qms-matrix", "qms-sortable"],
+        scrolling(
+            table(
+                ["Annex A", "Control", "Decision", "Procedures", "Evidence"],
+                chain,
+                classes=["qms-matrix", "qms-sortable"],
+            ),
+            wide=True,
         )
     )
     return parts
@@ -265,11 +331,14 @@ def render_framework(app: Sphinx, fromdoc: str, graph: Graph, key: str) -> list[
     )
     return [
         summary,
-        table(
-            ["Ref", "Requirement", "Annex A", "How it is met", "Coverage"],
-            body,
-            classes=["qms-framework"],
-            widths=[1, 3, 2, 3, 2],
+        scrolling(
+            table(
+                ["Ref", "Requirement", "Annex A", "How it is met", "Coverage"],
+                body,
+                classes=["qms-framework"],
+                widths=[1, 3, 2, 3, 2],
+            ),
+            wide=True,
         ),
     ]
 

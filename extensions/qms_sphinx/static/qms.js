@@ -22,3 +22,59 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+/* The register's filter: show only the rows whose type, status and owner match.
+   Plain script on the page itself, so it works from file:// as well. */
+document.addEventListener("DOMContentLoaded", () => {
+  for (const view of document.querySelectorAll(".qms-register-view")) {
+    const form = view.querySelector("form.qms-filter");
+    if (!form) continue;
+    const tables = Array.from(view.querySelectorAll("table.qms-register"));
+    const rows = tables.flatMap((table) => Array.from(table.querySelectorAll("tbody tr[data-status]")));
+    const count = form.querySelector(".qms-filter-count");
+    const apply = () => {
+      const wanted = Array.from(form.querySelectorAll("select"))
+        .filter((select) => select.value)
+        .map((select) => [select.name, select.value]);
+      let shown = 0;
+      for (const row of rows) {
+        row.hidden = !wanted.every(([name, value]) => row.dataset[name] === value);
+        if (!row.hidden) shown += 1;
+      }
+      for (const table of tables) {
+        // A table left without rows says so instead of showing a bare header.
+        const empty = !table.querySelector("tbody tr[data-status]:not([hidden])");
+        let note = table.parentElement.nextElementSibling;
+        if (!note || !note.classList.contains("qms-filter-none")) {
+          note = document.createElement("p");
+          note.className = "qms-filter-none";
+          note.textContent = "No document here matches the filter.";
+          table.parentElement.after(note);
+        }
+        table.parentElement.hidden = empty;
+        note.hidden = !empty;
+      }
+      count.textContent = wanted.length
+        ? `${shown} of ${rows.length} entries shown`
+        : `${rows.length} entries`;
+    };
+    form.addEventListener("change", apply);
+    form.addEventListener("submit", (event) => event.preventDefault());
+    form.hidden = false;
+    apply();
+  }
+});
+
+/* Printed heat maps list the ids of every cell (browsers without ::details-content). */
+window.addEventListener("beforeprint", () => {
+  for (const details of document.querySelectorAll("table.qms-heatmap details:not([open])")) {
+    details.open = true;
+    details.dataset.qmsPrintOpened = "";
+  }
+});
+window.addEventListener("afterprint", () => {
+  for (const details of document.querySelectorAll("details[data-qms-print-opened]")) {
+    details.open = false;
+    delete details.dataset.qmsPrintOpened;
+  }
+});

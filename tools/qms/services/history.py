@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from qms.adapters.files import SOURCE_SUFFIX, is_site_page
 from qms.adapters.git import Repository
 from qms.config import QmsConfig
 from qms.model.document import Document, Version
 from qms.model.frontmatter import parse_document
+from qms.model.status import Evidence
 from qms.services.content import sha256_of
+from qms.services.handbook import StatusRow, status_of
 
 
 @dataclass(frozen=True)
@@ -108,3 +110,35 @@ def version_spans(revisions: Sequence[Revision]) -> list[VersionSpan]:
         else:
             spans.append(VersionSpan(version, (revision,)))
     return spans
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A document taken out of the handbook: its last readable version and the deletion."""
+
+    row: StatusRow  # the last readable version, with the status RETIRED
+    when: datetime
+    commit: str
+
+
+def withdrawn(
+    config: QmsConfig,
+    revisions: Mapping[str, Sequence[Revision]],
+    current: Set[str],
+    on: date,
+) -> list[Withdrawal]:
+    """Documents whose history ends in a deletion and whose id is not in the handbook now.
+
+    `current` holds the ids of the documents in the working copy: a document moved to
+    another file in one commit may record its deletion after its new revision.
+    """
+    found: list[Withdrawal] = []
+    for doc_id, lineage in sorted(revisions.items()):
+        if doc_id in current or not lineage or not lineage[-1].deleted:
+            continue
+        last = next((r.document for r in reversed(lineage) if r.document is not None), None)
+        if last is None:
+            continue
+        row = status_of(last, config, on, Evidence(retired=True))
+        found.append(Withdrawal(row, lineage[-1].when, lineage[-1].commit))
+    return found
