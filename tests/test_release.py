@@ -148,6 +148,12 @@ def test_folder_checks_do_not_trust_the_folder_alone(
         capsys, "release", "verify", str(folder), "--trust-root", team.outsider.fingerprint
     )
     assert code == 1 and "are not the pinned ones" in out
+    # A link inside a release could serve anything: it is named, not followed.
+    (folder / "policies/extra").symlink_to(tmp_path)
+    code, out, _ = run(capsys, "release", "verify", str(folder))
+    assert code == 1
+    assert "policies/extra: not a regular file (a symlink?): a release holds files only" in out
+    (folder / "policies/extra").unlink()
     # Files smuggled into the control folder are named.
     (folder / "signatures/evil.html").write_text("<script>alert(1)</script>")
     code, out, _ = run(capsys, "release", "verify", str(folder))

@@ -105,6 +105,7 @@ def test_superseded_versions_travel_with_the_set_and_point_to_the_one_in_force(
     approve(repo, team, capsys, "authored", "reviewed", "approved")
     folder, entry = create(capsys, repo)
     assert entry["version"] == "2.1" and "later_version" not in entry
+    assert entry["superseded_versions"] == ["2.0"]
     page = (folder / "policies/pol-acc-001.html").read_text()
     assert "Privileged access is reviewed every quarter" in page
     links = re.findall(r'href="(\.\./superseded/[^"#]+)"', page)
@@ -119,4 +120,49 @@ def test_superseded_versions_travel_with_the_set_and_point_to_the_one_in_force(
         assert "<h2>Purpose</h2>" in text and "review_months:" not in text
         assert "Privileged access is reviewed every quarter" not in text
     # Superseded pages stay out of the search index.
-    assert "superseded" not in (folder / "searchindex.js").read_text()
+    assert "superseded/" not in (folder / "searchindex.js").read_text()
+
+
+def _everything_set(root: Path) -> None:
+    with (root / "pyproject.toml").open("a") as handle:
+        handle.write('\n[tool.qms.sets.everything]\ntitle = "Everything"\npages = ["*"]\n')
+
+
+def test_a_page_pattern_never_brings_in_a_document_with_no_version_in_force(
+    tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_release_repo(tmp_path, team, capsys, _everything_set)
+    code, _, err = run(capsys, "--root", str(root), "release", "create", "R1", "--set",
+                       "everything")  # fmt: skip
+    assert code == 0, err
+    assert "left out SOP-BCK-001" in err
+    folder = root / "_build/releases/R1/everything"
+    assert (folder / "policies/pol-acc-001.html").is_file()
+    assert not (folder / "procedures/sop-bck-001.html").exists()
+    assert all("SOP-BCK-001" not in p.read_text() for p in folder.rglob("*.html"))
+
+
+def _restricted_first(root: Path) -> None:
+    path = root / POLICY
+    text = path.read_text().replace("classification: internal", "classification: restricted")
+    path.write_text(text + "\nBreak-glass accounts: see the vault entry BG-7731.\n")
+
+
+def test_a_superseded_version_travels_only_where_its_own_classification_is_admitted(
+    tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_release_repo(tmp_path, team, capsys, _restricted_first)
+    # Version 2.1 is internal, without the restricted sentence.
+    code, _, err = run(capsys, "--root", str(root), "bump", "POL-ACC-001", "--reason",
+                       "CC-2026-0151: break-glass details moved to the vault")  # fmt: skip
+    assert code == 0, err
+    path = root / POLICY
+    text = path.read_text().replace("classification: restricted", "classification: internal")
+    path.write_text(text.replace("Break-glass accounts: see the vault entry BG-7731.\n", ""))
+    commit_all(root, "POL-ACC-001 2.1")
+    approve(root, team, capsys, "authored", "reviewed", "approved")
+    folder, entry = create(capsys, root)
+    assert entry["version"] == "2.1" and "superseded_versions" not in entry
+    assert not (folder / "superseded").exists()
+    assert all("BG-7731" not in p.read_text(errors="replace") for p in folder.rglob("*.html"))
+    assert "superseded/" not in (folder / "policies/pol-acc-001.html").read_text()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -15,6 +15,7 @@ from qms.adapters.git import open_repository
 from qms.config import PYPROJECT, QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document
+from qms.model.timeutil import parse_utc
 from qms.services.change_control import change_control, history_rows
 from qms.services.content import document_content
 from qms.services.handbook import Handbook, StatusRow, status_of, today
@@ -39,6 +40,12 @@ def judged_on(app: Sphinx) -> date:
     """The date statuses are judged on: a release's own date, given to its build; else today."""
     release: dict[str, str] | None = app.config.qms_release
     return date.fromisoformat(release["date"]) if release else today()
+
+
+def judged_at(app: Sphinx) -> datetime | None:
+    """The moment signatures are judged at (key expiry): a release's own time; else now."""
+    release: dict[str, str] | None = app.config.qms_release
+    return parse_utc(release["time"]) if release and "time" in release else None
 
 
 def state_of(app: Sphinx, docname: str, document: Document) -> PageState:
@@ -122,7 +129,12 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
             history["revisions"] = document_revisions(config, repo) if repo is not None else {}
             history["altered"] = history_alterations(config, repo) if repo is not None else {}
         verification = verify_handbook(
-            config, handbook, selected, progress=progress, committed=history.get("altered")
+            config,
+            handbook,
+            selected,
+            now=judged_at(app),
+            progress=progress,
+            committed=history.get("altered"),
         )
         control = change_control(config, handbook, selected, history["revisions"])
     except QmsError as exc:

@@ -91,7 +91,7 @@ def _manifestation(state: PageState) -> nodes.Node:
 def _history(app: Sphinx, docname: str, document: Document, state: PageState) -> nodes.Node:
     """Version, date, change reason, author and approvals of every committed version."""
     rows: list[list[Cell]] = []
-    superseded = {row.version for row in superseded_versions(document, state)}
+    superseded = {row.version for row in superseded_versions(app, document, state)}
     for row in reversed(state.history):
         version: Cell = str(row.version)
         if row.version in superseded:

@@ -100,7 +100,7 @@ def _out_of_force(
         current = app.builder.get_relative_uri(fromdocname, docname)
         since = document.effective.isoformat() if document.effective else "not set"
         note = Html(f"replaced by {html_link(current, f'version {document.version}').markup}")
-        for history in superseded_versions(document, state_of(app, docname, document)):
+        for history in superseded_versions(app, document, state_of(app, docname, document)):
             older = replace(document, version=history.version)
             row = status_of(older, config, today(), Evidence(superseded=True))
             page = superseded_page(document, history.version)

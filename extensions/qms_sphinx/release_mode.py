@@ -15,13 +15,13 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
+from qms.model.css import css_string
 from qms.model.release import SIGNERS_SCRIPT_NAME
 from qms.model.status import Status
 from qms.services.pdf_pages import book_name, pdf_name
 from qms_sphinx.approvals import state_of
 from qms_sphinx.search import NO_SEARCH
 from qms_sphinx.state import documents
-from qms_sphinx.tables import css_string
 
 # Links to documents outside a set are expected in a set's build; the full
 # handbook has already passed `qms check` before a release is created.

@@ -29,19 +29,25 @@ def superseded_page(document: Document, version: Version) -> str:
     return f"{FOLDER}/{document.id.lower()}-v{version}"
 
 
-def superseded_versions(document: Document, state: PageState) -> list[HistoryRow]:
-    """The previous approved versions of `document`, newest first.
+def superseded_versions(app: Sphinx, document: Document, state: PageState) -> list[HistoryRow]:
+    """The previous approved versions of `document` this build shows, newest first.
 
     An earlier version is superseded only once the current one is in force; until
-    then the last approved version is still the one in force.
+    then the last approved version is still the one in force. A release shows only the
+    versions its set admits as they were (their classification then), as the release
+    service lists them.
     """
     if state.row.status.status is not Status.EFFECTIVE:
         return []
+    release: dict[str, Any] | None = app.config.qms_release
+    admitted = set(release.get("superseded", {}).get(document.id, [])) if release else None
     return [
         row
         for row in reversed(state.history)
         # Only earlier versions: a later one may be approved, waiting for its date.
-        if row.approved_source is not None and row.version < document.version
+        if row.approved_source is not None
+        and row.version < document.version
+        and (admitted is None or str(row.version) in admitted)
     ]
 
 
@@ -83,7 +89,7 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
         document = docs.get(docname)
         if document is None:
             continue
-        for row in superseded_versions(document, state):
+        for row in superseded_versions(app, document, state):
             if (approved := row.approved_source) is None:
                 continue  # not reached: only approved versions are superseded
             commit, path = approved

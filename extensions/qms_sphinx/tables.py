@@ -64,16 +64,6 @@ def doc_link(app: Sphinx, fromdocname: str, docname: str, anchor: str, text: str
     return nodes.reference("", "", nodes.literal("", text), internal=True, refuri=uri)
 
 
-# Characters a CSS string may hold as they are; every other one is written as a hex
-# escape, so that neither the string's quote nor "</style>" can end it early.
-_CSS_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()")
-
-
-def css_string(text: str) -> str:
-    """`text` as a quoted CSS string, safe inside an HTML style element."""
-    return '"' + "".join(c if c in _CSS_PLAIN else f"\\{ord(c):06x}" for c in text) + '"'
-
-
 @dataclass(frozen=True)
 class Html:
     """Markup made only by the helpers below, which escape every value they are given."""

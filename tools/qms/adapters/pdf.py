@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from qms.adapters.files import write_atomic
+from qms.model.css import css_string
 from qms.model.timeutil import format_utc
 
 # Images are named "qms-asset:<path below the asset folder>": WeasyPrint names embedded
@@ -36,11 +37,6 @@ class PdfDocument:
     footer: str
     # Style for this PDF, after the page's own stylesheet.
     style: str = ""
-
-
-def css_string(text: str) -> str:
-    """A CSS string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 _MARGIN = "font-family: 'DejaVu Sans', sans-serif; color: #444"

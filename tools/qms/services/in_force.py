@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from qms.adapters.git import Repository
 from qms.config import QmsConfig
+from qms.errors import RefusedError
 from qms.model.document import Document
 from qms.model.frontmatter import parse_document
+from qms.model.release import DocumentSet
 from qms.model.status import Status
-from qms.services.change_control import ChangeControl, history_rows
+from qms.services.change_control import ChangeControl, HistoryRow, history_rows
 from qms.services.handbook import StatusRow
 
 
@@ -49,6 +52,57 @@ def _later(row: StatusRow) -> str:
     return f"Version {version} is {status.status} ({status.reason})."
 
 
+def _safe(path: str) -> str:
+    """A path from history, refused when it could lead out of the handbook."""
+    parts = Path(path).parts
+    if not path or Path(path).is_absolute() or ".." in parts:
+        raise RefusedError(
+            f"the history names the path {path!r}, which leads out of the handbook",
+            "repair the history, or create the release from a clean repository",
+        )
+    return path
+
+
+def earlier_versions(
+    config: QmsConfig, repo: Repository, control: ChangeControl, document: Document
+) -> list[tuple[HistoryRow, Document | None]]:
+    """The approved versions before `document`'s, newest first, each with its front matter
+    as approved (None when it does not parse)."""
+    prefix = config.root.resolve().relative_to(repo.root.resolve()).as_posix()
+    found = []
+    for row in reversed(history_rows(control, document)):
+        if row.approved_source is None or row.version >= document.version:
+            continue
+        commit, path = row.approved_source
+        relative = _safe(path)
+        try:
+            source = repo.file_at(commit, relative if prefix == "." else f"{prefix}/{relative}")
+        except KeyError as exc:
+            raise RefusedError(
+                f"{document.id} {row.version}: {relative} is not in commit {commit[:12]}",
+                "run 'qms history' to check the document's history",
+            ) from exc
+        parsed = parse_document(relative, source.decode("utf-8-sig", errors="replace"))
+        found.append((row, parsed.document))
+    return found
+
+
+def superseded_in_set(
+    config: QmsConfig,
+    repo: Repository,
+    control: ChangeControl,
+    published: Document,
+    document_set: DocumentSet,
+) -> list[str]:
+    """The earlier versions of a published document that travel with a set, newest first:
+    each only if the set admits it as it was (its classification, type and tags then)."""
+    return [
+        str(row.version)
+        for row, old in earlier_versions(config, repo, control, published)
+        if old is not None and document_set.selects(old)
+    ]
+
+
 def in_force(
     config: QmsConfig,
     repo: Repository,
@@ -59,26 +113,19 @@ def in_force(
     """For each document (with its status at HEAD on `on`), the version in force on `on`."""
     found: list[InForce] = []
     left_out: list[LeftOut] = []
-    prefix = config.root.resolve().relative_to(repo.root.resolve()).as_posix()
     for row in rows:
         document = row.document
         if row.status.status is Status.EFFECTIVE:
             found.append(InForce(document, None, (), ""))
             continue
-        earlier = [
-            r
-            for r in history_rows(control, document)
-            if r.approved_source is not None and r.version < document.version
-        ]
         chosen = None
-        for history in reversed(earlier):
-            assert history.approved_source is not None
-            commit, path = history.approved_source
-            source = repo.file_at(commit, path if prefix == "." else f"{prefix}/{path}")
-            parsed = parse_document(path, source.decode("utf-8-sig", errors="replace")).document
+        for history, parsed in earlier_versions(config, repo, control, document):
             if parsed is not None and parsed.effective is not None and parsed.effective <= on:
+                assert history.approved_source is not None
                 includes = history.signatures[0].includes if history.signatures else ()
-                chosen = InForce(parsed, (commit, path), includes, _later(row))
+                for path, _ in includes:
+                    _safe(path)
+                chosen = InForce(parsed, history.approved_source, includes, _later(row))
                 break
         if chosen is None:
             reason = f"no version in force on {on}: version {document.version} is "

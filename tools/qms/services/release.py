@@ -12,11 +12,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from qms import __version__
 from qms.adapters.files import iter_sources, write_atomic
@@ -25,7 +26,7 @@ from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import QmsConfig, load_config
 from qms.errors import QmsError, RefusedError
 from qms.model.approval_rules import DocumentVerdict
-from qms.model.document import Version, register_key
+from qms.model.document import Document, Version, register_key
 from qms.model.findings import Finding
 from qms.model.release import SIGNERS_SCRIPT_NAME, DocumentSet, Manifest
 from qms.model.signers import Registry
@@ -34,7 +35,7 @@ from qms.model.timeutil import display_utc, format_utc, parse_utc
 from qms.services.change_control import change_control
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path, load_handbook, status_of
-from qms.services.in_force import InForce, LeftOut, in_force
+from qms.services.in_force import InForce, LeftOut, in_force, superseded_in_set
 from qms.services.layout import SignatureLayout
 from qms.services.registry import RegistryState, approved_policy, load_registry
 from qms.services.set_build import SetJob, build_set
@@ -45,7 +46,11 @@ MANIFEST = "manifest.json"
 # Folders of a published release that are not part of the signed output.
 CONTROL_FOLDERS = ("signatures",)
 SIGNERS_SCRIPT = f"_static/{SIGNERS_SCRIPT_NAME}"
-TOOLS = ("sphinx", "myst-parser", "sphinx-needs", "furo", "docutils", "python-gnupg", "GitPython")
+# Everything whose version shapes the output bytes (pages and PDFs).
+TOOLS = (
+    "sphinx", "myst-parser", "sphinx-needs", "furo", "docutils", "python-gnupg", "GitPython",
+    "weasyprint", "pydyf", "fonttools", "tinycss2", "beautifulsoup4", "markdown-it-py",
+)  # fmt: skip
 
 
 def _release_dir(config: QmsConfig, name: str) -> Path:
@@ -68,18 +73,40 @@ def _tool_versions() -> dict[str, str]:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "absent"
+    from weasyprint.text.ffi import pango  # the text library lays out the PDFs
+
+    number = int(pango.pango_version())  # e.g. 15012 for 1.50.12
+    versions["pango"] = f"{number // 10000}.{number // 100 % 100}.{number % 100}"
     return versions
+
+
+def _odd_entries(root: Path) -> list[str]:
+    """Everything below `root` that is neither a folder nor a regular file (symlinks too):
+    a release holds files only, so nothing can lead a reader outside what was verified."""
+    odd = []
+    for folder, subfolders, names in os.walk(root, followlinks=False):
+        for name in [*subfolders, *names]:
+            path = Path(folder) / name
+            if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                odd.append(path.relative_to(root).as_posix())
+    return sorted(odd)
 
 
 def _output_files(root: Path, sets: Iterable[str] = ()) -> dict[str, str]:
     """SHA-256 of every output file below `root`, by POSIX path, in sorted order.
 
     Only the control folder, the manifest and each set's signers script (written at
-    publication, checked against the signatures) are left out, by exact path.
+    publication, checked against the signatures) are left out, by exact path. Symlinks
+    are not followed (see _odd_entries).
     """
     skipped = {f"{name}/{SIGNERS_SCRIPT}" for name in sets}
     files = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    paths = (
+        Path(folder) / name
+        for folder, _, names in os.walk(root, followlinks=False)
+        for name in names
+    )
+    for path in sorted(p for p in paths if p.is_file() and not p.is_symlink()):
         relative = path.relative_to(root).as_posix()
         if relative.split("/")[0] in CONTROL_FOLDERS or relative == MANIFEST:
             continue
@@ -157,8 +184,14 @@ def create_release(
             f"qms verify or check fails: {problems[0].render()}",
             "fix every finding of 'qms check' and 'qms verify' first",
         )
-    # A commit date is whatever its author set: never judge "effective" in the future.
-    when = min(datetime.fromtimestamp(repo.commit_time(commit), tz=UTC), datetime.now(tz=UTC))
+    # A commit date is whatever its author set: a release never judges "effective" in the
+    # future, and its time must be the commit's alone, so a rebuild gives the same bytes.
+    when = datetime.fromtimestamp(repo.commit_time(commit), tz=UTC)
+    if when > datetime.now(tz=UTC) + timedelta(minutes=5):
+        raise RefusedError(
+            f"commit {commit[:12]} is dated {display_utc(when)}, in the future",
+            "fix the clock of the machine that committed it, and commit again",
+        )
     on = when.date()
     rows = [status_of(v.document, config, on, v.evidence) for v in verification.verdicts]
     plan, left_out = in_force(config, repo, control, rows, on)
@@ -168,12 +201,17 @@ def create_release(
     manifest_sets: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="qms-release-") as scratch:
         staged = _stage_sources(config, repo, commit, plan, Path(scratch))
-        published = _published_versions(staged, plan, on)
+        published, every_document = _published_versions(staged, plan, on)
         notes = {item.document.id: item.later for item in plan if item.later}
         for document_set in sets:
             chosen = [v for v in published if document_set.selects(v.document)]
+            superseded = {
+                v.document.id: superseded_in_set(config, repo, control, v.document, document_set)
+                for v in chosen
+            }
             manifest_sets[document_set.name] = [
-                _entry(verdict, staged, notes.get(verdict.document.id, "")) for verdict in chosen
+                _entry(v, staged, notes.get(v.document.id, ""), superseded[v.document.id])
+                for v in chosen
             ]
             _build_set(
                 staged,
@@ -183,8 +221,8 @@ def create_release(
                 when,
                 commit,
                 chosen,
-                tuple(v.document for v in published),
-                notes,
+                every_document,
+                {"later": notes, "superseded": superseded},
                 progress,
             )
     manifest = Manifest(
@@ -227,19 +265,40 @@ def _stage_sources(
             continue
         approved_commit, path = item.source
         for relative in (path, *(p for p, _ in item.includes)):
-            data = repo.file_at(approved_commit, (prefix / relative).as_posix())
-            write_atomic(root / relative, data)
+            target = (root / relative).resolve()
+            if not target.is_relative_to(root.resolve()):
+                raise RefusedError(
+                    f"{item.document.id}: {relative} leads out of the handbook",
+                    "repair the document's includes",
+                )
+            try:
+                data = repo.file_at(approved_commit, (prefix / relative).as_posix())
+            except KeyError as exc:
+                raise RefusedError(
+                    f"{item.document.id} {item.document.version}: {relative} is not in "
+                    f"commit {approved_commit[:12]}",
+                    "run 'qms history' to check the document's history",
+                ) from exc
+            write_atomic(target, data)
     return load_config(root)
 
 
-def _published_versions(staged: QmsConfig, plan: list[InForce], on: date) -> list[DocumentVerdict]:
-    """The verdicts of the staged versions in force; each must verify as effective on `on`.
+def _published_versions(
+    staged: QmsConfig, plan: list[InForce], on: date
+) -> tuple[list[DocumentVerdict], tuple[Document, ...]]:
+    """The verdicts of the staged versions in force, and every staged document.
 
-    The versions were chosen from the history; verifying the staged files again is what
-    makes the release's pages and manifest show only what signatures prove.
+    Each must verify as effective on `on`: the versions were chosen from the history, and
+    verifying the staged files again is what makes the release's pages and manifest show
+    only what signatures prove.
     """
     wanted = {item.document.id: item.document.version for item in plan}
     handbook = load_handbook(staged)
+    if handbook.findings:
+        raise RefusedError(
+            f"the versions in force do not check cleanly together: {handbook.findings[0].render()}",
+            "run 'qms history ID' for the document named, and fix its history",
+        )
     verification = verify_handbook(staged, handbook)
     found = []
     for verdict in verification.verdicts:
@@ -254,13 +313,18 @@ def _published_versions(staged: QmsConfig, plan: list[InForce], on: date) -> lis
                 "run 'qms verify' and 'qms history ID' to see which signatures are missing",
             )
         found.append(verdict)
-    return sorted(found, key=lambda v: register_key(v.document))
+    return sorted(found, key=lambda v: register_key(v.document)), handbook.documents
 
 
-def _entry(verdict: DocumentVerdict, config: QmsConfig, later: str) -> dict[str, Any]:
-    """A document as the manifest lists it: the version and content actually published."""
+def _entry(
+    verdict: DocumentVerdict, config: QmsConfig, later: str, superseded: list[str]
+) -> dict[str, Any]:
+    """A document as the manifest lists it: the version and content actually published,
+    and the earlier versions that travel with it, read only."""
     document = verdict.document
-    extra = {"later_version": later} if later else {}
+    extra: dict[str, Any] = {"later_version": later} if later else {}
+    if superseded:
+        extra["superseded_versions"] = superseded
     return {
         **extra,
         "id": document.id,
@@ -304,7 +368,7 @@ def _build_set(
     commit: str,
     chosen: list[DocumentVerdict],
     documents: tuple[Any, ...],
-    notes: dict[str, str],
+    notes: dict[str, dict[str, Any]],
     progress: SetProgress,
 ) -> None:
     """One reproducible build of a set (pages, then PDFs): the sources outside it are not
@@ -325,7 +389,9 @@ def _build_set(
         "date": when.date().isoformat(),
         "commit": commit,
         "exclude": sorted(exclude),
-        "later": {i: n for i, n in sorted(notes.items()) if i in included},
+        "time": format_utc(when),
+        "later": {i: n for i, n in sorted(notes["later"].items()) if i in included},
+        "superseded": {i: v for i, v in sorted(notes["superseded"].items()) if v},
     }
     docnames = {d.id: n for n, d in by_docname.items()}
     entries = [
@@ -564,6 +630,10 @@ def _content_problems(folder: Path, manifest: Manifest) -> list[tuple[str, str]]
     added = sorted(actual.keys() - listed.keys())
     changed = sorted(p for p in actual.keys() & listed.keys() if actual[p] != listed[p])
     return [
+        *(
+            (p, "not a regular file (a symlink?): a release holds files only")
+            for p in _odd_entries(folder)
+        ),
         *((p, "missing: listed in the manifest but not in the folder") for p in missing),
         *((p, "added: in the folder but not in the manifest") for p in added),
         *((p, "changed: its SHA-256 differs from the manifest") for p in changed),
@@ -640,7 +710,7 @@ def publish_release(config: QmsConfig, name: str, target: Path) -> Published:
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=target))
         try:
             _stage(config, built, record_dir, staging)
-            problems = verify_release_folder(staging)
+            problems = verify_release_folder(staging, config.trust_roots)
             if problems:
                 raise RefusedError(
                     f"release {name} does not verify: {problems[0].render()}",
@@ -686,14 +756,22 @@ def _remove_leftovers(target: Path) -> tuple[str, ...]:
     """Remove what interrupted publishes left: staging folders, half-written index files."""
     removed = []
     for path in sorted(target.iterdir()):
-        if path.name.startswith(STAGING_PREFIX) and path.is_dir():
+        if path.is_symlink():
+            continue  # never ours: staging folders and index files are made here, as such
+        if _STAGING.match(path.name) and path.is_dir():
             shutil.rmtree(path)
-        elif path.name.startswith(".index.html.") and path.is_file():
+        elif _HALF_INDEX.match(path.name) and path.is_file():
             path.unlink()
         else:
             continue
         removed.append(path.name)
     return tuple(removed)
+
+
+# What publish itself names its staging folders (mkdtemp) and write_atomic its temporary
+# index files: nothing else in the target is ever removed.
+_STAGING = re.compile(rf"^{re.escape(STAGING_PREFIX)}[A-Za-z0-9][A-Za-z0-9._-]*-[a-z0-9_]{{8}}$")
+_HALF_INDEX = re.compile(r"^\.index\.html\.[a-z0-9_]{8}$")
 
 
 def _stage(config: QmsConfig, built: Path, record_dir: Path, staging: Path) -> None:
@@ -723,25 +801,23 @@ def _write_index(
     A folder counts only if it verifies offline against the handbook's trust roots (all
     of its files, all its signatures): a partial or altered copy is never linked.
     """
-    rows, listed, unlisted = [], [], []
-    candidates = sorted(
-        (p for p in target.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        reverse=True,
+    found: list[tuple[str, str, str]] = []
+    unlisted = []
+    candidates = (
+        p
+        for p in target.iterdir()
+        if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
     )
-    for folder in candidates:
-        if not (folder / MANIFEST).is_file():
-            unlisted.append((folder.name, f"holds no {MANIFEST}"))
+    for folder in sorted(candidates):
+        problem = _unlistable(folder, trust_roots)
+        if problem:
+            unlisted.append((folder.name, problem))
             continue
-        try:
-            problems = verify_release_folder(folder, trust_roots)
-        except QmsError as exc:
-            unlisted.append((folder.name, exc.message))
-            continue
-        if problems:
-            unlisted.append((folder.name, problems[0].render()))
-            continue
-        rows.append(_index_row(folder))
-        listed.append(folder.name)
+        created = Manifest.from_bytes((folder / MANIFEST).read_bytes()).created
+        found.append((created, folder.name, _index_row(folder)))
+    found.sort(reverse=True)  # newest first, by when each release was made
+    rows = [row for _, _, row in found]
+    listed = [name for _, name, _ in found]
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -761,6 +837,20 @@ def _write_index(
     return tuple(listed), tuple(unlisted)
 
 
+def _unlistable(folder: Path, trust_roots: tuple[str, ...]) -> str:
+    """Why a folder of the target cannot be listed as a release; "" when it can."""
+    if not (folder / MANIFEST).is_file():
+        return f"holds no {MANIFEST}"
+    try:
+        _check_name(folder.name)
+        if Manifest.from_bytes((folder / MANIFEST).read_bytes()).name != folder.name:
+            return "its manifest names another release"
+        problems = verify_release_folder(folder, trust_roots)
+    except (QmsError, ValueError) as exc:
+        return str(exc)
+    return problems[0].render() if problems else ""
+
+
 def _index_row(folder: Path) -> str:
     data = (folder / MANIFEST).read_bytes()
     manifest = Manifest.from_bytes(data)
@@ -774,7 +864,7 @@ def _index_row(folder: Path) -> str:
             for role, s in sorted(signed.items())
         )
     links = " ".join(
-        f'<a href="{escape(folder.name)}/{escape(s)}/index.html">{escape(s)}</a>'
+        f'<a href="./{escape(quote(folder.name))}/{escape(quote(s))}/index.html">{escape(s)}</a>'
         for s in manifest.sets
     )
     return (

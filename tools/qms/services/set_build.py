@@ -3,8 +3,9 @@
 A child per set bounds memory (Sphinx and WeasyPrint keep every page until they finish)
 and runs in an environment fixed by construction: the release time as SOURCE_DATE_EPOCH
 (the only way to reach the timestamp fontTools writes into font subsets), a fixed hash
-seed and UTC. The caller's own environment is never changed. The child reports on stdout,
-one JSON object a line: {"progress": [phase, done, total]}, then {"findings": [...]}.
+seed, UTC and a fixed locale. The caller's own environment is never changed. The child
+reports on a pipe of its own, one JSON object a line: {"progress": [phase, done, total]},
+then {"findings": [...]} when it finished.
 """
 
 from __future__ import annotations
@@ -39,53 +40,73 @@ class SetJob:
     epoch: int
 
 
+PROTOCOL_FD = "QMS_PROTOCOL_FD"
+
+
 def build_set(job: SetJob, progress: Progress) -> tuple[Finding, ...]:
-    """Build one set in a child process; return its build findings (none when clean)."""
+    """Build one set in a child process; return its build findings (none when clean).
+
+    The child reports on a pipe of its own (stdout and stderr are only logs, kept in a
+    file so that a chatty library can never block it), runs isolated from the current
+    folder (-P) and in a fixed locale, time zone and hash seed.
+    """
+    read_end, write_end = os.pipe()
     environment = {
         **os.environ,
         "SOURCE_DATE_EPOCH": str(job.epoch),
         "PYTHONHASHSEED": "0",
         "TZ": "UTC",
+        "LC_ALL": "C.UTF-8",
+        PROTOCOL_FD: str(write_end),
     }
-    # Our own interpreter and module, no shell.
-    child = subprocess.Popen(
-        [sys.executable, "-m", "qms.services.set_build"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=environment,
-        text=True,
-        encoding="utf-8",
-    )
-    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
-    child.stdin.write(json.dumps(asdict(job)))
-    child.stdin.close()
-    findings: list[Finding] = []
-    for line in child.stdout:
-        event = json.loads(line)
-        if "progress" in event:
-            phase, done, total = event["progress"]
-            progress(str(phase), int(done), int(total))
-        elif "findings" in event:
-            findings = [Finding(**f) for f in event["findings"]]
-    errors = child.stderr.read()
-    if child.wait() != 0:
-        last = next((ln for ln in reversed(errors.splitlines()) if ln.strip()), "no message")
+    findings: tuple[Finding, ...] | None = None
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
+        try:
+            # Our own interpreter and module, no shell.
+            child = subprocess.Popen(
+                [sys.executable, "-P", "-m", "qms.services.set_build"],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=log,
+                env=environment,
+                pass_fds=(write_end,),
+                text=True,
+                encoding="utf-8",
+            )
+        finally:
+            os.close(write_end)
+        assert child.stdin is not None
+        child.stdin.write(json.dumps(asdict(job)))
+        child.stdin.close()
+        with os.fdopen(read_end, encoding="utf-8") as reports:
+            for line in reports:
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # not a report: the protocol pipe carries nothing else
+                if "progress" in event:
+                    phase, done, total = event["progress"]
+                    progress(str(phase), int(done), int(total))
+                elif "findings" in event:
+                    findings = tuple(Finding(**f) for f in event["findings"])
+        code = child.wait()
+        log.seek(0)
+        lines = [ln.strip() for ln in log.read().splitlines() if ln.strip()]
+    if code != 0 or findings is None:
+        last = "; ".join(lines[-2:]) or f"exit code {code}"
         raise QmsError(
             f"building set {job.release.get('set')} failed: {last}",
             "run 'qms check' and 'qms build', fix what they report, and create the release again",
         )
-    return tuple(findings)
+    return findings
 
 
-# The child's real stdout carries only the protocol; anything a library prints goes to
-# stderr instead (see main).
-_protocol = sys.stdout
+_reports: list[Any] = []  # in the child: the protocol pipe, opened by main
 
 
 def _emit(event: dict[str, Any]) -> None:
-    _protocol.write(json.dumps(event) + "\n")
-    _protocol.flush()
+    _reports[0].write(json.dumps(event) + "\n")
+    _reports[0].flush()
 
 
 def _run(job: SetJob) -> None:
@@ -131,7 +152,7 @@ def _run(job: SetJob) -> None:
 
 def main() -> int:
     """Child entry point: read the job from stdin; errors go to stderr, exit 1."""
-    sys.stdout = sys.stderr
+    _reports.append(os.fdopen(int(os.environ[PROTOCOL_FD]), "w", encoding="utf-8"))
     try:
         job = SetJob(**json.loads(sys.stdin.read()))
         _run(job)
