@@ -59,6 +59,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     determinism.setup(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")
+    app.add_js_file("qms-nav.js")
     return {
         "version": __version__,
         "env_version": 1,

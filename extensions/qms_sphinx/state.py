@@ -81,3 +81,13 @@ def history_cache(env: BuildEnvironment) -> dict[str, Any]:
     """The git history of the documents, as read at the commit it names ("head")."""
     found: dict[str, Any] = _slot(env, "qms_history_cache", dict)
     return found
+
+
+# One neighbour in the sidebar: (docname, label).
+Neighbour = tuple[str, str]
+
+
+def neighbours(env: BuildEnvironment) -> dict[str, tuple[Neighbour | None, Neighbour | None]]:
+    """Docname -> (previous, next) document of the same type, as of the last read phase."""
+    found: dict[str, tuple[Neighbour | None, Neighbour | None]] = _slot(env, "qms_neighbours", dict)
+    return found
