@@ -6,7 +6,7 @@ index, reachable only from the current version's revision history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html import escape
 from typing import Any
 
@@ -28,10 +28,12 @@ def superseded_page(document: Document, version: Version) -> str:
     return f"{FOLDER}/{document.id.lower()}-v{version}"
 
 
-def _body(document: Document, row: HistoryRow, source: str) -> str:
+def _body(
+    document: Document, row: HistoryRow, source: str, role_title: Callable[[str], str]
+) -> str:
     signatures = "".join(
         f"<tr><td>{escape(str(s.meaning))}</td><td>{escape(s.signer_name)}</td>"
-        f"<td>{escape(s.role)}</td><td>{escape(format_utc(s.signed_at))}</td>"
+        f"<td>{escape(role_title(s.role))}</td><td>{escape(format_utc(s.signed_at))}</td>"
         f"<td><code>{escape(s.signer_fingerprint)}</code></td></tr>"
         for s in row.signatures
     )
@@ -72,7 +74,9 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
             commit, path = row.approved_source
             source = repo.file_at(commit, path if prefix == "." else f"{prefix}/{path}")
             title = f"{document.id} {document.title}, version {row.version} (superseded)"
-            body = _body(document, row, source.decode("utf-8-sig", errors="replace"))
+            body = _body(
+                document, row, source.decode("utf-8-sig", errors="replace"), config.role_title
+            )
             yield (
                 superseded_page(document, row.version),
                 {"title": title, "body": body},
