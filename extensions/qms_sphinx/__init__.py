@@ -15,6 +15,7 @@ from qms_sphinx import (
     completeness,
     control_block,
     determinism,
+    docrefs,
     documents,
     navigation,
     need_findings,
@@ -44,6 +45,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", configure_needs, priority=5)
     app.connect("config-inited", _add_static)
     documents.setup(app)
+    docrefs.setup(app)
     approvals.setup(app)
     control_block.setup(app)
     register.setup(app)

@@ -91,3 +91,19 @@ def neighbours(env: BuildEnvironment) -> dict[str, tuple[Neighbour | None, Neigh
     """Docname -> (previous, next) document of the same type, as of the last read phase."""
     found: dict[str, tuple[Neighbour | None, Neighbour | None]] = _slot(env, "qms_neighbours", dict)
     return found
+
+
+# An id-shaped token in prose: (token, line).
+Mention = tuple[str, int | None]
+
+
+def mentions(env: BuildEnvironment) -> dict[str, tuple[Mention, ...]]:
+    """Docname -> the id-shaped tokens of its prose, with their lines."""
+    found: dict[str, tuple[Mention, ...]] = _slot(env, "qms_mentions", dict)
+    return found
+
+
+def id_targets(env: BuildEnvironment) -> dict[str, tuple[str, str]]:
+    """Document id -> (docname, title), as of the last read phase."""
+    found: dict[str, tuple[str, str]] = _slot(env, "qms_id_targets", dict)
+    return found
