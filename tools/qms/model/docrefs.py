@@ -42,13 +42,26 @@ def names_a_document(token: str, prefixes: frozenset[str]) -> bool:
     return token.split("-", 1)[0] in prefixes
 
 
+def series(ids: Iterable[str]) -> frozenset[str]:
+    """The series the ids belong to: REC-ISMS for REC-ISMS-001 (never a whole id)."""
+    found: set[str] = set()
+    for doc_id in ids:
+        parts = doc_id.split("-")
+        found.update("-".join(parts[:end]) for end in range(2, len(parts)))
+    return frozenset(found)
+
+
 def unknown_mentions(
     mentions: Iterable[tuple[str, int | None]], known: Mapping[str, object]
 ) -> list[tuple[str, int | None]]:
-    """The (id, line) mentions that look like document ids but name no document."""
+    """The (id, line) mentions that look like document ids but name no document.
+
+    A series of documents ("the REC-ISMS series") is a name in use, not a typo.
+    """
     prefixes = document_prefixes(known)
+    named = series(known)
     return [
         (token, line)
         for token, line in mentions
-        if token not in known and names_a_document(token, prefixes)
+        if token not in known and token not in named and names_a_document(token, prefixes)
     ]
