@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qms.model.docrefs import document_prefixes, id_mentions, series, unknown_mentions
+from qms.model.docrefs import DocumentIds, id_mentions
 
 
 def test_ids_are_found_standing_alone_with_their_line() -> None:
@@ -14,9 +14,9 @@ def test_ids_are_found_standing_alone_with_their_line() -> None:
 
 
 def test_only_tokens_with_a_document_prefix_in_use_are_references() -> None:
-    known = {"POL-ACC-001": "policies/pol-acc-001", "REC-ISMS-001": "records/rec-isms-001"}
-    assert document_prefixes(known) == {"POL", "REC"}
-    assert series(known) == {"POL-ACC", "REC-ISMS"}
+    known = DocumentIds.of(["POL-ACC-001", "REC-ISMS-001", "REC-ISMS-A-001"])
+    assert known.prefixes == {"POL", "REC"}
+    assert known.series == {"POL-ACC", "REC-ISMS", "REC-ISMS-A"}
     mentions = [
         ("POL-ACC-001", 3),  # a document
         ("POL-ACC-002", 4),  # a typo, or a document that does not exist
@@ -24,4 +24,4 @@ def test_only_tokens_with_a_document_prefix_in_use_are_references() -> None:
         ("REC-ISMS", 6),  # a series of documents
         ("SOP-QA-002", None),  # SOP is no prefix in use here
     ]
-    assert unknown_mentions(mentions, known) == [("POL-ACC-002", 4)]
+    assert known.unknown(mentions) == [("POL-ACC-002", 4)]

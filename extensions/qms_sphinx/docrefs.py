@@ -20,7 +20,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
-from qms.model.docrefs import id_mentions, unknown_mentions
+from qms.model.docrefs import DocumentIds, id_mentions
 from qms_sphinx.release_mode import release_of
 from qms_sphinx.state import Mention, documents, id_targets, mentions
 
@@ -109,9 +109,9 @@ def warn_unknown(app: Sphinx, env: BuildEnvironment) -> None:
     """Each id that looks like a document's but names none, at its line, in every build."""
     if release_of(app.config) is not None:
         return  # a set's build lacks the other documents; the handbook passed check before
-    known = {document.id: name for name, document in documents(env).items()}
+    known = DocumentIds.of(document.id for document in documents(env).values())
     for docname in sorted(mentions(env)):
-        for token, line in unknown_mentions(mentions(env)[docname], known):
+        for token, line in known.unknown(mentions(env)[docname]):
             logger.warning(
                 f"{token} is not the id of any document: correct it, or write it as code "
                 f"(`{token}`) if it is not meant as a reference",

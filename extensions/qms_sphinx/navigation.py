@@ -12,7 +12,6 @@ it also works from file://). Each page costs the same however large the handbook
 from __future__ import annotations
 
 import json
-from collections import Counter
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from sphinx.util.osutil import relative_uri
 from qms.adapters.files import write_atomic
 from qms.model.document import Document, DocumentType
 from qms.model.registry import siblings_by_type
-from qms_sphinx.state import Neighbour, documents, neighbours
+from qms_sphinx.state import Neighbour, documents, neighbours, types_in_use
 
 # Site-wide pages listed under "Handbook" when the handbook has them.
 HANDBOOK_PAGES = (
@@ -57,7 +56,7 @@ def render_navigation(app: Sphinx, pagename: str) -> str:
     found = env.found_docs
     docs = documents(env)
     current = docs.get(pagename)
-    counts = Counter(doc.type for doc in docs.values())
+    in_use = types_in_use(env)  # counted once per build, not once per page
     parts = [_caption("Handbook"), "<ul>"]
     parts.append(_link(uri(env.config.root_doc), "Home", 1, pagename == env.config.root_doc))
     parts.append("</li>")
@@ -68,7 +67,7 @@ def render_navigation(app: Sphinx, pagename: str) -> str:
     parts += ["</ul>", _caption("Documents by type"), "<ul>"]
     for doc_type in DocumentType:
         index = f"{doc_type.folder}/index"
-        if not counts[doc_type] or index not in found:
+        if doc_type not in in_use or index not in found:
             continue
         here = current is not None and current.type == doc_type
         # No counts in the label: they would go stale on pages not rewritten.
@@ -116,7 +115,10 @@ def refresh_neighbours(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """
     docnames = {document.path: name for name, document in documents(env).items()}
     found: dict[str, tuple[Neighbour | None, Neighbour | None]] = {}
-    for group in siblings_by_type(documents(env).values()).values():
+    grouped = siblings_by_type(documents(env).values())
+    types_in_use(env).clear()
+    types_in_use(env).update(str(doc_type) for doc_type in grouped)
+    for group in grouped.values():
         entries = [(docnames[d.path], _label(d)) for d in group]
         for at, (name, _) in enumerate(entries):
             before = entries[at - 1] if at > 0 else None

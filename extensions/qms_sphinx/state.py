@@ -87,6 +87,12 @@ def history_cache(env: BuildEnvironment) -> dict[str, Any]:
 Neighbour = tuple[str, str]
 
 
+def types_in_use(env: BuildEnvironment) -> set[str]:
+    """The document types that have documents, as of the last read phase."""
+    found: set[str] = _slot(env, "qms_types_in_use", set)
+    return found
+
+
 def neighbours(env: BuildEnvironment) -> dict[str, tuple[Neighbour | None, Neighbour | None]]:
     """Docname -> (previous, next) document of the same type, as of the last read phase."""
     found: dict[str, tuple[Neighbour | None, Neighbour | None]] = _slot(env, "qms_neighbours", dict)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 # An id as ID_PATTERN has it, standing alone: not inside a longer word, path or id.
@@ -28,40 +28,33 @@ def id_mentions(text: str) -> Iterator[IdMention]:
         )
 
 
-def document_prefixes(ids: Iterable[str]) -> frozenset[str]:
-    """The first segments of the document ids in use (POL, SOP, ...).
+@dataclass(frozen=True)
+class DocumentIds:
+    """The document ids of a build, and the tokens of prose that are meant as one."""
 
-    Need ids share the id pattern (CTL-ACC-001, ISO27001-A-5-15); only a token that
-    starts like a document id is taken to mean one.
-    """
-    return frozenset(doc_id.split("-", 1)[0] for doc_id in ids)
+    ids: frozenset[str]
+    # First segments of the ids in use (POL, SOP, ...). Need ids share the id pattern
+    # (CTL-ACC-001, ISO27001-A-5-15); only a token that starts like a document id means one.
+    prefixes: frozenset[str]
+    # The series the ids belong to (REC-ISMS for REC-ISMS-001): names in use, not typos.
+    series: frozenset[str]
 
+    @classmethod
+    def of(cls, ids: Iterable[str]) -> DocumentIds:
+        """Computed once per build, so that checking each page costs only its own tokens."""
+        found = frozenset(ids)
+        series: set[str] = set()
+        for doc_id in found:
+            parts = doc_id.split("-")
+            series.update("-".join(parts[:end]) for end in range(2, len(parts)))
+        return cls(found, frozenset(i.split("-", 1)[0] for i in found), frozenset(series))
 
-def names_a_document(token: str, prefixes: frozenset[str]) -> bool:
-    """Whether `token` is meant as a document id (whether or not one has it)."""
-    return token.split("-", 1)[0] in prefixes
-
-
-def series(ids: Iterable[str]) -> frozenset[str]:
-    """The series the ids belong to: REC-ISMS for REC-ISMS-001 (never a whole id)."""
-    found: set[str] = set()
-    for doc_id in ids:
-        parts = doc_id.split("-")
-        found.update("-".join(parts[:end]) for end in range(2, len(parts)))
-    return frozenset(found)
-
-
-def unknown_mentions(
-    mentions: Iterable[tuple[str, int | None]], known: Mapping[str, object]
-) -> list[tuple[str, int | None]]:
-    """The (id, line) mentions that look like document ids but name no document.
-
-    A series of documents ("the REC-ISMS series") is a name in use, not a typo.
-    """
-    prefixes = document_prefixes(known)
-    named = series(known)
-    return [
-        (token, line)
-        for token, line in mentions
-        if token not in known and token not in named and names_a_document(token, prefixes)
-    ]
+    def unknown(self, mentions: Iterable[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+        """The (token, line) mentions that look like document ids but name no document."""
+        return [
+            (token, line)
+            for token, line in mentions
+            if token not in self.ids
+            and token not in self.series
+            and token.split("-", 1)[0] in self.prefixes
+        ]
