@@ -22,7 +22,7 @@ from sphinx.util import logging
 
 from qms.model.docrefs import DocumentIds, id_mentions
 from qms_sphinx.release_mode import release_of
-from qms_sphinx.state import Mention, documents, id_targets, mentions
+from qms_sphinx.state import Mention, controlled, documents, id_targets, mentions
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,9 @@ def warn_unknown(app: Sphinx, env: BuildEnvironment) -> None:
     if release_of(app.config) is not None:
         return  # a set's build lacks the other documents; the handbook passed check before
     known = DocumentIds.of(document.id for document in documents(env).values())
-    for docname in sorted(mentions(env)):
+    # A page with unreadable front matter already warns; its body may be that front matter.
+    unreadable = controlled(env) - documents(env).keys()
+    for docname in sorted(mentions(env).keys() - unreadable):
         for token, line in known.unknown(mentions(env)[docname]):
             logger.warning(
                 f"{token} is not the id of any document: correct it, or write it as code "
