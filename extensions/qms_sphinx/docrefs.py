@@ -42,7 +42,7 @@ class document_reference(nodes.Inline, nodes.TextElement):  # noqa: N801 - docut
 def _skipped(node: nodes.Node) -> bool:
     parent = node.parent
     while parent is not None:
-        if isinstance(parent, _SKIPPED):
+        if isinstance(parent, (*_SKIPPED, document_reference)):  # wrapped once only
             return True
         # Inline markup that links somewhere (roles, need references); a need itself
         # has a refid too, but its content is prose.
