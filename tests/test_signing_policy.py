@@ -9,6 +9,8 @@ import pytest
 import yaml
 
 from qms.adapters.gpg import UserKeys
+from qms.config import config_from_table
+from qms.errors import ConfigError
 from qms.model.signers import Registry
 from tests.conftest import ROOTS
 from tests.keys import Person
@@ -150,3 +152,106 @@ def test_naming_oneself_a_trust_root_gains_nothing(
     code, data, _ = verify(capsys, repo, DOC)
     assert (code, doc_status(data)) == (1, "draft")
     assert "[tool.qms] trust_roots differ" in data["registry"]["findings"][0]["message"]
+
+
+def add_role_titles(root: Path) -> None:
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8")
+        + '\n[tool.qms.roles]\nqa = "Head of Quality Assurance"\nauthor = "Document Author"\n',
+        encoding="utf-8",
+    )
+    commit_all(root, "Role titles")
+
+
+def test_role_titles_count_only_once_approved_and_then_name_the_signers_role(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_role_titles(repo)
+    # A title is what a reader takes a signature to mean: changing one is a policy change.
+    code, data, _ = verify(capsys, repo, DOC)
+    assert (code, doc_status(data)) == (1, "draft")
+    [finding] = data["registry"]["findings"]
+    assert finding["message"].startswith(
+        "[tool.qms] role_titles differ from what registry revision 5 approves"
+    )
+    code, out, err = policy(capsys, repo, team.admin)
+    assert code == 0, err
+    assert "(changed: role_titles)" in out
+    approved = yaml.safe_load((repo / "signatures/registry/0006.yaml").read_text("utf-8"))
+    assert approved["policy"]["role_titles"] == {
+        "author": "Document Author",
+        "qa": "Head of Quality Assurance",
+    }
+    code, data, _ = verify(capsys, repo, DOC)
+    assert (code, doc_status(data)) == (0, "effective")
+
+    code, _, err = run(capsys, "--root", str(repo), "build")
+    assert code == 0, err
+    html = (repo / "_build/html/policies/pol-acc-001.html").read_text(encoding="utf-8")
+    block = html[html.index('class="qms-signatures') :]
+    block = block[: block.index("</table>")]
+    assert "<p>Head of Quality Assurance</p>" in block and "<p>Document Author</p>" in block
+    assert "<p>qa</p>" not in block
+    # The reviewer's role has no title: its key is shown.
+    assert "<p>reviewer</p>" in block
+    code, out, _ = run(capsys, "--root", str(repo), "audit-trail", DOC, "--format", "json")
+    assert code == 0
+    who = [event["who"] for event in json.loads(out) if event["event"] == "approved"]
+    assert who == [
+        f"{team.approver.name} (Head of Quality Assurance, key {team.approver.fingerprint})"
+    ]
+
+
+def test_removing_the_approved_titles_is_a_policy_change_too(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_role_titles(repo)
+    assert policy(capsys, repo, team.admin)[0] == 0
+    pyproject = repo / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text[: text.index("\n[tool.qms.roles]")] + "\n", encoding="utf-8")
+    commit_all(repo, "No titles")
+    code, data, _ = verify(capsys, repo, DOC)
+    assert (code, doc_status(data)) == (1, "draft")
+    assert (
+        "differ from what registry revision 6 approves"
+        in data["registry"]["findings"][0]["message"]
+    )
+
+
+def test_a_handbook_without_titles_keeps_its_approved_policy(tmp_path: Path) -> None:
+    # Registries approved before titles existed stay valid: no key, not an empty one.
+    config = config_from_table(tmp_path, {})
+    assert "role_titles" not in config.signing_policy()
+    assert config.role_title("qa") == "qa"
+
+
+@pytest.mark.parametrize(
+    ("roles", "message"),
+    [
+        ({"qa": ""}, "[tool.qms.roles] qa must be non-empty text"),
+        ({"qa": 3}, "[tool.qms.roles] qa must be non-empty text"),
+        ({"quality": "Head of QA"}, "[tool.qms.roles] names roles no approval rule or release "
+                                    "uses: quality; use one of"),
+        ("Head of QA", "[tool.qms.roles] must be a table of role = title"),
+    ],
+)  # fmt: skip
+def test_role_titles_are_validated(tmp_path: Path, roles: object, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from_table(tmp_path, {"roles": roles})
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
+def test_role_titles_may_name_every_role_in_use(tmp_path: Path) -> None:
+    config = config_from_table(
+        tmp_path,
+        {"roles": {"qa": "Head of  QA", "registry-admin": "Registry Administrator"}},
+    )
+    assert config.role_title("qa") == "Head of QA"
+    assert config.role_title("registry-admin") == "Registry Administrator"
+    assert config.signing_policy()["role_titles"] == {
+        "qa": "Head of QA",
+        "registry-admin": "Registry Administrator",
+    }

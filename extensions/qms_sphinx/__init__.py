@@ -15,6 +15,7 @@ from qms_sphinx import (
     completeness,
     control_block,
     determinism,
+    docrefs,
     documents,
     navigation,
     need_findings,
@@ -45,6 +46,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", configure_needs, priority=5)
     app.connect("config-inited", _add_static)
     documents.setup(app)
+    docrefs.setup(app)
     approvals.setup(app)
     control_block.setup(app)
     register.setup(app)
@@ -61,6 +63,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     determinism.setup(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")
+    app.add_js_file("qms-nav.js")
     return {
         "version": __version__,
         "env_version": 1,

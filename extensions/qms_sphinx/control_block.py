@@ -10,6 +10,7 @@ from qms.model.status import Status
 from qms.model.timeutil import display_utc
 from qms_sphinx.approvals import css_slug, state_of
 from qms_sphinx.search import NO_SEARCH
+from qms_sphinx.settings import settings
 from qms_sphinx.state import PageState, controlled, documents
 from qms_sphinx.superseded import superseded_page, superseded_versions
 from qms_sphinx.tables import Cell, scrolling, table
@@ -60,7 +61,7 @@ _BANNERS = {
 }
 
 
-def _manifestation(state: PageState) -> nodes.Node:
+def _manifestation(app: Sphinx, state: PageState) -> nodes.Node:
     """21 CFR 11.50: printed name, role, meaning, UTC time and key of each signature."""
     if not state.signatures:
         return nodes.paragraph("", "No verified signatures on this version.")
@@ -77,7 +78,7 @@ def _manifestation(state: PageState) -> nodes.Node:
         cells: list[nodes.Node | str] = [
             str(statement.meaning),
             statement.signer_name,
-            statement.role,
+            settings(app).role_title(statement.role),
             when + (f" ({verdict.note})" if verdict.note else ""),
             key,
         ]
@@ -161,7 +162,7 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
         )
     )
     parts.append(nodes.rubric("", "Signatures"))
-    parts.append(_manifestation(state))
+    parts.append(_manifestation(app, state))
     if state.history:
         parts.append(nodes.rubric("", "Revision history"))
         parts.append(_history(app, docname, document, state))

@@ -2,20 +2,29 @@
 
 Themes render the global table of contents on every page, which makes a build
 quadratic in the number of documents. The sidebar here lists the document types
-(each linking to its index page) and only the current page beneath its type, so
-each page costs the same however large the handbook grows.
+(each linking to its index page) and, beneath the current page's type, only the
+previous document, the current one, the next one and a link to all of them. The
+full list of a type is written once per build into `_static/qms-nav-<type>.js`,
+from which `qms-nav.js` fills the sidebar in the browser (a plain script file, so
+it also works from file://). Each page costs the same however large the handbook.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import json
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
+from sphinx.builders import Builder
+from sphinx.environment import BuildEnvironment
+from sphinx.util.osutil import relative_uri
 
-from qms.model.document import DocumentType
-from qms_sphinx.state import documents
+from qms.adapters.files import write_atomic
+from qms.model.document import Document, DocumentType
+from qms.model.registry import siblings_by_type
+from qms_sphinx.state import Neighbour, documents, neighbours, types_in_use
 
 # Site-wide pages listed under "Handbook" when the handbook has them.
 HANDBOOK_PAGES = (
@@ -47,7 +56,7 @@ def render_navigation(app: Sphinx, pagename: str) -> str:
     found = env.found_docs
     docs = documents(env)
     current = docs.get(pagename)
-    counts = Counter(doc.type for doc in docs.values())
+    in_use = types_in_use(env)  # counted once per build, not once per page
     parts = [_caption("Handbook"), "<ul>"]
     parts.append(_link(uri(env.config.root_doc), "Home", 1, pagename == env.config.root_doc))
     parts.append("</li>")
@@ -58,18 +67,95 @@ def render_navigation(app: Sphinx, pagename: str) -> str:
     parts += ["</ul>", _caption("Documents by type"), "<ul>"]
     for doc_type in DocumentType:
         index = f"{doc_type.folder}/index"
-        if not counts[doc_type] or index not in found:
+        if doc_type not in in_use or index not in found:
             continue
         here = current is not None and current.type == doc_type
         # No counts in the label: they would go stale on pages not rewritten.
         parts.append(_link(uri(index), doc_type.plural, 1, pagename == index, open_=here))
         if here and current is not None:
-            parts.append("<ul>")
-            parts.append(_link("#", f"{current.id} {current.title}", 2, True))
-            parts.append("</li></ul>")
+            parts.append(_siblings(app, pagename, current, uri(index)))
         parts.append("</li>")
     parts.append("</ul>")
     return "".join(parts)
+
+
+def _label(document: Document) -> str:
+    return f"{document.id} {document.title}"
+
+
+def _siblings(app: Sphinx, pagename: str, current: Document, index_uri: str) -> str:
+    """Previous, current and next document of the type, and a link to all of them."""
+    builder = app.builder
+    before, after = neighbours(app.env).get(pagename, (None, None))
+    root = relative_uri(builder.get_target_uri(pagename), "")
+    parts = [
+        f'<ul class="qms-siblings" data-qms-type="{escape(str(current.type))}" '
+        f'data-qms-root="{escape(root)}" '
+        f'data-qms-current="{escape(builder.get_target_uri(pagename))}">'
+    ]
+    if before is not None:
+        parts.append(_link(builder.get_relative_uri(pagename, before[0]), before[1], 2))
+        parts.append("</li>")
+    parts.append(_link("#", _label(current), 2, True))
+    parts.append("</li>")
+    if after is not None:
+        parts.append(_link(builder.get_relative_uri(pagename, after[0]), after[1], 2))
+        parts.append("</li>")
+    # No count here: it would go stale on pages not rewritten; the script adds it.
+    parts.append(_link(index_uri, f"All {current.type.plural.lower()}", 2) + "</li>")
+    parts.append("</ul>")
+    return "".join(parts)
+
+
+def refresh_neighbours(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Find each document's previous and next sibling; return the pages whose changed.
+
+    Adding, removing or retitling a document changes the sidebar of its two
+    neighbours only, so only they are rewritten, not every page of the type.
+    """
+    docnames = {document.path: name for name, document in documents(env).items()}
+    found: dict[str, tuple[Neighbour | None, Neighbour | None]] = {}
+    grouped = siblings_by_type(documents(env).values())
+    types_in_use(env).clear()
+    types_in_use(env).update(str(doc_type) for doc_type in grouped)
+    for group in grouped.values():
+        entries = [(docnames[d.path], _label(d)) for d in group]
+        for at, (name, _) in enumerate(entries):
+            before = entries[at - 1] if at > 0 else None
+            after = entries[at + 1] if at + 1 < len(entries) else None
+            found[name] = (before, after)
+    previous = neighbours(env)
+    changed = {name for name in found if previous.get(name) != found[name]}
+    previous.clear()
+    previous.update(found)
+    return sorted(name for name in changed if name in env.found_docs)
+
+
+def script_name(doc_type: DocumentType) -> str:
+    """The static file that lists every document of `doc_type`."""
+    return f"qms-nav-{doc_type}.js"
+
+
+def write_scripts(app: Sphinx, builder: Builder) -> None:
+    """Write the full list of each type once, before any page names its checksum."""
+    if builder.format != "html" or not hasattr(builder, "get_relative_uri"):
+        return
+    static = Path(builder.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    docnames = {document.path: name for name, document in documents(app.env).items()}
+    for doc_type, group in sorted(siblings_by_type(documents(app.env).values()).items()):
+        data = {
+            "label": doc_type.plural,
+            "pages": [[builder.get_target_uri(docnames[d.path]), d.id, d.title] for d in group],
+        }
+        # ensure_ascii keeps U+2028 and friends out of the script; sorted and
+        # without timestamps, so that two builds of a release give the same bytes.
+        payload = json.dumps(data, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+        text = (
+            f"/* The {doc_type.plural.lower()} of this build, for the sidebar (qms-nav.js). */\n"
+            f"(window.qmsNav = window.qmsNav || {{}})[{json.dumps(str(doc_type))}] = {payload};\n"
+        )
+        write_atomic(static / script_name(doc_type), text.encode("utf-8"))
 
 
 def replace_toctree(
@@ -79,6 +165,9 @@ def replace_toctree(
     if "toctree" not in context or not hasattr(app.builder, "get_relative_uri"):
         return
     html = render_navigation(app, pagename)
+    current = documents(app.env).get(pagename)
+    if current is not None:
+        app.add_js_file(script_name(current.type))  # this page only (Sphinx resets after it)
 
     def toctree(**_: Any) -> str:
         return html
@@ -88,4 +177,6 @@ def replace_toctree(
 
 def setup(app: Sphinx) -> None:
     """Run before the theme's own page-context handler (priority 500)."""
+    app.connect("env-updated", refresh_neighbours)
+    app.connect("write-started", write_scripts)
     app.connect("html-page-context", replace_toctree, priority=400)

@@ -81,3 +81,35 @@ def history_cache(env: BuildEnvironment) -> dict[str, Any]:
     """The git history of the documents, as read at the commit it names ("head")."""
     found: dict[str, Any] = _slot(env, "qms_history_cache", dict)
     return found
+
+
+# One neighbour in the sidebar: (docname, label).
+Neighbour = tuple[str, str]
+
+
+def types_in_use(env: BuildEnvironment) -> set[str]:
+    """The document types that have documents, as of the last read phase."""
+    found: set[str] = _slot(env, "qms_types_in_use", set)
+    return found
+
+
+def neighbours(env: BuildEnvironment) -> dict[str, tuple[Neighbour | None, Neighbour | None]]:
+    """Docname -> (previous, next) document of the same type, as of the last read phase."""
+    found: dict[str, tuple[Neighbour | None, Neighbour | None]] = _slot(env, "qms_neighbours", dict)
+    return found
+
+
+# An id-shaped token in prose: (token, line).
+Mention = tuple[str, int | None]
+
+
+def mentions(env: BuildEnvironment) -> dict[str, tuple[Mention, ...]]:
+    """Docname -> the id-shaped tokens of its prose, with their lines."""
+    found: dict[str, tuple[Mention, ...]] = _slot(env, "qms_mentions", dict)
+    return found
+
+
+def id_targets(env: BuildEnvironment) -> dict[str, tuple[str, str]]:
+    """Document id -> (docname, title), as of the last read phase."""
+    found: dict[str, tuple[str, str]] = _slot(env, "qms_id_targets", dict)
+    return found

@@ -6,7 +6,7 @@ index, reachable only from the current version's revision history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html import escape
 from typing import Any
 
@@ -51,10 +51,16 @@ def superseded_versions(app: Sphinx, document: Document, state: PageState) -> li
     ]
 
 
-def _body(document: Document, docname: str, row: HistoryRow, rendered: str) -> str:
+def _body(
+    document: Document,
+    docname: str,
+    row: HistoryRow,
+    rendered: str,
+    role_title: Callable[[str], str],
+) -> str:
     signatures = "".join(
         f"<tr><td>{escape(str(s.meaning))}</td><td>{escape(s.signer_name)}</td>"
-        f"<td>{escape(s.role)}</td><td>{escape(display_utc(s.signed_at))}</td>"
+        f"<td>{escape(role_title(s.role))}</td><td>{escape(display_utc(s.signed_at))}</td>"
         f"<td><code>{escape(s.signer_fingerprint)}</code></td></tr>"
         for s in row.signatures
     )
@@ -97,7 +103,7 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
             title = f"{document.id} {document.title}, version {row.version} (superseded)"
             text = source.decode("utf-8-sig", errors="replace")
             rendered = render_superseded(text, docname, lambda name: name in app.env.found_docs)
-            body = _body(document, docname, row, rendered)
+            body = _body(document, docname, row, rendered, config.role_title)
             yield (
                 superseded_page(document, row.version),
                 {"title": title, "body": body},

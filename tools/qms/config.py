@@ -13,7 +13,7 @@ from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.approval_rules import MeaningRule
 from qms.model.document import DocumentType
 from qms.model.release import DocumentSet
-from qms.model.signers import normalise_fingerprint
+from qms.model.signers import REGISTRY_ADMIN, normalise_fingerprint
 
 PYPROJECT = "pyproject.toml"
 DEFAULT_RULES = (
@@ -41,6 +41,8 @@ class QmsConfig:
     # Document sets that releases publish, and the roles whose signatures a release needs.
     sets: tuple[DocumentSet, ...] = ()
     release_roles: tuple[str, ...] = ("qa",)
+    # What readers see for each role key ("qa" -> "Head of Quality Assurance").
+    role_titles: tuple[tuple[str, str], ...] = ()
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -59,13 +61,17 @@ class QmsConfig:
         """The meanings a document of `doc_type` needs, in signing order."""
         return tuple(str(rule.meaning) for rule in self.rules_for(doc_type))
 
-    def role_title(self, role: str) -> str:
-        """The title a reader sees for a role key."""
-        return role
+    def role_title(self, key: str) -> str:
+        """The title readers see for the role `key`; the key itself when none is configured."""
+        return dict(self.role_titles).get(key, key)
 
     def signing_policy(self) -> dict[str, Any]:
-        """Who may make signatures count: what a signed registry revision must approve."""
-        return {
+        """Who may make signatures count: what a signed registry revision must approve.
+
+        Role titles are part of it, since a title is what a reader takes a signature
+        to mean; only when configured, so that registries approved without them stay valid.
+        """
+        policy: dict[str, Any] = {
             "trust_roots": sorted(self.trust_roots),
             "approvals": {
                 key: {str(rule.meaning): list(rule.roles) for rule in rules}
@@ -73,6 +79,9 @@ class QmsConfig:
             },
             "release_signer_roles": list(self.release_roles),
         }
+        if self.role_titles:
+            policy["role_titles"] = dict(sorted(self.role_titles))
+        return policy
 
     @property
     def signatures_path(self) -> Path:
@@ -108,6 +117,8 @@ def _texts(table: Mapping[str, Any], key: str, default: tuple[str, ...]) -> tupl
 
 def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
     """Validate a `[tool.qms]` table (already parsed) into a QmsConfig."""
+    approvals = _approvals(table)
+    release_roles = _texts(table.get("release", {}), "signer_roles", ("qa",))
     return QmsConfig(
         root=root,
         organisation=_text(table, "organisation", QmsConfig.organisation),
@@ -117,10 +128,37 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         site_pages=_texts(table, "site_pages", QmsConfig.site_pages),
         trust_roots=_fingerprints(table),
         risk_acceptance_threshold=_score(table, "risk_acceptance_threshold", 8),
-        approvals=_approvals(table),
+        approvals=approvals,
         sets=_sets(table),
-        release_roles=_texts(table.get("release", {}), "signer_roles", ("qa",)),
+        release_roles=release_roles,
+        role_titles=_role_titles(table, approvals, release_roles),
     )
+
+
+def _role_titles(
+    table: Mapping[str, Any],
+    approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...],
+    release_roles: tuple[str, ...],
+) -> tuple[tuple[str, str], ...]:
+    raw = table.get("roles", {})
+    where = "[tool.qms.roles]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table of role = title", f"fix it in {PYPROJECT}")
+    bad = sorted(
+        key for key, title in raw.items() if not isinstance(title, str) or not title.strip()
+    )
+    if bad:
+        raise ConfigError(f"{where} {', '.join(bad)} must be non-empty text", "give each a title")
+    # A title for a role nobody can hold is most likely a misspelt key.
+    known = {REGISTRY_ADMIN, *release_roles}
+    known |= {role for _, rules in approvals for rule in rules for role in rule.roles}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(
+            f"{where} names roles no approval rule or release uses: {', '.join(unknown)}",
+            f"use one of {', '.join(sorted(known))}",
+        )
+    return tuple(sorted((key, " ".join(title.split())) for key, title in raw.items()))
 
 
 def _sets(table: Mapping[str, Any]) -> tuple[DocumentSet, ...]:

@@ -52,7 +52,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     statement = result.statement
     sys.stdout.write(
         f"{statement.document_id} {statement.version}: {statement.meaning} by "
-        f"{statement.signer_name} ({statement.role}) at {format_utc(statement.signed_at)}, "
-        f"key {statement.signer_fingerprint}; committed {result.commit[:12]}\n"
+        f"{statement.signer_name} ({config.role_title(statement.role)}) at "
+        f"{format_utc(statement.signed_at)}, key {statement.signer_fingerprint}; "
+        f"committed {result.commit[:12]}\n"
     )
     return 0

@@ -142,7 +142,8 @@ def run_audit_trail(args: argparse.Namespace, ctx: Context) -> int:
     handbook = load_handbook(config)
     [document] = select(handbook.documents, [args.document_id])
     releases = releases_of(config, document.id)
-    events = audit_trail(change_control(config, handbook, [document]), document, releases)
+    control = change_control(config, handbook, [document])
+    events = audit_trail(control, document, releases, config.role_title)
     if args.format != "text":
         sys.stdout.write(render(events, args.format))
         return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from qms.model.document import Document
+from qms.model.document import Document, DocumentType
 from qms.model.findings import Finding
 
 
@@ -26,3 +26,11 @@ def duplicate_id_findings(documents: Iterable[Document]) -> list[Finding]:
                 )
             )
     return findings
+
+
+def siblings_by_type(documents: Iterable[Document]) -> dict[DocumentType, list[Document]]:
+    """The documents of each type, in id order: what a reader pages through."""
+    grouped: dict[DocumentType, list[Document]] = {}
+    for document in sorted(documents, key=lambda d: (d.id, d.path)):
+        grouped.setdefault(document.type, []).append(document)
+    return grouped

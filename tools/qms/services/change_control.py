@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -263,10 +263,12 @@ def audit_trail(
     control: ChangeControl,
     document: Document,
     releases: Iterable[tuple[str, datetime, Version, str]] = (),
+    role_title: Callable[[str], str] = str,
 ) -> list[dict[str, str]]:
     """Every event of a document in time order: who, when (UTC), what and why.
 
-    `releases` holds (release name, creation time, version released, commit).
+    `releases` holds (release name, creation time, version released, commit);
+    `role_title` names a signer's role as readers know it (QmsConfig.role_title).
     """
     # Sorted by time, then version, then git events before signatures: within one
     # second, a version's signatures come before the bump to the next version.
@@ -304,7 +306,7 @@ def audit_trail(
             events.append((statement.signed_at, approved_version, 1, {
                 "when": format_utc(statement.signed_at), "event": event,
                 "version": str(approved_version),
-                "who": f"{statement.signer_name} ({statement.role}, key "
+                "who": f"{statement.signer_name} ({role_title(statement.role)}, key "
                        f"{statement.signer_fingerprint})",
                 "commit": statement.commit, "why": statement.comment,
             }))  # fmt: skip

@@ -608,7 +608,9 @@ def verify_release_folder(folder: Path, pinned: tuple[str, ...] = ()) -> list[Fi
                 "one person signed for several roles; each release "
                 "signature must come from a different person",
             )
-        names = {role: _name(registry, s.fingerprint) for role, s in signed.items()}
+        names = {
+            _title(registry, role): _name(registry, s.fingerprint) for role, s in signed.items()
+        }
         expected = _signers_script(names)
         for name in manifest.sets:
             script = folder / name / SIGNERS_SCRIPT
@@ -644,6 +646,14 @@ def _name(registry: RegistryState, fingerprint: str) -> str:
     latest = registry.history.latest
     entry = latest.get(fingerprint) if latest else None
     return entry.name if entry else fingerprint
+
+
+def _title(registry: RegistryState, role: str) -> str:
+    """A role's title as the folder's own approved registry revision names it, so that a
+    published release shows the same titles offline as the handbook does."""
+    latest = registry.history.latest
+    titles = approved_policy(latest).get("role_titles", {}) if latest else {}
+    return str(titles.get(role, role))
 
 
 def _signers_script(signed: dict[str, str]) -> str:
@@ -788,7 +798,9 @@ def _stage(config: QmsConfig, built: Path, record_dir: Path, staging: Path) -> N
     with hermetic_keyring(SignatureLayout.of(stand_in).keys) as keyring:
         registry = load_registry(stand_in, keyring)
         signed = _release_signers(control / "release", data, keyring, registry)
-        names = {role: _name(registry, s.fingerprint) for role, s in signed.items()}
+        names = {
+            _title(registry, role): _name(registry, s.fingerprint) for role, s in signed.items()
+        }
     for set_folder in sorted(p for p in staging.iterdir() if (p / "_static").is_dir()):
         write_atomic(set_folder / SIGNERS_SCRIPT, _signers_script(names).encode("utf-8"))
 
@@ -859,7 +871,7 @@ def _index_row(folder: Path) -> str:
         registry = load_registry(stand_in, keyring, check_policy=False)
         signed = _release_signers(folder / "signatures" / "release", data, keyring, registry)
         signers = "<br>".join(
-            f"{escape(_name(registry, s.fingerprint))} ({escape(role)}), "
+            f"{escape(_name(registry, s.fingerprint))} ({escape(_title(registry, role))}), "
             f"{escape(display_utc(s.signed_at))}"
             for role, s in sorted(signed.items())
         )

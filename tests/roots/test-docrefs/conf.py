@@ -1,0 +1,3 @@
+extensions = ["qms_sphinx"]
+html_theme = "furo"
+qms_settings = {"organisation": "Test Pharma"}
