@@ -314,8 +314,11 @@ def test_site_shows_revision_history_and_superseded_pages(
     assert 'href="../superseded/pol-acc-001-v2.0.html">2.0</a>' in history
     assert "Need to know" in history
     old = (outdir / "superseded/pol-acc-001-v2.0.html").read_text(encoding="utf-8")
-    assert "SUPERSEDED: version 2.0 was replaced by version 2.1; not for use" in old
-    assert "granted on least privilege" in old  # the approved text of 2.0, verbatim
+    assert (
+        'SUPERSEDED: version 2.0 was replaced by <a href="../policies/pol-acc-001.html">'
+        "version 2.1, the version in force</a>; not for use"
+    ) in old
+    assert "granted on least privilege" in old  # the approved text of 2.0, rendered
     # Not in the search index (the register, which is, names the word "superseded").
     assert "pol-acc-001-v2.0" not in (outdir / "searchindex.js").read_text()
 

@@ -51,6 +51,8 @@ def configure(app: Sphinx, config: Config) -> None:
 
 def _pdf_link(release: dict[str, Any], pagename: str, document_id: str | None) -> str:
     """A link from a release page to its PDF: the document's own, or the set's book."""
+    if document_id is None and "set" not in release:
+        return ""
     target = f"pdf/{pdf_name(document_id)}" if document_id else f"pdf/{book_name(release['set'])}"
     href = posixpath.relpath(target, posixpath.dirname(pagename) or ".")
     label = "PDF of this document" if document_id else "the whole set as one PDF"
