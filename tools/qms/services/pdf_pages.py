@@ -175,6 +175,10 @@ PDF_CSS = (
     ".qms-pdf-release { font-size: 8pt; color: #333; border-bottom: 1px solid #bbb;"
     " margin-bottom: 4mm }\n"
     ".qms-pdf-release ul { margin: 0; padding-left: 4mm }\n"
+    # Paper has no hover and WeasyPrint no vertical writing: the axis reads across.
+    ".qms-heat-help { display: none }\n"
+    "table.qms-heatmap th.qms-axis-y span { writing-mode: horizontal-tb; transform: none;"
+    " font-size: 7pt }\n"
 )
 # The book: a cover, contents with page numbers, each document's name in the header.
 _BOOK_CSS = (

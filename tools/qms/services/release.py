@@ -410,7 +410,7 @@ def _build_set(
         "set_title": document_set.title,
         "date": when.date().isoformat(),
         "commit": commit,
-        "commit_time": format_utc(when),
+        "commit_time": display_utc(when),
         "signer_roles": [config.role_title(r) for r in config.release_roles],
     }
     job = SetJob(
