@@ -79,12 +79,15 @@ def test_no_bar_unless_a_terminal_outside_ci(no_ci: None, monkeypatch: pytest.Mo
 
 
 def on_terminal(screen: TextIO, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
-    """Run qms in-process with `screen` as stderr, 100 columns wide."""
-    monkeypatch.setattr(sys, "stderr", screen)
-    monkeypatch.setenv("COLUMNS", "100")
-    code = main(list(argv))
-    monkeypatch.undo()
-    return code
+    """Run qms in-process with `screen` as stderr, 100 columns wide.
+
+    Its own patch context, undone on return: undoing the test's `monkeypatch` would also
+    restore the CI variables that `no_ci` removed (and CI runs with CI=true).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stderr", screen)
+        patch.setenv("COLUMNS", "100")
+        return main(list(argv))
 
 
 def build_on(
