@@ -108,6 +108,33 @@ class Repository:
         """A commit's committer time, as a Unix timestamp."""
         return int(self._repo.commit(commit).committed_date)
 
+    @property
+    def git_dir(self) -> Path:
+        """This clone's own git folder (not part of any commit)."""
+        return Path(self._repo.git_dir)
+
+    def branch(self) -> str | None:
+        """The branch checked out; None on a detached HEAD."""
+        try:
+            return str(self._repo.active_branch.name)
+        except TypeError:
+            return None
+
+    def first_parents(self) -> frozenset[str]:
+        """The commits of HEAD's first-parent chain: the branch's own line of history.
+
+        A merge of some other history (even the old one, `git merge -s ours`) adds commits
+        that HEAD reaches, never ones on this chain.
+        """
+        if not self._repo.head.is_valid():
+            return frozenset()
+        return frozenset(self._repo.git.rev_list("--first-parent", "HEAD").split())
+
+    def user_name(self) -> str:
+        """Who git says is working here (user.name), for records of deliberate acts."""
+        reader = self._repo.config_reader()
+        return str(reader.get_value("user", "name", "unknown"))
+
     def head(self) -> str | None:
         """The current commit, if any."""
         return self._repo.head.commit.hexsha if self._repo.head.is_valid() else None

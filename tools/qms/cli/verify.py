@@ -5,13 +5,23 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
+from qms.adapters.git import open_repository
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
 from qms.cli.progress import counter, progress_bar
+from qms.errors import QmsError
 from qms.model.approval_rules import DocumentVerdict
 from qms.services.handbook import today
 from qms.services.verify import verify_selected
+from qms.services.witness import (
+    accept_rollback,
+    check_high_water,
+    check_witness,
+    record_high_water,
+)
 
 # Fingerprints and commit ids in one-line findings: the long key id (as gpg shows it) and
 # git's short id are unambiguous; --json keeps them whole.
@@ -59,14 +69,51 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("ids", nargs="*", metavar="DOC-ID", help="only these documents (any case)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="also check against the published releases in DIR (the 'release publish' "
+        "target, or one release folder): every signature file a release attests must still "
+        "be here (repeat for several)",
+    )
+    parser.add_argument(
+        "--accept-rollback",
+        action="store_true",
+        help="this branch went back on purpose (with --reason): record it, and take HEAD "
+        "as the new high-water mark",
+    )
+    parser.add_argument("--reason", default="", help="why the rollback was deliberate")
+    parser.epilog = (
+        "Each clone keeps a high-water mark in its git folder: after a clean verify, what "
+        "the branch held. A later verify fails when a signature file it saw is gone or "
+        "changed, or when the branch was rewritten. Examples: qms verify pol-acc-001 --json; "
+        "qms verify --witness /srv/handbook; qms verify --accept-rollback --reason "
+        "'CC-2026-0160: reverted a mistaken registry change'"
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Verify and report."""
     config = ctx.config()
+    if args.reason and not args.accept_rollback:
+        raise QmsError("--reason goes with --accept-rollback", "add --accept-rollback, or drop it")
     with progress_bar(enabled=not args.json) as bar:
         _, verification = verify_selected(config, args.ids, counter(bar, "verifying"))
+    repo = open_repository(config.root)
+    now = datetime.now(tz=UTC)
+    high_water = check_high_water(config, repo) if repo is not None else None
+    accepted = None
+    if args.accept_rollback:
+        if repo is None or high_water is None:
+            raise QmsError("not a git repository", "a rollback can only be accepted in a clone")
+        accepted = accept_rollback(config, repo, args.reason, high_water, now)
+        high_water = check_high_water(config, repo)
+    witness = [f for folder in args.witness for f in check_witness(config, folder)]
+    kept = list(high_water.findings) if high_water is not None else []
     rows = []
     for row, verdict in verification.rows(config, today()):
         signatures = [
@@ -75,7 +122,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             if v.record.statement is not None
         ]
         rows.append((row, signatures, verdict.findings))
-    findings = verification.findings
+    findings = [*verification.findings, *kept, *witness]
+    if not findings and repo is not None and not args.ids:
+        record_high_water(config, repo, now)  # only a full, clean verify raises the mark
     if args.json:
         latest = verification.registry.history.latest
         print_json(
@@ -88,6 +137,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 },
                 "altered": [f.as_dict() for f in verification.altered],
                 "history_unchecked": verification.history_unchecked or None,
+                "high_water": {
+                    "branch": high_water.branch if high_water else None,
+                    "checked": bool(high_water and high_water.previous),
+                    "findings": [f.as_dict() for f in kept],
+                    "accepted": accepted.as_dict() if accepted else None,
+                },
+                "witness": [f.as_dict() for f in witness],
                 "documents": [
                     {**row.as_dict(), "signatures": sigs, "findings": [f.as_dict() for f in fs]}
                     for row, sigs, fs in rows
@@ -113,6 +169,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ],
         )
         print_findings(verification.registry.findings + verification.altered)
+        print_findings([*kept, *witness])
+        if accepted is not None:
+            sys.stderr.write(
+                f"qms verify: rollback of branch {accepted.branch} accepted and recorded "
+                f"({len(accepted.lost)} item(s) lost): {accepted.reason}\n"
+            )
+        if high_water is not None and high_water.branch is None:
+            sys.stderr.write(
+                "qms verify: note: HEAD is detached, so this clone's high-water mark was not "
+                "checked\n"
+            )
         for verdict in verification.verdicts:
             sys.stdout.writelines(line + "\n" for line in failure_lines(verdict))
         if verification.history_unchecked:

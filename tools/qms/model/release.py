@@ -51,6 +51,9 @@ class Manifest:
     tools: dict[str, str]
     trust_roots: tuple[str, ...]
     signer_roles: tuple[str, ...]
+    # The signature files (registry revisions, approval records, other releases) the
+    # release relied on, path -> SHA-256: what it witnesses (see qms.model.witness).
+    witness: tuple[tuple[str, str], ...] = ()
 
     def to_bytes(self) -> bytes:
         """Canonical JSON: what the release signatures cover."""
@@ -65,6 +68,8 @@ class Manifest:
             "trust_roots": list(self.trust_roots),
             "signer_roles": list(self.signer_roles),
         }
+        if self.witness:
+            data["witness"] = dict(self.witness)
         text = json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False)
         return (text + "\n").encode("utf-8")
 
@@ -92,6 +97,11 @@ class Manifest:
                 raise ValueError(f"'{key}' is missing or not a {shape.__name__}")
         if not all(isinstance(v, list) for v in raw["sets"].values()):
             raise ValueError("'sets' must map set names to lists of documents")
+        witness = raw.get("witness", {})
+        if not isinstance(witness, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in witness.items()
+        ):
+            raise ValueError("'witness' must map paths to SHA-256 digests")
         return cls(
             name=str(raw["name"]),
             commit=str(raw["commit"]),
@@ -101,4 +111,5 @@ class Manifest:
             tools={str(k): str(v) for k, v in raw["tools"].items()},
             trust_roots=tuple(raw["trust_roots"]),
             signer_roles=tuple(raw["signer_roles"]),
+            witness=tuple(sorted(witness.items())),
         )

@@ -41,6 +41,7 @@ from qms.services.registry import RegistryState, approved_policy, load_registry
 from qms.services.set_build import SetJob, build_set
 from qms.services.signers import choose_key
 from qms.services.verify import verify_handbook
+from qms.services.witness import witnessed_files
 
 MANIFEST = "manifest.json"
 # Folders of a published release that are not part of the signed output.
@@ -234,6 +235,11 @@ def create_release(
         tools=_tool_versions(),
         trust_roots=config.trust_roots,
         signer_roles=config.release_roles,
+        witness=tuple(
+            (path, digest)
+            for path, digest in witnessed_files(config).items()
+            if not path.startswith(f"signatures/releases/{name}/")
+        ),
     )
     data = manifest.to_bytes()
     if record.is_file() and record.read_bytes() != data:
