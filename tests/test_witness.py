@@ -45,6 +45,9 @@ def test_dropping_an_approval_commit_is_caught_by_the_clone_that_saw_it(
     lines = rollback_findings(data)
     assert any(line.startswith(f"{record}: is gone since this clone verified") for line in lines)
     assert any("no longer descends from commit" in line for line in lines)
+    # Nor can the rolled-back branch be released.
+    code, _, err = run(capsys, "--root", str(repo), "release", "create", "R1", "--set", "policies")
+    assert code == 1 and "is gone since this clone verified" in err
 
 
 def test_dropping_a_revocation_is_a_rollback(

@@ -41,7 +41,7 @@ from qms.services.registry import RegistryState, approved_policy, load_registry
 from qms.services.set_build import SetJob, build_set
 from qms.services.signers import choose_key
 from qms.services.verify import verify_handbook
-from qms.services.witness import witnessed_files
+from qms.services.witness import check_high_water, witnessed_files
 
 MANIFEST = "manifest.json"
 # Folders of a published release that are not part of the signed output.
@@ -179,7 +179,12 @@ def create_release(
     handbook = load_handbook(config)
     verification = verify_handbook(config, handbook)
     control = change_control(config, handbook)
-    problems = [*handbook.findings, *verification.findings, *control.findings]
+    problems = [
+        *handbook.findings,
+        *verification.findings,
+        *control.findings,
+        *check_high_water(config, repo).findings,  # never release a rolled-back branch
+    ]
     if problems:
         raise RefusedError(
             f"qms verify or check fails: {problems[0].render()}",
