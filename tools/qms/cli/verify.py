@@ -88,6 +88,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 },
                 "altered": [f.as_dict() for f in verification.altered],
                 "history_unchecked": verification.history_unchecked or None,
+                "line_endings": verification.line_endings or None,
                 "documents": [
                     {**row.as_dict(), "signatures": sigs, "findings": [f.as_dict() for f in fs]}
                     for row, sigs, fs in rows
@@ -112,6 +113,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 for row, sigs, _ in rows
             ],
         )
+        if verification.line_endings:  # the fix first, then the files it concerns
+            sys.stdout.write(verification.line_endings + "\n")
         print_findings(verification.registry.findings + verification.altered)
         for verdict in verification.verdicts:
             sys.stdout.writelines(line + "\n" for line in failure_lines(verdict))
