@@ -142,6 +142,8 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
         cache.clear()
         states = {}
     else:
+        if verification.line_endings:
+            logger.warning(verification.line_endings, type="qms", subtype="line-endings")
         for finding in verification.registry.findings:
             logger.warning(finding.render(), type="qms", subtype="registry")
         for finding in verification.altered:

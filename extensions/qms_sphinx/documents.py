@@ -13,6 +13,7 @@ from sphinx.util import logging
 
 from qms.adapters.files import is_site_page
 from qms.model.frontmatter import parse_document
+from qms.model.line_endings import crlf_finding
 from qms.model.registry import duplicate_id_findings
 from qms_sphinx.settings import settings
 from qms_sphinx.state import controlled, documents, flawed
@@ -31,10 +32,14 @@ def read_front_matter(app: Sphinx, docname: str, source: list[str]) -> None:
     if is_site_page(docname, settings(app).site_pages):
         return
     controlled(env).add(docname)
-    result = parse_document(source_path(app, docname), source[0])
-    if result.findings:
+    path = source_path(app, docname)
+    result = parse_document(path, source[0])
+    # Sphinx reads text with CRLF turned into LF; a signature binds the file's bytes.
+    crlf = crlf_finding(path, Path(env.doc2path(docname)).read_bytes())
+    findings = [*result.findings, *([crlf] if crlf is not None else [])]
+    if findings:
         flawed(env).add(docname)
-    for finding in result.findings:
+    for finding in findings:
         logger.warning(
             finding.message,
             location=(docname, finding.line),

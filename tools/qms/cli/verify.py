@@ -144,6 +144,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     "accepted": accepted.as_dict() if accepted else None,
                 },
                 "witness": [f.as_dict() for f in witness],
+                "line_endings": verification.line_endings or None,
                 "documents": [
                     {**row.as_dict(), "signatures": sigs, "findings": [f.as_dict() for f in fs]}
                     for row, sigs, fs in rows
@@ -168,6 +169,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 for row, sigs, _ in rows
             ],
         )
+        if verification.line_endings:  # the fix first, then the files it concerns
+            sys.stdout.write(verification.line_endings + "\n")
         print_findings(verification.registry.findings + verification.altered)
         print_findings([*kept, *witness])
         if accepted is not None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from qms.model.line_endings import ONLY_LINE_ENDINGS, to_lf
 from qms.model.timeutil import format_utc, parse_utc
 
 # Version 2 adds the git commit that held the signed content, so that a rewritten
@@ -119,7 +120,10 @@ class Statement:
         except (ValueError, TypeError, KeyError) as exc:
             raise StatementError(f"malformed statement: {exc}") from exc
         if statement.to_bytes() != data:
-            # Only canonical bytes are accepted, so that one statement has one form.
+            # Only canonical bytes are accepted, so that one statement has one form; a
+            # copy that git converted to CRLF is refused too, but named for what it is.
+            if to_lf(data) == statement.to_bytes():
+                raise StatementError(f"the statement {ONLY_LINE_ENDINGS}")
             raise StatementError("statement is not in canonical form")
         return statement
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from qms.model.approval import MEANING_ORDER, Meaning, Statement
 from qms.model.document import Document
 from qms.model.findings import Finding
+from qms.model.line_endings import LINE_ENDINGS, ONLY_LINE_ENDINGS, is_line_ending_problem
 from qms.model.registry_history import RegistryHistory
 from qms.model.status import Evidence
 from qms.model.timeutil import format_utc
@@ -81,7 +82,7 @@ class DocumentVerdict:
                 v.record.path,
                 None,
                 f"{self.document.id} {self.document.version}: {v.problem}",
-                "verify",
+                LINE_ENDINGS if is_line_ending_problem(v.problem) else "verify",
             )
             for v in self.verdicts
             if not v.valid
@@ -157,10 +158,14 @@ def judge_document(
     registry: RegistryHistory,
     now: datetime,
     lost_commits: frozenset[str] = frozenset(),
+    line_endings_only: Callable[[Statement], str] | None = None,
 ) -> DocumentVerdict:
     """Judge every record of one document and derive the evidence for its status.
 
     `lost_commits` are commits named by statements that the branch no longer contains.
+    `line_endings_only(statement)` names the file that differs from what the statement
+    signed only in CRLF line endings ("" when the difference is more than that); it is
+    asked only when the digests differ, and such a record counts no more than any other.
     """
     version = str(document.version)
     verdicts: list[RecordVerdict] = []
@@ -181,14 +186,12 @@ def judge_document(
             continue
         if (statement.content_sha256, statement.includes) != (content_sha256, includes):
             stale = True
-            verdicts.append(
-                RecordVerdict(
-                    record,
-                    False,
-                    True,
-                    "content changed after it was signed; bump the version and sign again",
-                )
-            )
+            problem = "content changed after it was signed; bump the version and sign again"
+            # A CRLF copy of the signed bytes needs a fresh checkout, never a new signature.
+            damaged = line_endings_only(statement) if line_endings_only else ""
+            if damaged:
+                problem = f"{damaged} {ONLY_LINE_ENDINGS}"
+            verdicts.append(RecordVerdict(record, False, True, problem))
             continue
         candidates.append((record, statement, note))
     verdicts.extend(_judge_together(candidates, rules, _identities(registry)))

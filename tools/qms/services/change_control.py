@@ -13,8 +13,9 @@ from qms.model.approval import Statement
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
 from qms.model.document import Document, Version
 from qms.model.findings import Finding
+from qms.model.line_endings import has_crlf, to_lf
 from qms.model.timeutil import format_utc
-from qms.services.content import document_content
+from qms.services.content import document_content, sha256_of
 from qms.services.handbook import Handbook, load_handbook
 from qms.services.history import Revision, VersionSpan, document_revisions, version_spans
 from qms.services.layout import SignatureLayout
@@ -114,8 +115,14 @@ def document_findings(
     approvals: dict[Version, VersionApproval],
     current_sha256: str,
     revisions: list[Revision],
+    lf_sha256: str = "",
 ) -> list[Finding]:
-    """The change-control rules for one document's working copy."""
+    """The change-control rules for one document's working copy.
+
+    `lf_sha256`: the digest with CRLF turned into LF, when the file has CRLF; a copy that
+    differs from the approved one only in line endings is check's CRLF finding, not a
+    change to raise the version for.
+    """
     findings = _reuse_findings(document.id, revisions, document)
     line = document.line_of("version")
     recorded = [span for span in spans if span.version > document.version]
@@ -133,7 +140,10 @@ def document_findings(
     approved = [a for a in approvals.values() if a.complete]
     if approved:
         last = max(approved, key=lambda a: a.version)
-        if document.version == last.version and current_sha256 != last.content_sha256:
+        if document.version == last.version and last.content_sha256 not in (
+            current_sha256,
+            lf_sha256,
+        ):
             findings.append(
                 Finding(
                     document.path,
@@ -198,6 +208,7 @@ def change_control(
         for document in selected:
             approvals[document.id] = version_approvals(config, document, keyring, registry, now)
             history = revisions.get(document.id, [])
+            data = (config.root / document.path).read_bytes()
             findings.extend(
                 document_findings(
                     document,
@@ -205,6 +216,7 @@ def change_control(
                     approvals[document.id],
                     document_content(config, document).sha256,
                     history,
+                    sha256_of(to_lf(data)) if has_crlf(data) else "",
                 )
             )
     return ChangeControl(revisions, approvals, tuple(findings))

@@ -12,6 +12,7 @@ from markdown_it import MarkdownIt
 
 from qms.config import QmsConfig
 from qms.model.document import Document
+from qms.model.line_endings import to_lf
 
 # MyST directive fences (```, ~~~ or :::) and reStructuredText directives (inside
 # {eval-rst}) that pull another file into the page: images, tables from CSV, code.
@@ -50,6 +51,28 @@ def document_content(config: QmsConfig, document: Document) -> Content:
     includes: dict[str, str] = {}
     _collect(config, path, data, includes, depth=0)
     return Content(sha256_of(data), tuple(sorted(includes.items())))
+
+
+def crlf_only_difference(
+    config: QmsConfig, document: Document, sha256: str, includes: tuple[tuple[str, str], ...]
+) -> str:
+    """The first file of `document` whose only difference from signed digests is CRLF.
+
+    Every file must match its signed digest exactly or once CRLF is turned into LF, and
+    the same files must be pulled in; otherwise (or if nothing differs) the answer is "".
+    Only ever used to explain a failure: such a copy still does not count as signed.
+    """
+    current = document_content(config, document)
+    signed = {document.path: sha256, **dict(includes)}
+    found = {document.path: current.sha256, **dict(current.includes)}
+    if signed.keys() != found.keys():
+        return ""
+    damaged = [key for key in sorted(found) if found[key] != signed[key]]
+    for key in damaged:
+        path = config.root / key
+        if not path.is_file() or sha256_of(to_lf(path.read_bytes())) != signed[key]:
+            return ""
+    return damaged[0] if damaged else ""
 
 
 def included_files(config: QmsConfig, document: Document) -> list[Path]:

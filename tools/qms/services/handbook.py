@@ -15,6 +15,7 @@ from qms.errors import QmsError
 from qms.model.document import Document
 from qms.model.findings import Finding
 from qms.model.frontmatter import parse_document
+from qms.model.line_endings import crlf_finding
 from qms.model.registry import duplicate_id_findings
 from qms.model.status import (
     NO_EVIDENCE,
@@ -73,6 +74,10 @@ def load_handbook(config: QmsConfig) -> Handbook:
             continue
         result = parse_document(shown, source)
         findings.extend(result.findings)
+        # Text reading turns CRLF into LF, so the bytes a signature binds are asked too.
+        crlf = crlf_finding(shown, path.read_bytes())
+        if crlf is not None:
+            findings.append(crlf)
         if result.document is not None:
             documents.append(result.document)
         elif result.raw_id is not None:

@@ -16,6 +16,7 @@ from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import PYPROJECT, QmsConfig
 from qms.errors import RefusedError
 from qms.model.findings import Finding
+from qms.model.line_endings import LINE_ENDINGS, ONLY_LINE_ENDINGS, has_crlf, to_lf
 from qms.model.registry_history import RegistryHistory
 from qms.model.signers import REGISTRY_ADMIN, Registry, RegistryError, canonical_policy
 from qms.services.handbook import display_path
@@ -91,8 +92,8 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
     findings: list[Finding] = []
     revisions: list[tuple[Registry, datetime]] = []
 
-    def fail(path: Path, message: str) -> None:
-        findings.append(Finding(display_path(config.root, path), None, message, "registry"))
+    def fail(path: Path, message: str, code: str = "registry") -> None:
+        findings.append(Finding(display_path(config.root, path), None, message, code))
 
     snapshots = sorted(
         (int(m.group(1)), path)
@@ -116,16 +117,24 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
         history = RegistryHistory(tuple(revisions))
         approvals: list[datetime] = []
         problems: list[str] = []
+        crlf_only = False
         for signature in sorted(path.parent.glob(f"{number:04d}.*.asc")):
             facts = keyring.verify(signature, data)
             if not facts.good or facts.fingerprint is None or facts.signed_at is None:
                 problems.append(f"{signature.name}: {facts.problem}")
+                # Asked only to explain the failure: a CRLF copy is still not approved.
+                crlf_only = crlf_only or (
+                    has_crlf(data) and keyring.verify(signature, to_lf(data)).good
+                )
                 continue
             refusal = _approver_refusal(facts.fingerprint, facts.signed_at, number, history, config)
             if refusal:
                 problems.append(f"{signature.name}: {refusal}")
             else:
                 approvals.append(facts.signed_at)
+        if not approvals and crlf_only:
+            fail(path, f"registry revision {number} {ONLY_LINE_ENDINGS}", LINE_ENDINGS)
+            break
         if not approvals:
             detail = "; ".join(problems) or "no signature"
             fail(
@@ -190,12 +199,19 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
         elif not revisions:
             if not findings:
                 fail(current, "the signer registry has no approved revision")
-        elif current.read_bytes() != layout.revision_file(len(revisions)).read_bytes():
-            fail(
-                current,
-                f"differs from approved revision {len(revisions)}: the registry was edited by "
-                "hand; change it only with 'qms signers add' or 'qms signers revoke'",
-            )
+        elif (live := current.read_bytes()) != (
+            approved := layout.revision_file(len(revisions)).read_bytes()
+        ):
+            number = len(revisions)
+            if to_lf(live) == approved:
+                message = f"differs from approved revision {number} only in line endings (CRLF)"
+                fail(current, message, LINE_ENDINGS)
+            else:
+                fail(
+                    current,
+                    f"differs from approved revision {number}: the registry was edited by "
+                    "hand; change it only with 'qms signers add' or 'qms signers revoke'",
+                )
     elif revisions:
         fail(current, "the signer registry file is missing")
     if history.latest is not None and not findings:

@@ -13,8 +13,9 @@ from qms.model.approval import Statement, StatementError
 from qms.model.approval_rules import DocumentVerdict, Record, SignatureFacts, judge_document
 from qms.model.document import Document
 from qms.model.findings import Finding
+from qms.model.line_endings import line_ending_summary
 from qms.model.status import NO_EVIDENCE
-from qms.services.content import document_content
+from qms.services.content import crlf_only_difference, document_content
 from qms.services.handbook import (
     Handbook,
     StatusRow,
@@ -46,6 +47,11 @@ class Verification:
             + self.altered
             + tuple(f for v in self.verdicts for f in v.findings)
         )
+
+    @property
+    def line_endings(self) -> str:
+        """One line on the failures that are CRLF copies of signed files, with the fix."""
+        return line_ending_summary(self.findings)
 
     def verdict(self, document_id: str) -> DocumentVerdict | None:
         """The verdict of one document, if it was verified."""
@@ -128,6 +134,7 @@ def judge(
         registry.history,
         now,
         lost,
+        lambda s: crlf_only_difference(config, document, s.content_sha256, s.includes),
     )
     if registry.trusted:
         return verdict
