@@ -86,6 +86,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     "trusted": verification.registry.trusted,
                     "findings": [f.as_dict() for f in verification.registry.findings],
                 },
+                "migrations": [f.as_dict() for f in verification.registry.migrations.findings],
                 "altered": [f.as_dict() for f in verification.altered],
                 "history_unchecked": verification.history_unchecked or None,
                 "documents": [
@@ -112,7 +113,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 for row, sigs, _ in rows
             ],
         )
-        print_findings(verification.registry.findings + verification.altered)
+        print_findings(
+            verification.registry.findings
+            + verification.registry.migrations.findings
+            + verification.altered
+        )
         for verdict in verification.verdicts:
             sys.stdout.writelines(line + "\n" for line in failure_lines(verdict))
         if verification.history_unchecked:
