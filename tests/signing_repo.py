@@ -145,3 +145,12 @@ def make_signing_repo(tmp_path: Path, team: Team, capsys: Output, source: Path) 
     register(capsys, root, team.admin, team.second_reviewer, "reviewer")
     register(capsys, root, team.admin, team.approver, "qa", "author")
     return root
+
+
+def squash_history(root: Path) -> None:
+    """One new root commit with the same files: what a force-push of a rebased branch leaves."""
+    repository = git.Repo(root)
+    squashed = git.Commit.create_from_tree(
+        repository, repository.head.commit.tree, "Squashed history", parent_commits=[]
+    )
+    repository.head.reference.set_commit(squashed)

@@ -62,6 +62,10 @@ REGISTRY = RegistryHistory(
 )
 
 
+# The commit whose tree held the signed content, as qms-approval/2 statements name it.
+COMMIT = "c" * 40
+
+
 def record(
     meaning: Meaning,
     fpr: str,
@@ -73,6 +77,8 @@ def record(
     statement_for: tuple[str, str] | None = None,
     expires: datetime | None = None,
     signed_with: str | None = None,
+    commit: str = COMMIT,
+    tied_commit: str = "",
 ) -> Record:
     document_id, version = statement_for or folder
     statement = Statement(
@@ -84,9 +90,12 @@ def record(
         signer_fingerprint=fpr,
         role=role,
         signed_at=at,
+        commit=commit,
     )
     facts = SignatureFacts(True, signed_with or fpr, at, expires)
-    return Record(f"{meaning}.json", folder[0], folder[1], statement, facts)
+    return Record(
+        f"{meaning}.json", folder[0], folder[1], statement, facts, tied_commit=tied_commit
+    )
 
 
 def judge(*records: Record) -> DocumentVerdict:
@@ -238,3 +247,22 @@ def test_segregation_of_duties_holds_in_both_directions() -> None:
     assert problems(judge(*records)) == [
         "segregation of duties: Cara approved this version and may not also sign it as reviewed"
     ]
+
+
+def test_a_statement_that_names_no_commit_does_not_count() -> None:
+    verdict = judge(record(Meaning.AUTHORED, ANNA, "author", NOW, commit=""))
+    [problem] = problems(verdict)
+    assert problem.startswith("names no commit (qms-approval/1)")
+    assert "'qms signers migrate'" in problem
+    assert Meaning.AUTHORED not in verdict.evidence.meanings
+
+
+def test_a_migrated_statement_counts_and_its_tied_commit_is_checked() -> None:
+    tied = "d" * 40
+    migrated = record(Meaning.AUTHORED, ANNA, "author", NOW, commit="", tied_commit=tied)
+    assert migrated.commit == tied
+    assert Meaning.AUTHORED in judge(migrated).evidence.meanings
+    assert DOC is not None
+    lost = judge_document(DOC, "abc", (), [migrated], RULES, REGISTRY, NOW, frozenset({tied}))
+    [problem] = problems(lost)
+    assert problem.startswith(f"signed the content of commit {tied}, which is no longer")

@@ -19,7 +19,7 @@ from qms.model.timeutil import format_utc
 from qms.services.sphinx_run import run_sphinx
 from tests.conftest import ROOTS
 from tests.keys import Person, short_tempdir
-from tests.signing_repo import Team, commit_all, make_signing_repo, run, team
+from tests.signing_repo import Team, commit_all, make_signing_repo, run, squash_history, team
 
 __all__ = ["team"]  # the session fixture, re-exported for pytest
 
@@ -421,13 +421,7 @@ def test_rewritten_history_is_detected(
     statements = sorted((repo / "signatures/approvals" / DOC / "2.0").glob("*.json"))
     commits = {json.loads(s.read_text())["commit"] for s in statements}
     assert len(commits) == 3
-    # Squash everything into one new root commit with the same files: what a
-    # force-push of a rebased branch leaves behind.
-    repository = git.Repo(repo)
-    squashed = git.Commit.create_from_tree(
-        repository, repository.head.commit.tree, "Squashed history", parent_commits=[]
-    )
-    repository.head.reference.set_commit(squashed)
+    squash_history(repo)
     code, data, _ = verify(capsys, repo, DOC)
     assert code == 1
     messages = failures(data)

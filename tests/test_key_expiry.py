@@ -120,6 +120,7 @@ def test_signature_after_the_registration_ended_fails(
             document_id=DOC, version="2.0", content_sha256=hashlib.sha256(content).hexdigest(),
             meaning=Meaning.APPROVED, signer_name=temp.name,
             signer_fingerprint=temp.fingerprint, role="qa", signed_at=late,
+            commit=git.Repo(repo).head.commit.hexsha,
         )  # fmt: skip
         data = statement.to_bytes()
         path = SignatureLayout.of(config).statement_file(statement)

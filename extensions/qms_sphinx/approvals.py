@@ -148,6 +148,8 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
             logger.warning(finding.render(), type="qms", subtype="registry")
         for finding in verification.altered:
             logger.warning(finding.render(), type="qms", subtype="altered")
+        for finding in verification.registry.migrations.findings:
+            logger.warning(finding.render(), type="qms", subtype="migration")
         by_id = {document.id: name for name, document in docs.items()}
         found: dict[str, list[tuple[str, int | None, str]]] = {name: [] for name in stale}
         for finding in control.findings:

@@ -208,20 +208,25 @@ class Repository:
         a merge is compared, and a rename counts as a deletion: neither hides a removal.
         Depends on HEAD only, so callers may keep it while HEAD stays.
         """
+        found: dict[str, str] = {}
+        for path, commit in self._logged_paths(folder, "-m", "--diff-filter=DM"):
+            found.setdefault(path, commit)
+        return found
+
+    def _logged_paths(self, folder: Path, *options: str) -> Iterator[tuple[str, str]]:
+        """(path, commit) for each file under `folder` that git log lists, newest first."""
         if not self._repo.head.is_valid():
-            return {}
+            return
         listed = self._repo.git.log(
-            "--no-renames", "-m", "--diff-filter=DM", "--name-only", "--format=%x00%H",
+            "--no-renames", *options, "--name-only", "--format=%x00%H",
             "--", self._relative(folder),
         )  # fmt: skip
-        found: dict[str, str] = {}
         commit = ""
         for line in listed.split("\n"):
             if line.startswith("\0"):
                 commit = line[1:]
             elif line:
-                found.setdefault(line, commit)
-        return found
+                yield line, commit
 
     def altered_files(
         self, folder: Path, committed: Mapping[str, str], editable: Sequence[Path] = ()
@@ -260,6 +265,22 @@ class Repository:
             return None
         data: bytes = blob.data_stream.read()
         return data
+
+    def first_added(self, folder: Path) -> dict[str, str]:
+        """Path (from the top) -> the oldest commit HEAD reaches that added it, under `folder`."""
+        # Newest first, so the oldest is written last.
+        return dict(self._logged_paths(folder, "--diff-filter=A"))
+
+    def parents(self, commit: str) -> tuple[str, ...]:
+        """The parents of `commit`, first parent first."""
+        return tuple(parent.hexsha for parent in self._repo.commit(commit).parents)
+
+    def blob_at(self, commit: str, path: str) -> bytes | None:
+        """The bytes of `path` in `commit`, or None when its tree has no such file."""
+        try:
+            return self.file_at(commit, path)
+        except KeyError:
+            return None
 
     def is_ancestor(self, commit: str) -> bool:
         """Whether `commit` exists and is reachable from HEAD."""

@@ -11,6 +11,7 @@ from qms.cli.output import print_findings, print_json, print_table
 from qms.cli.signing import add_signing_options, fingerprint_arg, time_arg, user_keys
 from qms.errors import QmsError
 from qms.model.timeutil import format_utc
+from qms.services.migrate import migrate
 from qms.services.registry import approved_policy, verified_registry
 from qms.services.signers import add_signer, approve_policy, revoke_signer
 
@@ -90,6 +91,24 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_signing_options(policy, ADMIN_KEY_HELP)
     policy.set_defaults(handler=run_policy)
 
+    migrate = sub.add_parser(
+        "migrate",
+        help="tie qms-approval/1 statements to the commits that held their content",
+        description=(
+            "Statements of schema qms-approval/1 name no commit, so a rewritten history "
+            "would go unnoticed, and 'qms verify' reports each as a finding. Signature "
+            "files are never edited, so instead this finds, for every such record, a commit "
+            "whose tree held exactly the content it signed, and writes one migration "
+            "statement (signatures/migrations/NNNN.json) that lists them, signed by a "
+            "registry administrator and committed. Each record then counts, and fails "
+            "like a qms-approval/2 statement when its commit leaves the branch. With "
+            "nothing to tie it says so and exits 0."
+        ),
+        epilog="Example: qms signers migrate --key ADMINFINGERPRINT",
+    )
+    add_signing_options(migrate, ADMIN_KEY_HELP)
+    migrate.set_defaults(handler=run_migrate)
+
     listing = sub.add_parser("list", help="list registered signers and the registry's state")
     listing.add_argument("--json", action="store_true", help="print as JSON")
     listing.set_defaults(handler=run_list)
@@ -151,6 +170,23 @@ def run_policy(args: argparse.Namespace, ctx: Context) -> int:
         f"registry revision {change.registry.revision} (commit {change.commit[:12]})\n"
     )
     return 0
+
+
+def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
+    """Tie commit-less statements to their commits; exit 1 when some cannot be tied."""
+    admin = _admin(args)
+    result = migrate(ctx.config(), admin, user_keys(args), datetime.now(tz=UTC))
+    if result.migration is None:
+        if not result.untied:
+            sys.stdout.write("Nothing to migrate: every approval statement names its commit\n")
+    else:
+        sys.stdout.write(
+            f"Tied {len(result.migration.ties)} qms-approval/1 statements to their commits in "
+            f"migration {result.migration.number} (commit {result.commit[:12]})\n"
+        )
+    for path, why in result.untied:
+        sys.stderr.write(f"{path}: not tied: {why}\n")
+    return 1 if result.untied else 0
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:

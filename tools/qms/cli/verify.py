@@ -135,6 +135,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     "trusted": verification.registry.trusted,
                     "findings": [f.as_dict() for f in verification.registry.findings],
                 },
+                "migrations": [f.as_dict() for f in verification.registry.migrations.findings],
                 "altered": [f.as_dict() for f in verification.altered],
                 "history_unchecked": verification.history_unchecked or None,
                 "high_water": {
@@ -171,7 +172,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
         if verification.line_endings:  # the fix first, then the files it concerns
             sys.stdout.write(verification.line_endings + "\n")
-        print_findings(verification.registry.findings + verification.altered)
+        print_findings(
+            verification.registry.findings
+            + verification.registry.migrations.findings
+            + verification.altered
+        )
         print_findings([*kept, *witness])
         if accepted is not None:
             sys.stderr.write(

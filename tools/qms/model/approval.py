@@ -81,8 +81,7 @@ class Statement:
 
     def to_bytes(self) -> bytes:
         """Canonical bytes: sorted keys, no insignificant space, UTF-8, one final newline."""
-        text = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return (text + "\n").encode("utf-8")
+        return canonical_json(self.as_dict())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Statement:
@@ -103,19 +102,20 @@ class Statement:
             raise StatementError(f"statement fields differ from {raw['schema']}")
         try:
             statement = cls(
-                document_id=_text(raw, "document_id"),
-                version=_text(raw, "version"),
-                content_sha256=_text(raw, "content_sha256"),
+                document_id=text_field(raw, "document_id"),
+                version=text_field(raw, "version"),
+                content_sha256=text_field(raw, "content_sha256"),
                 meaning=Meaning(raw["meaning"]),
-                signer_name=_text(raw, "signer_name"),
-                signer_fingerprint=_text(raw, "signer_fingerprint"),
-                role=_text(raw, "role"),
-                signed_at=parse_utc(_text(raw, "signed_at")),
+                signer_name=text_field(raw, "signer_name"),
+                signer_fingerprint=text_field(raw, "signer_fingerprint"),
+                role=text_field(raw, "role"),
+                signed_at=parse_utc(text_field(raw, "signed_at")),
                 comment=raw["comment"] if isinstance(raw["comment"], str) else "",
                 includes=tuple(
-                    (_text(item, "path"), _text(item, "sha256")) for item in raw["includes"]
+                    (text_field(item, "path"), text_field(item, "sha256"))
+                    for item in raw["includes"]
                 ),
-                commit=_text(raw, "commit") if "commit" in expected else "",
+                commit=text_field(raw, "commit") if "commit" in expected else "",
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise StatementError(f"malformed statement: {exc}") from exc
@@ -128,7 +128,14 @@ class Statement:
         return statement
 
 
-def _text(raw: Any, key: str) -> str:
+def canonical_json(data: dict[str, Any]) -> bytes:
+    """The one byte form of a statement: sorted keys, no spaces, UTF-8, a final newline."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def text_field(raw: Any, key: str) -> str:
+    """A statement's field that must be non-empty text."""
     value = raw[key]
     if not isinstance(value, str) or not value:
         raise ValueError(f"'{key}' must be non-empty text")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from qms.model.approval import MEANING_ORDER, Meaning, Statement
+from qms.model.approval import MEANING_ORDER, SCHEMA_V1, Meaning, Statement
 from qms.model.document import Document
 from qms.model.findings import Finding
 from qms.model.line_endings import LINE_ENDINGS, ONLY_LINE_ENDINGS, is_line_ending_problem
@@ -40,6 +40,14 @@ class Record:
     statement: Statement | None
     signature: SignatureFacts
     statement_problem: str = ""
+    # The commit a signed migration ties a qms-approval/1 statement to ("" if none).
+    tied_commit: str = ""
+
+    @property
+    def commit(self) -> str:
+        """The commit whose tree held the signed content: the statement's own, or its tie."""
+        own = self.statement.commit if self.statement is not None else ""
+        return own or self.tied_commit
 
 
 @dataclass(frozen=True)
@@ -108,9 +116,16 @@ def _first_check(
         )
     if not signature.good or signature.signed_at is None:
         return f"signature does not verify: {signature.problem or 'bad signature'}", ""
-    if statement.commit and statement.commit in lost_commits:
+    if not record.commit:
         return (
-            f"signed the content of commit {statement.commit}, which is no longer in this "
+            f"names no commit ({SCHEMA_V1}), so a rewritten history would go unnoticed: "
+            "sign it again, or have a registry administrator tie it to its commit with "
+            "'qms signers migrate'",
+            "",
+        )
+    if record.commit in lost_commits:
+        return (
+            f"signed the content of commit {record.commit}, which is no longer in this "
             "branch's history: the history was rewritten (force-push or rebase); restore "
             "the commit or sign again",
             "",

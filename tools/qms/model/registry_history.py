@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from qms.model.signers import Registry, SignerEntry
+from qms.model.signers import REGISTRY_ADMIN, Registry, SignerEntry
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,24 @@ class RegistryHistory:
         if refusal is not None:
             return None, refusal
         return entry, ""
+
+    def administrator_refusal(
+        self, fingerprint: str, moment: datetime, where: str = "the registry in force"
+    ) -> str:
+        """Why `fingerprint` may not sign for the registry at `moment` ("" if it may).
+
+        A trust root the latest revision approves may, and so may a registry-admin of
+        the revision in force at `moment`; pinning oneself in pyproject.toml gains nothing.
+        """
+        latest = self.latest
+        if latest is None:
+            return "there is no approved signer registry"
+        policy = json.loads(latest.policy) if latest.policy else {}
+        if fingerprint in policy.get("trust_roots", ()):
+            return ""
+        entry, refusal = self.signer_at(fingerprint, moment)
+        if entry is None:
+            return refusal
+        if REGISTRY_ADMIN not in entry.roles:
+            return f"{entry.name} is not a {REGISTRY_ADMIN} in {where}"
+        return ""

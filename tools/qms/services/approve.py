@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qms.adapters.files import write_atomic
 from qms.adapters.git import Repository
 from qms.adapters.gpg import UserKeys, hermetic_keyring
 from qms.config import QmsConfig
-from qms.errors import QmsError, RefusedError
+from qms.errors import RefusedError
 from qms.model.approval import MEANING_ORDER, Meaning, Statement
 from qms.model.approval_rules import Record, SignatureFacts, judge_document
 from qms.model.document import Document
@@ -19,6 +18,7 @@ from qms.services.content import document_content, included_files
 from qms.services.handbook import canonical_id, load_handbook, select
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
+from qms.services.signed_files import write_signed
 from qms.services.signers import choose_key
 from qms.services.verify import judge
 
@@ -79,13 +79,9 @@ def approve(
     moment = now or datetime.now(tz=UTC)
     with hermetic_keyring(layout.keys) as keyring:
         registry = load_registry(config, keyring)
-        latest = registry.history.latest
-        if not registry.trusted or latest is None:
-            problem = registry.findings[0].render() if registry.findings else "no registry"
-            raise RefusedError(
-                f"the signer registry is not approved ({problem})",
-                "no approval can be trusted until a registry administrator repairs it",
-            )
+        latest = registry.approved(
+            "no approval can be trusted until a registry administrator repairs it"
+        )
         fingerprint = choose_key(
             user_keys,
             key,
@@ -122,7 +118,8 @@ def approve(
             role=role,
             signed_at=moment.replace(microsecond=0),
             comment=comment,
-            commit=repo.head() or "",
+            # Never "": a statement that names no commit (qms-approval/1) is a finding.
+            commit=_head(repo),
         )
         # Judge the new signature beside the existing ones before writing anything:
         # order, duplicates and segregation of duties are decided by the same rules
@@ -151,23 +148,24 @@ def approve(
             raise RefusedError(
                 f"{document.id} {document.version}: {verdict.problem}", _advice(meaning)
             )
-    data = statement.to_bytes()
-    signature, signed_at = user_keys.sign_detached(data, fingerprint)
-    if abs(signed_at - statement.signed_at).total_seconds() > 60:
-        raise QmsError("gpg's clock and this machine's disagree by over a minute", "fix the clock")
     path = layout.statement_file(statement)
-    files = {path: data, SignatureLayout.signature_of(path): signature}
-    if not layout.key_file(fingerprint).is_file():
-        files[layout.key_file(fingerprint)] = user_keys.export_public(fingerprint)
-    for target, content_bytes in files.items():
-        write_atomic(target, content_bytes)
+    files = write_signed(
+        layout, path, statement.to_bytes(), statement.signed_at, user_keys, fingerprint
+    )
     message = (
         f"Approve {document.id} {document.version}: {meaning} by {entry.name} ({role})\n\n"
         f"Signer fingerprint: {fingerprint}\nContent SHA-256: {content.sha256}\n"
         + (f"Comment: {comment}\n" if comment else "")
     )
-    commit = repo.commit(sorted(files), message)
+    commit = repo.commit(files, message)
     return Approval(statement, path, commit)
+
+
+def _head(repo: Repository) -> str:
+    head = repo.head()
+    if head is None:
+        raise RefusedError("the repository has no commit yet", "commit the handbook first")
+    return head
 
 
 def _advice(meaning: Meaning) -> str:

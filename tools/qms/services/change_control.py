@@ -42,7 +42,7 @@ def version_approvals(
 ) -> dict[Version, VersionApproval]:
     """For every version with approval records, the content its signatures agree on."""
     by_version: dict[str, list[Record]] = {}
-    for record in read_records(config, document.id, keyring):
+    for record in read_records(config, document.id, keyring, registry.migrations):
         by_version.setdefault(record.folder_version, []).append(record)
     required = set(config.required_meanings(document.type))
     found: dict[Version, VersionApproval] = {}
@@ -320,7 +320,7 @@ def audit_trail(
                 "version": str(approved_version),
                 "who": f"{statement.signer_name} ({role_title(statement.role)}, key "
                        f"{statement.signer_fingerprint})",
-                "commit": statement.commit, "why": statement.comment,
+                "commit": verdict.record.commit, "why": statement.comment,
             }))  # fmt: skip
     for name, created, released, commit in releases:
         events.append((created, released, 2, {

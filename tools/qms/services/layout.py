@@ -1,4 +1,4 @@
-"""Where approval records, keys and registry revisions live under signatures/."""
+"""Where approval records, keys, registry revisions and migrations live under signatures/."""
 
 from __future__ import annotations
 
@@ -42,6 +42,15 @@ class SignatureLayout:
     def approvals(self) -> Path:
         """Approval records, one folder per document and version."""
         return self.base / "approvals"
+
+    @property
+    def migrations(self) -> Path:
+        """Signed migrations that tie commit-less approval statements to commits."""
+        return self.base / "migrations"
+
+    def migration_file(self, number: int) -> Path:
+        """One migration statement (its signature lies beside it)."""
+        return self.migrations / f"{number:04d}{STATEMENT_SUFFIX}"
 
     def key_file(self, fingerprint: str) -> Path:
         """Where a signer's public key is kept."""

@@ -18,9 +18,10 @@ from qms.errors import RefusedError
 from qms.model.findings import Finding
 from qms.model.line_endings import LINE_ENDINGS, ONLY_LINE_ENDINGS, has_crlf, to_lf
 from qms.model.registry_history import RegistryHistory
-from qms.model.signers import REGISTRY_ADMIN, Registry, RegistryError, canonical_policy
+from qms.model.signers import Registry, RegistryError, canonical_policy
 from qms.services.handbook import display_path
 from qms.services.layout import SignatureLayout
+from qms.services.migration import NO_MIGRATIONS, Migrations, load_migrations
 
 _SNAPSHOT = re.compile(r"^(\d{4})\.yaml$")
 # The code of the finding that [tool.qms] is not the signing policy the registry approves.
@@ -35,11 +36,21 @@ class RegistryState:
 
     history: RegistryHistory
     findings: tuple[Finding, ...]
+    # Migrations that tie qms-approval/1 records to commits, judged by this history.
+    migrations: Migrations = NO_MIGRATIONS
 
     @property
     def trusted(self) -> bool:
         """An approved registry exists and nothing is wrong with its chain."""
         return self.history.latest is not None and not self.findings
+
+    def approved(self, hint: str) -> Registry:
+        """The latest revision, or a refusal naming what is wrong and `hint`."""
+        latest = self.history.latest
+        if not self.trusted or latest is None:
+            problem = self.findings[0].render() if self.findings else "no registry"
+            raise RefusedError(f"the signer registry is not approved ({problem})", hint)
+        return latest
 
 
 def _parse(path: Path, config: QmsConfig) -> tuple[Registry | None, str]:
@@ -72,14 +83,7 @@ def _approver_refusal(
         if fingerprint in config.trust_roots:
             return ""
         return f"revision 1 must be signed by a trust root pinned in [tool.qms], not {fingerprint}"
-    if fingerprint in approved_policy(previous).get("trust_roots", ()):
-        return ""
-    entry, refusal = history.signer_at(fingerprint, moment)
-    if entry is None:
-        return refusal
-    if REGISTRY_ADMIN not in entry.roles:
-        return f"{entry.name} is not a {REGISTRY_ADMIN} in the previous approved registry"
-    return ""
+    return history.administrator_refusal(fingerprint, moment, "the previous approved registry")
 
 
 def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True) -> RegistryState:
@@ -218,7 +222,8 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
         findings.extend(_revocation_findings(config, keyring, history.latest))
     if check_policy and history.latest is not None and not findings:
         findings.extend(_policy_findings(config, history.latest))
-    return RegistryState(history, tuple(findings))
+    migrations = load_migrations(config, keyring, history) if revisions else NO_MIGRATIONS
+    return RegistryState(history, tuple(findings), migrations)
 
 
 def _revocation_findings(config: QmsConfig, keyring: Keyring, latest: Registry) -> list[Finding]:

@@ -25,6 +25,7 @@ from qms.services.handbook import (
     status_of,
 )
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
+from qms.services.migration import NO_MIGRATIONS, Migrations
 from qms.services.registry import RegistryState, load_registry
 
 
@@ -44,6 +45,7 @@ class Verification:
         """Every failure: the registry's first, then altered files, then each document's."""
         return (
             self.registry.findings
+            + self.registry.migrations.findings
             + self.altered
             + tuple(f for v in self.verdicts for f in v.findings)
         )
@@ -73,8 +75,16 @@ def verify_selected(
     return handbook, verify_handbook(config, handbook, selected, progress=progress)
 
 
-def read_records(config: QmsConfig, document_id: str, keyring: Keyring) -> list[Record]:
-    """Every approval record filed under a document, with its signature checked."""
+def read_records(
+    config: QmsConfig,
+    document_id: str,
+    keyring: Keyring,
+    migrations: Migrations = NO_MIGRATIONS,
+) -> list[Record]:
+    """Every approval record filed under a document, with its signature checked.
+
+    A qms-approval/1 record that a signed migration lists carries the commit it is tied to.
+    """
     folder = SignatureLayout.of(config).document_folder(document_id)
     records: list[Record] = []
     if not folder.is_dir():
@@ -94,14 +104,16 @@ def read_records(config: QmsConfig, document_id: str, keyring: Keyring) -> list[
             facts = SignatureFacts(
                 False, problem=f"signature file {signature_path.name} is missing"
             )
+        shown = display_path(config.root, path)
         records.append(
             Record(
-                path=display_path(config.root, path),
+                path=shown,
                 folder_id=document_id,
                 folder_version=path.parent.name,
                 statement=statement,
                 signature=facts,
                 statement_problem=problem,
+                tied_commit=migrations.commit_for(shown, data),
             )
         )
     return records
@@ -119,9 +131,9 @@ def judge(
 
     With a repository, statements naming a commit the branch no longer reaches fail.
     """
-    records = read_records(config, document.id, keyring)
+    records = read_records(config, document.id, keyring, registry.migrations)
     content = document_content(config, document)
-    commits = {r.statement.commit for r in records if r.statement and r.statement.commit}
+    commits = {r.commit for r in records if r.commit}
     # A shallow clone cannot tell a rewritten history from a cut-off one: no verdict.
     checkable = repo is not None and not repo.is_shallow
     lost = frozenset(c for c in commits if checkable and repo and not repo.is_ancestor(c))

@@ -1,0 +1,34 @@
+"""Filing a signed statement: its bytes, its detached signature and the signer's public key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from qms.adapters.files import write_atomic
+from qms.adapters.gpg import UserKeys
+from qms.errors import QmsError
+from qms.services.layout import SignatureLayout
+
+
+def write_signed(
+    layout: SignatureLayout,
+    path: Path,
+    data: bytes,
+    stated_at: datetime,
+    user_keys: UserKeys,
+    fingerprint: str,
+) -> list[Path]:
+    """Sign `data` with `fingerprint`, write it at `path`; return the files written, sorted.
+
+    The statement's own time (`stated_at`) must agree with gpg's, since verify compares them.
+    """
+    signature, signed_at = user_keys.sign_detached(data, fingerprint)
+    if abs(signed_at - stated_at).total_seconds() > 60:
+        raise QmsError("gpg's clock and this machine's disagree by over a minute", "fix the clock")
+    files = {path: data, SignatureLayout.signature_of(path): signature}
+    if not layout.key_file(fingerprint).is_file():
+        files[layout.key_file(fingerprint)] = user_keys.export_public(fingerprint)
+    for target, content in files.items():
+        write_atomic(target, content)
+    return sorted(files)
