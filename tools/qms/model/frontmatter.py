@@ -16,6 +16,7 @@ from qms.model.document import (
     Version,
 )
 from qms.model.findings import Finding
+from qms.model.parsing import compose_yaml
 
 REQUIRED_FIELDS = ("id", "title", "type", "version", "owner", "classification", "review_months")
 OPTIONAL_FIELDS = ("effective", "change_reason", "tags")
@@ -24,21 +25,6 @@ ALLOWED_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 DERIVED_FIELDS = ("status", "approved_by", "approved")
 MAX_REVIEW_MONTHS = 60
 FENCE = "---"
-# libyaml's parser when PyYAML was built with it: the same safe YAML, several times faster.
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def compose(text: str) -> yaml.Node | None:
-    """The YAML node tree of `text`, with safe tags only.
-
-    Errors are raised by the pure-Python parser, whose messages and marks the findings
-    quote, so the fast parser never changes what a user is told.
-    """
-    try:
-        node: yaml.Node | None = yaml.compose(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    return node
 
 
 @dataclass(frozen=True)
@@ -141,7 +127,7 @@ def parse_document(path: str, source: str) -> ParseResult:
         return ParseResult(None, tuple(check.findings))
 
     try:
-        root = compose(block.text)
+        root = compose_yaml(block.text)
     except yaml.reader.ReaderError as exc:
         line = block.line_at(exc.position)
         check.report(line, f"front matter holds a character YAML does not allow ({exc.reason})")

@@ -1,0 +1,124 @@
+"""Bounded parsing of YAML and JSON from files a user or an attacker may have written.
+
+Every YAML and JSON input goes through here, so that nesting too deep for Python's
+recursion limit, or a value the safe constructor cannot build, is an error with a
+line and never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, cast
+
+import yaml
+
+# Far deeper than any handbook file needs, far shallower than the recursion limit: the
+# pure-Python composer and constructor use a few frames per level.
+MAX_DEPTH = 64
+# libyaml's parser when PyYAML was built with it: the same safe YAML, several times faster.
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Every YAML collection opens with one of these characters ("-" a block list, "?" or ":"
+# a mapping key), so a text with fewer of them cannot nest deeper than MAX_DEPTH.
+_OPENERS = "[{-?:"
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+class NestingError(yaml.MarkedYAMLError):
+    """YAML nested deeper than MAX_DEPTH; a YAMLError, so callers report it as one."""
+
+
+class ValueBuildError(yaml.MarkedYAMLError):
+    """A value the safe constructor resolves but cannot build (a 5,000-digit number)."""
+
+
+def _check_depth(text: str, loader: type[yaml.SafeLoader]) -> None:
+    if sum(text.count(c) for c in _OPENERS) <= MAX_DEPTH:
+        return  # too few openers to nest that deep: skip the event scan
+    depth = 0
+    # The parser is a state machine, not recursive: it reads any depth safely.
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise NestingError(
+                    problem=f"nested deeper than {MAX_DEPTH} levels",
+                    # libyaml's marks carry the same line and index as PyYAML's.
+                    problem_mark=cast(yaml.Mark, event.start_mark),
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def compose_yaml(text: str) -> yaml.Node | None:
+    """The YAML node tree of `text`, with safe tags only and bounded depth.
+
+    Errors are raised by the pure-Python parser, whose messages and marks the findings
+    quote, so the fast parser never changes what a user is told.
+    """
+    try:
+        _check_depth(text, _FAST_LOADER)
+        node: yaml.Node | None = yaml.compose(text, Loader=_FAST_LOADER)
+    except (yaml.YAMLError, UnicodeEncodeError):
+        # libyaml refuses lone surrogates by failing to encode them; the Python reader
+        # names them as characters YAML does not allow. libyaml stops at its own flow limit (1,000); the depth check below stops
+        # the pure-Python composer long before its recursion does.
+        _check_depth(text, yaml.SafeLoader)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    return node
+
+
+def construct(node: yaml.Node) -> Any:
+    """Build the Python value of a composed node with the safe constructor.
+
+    Raises a YAMLError at the node's line when YAML resolves a type it then cannot
+    build, such as the timestamp 2026-13-01 or a number too long to convert.
+    """
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ValueBuildError(problem=str(exc), problem_mark=node.start_mark) from exc
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: str) -> Any:
+    """Safely load one YAML document with bounded depth; None for an empty text."""
+    node = compose_yaml(text)
+    return None if node is None else construct(node)
+
+
+def json_depth(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (strings ignored)."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def load_json(data: bytes) -> Any:
+    """Parse UTF-8 JSON bytes with bounded depth; raise ValueError for anything else.
+
+    Text holding a lone surrogate (from a "\\ud800" escape) is refused too: it could
+    never be written back as UTF-8.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    if json_depth(text) > MAX_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:  # JSONDecodeError, and numbers too long to convert
+        raise ValueError(f"not valid JSON: {exc}") from exc
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("JSON holds a lone surrogate escape, which is not text") from exc
+    return value
