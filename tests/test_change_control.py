@@ -216,7 +216,7 @@ def test_audit_trail_lists_every_event_in_time_order(
     assert events[1]["who"].startswith(f"Lena Vogt (author, key {team.author.fingerprint})")
     assert [e["when"] for e in events] == sorted(e["when"] for e in events)
     code, out, _ = run(capsys, "--root", str(repo), "audit-trail", DOC, "--format", "csv")
-    assert out.lstrip("\ufeff").splitlines()[0] == "when,event,version,who,commit,why"
+    assert out.lstrip("\ufeff").splitlines()[0] == '"when","event","version","who","commit","why"'
 
 
 def test_audit_trail_is_an_aligned_table_unless_another_format_is_asked(

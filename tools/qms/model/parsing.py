@@ -61,9 +61,9 @@ def compose_yaml(text: str) -> yaml.Node | None:
         _check_depth(text, _FAST_LOADER)
         node: yaml.Node | None = yaml.compose(text, Loader=_FAST_LOADER)
     except (yaml.YAMLError, UnicodeEncodeError):
-        # libyaml refuses lone surrogates by failing to encode them; the Python reader
-        # names them as characters YAML does not allow. libyaml stops at its own flow limit (1,000); the depth check below stops
-        # the pure-Python composer long before its recursion does.
+        # libyaml refuses lone surrogates by failing to encode them, and stops at its
+        # own flow limit (1,000). The Python reader names the characters YAML does not
+        # allow, and the depth check stops its composer long before its recursion does.
         _check_depth(text, yaml.SafeLoader)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     return node
