@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -357,3 +359,25 @@ def test_register_lists_superseded_versions_and_withdrawn_documents_below(
         assert re.search(
             rf'<div class="qms-scroll docutils container">\s*<table class="{table}', block
         )
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_new_and_bump_write_files_as_an_editor_would(
+    repo: Path, capsys: pytest.CaptureFixture[str], umask: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        code, _, err = run(capsys, "--root", str(repo), "new", "--type", "procedure",
+                           "--area", "BCK", "--title", "Restore testing")  # fmt: skip
+        assert code == 0, err
+        created = repo / "docs/procedures/sop-bck-002.md"
+        # The mode the umask gives a new file, not mkstemp's owner-only 0600.
+        assert stat.S_IMODE(created.stat().st_mode) == 0o666 & ~umask
+        # A file that exists keeps the mode its owner gave it.
+        (repo / DOC_PATH).chmod(0o664)
+        edit(repo, "least privilege", "need to know")
+        code, _, err = run(capsys, "--root", str(repo), "bump", DOC, "--reason", "Need to know")
+        assert code == 0, err
+        assert stat.S_IMODE((repo / DOC_PATH).stat().st_mode) == 0o664
+    finally:
+        os.umask(previous)
