@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from qms.cli.main import main
 from qms.model.approval import Statement, StatementError
 from qms.model.catalogue import parse_catalogue
+from qms.model.document import MAX_ID_LENGTH
 from qms.model.frontmatter import parse_document
 from qms.model.parsing import MAX_DEPTH, json_depth
 from qms.model.release import Manifest
@@ -144,14 +145,13 @@ def test_deep_front_matter_is_refused_at_its_line() -> None:
     assert finding.line == 3 + MAX_DEPTH  # the first list that is one level too deep
 
 
-def write_handbook(root: Path, front_matter: str) -> None:
+def write_handbook(root: Path, front_matter: str, doc_id: str = "POL-X-001") -> None:
     (root / "docs").mkdir(parents=True)
     (root / "pyproject.toml").write_text('[tool.qms]\norganisation = "T"\n', encoding="utf-8")
     (root / "conf.py").write_text('extensions = ["qms_sphinx"]\n', encoding="utf-8")
     (root / "docs" / "index.md").write_text("# Home\n\n```{toctree}\npol\n```\n", encoding="utf-8")
     head = textwrap.dedent(
         """\
-        id: POL-X-001
         title: T
         type: policy
         version: "1.0"
@@ -160,7 +160,7 @@ def write_handbook(root: Path, front_matter: str) -> None:
         review_months: 12
         """
     )
-    text = f"---\n{head}{front_matter}\n---\n\n# T\n"
+    text = f"---\nid: {doc_id}\n{head}{front_matter}\n---\n\n# T\n"
     (root / "docs" / "pol.md").write_bytes(text.encode("utf-8", "surrogatepass"))
 
 
@@ -198,3 +198,27 @@ def test_5000_nested_tags_are_one_located_finding(
         == f"docs/pol.md:9: front matter is not valid YAML: nested deeper than {MAX_DEPTH} levels\n"
     )
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_a_100000_character_id_is_a_located_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], quick: bool
+) -> None:
+    write_handbook(tmp_path, "", doc_id="POL-" + "X" * 100_000)
+    code = main(["--root", str(tmp_path), "check", *(["--quick"] if quick else [])])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == (
+        f"docs/pol.md:2: front matter field 'id' is 100004 characters long; an id has at most "
+        f"{MAX_ID_LENGTH}, like POL-ACC-001\n"
+    )
+    assert "File name too long" not in err
+
+
+def test_an_id_at_the_length_limit_is_accepted() -> None:
+    doc_id = "POL-" + "X" * (MAX_ID_LENGTH - 4)
+    source = f"---\nid: {doc_id}\ntitle: T\ntype: policy\nversion: '1.0'\nowner: O\n"
+    source += "classification: internal\nreview_months: 12\n---\n"
+    result = parse_document("x.md", source)
+    assert result.findings == () and result.document is not None
+    assert result.document.id == doc_id

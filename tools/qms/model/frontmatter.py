@@ -10,6 +10,7 @@ import yaml
 
 from qms.model.document import (
     ID_PATTERN,
+    MAX_ID_LENGTH,
     Classification,
     Document,
     DocumentType,
@@ -203,7 +204,7 @@ def parse_document(path: str, source: str) -> ParseResult:
     document = _build(check, values, lines, scalars)
     title = values.get("title") if isinstance(values.get("title"), str) else None
     raw_id = values.get("id")
-    if not isinstance(raw_id, str) or not ID_PATTERN.match(raw_id):
+    if not _well_formed_id(raw_id):
         raw_id = None
     return ParseResult(
         document,
@@ -214,6 +215,10 @@ def parse_document(path: str, source: str) -> ParseResult:
     )
 
 
+def _well_formed_id(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_ID_LENGTH and bool(ID_PATTERN.match(value))
+
+
 def _build(
     check: _Validator, values: dict[str, Any], lines: dict[str, int], scalars: dict[str, str]
 ) -> Document | None:
@@ -221,7 +226,14 @@ def _build(
         return lines.get(key, 1)
 
     doc_id = values.get("id")
-    if "id" in values and (not isinstance(doc_id, str) or not ID_PATTERN.match(doc_id)):
+    if isinstance(doc_id, str) and len(doc_id) > MAX_ID_LENGTH:
+        check.report(
+            line("id"),
+            f"front matter field 'id' is {len(doc_id)} characters long; an id has at most "
+            f"{MAX_ID_LENGTH}, like POL-ACC-001",
+        )
+        doc_id = None
+    elif "id" in values and not _well_formed_id(doc_id):
         check.report(
             line("id"),
             f"front matter field 'id' has {doc_id!r}; an id is upper-case letters and "
