@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import stat
+import tarfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -381,3 +383,34 @@ def test_new_and_bump_write_files_as_an_editor_would(
         assert stat.S_IMODE((repo / DOC_PATH).stat().st_mode) == 0o664
     finally:
         os.umask(previous)
+
+
+def test_an_export_without_git_says_history_is_unavailable(
+    repo: Path, team: Team, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    commit_all(repo, "Approve")
+    # What `git archive HEAD` hands out: the files of the commit, no .git.
+    archive = io.BytesIO()
+    git.Repo(repo).archive(archive, format="tar")
+    archive.seek(0)
+    export = tmp_path / "export"
+    with tarfile.open(fileobj=archive) as tar:
+        tar.extractall(export, filter="data")
+    assert not (export / ".git").exists() and (export / DOC_PATH).is_file()
+    reason = "the handbook is not in a git repository (an export without .git has no history)"
+    for command in ("history", "audit-trail"):
+        code, out, err = run(capsys, "--root", str(export), command, DOC)
+        assert (code, out) == (2, "")
+        assert err == (
+            f"qms {command}: history is unavailable: {reason}; run it in a clone of the handbook\n"
+        )
+        code, out, err = run(capsys, "--root", str(export), command, DOC, "--json")
+        key = "versions" if command == "history" else "events"
+        assert code == 2 and json.loads(out) == {"id": DOC, key: [], "history_unavailable": reason}
+    code, out, _ = run(capsys, "--root", str(export), "audit-trail", DOC, "--format", "csv")
+    assert (code, out) == (2, "")
+    # In the clone, the same commands run and say history is available.
+    code, out, _ = run(capsys, "--root", str(repo), "history", DOC, "--json")
+    assert code == 0 and json.loads(out)["history_unavailable"] is None
+    assert json.loads(out)["versions"][0]["approved"]
