@@ -19,11 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qms.cli.main import main
+from qms.config import load_config
+from qms.errors import ConfigError
 from qms.model.approval import Statement, StatementError
 from qms.model.catalogue import parse_catalogue
 from qms.model.document import MAX_ID_LENGTH
 from qms.model.frontmatter import parse_document
-from qms.model.parsing import MAX_DEPTH, json_depth
+from qms.model.parsing import MAX_DEPTH, bracket_depth
 from qms.model.release import Manifest
 from qms.model.signers import Registry, RegistryError
 
@@ -132,8 +134,36 @@ def test_statement_and_manifest_refuse_with_their_own_error(data: bytes) -> None
         assert str(exc)
 
 
-def test_json_depth_ignores_brackets_inside_strings() -> None:
-    assert json_depth('{"a": ["[[[{", {"b": "\\"]]"}]}') == 3
+TOML_KEYS = st.sampled_from(
+    ["organisation", "trust_roots", "site_pages", "sets", "approvals", "roles", "x"]
+)
+
+
+@st.composite
+def deep_toml(draw: st.DrawFn) -> str:
+    depth = draw(st.integers(min_value=MAX_DEPTH - 2, max_value=5000))
+    return draw(st.sampled_from(["[" * depth + "]" * depth, "{a = " * depth + "}" * depth]))
+
+
+@given(
+    key=TOML_KEYS,
+    value=st.one_of(TEXT, deep_toml(), HUGE, VALUES.map(lambda v: json.dumps(v, default=str))),
+)
+def test_configuration_is_one_error_never_a_crash(key: str, value: str) -> None:
+    root = Path(tempfile.mkdtemp(prefix="qms-fuzz-"))
+    try:
+        text = f'[tool.qms]\norganisation = "T"\n{key} = {value}\n'
+        (root / "pyproject.toml").write_bytes(text.encode("utf-8", "surrogatepass"))
+        try:
+            load_config(root)
+        except ConfigError as exc:
+            assert "\n" not in str(exc)
+    finally:
+        shutil.rmtree(root)
+
+
+def test_bracket_depth_ignores_brackets_inside_strings() -> None:
+    assert bracket_depth('{"a": ["[[[{", {"b": "\\"]]"}]}') == 3
 
 
 def test_deep_front_matter_is_refused_at_its_line() -> None:

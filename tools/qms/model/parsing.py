@@ -1,14 +1,15 @@
-"""Bounded parsing of YAML and JSON from files a user or an attacker may have written.
+"""Bounded parsing of YAML, JSON and TOML from files a user or an attacker may have written.
 
-Every YAML and JSON input goes through here, so that nesting too deep for Python's
-recursion limit, or a value the safe constructor cannot build, is an error with a
-line and never a traceback.
+Every YAML, JSON and TOML input goes through here, so that nesting too deep for Python's
+recursion limit (each of these parsers recurses once per level), or a value the parser
+cannot build, is an error with a line and never a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from typing import Any, cast
 
 import yaml
@@ -22,7 +23,12 @@ _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 # a mapping key), so a text with fewer of them cannot nest deeper than MAX_DEPTH.
 _OPENERS = "[{-?:"
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
+# TOML's four kinds of string, then comments: what is left holds only real brackets.
+_TOML_STRING_OR_COMMENT = re.compile(
+    r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*',
+    re.DOTALL,
+)
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class NestingError(yaml.MarkedYAMLError):
@@ -92,10 +98,10 @@ def load_yaml(text: str) -> Any:
     return None if node is None else construct(node)
 
 
-def json_depth(text: str) -> int:
-    """How deep the arrays and objects of a JSON text nest (strings ignored)."""
+def bracket_depth(text: str, strings: re.Pattern[str] = _JSON_STRING) -> int:
+    """How deep the arrays and objects of a JSON (or TOML) text nest, strings ignored."""
     depth = deepest = 0
-    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+    for bracket in _BRACKET.findall(strings.sub("", text)):
         depth += 1 if bracket in "[{" else -1
         deepest = max(deepest, depth)
     return deepest
@@ -111,7 +117,7 @@ def load_json(data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
-    if json_depth(text) > MAX_DEPTH:
+    if bracket_depth(text) > MAX_DEPTH:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(text)
@@ -122,3 +128,11 @@ def load_json(data: bytes) -> Any:
     except UnicodeEncodeError as exc:
         raise ValueError("JSON holds a lone surrogate escape, which is not text") from exc
     return value
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """Parse TOML with bounded depth; raise ValueError (TOMLDecodeError is one) if not."""
+    # A table header such as [tool.qms] counts one level: it opens and closes on its line.
+    if bracket_depth(text, _TOML_STRING_OR_COMMENT) > MAX_DEPTH:
+        raise ValueError(f"arrays or inline tables nested deeper than {MAX_DEPTH} levels")
+    return tomllib.loads(text)
