@@ -39,6 +39,37 @@ class ValueBuildError(yaml.MarkedYAMLError):
     """A value the safe constructor resolves but cannot build (a 5,000-digit number)."""
 
 
+class SurrogateError(yaml.MarkedYAMLError):
+    """A "\\ud800" escape: a lone surrogate, which no file, page or terminal can hold."""
+
+
+# Double-quoted YAML escapes of a UTF-16 surrogate (\uD800 to \uDFFF, or \U0000D800...).
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _check_surrogates(root: yaml.Node) -> None:
+    stack, seen, found = [root], set(), []
+    while stack:  # iterative, and each node once: an alias may point back at its parent
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if any("\ud800" <= c <= "\udfff" for c in str(node.value)):
+                found.append(node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(item for pair in node.value for item in pair)
+    if found:
+        first = min(found, key=lambda n: n.start_mark.index)
+        raise SurrogateError(
+            problem="a \\u escape of a lone surrogate (D800 to DFFF) is not a character; "
+            "write the character itself",
+            problem_mark=first.start_mark,
+        )
+
+
 def _check_depth(text: str, loader: type[yaml.SafeLoader]) -> None:
     if sum(text.count(c) for c in _OPENERS) <= MAX_DEPTH:
         return  # too few openers to nest that deep: skip the event scan
@@ -72,6 +103,8 @@ def compose_yaml(text: str) -> yaml.Node | None:
         # allow, and the depth check stops its composer long before its recursion does.
         _check_depth(text, yaml.SafeLoader)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if node is not None and _SURROGATE_ESCAPE.search(text):
+        _check_surrogates(node)
     return node
 
 
