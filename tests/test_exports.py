@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from qms.model.csvcells import csv_text, neutralise
 from qms.model.traceability import Graph, Need, coverage
 from tests.conftest import HandbookFactory
 from tests.signing_repo import run
@@ -153,3 +155,27 @@ def test_formula_cells_are_text_in_every_csv_export(
     assert not any(
         cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row
     )
+
+
+def test_csv_is_written_only_through_the_neutralising_helper() -> None:
+    # Training, CAPA and metrics exports to come must use csv_text too.
+    code = Path(__file__).parent.parent
+    writers = [
+        path.relative_to(code).as_posix()
+        for folder in ("tools", "extensions")
+        for path in sorted((code / folder).rglob("*.py"))
+        if re.search(r"^\s*(import csv|from csv import)", path.read_text(encoding="utf-8"), re.M)
+    ]
+    assert writers == ["tools/qms/model/csvcells.py"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
+     ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=1", "a=1"), ("", ""), ("'=x", "'=x")],
+)  # fmt: skip
+def test_neutralise_follows_owasp(cell: str, written: str) -> None:
+    assert neutralise(cell) == written
+    text = csv_text(["h"], [[cell]])
+    assert list(csv.reader(io.StringIO(text.lstrip("\ufeff")))) == [["h"], [written]]
+    assert text.endswith(f'"{written}"\r\n')
