@@ -111,7 +111,10 @@ def test_findings_are_sorted_by_line() -> None:
             "front matter is not valid YAML: a \\u escape of a lone surrogate",
         ),
         ("title: " + "[" * 5000 + "]" * 5000, "front matter is not valid YAML: nested deeper than"),
-        ("title: " + "9" * 5000, "front matter field 'title' cannot be read: Exceeds the limit"),
+        (
+            "title: " + "9" * 5000,
+            "front matter field 'title' cannot be read: a number of more than 4,300 digits",
+        ),
         ("title: nul\x00here", "front matter holds a character YAML does not allow"),
     ],
 )

@@ -17,7 +17,7 @@ from qms.model.document import (
     Version,
 )
 from qms.model.findings import Finding
-from qms.model.parsing import compose_yaml
+from qms.model.parsing import compose_yaml, value_problem
 
 REQUIRED_FIELDS = ("id", "title", "type", "version", "owner", "classification", "review_months")
 OPTIONAL_FIELDS = ("effective", "change_reason", "tags")
@@ -193,7 +193,9 @@ def parse_document(path: str, source: str) -> ParseResult:
             # A value YAML resolves to a type it then cannot build, such as the
             # timestamp 2026-13-01 or an explicit !!bool tag on "maybe".
             hint = "; write a real date" if value_node.tag.endswith(":timestamp") else ""
-            check.report(line, f"front matter field '{key}' cannot be read: {exc}{hint}")
+            check.report(
+                line, f"front matter field '{key}' cannot be read: {value_problem(exc)}{hint}"
+            )
     loader.dispose()
 
     end_line = block.first_line + block.text.count("\n")

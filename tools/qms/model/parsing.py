@@ -108,6 +108,15 @@ def compose_yaml(text: str) -> yaml.Node | None:
     return node
 
 
+def value_problem(exc: Exception) -> str:
+    """What is wrong with a value a parser could not build, in the author's terms."""
+    text = str(exc)
+    if "integer string conversion" in text:
+        # Python's own message advises a call to sys.set_int_max_str_digits.
+        return "a number of more than 4,300 digits"
+    return text
+
+
 def construct(node: yaml.Node) -> Any:
     """Build the Python value of a composed node with the safe constructor.
 
@@ -120,7 +129,7 @@ def construct(node: yaml.Node) -> Any:
     except yaml.YAMLError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ValueBuildError(problem=str(exc), problem_mark=node.start_mark) from exc
+        raise ValueBuildError(problem=value_problem(exc), problem_mark=node.start_mark) from exc
     finally:
         loader.dispose()
 
@@ -155,11 +164,12 @@ def load_json(data: bytes) -> Any:
     try:
         value = json.loads(text)
     except ValueError as exc:  # JSONDecodeError, and numbers too long to convert
-        raise ValueError(f"not valid JSON: {exc}") from exc
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("JSON holds a lone surrogate escape, which is not text") from exc
+        raise ValueError(f"not valid JSON: {value_problem(exc)}") from exc
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("JSON holds a lone surrogate escape, which is not text") from exc
     return value
 
 
