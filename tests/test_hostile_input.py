@@ -25,7 +25,7 @@ from qms.model.approval import Statement, StatementError
 from qms.model.catalogue import parse_catalogue
 from qms.model.document import MAX_ID_LENGTH
 from qms.model.frontmatter import parse_document
-from qms.model.parsing import MAX_DEPTH, bracket_depth
+from qms.model.parsing import MAX_DEPTH, MAX_VALUES, bracket_depth
 from qms.model.release import Manifest
 from qms.model.signers import Registry, RegistryError
 
@@ -69,6 +69,19 @@ def deep(draw: st.DrawFn) -> str:
     return "[{a: " * (depth // 2) + "}]" * (depth // 2)
 
 
+@st.composite
+def aliases(draw: st.DrawFn) -> str:
+    """A flow list whose anchors nest: either a "billion laughs" or an alias in itself."""
+    width = draw(st.integers(min_value=2, max_value=12))
+    levels = draw(st.integers(min_value=1, max_value=10))
+    text = "&l0 [" + ", ".join(["x"] * width) + "]"
+    for level in range(1, levels):
+        text = f"&l{level} [{text}, " + ", ".join([f"*l{level - 1}"] * width) + "]"
+    if draw(st.booleans()):
+        text = f"&top [{text}, *top]"  # an alias inside its own anchor
+    return text
+
+
 def yaml_value(value: Any) -> str:
     """The YAML text of `value`, or of its repr when YAML cannot write it."""
     try:
@@ -82,7 +95,7 @@ def yaml_value(value: Any) -> str:
 HUGE = st.integers(min_value=4400, max_value=20_000).map(lambda n: "9" * n)
 # Escapes YAML decodes into lone surrogates, which no file or terminal can hold.
 ESCAPES = st.sampled_from(['"\\ud800"', '["a", "\\uDFFF b"]', '"\\U0000d83d\\ude00"', '"\\x00"'])
-YAML_TEXT = st.one_of(TEXT, deep(), HUGE, ESCAPES, VALUES.map(yaml_value))
+YAML_TEXT = st.one_of(TEXT, deep(), HUGE, ESCAPES, aliases(), VALUES.map(yaml_value))
 TOO_DEEP = f"front matter is not valid YAML: nested deeper than {MAX_DEPTH} levels"
 FIELDS = st.sampled_from(["id", "title", "tags", "version", "review_months", "effective", "x"])
 
@@ -181,6 +194,20 @@ def test_deep_front_matter_is_refused_at_its_line() -> None:
         finding.message == f"front matter is not valid YAML: nested deeper than {MAX_DEPTH} levels"
     )
     assert finding.line == 3 + MAX_DEPTH  # the first list that is one level too deep
+
+
+def test_a_billion_laughs_is_refused_at_its_line() -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    text = "\n".join([*lines, "key: c", "description: *i", "requirements: []", ""])
+    catalogue, findings = parse_catalogue("c.yaml", "c", text)
+    assert catalogue is None
+    assert [(f.line, f.message) for f in findings] == [
+        (6, f"not valid YAML: aliases expand to more than {MAX_VALUES:,} values")
+    ]
 
 
 def write_handbook(root: Path, front_matter: str, doc_id: str = "POL-X-001") -> None:

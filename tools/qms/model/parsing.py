@@ -17,6 +17,9 @@ import yaml
 # Far deeper than any handbook file needs, far shallower than the recursion limit: the
 # pure-Python composer and constructor use a few frames per level.
 MAX_DEPTH = 64
+# Aliases let a few lines stand for billions of values, which any walk of the data,
+# str() included, then expands; no handbook file comes near this many.
+MAX_VALUES = 100_000
 # libyaml's parser when PyYAML was built with it: the same safe YAML, several times faster.
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Every YAML collection opens with one of these characters ("-" a block list, "?" or ":"
@@ -39,6 +42,10 @@ class ValueBuildError(yaml.MarkedYAMLError):
     """A value the safe constructor resolves but cannot build (a 5,000-digit number)."""
 
 
+class ExpansionError(yaml.MarkedYAMLError):
+    """Aliases that expand to more than MAX_VALUES values (a "billion laughs")."""
+
+
 class SurrogateError(yaml.MarkedYAMLError):
     """A "\\ud800" escape: a lone surrogate, which no file, page or terminal can hold."""
 
@@ -54,13 +61,11 @@ def _check_surrogates(root: yaml.Node) -> None:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            if any("\ud800" <= c <= "\udfff" for c in str(node.value)):
-                found.append(node)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend(item for pair in node.value for item in pair)
+        if isinstance(node, yaml.ScalarNode) and any(
+            "\ud800" <= c <= "\udfff" for c in str(node.value)
+        ):
+            found.append(node)
+        stack.extend(_children(node))
     if found:
         first = min(found, key=lambda n: n.start_mark.index)
         raise SurrogateError(
@@ -68,6 +73,43 @@ def _check_surrogates(root: yaml.Node) -> None:
             "write the character itself",
             problem_mark=first.start_mark,
         )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the values the tree stands for once its aliases are expanded."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()  # collections whose children are still being counted
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # post-order without recursion; shared nodes are counted once each
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if not children_done:
+            if id(node) in open_:
+                raise ExpansionError(
+                    problem="an alias refers to the collection that holds it",
+                    problem_mark=node.start_mark,
+                )
+            open_.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+            continue
+        open_.discard(id(node))
+        size = 1 + sum(sizes[id(child)] for child in _children(node))
+        if size > MAX_VALUES:
+            raise ExpansionError(
+                problem=f"aliases expand to more than {MAX_VALUES:,} values",
+                problem_mark=node.start_mark,
+            )
+        sizes[id(node)] = size
 
 
 def _check_depth(text: str, loader: type[yaml.SafeLoader]) -> None:
@@ -105,6 +147,8 @@ def compose_yaml(text: str) -> yaml.Node | None:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     if node is not None and _SURROGATE_ESCAPE.search(text):
         _check_surrogates(node)
+    if node is not None and "*" in text:  # no alias, no expansion
+        _check_expansion(node)
     return node
 
 
