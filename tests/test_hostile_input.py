@@ -287,3 +287,24 @@ def test_an_id_at_the_length_limit_is_accepted() -> None:
     result = parse_document("x.md", source)
     assert result.findings == () and result.document is not None
     assert result.document.id == doc_id
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=YAML_TEXT)
+def test_signers_list_exits_0_1_or_2_without_a_traceback(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(tempfile.mkdtemp(prefix="qms-fuzz-"))
+    try:
+        write_handbook(root, "")
+        (root / "signatures").mkdir()
+        registry = f"revision: 1\nsigners: {text}\n".encode("utf-8", "surrogatepass")
+        (root / "signatures" / "signers.yaml").write_bytes(registry)
+        code = main(["--root", str(root), "signers", "list"])
+        out, err = capsys.readouterr()
+    finally:
+        shutil.rmtree(root)
+    assert code in (0, 1, 2)
+    assert "Traceback" not in out + err
+    if code != 0:
+        assert "signatures/signers.yaml" in err
