@@ -8,10 +8,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.keys import short_tempdir
 
 pytest_plugins = ("sphinx.testing.fixtures",)
+
+# Fuzzing profiles: "fast" runs in make test; "long" on demand with
+# `pytest tests/test_hostile_input.py --hypothesis-profile=long`. No deadline: the
+# shared machine's speed varies, and timing is not what the properties test.
+settings.register_profile(
+    "fast", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("fast")
 
 ROOTS = Path(__file__).parent / "roots"
 REPO = Path(__file__).parent.parent

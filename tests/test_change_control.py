@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
+import stat
+import tarfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -216,7 +220,7 @@ def test_audit_trail_lists_every_event_in_time_order(
     assert events[1]["who"].startswith(f"Lena Vogt (author, key {team.author.fingerprint})")
     assert [e["when"] for e in events] == sorted(e["when"] for e in events)
     code, out, _ = run(capsys, "--root", str(repo), "audit-trail", DOC, "--format", "csv")
-    assert out.lstrip("\ufeff").splitlines()[0] == "when,event,version,who,commit,why"
+    assert out.lstrip("\ufeff").splitlines()[0] == '"when","event","version","who","commit","why"'
 
 
 def test_audit_trail_is_an_aligned_table_unless_another_format_is_asked(
@@ -357,3 +361,56 @@ def test_register_lists_superseded_versions_and_withdrawn_documents_below(
         assert re.search(
             rf'<div class="qms-scroll docutils container">\s*<table class="{table}', block
         )
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_new_and_bump_write_files_as_an_editor_would(
+    repo: Path, capsys: pytest.CaptureFixture[str], umask: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        code, _, err = run(capsys, "--root", str(repo), "new", "--type", "procedure",
+                           "--area", "BCK", "--title", "Restore testing")  # fmt: skip
+        assert code == 0, err
+        created = repo / "docs/procedures/sop-bck-002.md"
+        # The mode the umask gives a new file, not mkstemp's owner-only 0600.
+        assert stat.S_IMODE(created.stat().st_mode) == 0o666 & ~umask
+        # A file that exists keeps the mode its owner gave it.
+        (repo / DOC_PATH).chmod(0o664)
+        edit(repo, "least privilege", "need to know")
+        code, _, err = run(capsys, "--root", str(repo), "bump", DOC, "--reason", "Need to know")
+        assert code == 0, err
+        assert stat.S_IMODE((repo / DOC_PATH).stat().st_mode) == 0o664
+    finally:
+        os.umask(previous)
+
+
+def test_an_export_without_git_says_history_is_unavailable(
+    repo: Path, team: Team, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_all(capsys, repo, team)
+    commit_all(repo, "Approve")
+    # What `git archive HEAD` hands out: the files of the commit, no .git.
+    archive = io.BytesIO()
+    git.Repo(repo).archive(archive, format="tar")
+    archive.seek(0)
+    export = tmp_path / "export"
+    with tarfile.open(fileobj=archive) as tar:
+        tar.extractall(export, filter="data")
+    assert not (export / ".git").exists() and (export / DOC_PATH).is_file()
+    reason = "the handbook is not in a git repository (an export without .git has no history)"
+    for command in ("history", "audit-trail"):
+        code, out, err = run(capsys, "--root", str(export), command, DOC)
+        assert (code, out) == (2, "")
+        assert err == (
+            f"qms {command}: history is unavailable: {reason}; run it in a clone of the handbook\n"
+        )
+        code, out, err = run(capsys, "--root", str(export), command, DOC, "--json")
+        key = "versions" if command == "history" else "events"
+        assert code == 2 and json.loads(out) == {"id": DOC, key: [], "history_unavailable": reason}
+    code, out, _ = run(capsys, "--root", str(export), "audit-trail", DOC, "--format", "csv")
+    assert (code, out) == (2, "")
+    # In the clone, the same commands run and say history is available.
+    code, out, _ = run(capsys, "--root", str(repo), "history", DOC, "--json")
+    assert code == 0 and json.loads(out)["history_unavailable"] is None
+    assert json.loads(out)["versions"][0]["approved"]

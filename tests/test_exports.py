@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from qms.model.csvcells import csv_text, neutralise
 from qms.model.traceability import Graph, Need, coverage
 from tests.conftest import HandbookFactory
 from tests.signing_repo import run
@@ -118,3 +120,62 @@ def test_coverage_arithmetic() -> None:
         "R-2": "no mapped Annex A control is implemented by a procedure",
         "R-3": "mapped to no Annex A control",
     }
+
+
+def test_formula_cells_are_text_in_every_csv_export(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # OWASP CSV injection: a title a spreadsheet would run must arrive as text.
+    hostile = '=HYPERLINK("http://evil.example","x")'
+    risks = repo / "docs" / "risks.md"
+    text = risks.read_text(encoding="utf-8")
+    risks.write_text(
+        text.replace("Shared accounts on the EBR system", hostile)
+        .replace(":threat: Unattributable", ":threat: +cmd|' /C calc'!A0 Unattributable")
+        .replace(":asset: Electronic", ":asset: @SUM(1+1) Electronic"),
+        encoding="utf-8",
+    )
+    soa = repo / "docs" / "soa.md"
+    soa.write_text(
+        soa.read_text(encoding="utf-8").replace(":justification: All", ":justification: -2+3 All"),
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "--root", str(repo), "risks")
+    assert code == 0
+    assert '"\'=HYPERLINK(""http://evil.example"",""x"")"' in out
+    risk = dict(zip(*list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))[:2], strict=True))
+    assert risk["title"] == "'" + hostile
+    assert risk["threat"].startswith("'+cmd")
+    assert risk["asset"].startswith("'@SUM")
+    code, out, _ = run(capsys, "--root", str(repo), "soa")
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+    assert rows[3][3] == "'-2+3 All software is bought and configured; none is written in-house."
+    # No cell of either export starts with a character that opens a formula.
+    assert not any(
+        cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row
+    )
+
+
+def test_csv_is_written_only_through_the_neutralising_helper() -> None:
+    # Training, CAPA and metrics exports to come must use csv_text too.
+    code = Path(__file__).parent.parent
+    writers = [
+        path.relative_to(code).as_posix()
+        for folder in ("tools", "extensions")
+        for path in sorted((code / folder).rglob("*.py"))
+        if re.search(r"^\s*(import csv|from csv import)", path.read_text(encoding="utf-8"), re.M)
+    ]
+    assert writers == ["tools/qms/model/csvcells.py"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
+     ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=1", "a=1"), ("", ""), ("'=x", "'=x")],
+)  # fmt: skip
+def test_neutralise_follows_owasp(cell: str, written: str) -> None:
+    assert neutralise(cell) == written
+    text = csv_text(["h"], [[cell]])
+    assert list(csv.reader(io.StringIO(text.lstrip("\ufeff")))) == [["h"], [written]]
+    assert text.endswith(f'"{written}"\r\n')

@@ -106,6 +106,16 @@ def test_findings_are_sorted_by_line() -> None:
         ("title: !!timestamp foo", "front matter field 'title' cannot be read: "),
         ("[a, b]: x", "a front matter field name must be plain text, like 'owner'"),
         ("title: bell\x07here", "front matter holds a character YAML does not allow"),
+        (
+            'title: "A \\ud800 B"',
+            "front matter is not valid YAML: a \\u escape of a lone surrogate",
+        ),
+        ("title: " + "[" * 5000 + "]" * 5000, "front matter is not valid YAML: nested deeper than"),
+        (
+            "title: " + "9" * 5000,
+            "front matter field 'title' cannot be read: a number of more than 4,300 digits",
+        ),
+        ("title: nul\x00here", "front matter holds a character YAML does not allow"),
     ],
 )
 def test_hostile_yaml_is_a_finding_not_a_crash(line: str, expected: str) -> None:

@@ -135,3 +135,27 @@ def test_signature_after_the_registration_ended_fails(
         assert "IN REVIEW" in out
     finally:
         remove_home(temp)
+
+
+def test_an_expired_key_is_refused_in_one_line_and_not_registered(
+    repo: Path, tmp_path: Path, people: dict[str, Person], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Made twenty days ago with a one-day life: expired for nineteen days now.
+    made = T0 - timedelta(days=10)
+    late = make_person("Lee Late", tmp_path, options=(faked(made),), expire="1d")
+    registry = repo / "signatures" / "signers.yaml"
+    before = registry.read_bytes()
+    try:
+        code = main([
+            "--root", str(repo), "signers", "add", str(late.public_key), "--name", late.name,
+            "--email", late.email, "--role", "qa",
+            "--key", people["admin"].fingerprint, "--gnupghome", str(people["admin"].home),
+        ])  # fmt: skip
+    finally:
+        remove_home(late)
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    [line] = err.splitlines()
+    assert f"key {late.fingerprint} expired at " in line
+    assert "Traceback" not in err
+    assert registry.read_bytes() == before

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from qms.errors import ConfigError, NotAHandbookError
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.approval_rules import MeaningRule
 from qms.model.document import DocumentType
+from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
 from qms.model.signers import REGISTRY_ADMIN, normalise_fingerprint
 
@@ -239,8 +239,8 @@ def read_table(root: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = load_toml(path.read_text(encoding="utf-8"))
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, nesting too deep
         raise ConfigError(f"{path.name} is not valid TOML: {exc}", "fix the file") from exc
     table = data.get("tool", {}).get("qms")
     return table if isinstance(table, dict) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
@@ -33,19 +34,44 @@ def read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig")
 
 
+def current_umask() -> int:
+    """The process's file-creation mask.
+
+    Read from /proc/self/status on Linux: setting the mask to read it back, the only
+    portable way, briefly changes it for every thread of the process (Sphinx's parallel
+    build runs threads), so that round trip is the fallback elsewhere.
+    """
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("Umask:"):
+            return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     """Write `data` so that readers see the old file or the new one, never half of it.
 
-    The file gets `mode` when given; otherwise the owner-only mode of a temporary file.
+    The file gets `mode` when given; otherwise, as an editor's save would, the mode the
+    file already has, or for a new file the one the user's umask gives (0o666 less the
+    mask), never mkstemp's owner-only one.
     """
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~current_umask()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
+            os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:

@@ -90,6 +90,17 @@ def _days(text: str) -> int:
     return int(text)
 
 
+def _unavailable(command: str, document_id: str, reason: str, json_out: bool) -> int:
+    """Say, on stderr and in --json, that without git history the command cannot run."""
+    if json_out:
+        key = "versions" if command == "history" else "events"
+        print_json({"id": document_id, key: [], "history_unavailable": reason})
+    sys.stderr.write(
+        f"qms {command}: history is unavailable: {reason}; run it in a clone of the handbook\n"
+    )
+    return 2
+
+
 def run_history(args: argparse.Namespace, ctx: Context) -> int:
     """Print the versions of one document."""
     config = ctx.config()
@@ -116,8 +127,10 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
         }
         for row in history_rows(control, document)
     ]
+    if control.history_unavailable:
+        return _unavailable("history", document.id, control.history_unavailable, args.json)
     if args.json:
-        print_json({"id": document.id, "versions": rows})
+        print_json({"id": document.id, "versions": rows, "history_unavailable": None})
         return 0
     print_table(
         ["VERSION", "DATE (UTC)", "COMMIT", "AUTHOR", "APPROVALS", "CHANGE REASON"],
@@ -144,6 +157,10 @@ def run_audit_trail(args: argparse.Namespace, ctx: Context) -> int:
     releases = releases_of(config, document.id)
     control = change_control(config, handbook, [document])
     events = audit_trail(control, document, releases, config.role_title)
+    if control.history_unavailable:
+        # Signature events alone would read as a complete trail: print none.
+        json_out = args.format == "json"
+        return _unavailable("audit-trail", document.id, control.history_unavailable, json_out)
     if args.format != "text":
         sys.stdout.write(render(events, args.format))
         return 0

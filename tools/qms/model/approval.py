@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from qms.model.line_endings import ONLY_LINE_ENDINGS, to_lf
+from qms.model.parsing import load_json
 from qms.model.timeutil import format_utc, parse_utc
 
 # Version 2 adds the git commit that held the signed content, so that a rewritten
@@ -87,8 +88,8 @@ class Statement:
     def from_bytes(cls, data: bytes) -> Statement:
         """Parse a statement; refuse anything that is not exactly canonical."""
         try:
-            raw = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raw = load_json(data)
+        except ValueError as exc:
             raise StatementError(f"not a JSON statement: {exc}") from exc
         if not isinstance(raw, dict) or raw.get("schema") not in (SCHEMA, SCHEMA_V1):
             raise StatementError(f"not a {SCHEMA} statement")

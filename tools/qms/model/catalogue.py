@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from qms.model.findings import Finding
+from qms.model.parsing import compose_yaml, construct
 
 REQUIREMENT_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 KINDS = ("annex-a", "management-system", "regulatory")
@@ -46,8 +47,8 @@ def parse_catalogue(path: str, stem: str, text: str) -> tuple[Catalogue | None, 
         findings.append(Finding(path, line, message, "catalogue"))
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = compose_yaml(text)
+        data = None if root is None else construct(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         fail(mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")

@@ -10,12 +10,14 @@ import yaml
 
 from qms.model.document import (
     ID_PATTERN,
+    MAX_ID_LENGTH,
     Classification,
     Document,
     DocumentType,
     Version,
 )
 from qms.model.findings import Finding
+from qms.model.parsing import compose_yaml, value_problem
 
 REQUIRED_FIELDS = ("id", "title", "type", "version", "owner", "classification", "review_months")
 OPTIONAL_FIELDS = ("effective", "change_reason", "tags")
@@ -24,21 +26,6 @@ ALLOWED_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 DERIVED_FIELDS = ("status", "approved_by", "approved")
 MAX_REVIEW_MONTHS = 60
 FENCE = "---"
-# libyaml's parser when PyYAML was built with it: the same safe YAML, several times faster.
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def compose(text: str) -> yaml.Node | None:
-    """The YAML node tree of `text`, with safe tags only.
-
-    Errors are raised by the pure-Python parser, whose messages and marks the findings
-    quote, so the fast parser never changes what a user is told.
-    """
-    try:
-        node: yaml.Node | None = yaml.compose(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    return node
 
 
 @dataclass(frozen=True)
@@ -141,7 +128,7 @@ def parse_document(path: str, source: str) -> ParseResult:
         return ParseResult(None, tuple(check.findings))
 
     try:
-        root = compose(block.text)
+        root = compose_yaml(block.text)
     except yaml.reader.ReaderError as exc:
         line = block.line_at(exc.position)
         check.report(line, f"front matter holds a character YAML does not allow ({exc.reason})")
@@ -206,7 +193,9 @@ def parse_document(path: str, source: str) -> ParseResult:
             # A value YAML resolves to a type it then cannot build, such as the
             # timestamp 2026-13-01 or an explicit !!bool tag on "maybe".
             hint = "; write a real date" if value_node.tag.endswith(":timestamp") else ""
-            check.report(line, f"front matter field '{key}' cannot be read: {exc}{hint}")
+            check.report(
+                line, f"front matter field '{key}' cannot be read: {value_problem(exc)}{hint}"
+            )
     loader.dispose()
 
     end_line = block.first_line + block.text.count("\n")
@@ -217,7 +206,7 @@ def parse_document(path: str, source: str) -> ParseResult:
     document = _build(check, values, lines, scalars)
     title = values.get("title") if isinstance(values.get("title"), str) else None
     raw_id = values.get("id")
-    if not isinstance(raw_id, str) or not ID_PATTERN.match(raw_id):
+    if not _well_formed_id(raw_id):
         raw_id = None
     return ParseResult(
         document,
@@ -228,6 +217,10 @@ def parse_document(path: str, source: str) -> ParseResult:
     )
 
 
+def _well_formed_id(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_ID_LENGTH and bool(ID_PATTERN.match(value))
+
+
 def _build(
     check: _Validator, values: dict[str, Any], lines: dict[str, int], scalars: dict[str, str]
 ) -> Document | None:
@@ -235,7 +228,14 @@ def _build(
         return lines.get(key, 1)
 
     doc_id = values.get("id")
-    if "id" in values and (not isinstance(doc_id, str) or not ID_PATTERN.match(doc_id)):
+    if isinstance(doc_id, str) and len(doc_id) > MAX_ID_LENGTH:
+        check.report(
+            line("id"),
+            f"front matter field 'id' is {len(doc_id)} characters long; an id has at most "
+            f"{MAX_ID_LENGTH}, like POL-ACC-001",
+        )
+        doc_id = None
+    elif "id" in values and not _well_formed_id(doc_id):
         check.report(
             line("id"),
             f"front matter field 'id' has {doc_id!r}; an id is upper-case letters and "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from qms.model.approval import StatementError, canonical_json, text_field
+from qms.model.parsing import load_json
 from qms.model.timeutil import format_utc, parse_utc
 
 SCHEMA = "qms-migration/1"
@@ -49,8 +49,8 @@ class Migration:
     def from_bytes(cls, data: bytes) -> Migration:
         """Parse a migration; refuse anything that is not exactly canonical."""
         try:
-            raw = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raw = load_json(data)
+        except ValueError as exc:
             raise StatementError(f"not a JSON statement: {exc}") from exc
         fields = {"schema", "number", "signer_name", "signer_fingerprint", "signed_at", "records"}
         if not isinstance(raw, dict) or raw.get("schema") != SCHEMA or set(raw) != fields:

@@ -8,6 +8,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from qms.model.document import Document
+from qms.model.parsing import load_json
 
 MANIFEST_SCHEMA = "qms-release/1"
 # Written into each set's _static/ at publication: fills the banner with the signers.
@@ -77,8 +78,8 @@ class Manifest:
     def from_bytes(cls, data: bytes) -> Manifest:
         """Parse a manifest; raise ValueError for anything else."""
         try:
-            raw = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raw = load_json(data)
+        except ValueError as exc:
             raise ValueError(f"not JSON: {exc}") from exc
         if not isinstance(raw, dict) or raw.get("schema") != MANIFEST_SCHEMA:
             raise ValueError(f"not a {MANIFEST_SCHEMA} manifest")

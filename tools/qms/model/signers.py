@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from qms.model.parsing import load_yaml
 from qms.model.timeutil import format_utc, parse_utc
 
 FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
@@ -119,7 +120,7 @@ class Registry:
     def from_bytes(cls, data: bytes, source: str) -> Registry:
         """Parse and validate a registry file; errors name `source` and the entry."""
         try:
-            raw = yaml.safe_load(data.decode("utf-8"))
+            raw = load_yaml(data.decode("utf-8"))
         except UnicodeDecodeError as exc:
             raise RegistryError(f"{source}: not UTF-8 text") from exc
         except yaml.YAMLError as exc:

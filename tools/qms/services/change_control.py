@@ -176,6 +176,9 @@ def document_findings(
     return findings
 
 
+NO_GIT_HISTORY = "the handbook is not in a git repository (an export without .git has no history)"
+
+
 @dataclass(frozen=True)
 class ChangeControl:
     """What git and the approval records say about each document."""
@@ -183,6 +186,8 @@ class ChangeControl:
     revisions: dict[str, list[Revision]]
     approvals: dict[str, dict[Version, VersionApproval]]
     findings: tuple[Finding, ...]
+    # Why there is no git history to read (an export without .git); "" when there is.
+    history_unavailable: str = ""
 
 
 def change_control(
@@ -197,9 +202,12 @@ def change_control(
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
+    unavailable = ""
     if revisions is None:
         repo = open_repository(config.root)
         revisions = document_revisions(config, repo) if repo is not None else {}
+        if repo is None:
+            unavailable = NO_GIT_HISTORY
     now = datetime.now(tz=UTC)
     approvals: dict[str, dict[Version, VersionApproval]] = {}
     findings: list[Finding] = []
@@ -219,7 +227,7 @@ def change_control(
                     sha256_of(to_lf(data)) if has_crlf(data) else "",
                 )
             )
-    return ChangeControl(revisions, approvals, tuple(findings))
+    return ChangeControl(revisions, approvals, tuple(findings), unavailable)
 
 
 @dataclass(frozen=True)

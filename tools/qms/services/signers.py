@@ -100,6 +100,12 @@ def add_signer(
             f"key {key.fingerprint} has been revoked by its owner",
             "register a current key; a revoked key never signs again",
         )
+    if key.expires is not None and key.expires <= now:
+        # gpg refuses to sign with it, so every approval by its holder would fail.
+        raise RefusedError(
+            f"key {key.fingerprint} expired at {format_utc(key.expires)}",
+            "extend it (gpg --quick-set-expire FINGERPRINT 2y), export it again and add that",
+        )
     fingerprint = key.fingerprint
     entry = SignerEntry(
         fingerprint=fingerprint,

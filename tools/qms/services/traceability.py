@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import tempfile
 from collections.abc import Sequence
@@ -13,6 +11,7 @@ from typing import Any
 
 from qms.config import QmsConfig
 from qms.errors import QmsError
+from qms.model.csvcells import csv_text
 from qms.model.findings import Finding
 from qms.model.traceability import Graph, Need, risk_rows, soa_rows
 from qms.services.sphinx_run import run_sphinx
@@ -63,12 +62,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str) -> str:
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     headers = list(rows[0]) if rows else []
     if fmt == "csv":
-        out = io.StringIO()
-        out.write("\ufeff")  # the byte-order mark tells spreadsheets the file is UTF-8
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows([_cell(row[h]) for h in headers] for row in rows)
-        return out.getvalue()
+        return csv_text(headers, ([_cell(row[h]) for h in headers] for row in rows))
     if fmt != "markdown":
         raise QmsError(f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
 

@@ -21,6 +21,7 @@ from qms.adapters.git import Repository
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.findings import Finding
+from qms.model.parsing import load_json
 from qms.model.release import Manifest
 from qms.model.timeutil import display_utc, format_utc
 from qms.model.witness import Acceptance, Loss, Snapshot, losses
@@ -63,10 +64,10 @@ def _load(repo: Repository) -> dict[str, Any]:
     if not path.is_file():
         return {"branches": {}, "accepted": []}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path.read_bytes())
         if not isinstance(data, dict) or not isinstance(data.get("branches"), dict):
             raise ValueError("not a high-water mark")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise QmsError(
             f"{path} is damaged ({exc})",
             "restore it from a backup, or delete it to start a new mark (that forgets what "
