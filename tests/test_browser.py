@@ -20,8 +20,9 @@ import pytest
 from playwright.sync_api import expect
 from sphinx.testing.util import SphinxTestApp
 
-from tests.browser import Tab, browser, overflowing, served, tab
+from tests.browser import Tab, browser, overflowing, tab
 from tests.conftest import ROOTS
+from tests.http_server import served
 from tests.release_repo import approve_fully, make_release_repo, publish_signed
 from tests.signing_repo import Console, Team, commit_all, run, team
 

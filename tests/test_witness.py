@@ -9,6 +9,7 @@ from typing import Any
 import git
 import pytest
 
+from tests.http_server import served
 from tests.release_repo import make_release_repo, publish_signed
 from tests.signing_repo import Team, run, team
 
@@ -149,6 +150,11 @@ def test_a_published_release_witnesses_what_a_fresh_clone_cannot_know(
         for line in lines
     )
     assert any(line.startswith("signatures/approvals/POL-ACC-001/2.0/approved--") for line in lines)
+    # The same releases read over HTTP, as a CI job would from the staff web server.
+    with served(published) as url:
+        code, data = verify(capsys, fresh, "--witness", url)
+    assert code == 1
+    assert sorted(f"{f['path']}: {f['message']}" for f in data["witness"]) == sorted(lines)
     # A folder that does not verify is no witness.
     (published / "R1/policies/index.html").write_text("<p>edited</p>")
     code, data = verify(capsys, fresh, "--witness", str(published / "R1"))

@@ -6,7 +6,6 @@ import argparse
 import re
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from qms.adapters.git import open_repository
 from qms.cli.context import Context
@@ -73,11 +72,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--witness",
         action="append",
         default=[],
-        type=Path,
-        metavar="DIR",
-        help="also check against the published releases in DIR (the 'release publish' "
-        "target, or one release folder): every signature file a release attests must still "
-        "be here (repeat for several)",
+        metavar="DIR_OR_URL",
+        help="also check against the published releases at DIR_OR_URL (the 'release "
+        "publish' target or one release, as a folder or an http(s) address): every "
+        "signature file a release attests must still be here (repeat for several)",
     )
     parser.add_argument(
         "--accept-rollback",

@@ -11,18 +11,23 @@ not judged. A published release witnesses the files its manifest lists.
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from qms.adapters.files import write_atomic
 from qms.adapters.git import Repository
+from qms.adapters.http import fetch, is_url
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.findings import Finding
 from qms.model.parsing import load_json
 from qms.model.release import Manifest
+from qms.model.signers import Registry
 from qms.model.timeutil import display_utc, format_utc
 from qms.model.witness import Acceptance, Loss, Snapshot, losses
 from qms.services.content import sha256_of
@@ -77,6 +82,10 @@ def _load(repo: Repository) -> dict[str, Any]:
     return data
 
 
+def _save(repo: Repository, data: dict[str, Any]) -> None:
+    write_atomic(repo.git_dir / MARK, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
+
+
 def check_high_water(config: QmsConfig, repo: Repository) -> HighWater:
     """Compare the branch with what this clone last verified on it."""
     branch = repo.branch()
@@ -124,7 +133,7 @@ def record_high_water(config: QmsConfig, repo: Repository, now: datetime) -> Non
     data["branches"][branch] = Snapshot(
         head, tuple(witnessed_files(config).items()), display_utc(now)
     ).as_dict()
-    write_atomic(repo.git_dir / MARK, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
+    _save(repo, data)
 
 
 def accept_rollback(
@@ -146,42 +155,92 @@ def accept_rollback(
     acceptance = Acceptance(format_utc(now), repo.user_name(), checked.branch, reason, tuple(lost))
     data = _load(repo)
     data["accepted"].append(acceptance.as_dict())
-    write_atomic(repo.git_dir / MARK, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
+    _save(repo, data)
     record_high_water(config, repo, now)
     return acceptance
 
 
-def check_witness(config: QmsConfig, folder: Path) -> list[Finding]:
-    """Check the handbook against every published release in `folder` (or `folder` itself).
+def _fetch_release(base: str, into: Path) -> None:
+    """Copy a published release's manifest and control files from `base` into `into`.
 
-    A release counts as a witness only when it verifies offline against the handbook's
-    trust roots; each file its manifest attests must still be in the handbook, unchanged,
-    and so must the release's own manifest.
+    Only what the manifest's signatures need: the registry and its revisions, the keys it
+    names and the release signatures. Names that are not listed anywhere (a revision's
+    and a release's signature files) are tried for every registered key.
+    """
+
+    def get(path: str, required: bool = False) -> bytes | None:
+        data = fetch(base, path)
+        if data is None and required:
+            raise QmsError(f"{base} has no {path}", "point --witness at a published release")
+        if data is not None:
+            write_atomic(into / path, data)
+        return data
+
+    manifest = Manifest.from_bytes(get("manifest.json", required=True) or b"")
+    registry = Registry.from_bytes(get("signatures/signers.yaml", required=True) or b"", base)
+    keys = sorted({e.fingerprint for e in registry.signers} | set(manifest.trust_roots))
+    for fingerprint in keys:
+        get(f"signatures/keys/{fingerprint}.asc")
+    for number in range(1, registry.revision + 1):
+        get(f"signatures/registry/{number:04d}.yaml", required=True)
+        for fingerprint in keys:
+            get(f"signatures/registry/{number:04d}.{fingerprint[-16:]}.asc")
+    for role in manifest.signer_roles:
+        for fingerprint in keys:
+            get(f"signatures/release/{role}--{fingerprint[-16:]}.asc")
+
+
+def _releases_at(target: str) -> list[tuple[str, Path | None]]:
+    """(name or URL, local folder) of every release a --witness argument names."""
+    if is_url(target):
+        if fetch(target, "manifest.json") is not None:
+            return [(target, None)]
+        index = fetch(target, "index.html")
+        if index is None:
+            raise QmsError(f"{target} has no release and no index.html", "check the address")
+        names = sorted(set(re.findall(r'href="\./([A-Za-z0-9][A-Za-z0-9._-]*)/', index.decode())))
+        return [(urljoin(target.rstrip("/") + "/", name + "/"), None) for name in names]
+    folder = Path(target)
+    if not folder.is_dir():
+        raise QmsError(f"no folder {folder}", "point --witness at the published releases")
+    if (folder / "manifest.json").is_file():
+        return [(folder.name, folder)]
+    return [(p.name, p) for p in sorted(folder.iterdir()) if (p / "manifest.json").is_file()]
+
+
+def check_witness(config: QmsConfig, target: str) -> list[Finding]:
+    """Check the handbook against every published release at `target` (or `target` itself).
+
+    `target` is a folder (the publish target, or one release) or an http(s) address. A
+    release counts as a witness only when it verifies against the handbook's trust roots
+    (a folder: every file; an address: the manifest and its signatures); each file its
+    manifest attests must still be in the handbook, unchanged, and so must the release's
+    own manifest.
     """
     from qms.services.release import verify_release_folder  # releases import this module
 
-    if not folder.is_dir():
-        raise QmsError(f"no folder {folder}", "point --witness at the published releases")
-    releases = (
-        [folder]
-        if (folder / "manifest.json").is_file()
-        else sorted(p for p in folder.iterdir() if (p / "manifest.json").is_file())
-    )
+    releases = _releases_at(target)
     if not releases:
-        raise QmsError(f"{folder} holds no published release", "point at the publish target")
+        raise QmsError(f"{target} holds no published release", "point at the publish target")
     current = witnessed_files(config)
     findings: list[Finding] = []
-    for release in releases:
-        data = (release / "manifest.json").read_bytes()
-        try:
-            manifest = Manifest.from_bytes(data)
-            problems = verify_release_folder(release, config.trust_roots)
-        except (ValueError, QmsError) as exc:
-            findings.append(Finding(release.name, None, f"not a witness: {exc}", "witness"))
-            continue
+    for name, folder in releases:
+        with tempfile.TemporaryDirectory(prefix="qms-witness-") as scratch:
+            try:
+                if folder is None:
+                    folder = Path(scratch)
+                    _fetch_release(name, folder)
+                    problems = verify_release_folder(folder, config.trust_roots, output=False)
+                else:
+                    problems = verify_release_folder(folder, config.trust_roots)
+                data = (folder / "manifest.json").read_bytes()
+                manifest = Manifest.from_bytes(data)
+            except (ValueError, QmsError) as exc:
+                findings.append(Finding(name, None, f"not a witness: {exc}", "witness"))
+                continue
         if problems:
             message = f"not a witness, it does not verify: {problems[0].render()}"
-            findings.append(Finding(release.name, None, message, "witness"))
+            findings.append(Finding(name, None, message, "witness"))
             continue
         own = f"signatures/releases/{manifest.name}/manifest.json"
         attested = (*manifest.witness, (own, sha256_of(data)))
