@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +32,24 @@ def rollback_findings(data: Any) -> list[str]:
     return [f"{f['path']}: {f['message']}" for f in data["high_water"]["findings"]]
 
 
+def push(root: Path, tmp_path: Path) -> None:
+    """Push the branch to a bare remote: its commits are published from now on."""
+    remote = tmp_path / "remote.git"
+    if not remote.exists():
+        git.Repo.init(remote, bare=True)
+        git.Repo(root).create_remote("origin", str(remote))
+    git.Repo(root).git.push("--force", "origin", "HEAD")
+    git.Repo(root).git.fetch("origin")
+
+
 def commit_named(root: Path, start: str) -> git.Commit:
     return next(c for c in git.Repo(root).iter_commits() if str(c.message).startswith(start))
 
 
 def test_dropping_an_approval_commit_is_caught_by_the_clone_that_saw_it(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    push(repo, tmp_path)
     assert verify(capsys, repo)[0] == 0  # clean: the mark now holds every record
     approval = commit_named(repo, "Approve POL-ACC-001 2.0: approved")
     record = next(p for p in approval.stats.files if str(p).endswith(".json"))
@@ -75,8 +88,9 @@ def test_dropping_a_revocation_is_a_rollback(
 
 
 def test_a_rewrite_merged_back_with_the_old_history_is_still_a_rewrite(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    push(repo, tmp_path)
     assert verify(capsys, repo)[0] == 0
     repository = git.Repo(repo)
     old_head = repository.head.commit.hexsha
@@ -95,8 +109,9 @@ def test_a_rewrite_merged_back_with_the_old_history_is_still_a_rewrite(
 
 
 def test_a_deliberate_rollback_is_accepted_with_a_reason_and_recorded(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    push(repo, tmp_path)
     assert verify(capsys, repo)[0] == 0
     code, _, err = run(capsys, "--root", str(repo), "verify", "--accept-rollback")
     assert (code == 2 and "needs --reason" in err) or "no rollback to accept" in err
@@ -114,6 +129,30 @@ def test_a_deliberate_rollback_is_accepted_with_a_reason_and_recorded(
     assert accepted["reason"] == "CC-2026-0160: approval made on the wrong branch"
     assert accepted["by"] == "Test Author" and len(accepted["lost"]) == 3
     assert verify(capsys, repo)[0] == 0
+
+
+def test_rewriting_ones_own_unpushed_commits_is_no_alarm(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert verify(capsys, repo)[0] == 0  # nothing pushed yet
+    repository = git.Repo(repo)
+    repository.git.commit("--amend", "-m", "Approve POL-ACC-001 2.0: approved (amended)")
+    assert verify(capsys, repo)[0] == 0
+    # Once pushed, the same amend is a rewrite of what others may have.
+    push(repo, tmp_path)
+    assert verify(capsys, repo)[0] == 0
+    repository.git.commit("--amend", "-m", "Approve POL-ACC-001 2.0: approved (again)")
+    code, data = verify(capsys, repo)
+    assert code == 1 and "no longer descends from commit" in rollback_findings(data)[0]
+
+
+def test_a_damaged_mark_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert verify(capsys, repo)[0] == 0
+    mark = Path(git.Repo(repo).git_dir) / "qms/high-water.json"
+    branch = git.Repo(repo).active_branch.name
+    mark.write_text(json.dumps({"branches": {branch: {"head": 1}}}))
+    code, _, err = run(capsys, "--root", str(repo), "verify")
+    assert code == 2 and "high-water.json is damaged" in err and "Traceback" not in err
 
 
 def test_a_detached_head_is_not_judged(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,3 +198,58 @@ def test_a_published_release_witnesses_what_a_fresh_clone_cannot_know(
     (published / "R1/policies/index.html").write_text("<p>edited</p>")
     code, data = verify(capsys, fresh, "--witness", str(published / "R1"))
     assert code == 1 and "not a witness, it does not verify" in data["witness"][0]["message"]
+
+
+def test_a_hostile_witness_server_cannot_write_outside_or_send_the_client_elsewhere(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    site = tmp_path / "evil"
+    site.mkdir()
+    outside = tmp_path / "pwned"
+    manifest = {
+        "schema": "qms-release/1", "name": "R1", "commit": "0" * 40, "created": "x",
+        "sets": {}, "files": {}, "tools": {}, "signer_roles": ["qa"],
+        "trust_roots": ["../" * 12 + str(outside).lstrip("/")],
+    }  # fmt: skip
+    (site / "manifest.json").write_text(json.dumps(manifest))
+    with served(site) as url:
+        code, data = verify(capsys, repo, "--witness", url)
+    assert code == 1 and "not a witness" in data["witness"][0]["message"]
+    assert not list(tmp_path.glob("pwned*"))
+
+
+def test_json_with_a_long_unterminated_string_is_refused_at_once() -> None:
+    from qms.model.parsing import load_json
+
+    with pytest.raises(ValueError, match="not valid JSON: Unterminated string"):
+        load_json(b'"' + b'\\"' * 500_000)
+
+
+def test_a_witness_server_may_not_redirect_to_another_server(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "inside").mkdir()
+    (tmp_path / "inside/secret.txt").write_text("internal")
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", f"{inside}secret.txt")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    with (
+        served(tmp_path / "inside") as inside,
+        ThreadingHTTPServer(("127.0.0.1", 0), Redirect) as server,
+    ):
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            code, _, err = run(capsys, "--root", str(repo), "verify", "--witness",
+                               f"http://127.0.0.1:{server.server_address[1]}/")  # fmt: skip
+        finally:
+            server.shutdown()
+            thread.join()
+    assert code == 2 and "redirects to another server" in err

@@ -130,6 +130,18 @@ class Repository:
             return frozenset()
         return frozenset(self._repo.git.rev_list("--first-parent", "HEAD").split())
 
+    def is_published(self, commit: str) -> bool:
+        """Whether a remote-tracking branch holds `commit`: others may have it too."""
+        try:
+            return bool(self._repo.git.branch("-r", "--contains", commit).strip())
+        except git.GitCommandError:
+            return False
+
+    def tracked(self, folder: Path) -> frozenset[str]:
+        """Files git tracks under `folder`, as paths from the top of the working tree."""
+        listed = self._repo.git.ls_files("--", self._relative(folder))
+        return frozenset(line for line in listed.split("\n") if line)
+
     def user_name(self) -> str:
         """Who git says is working here (user.name), for records of deliberate acts."""
         reader = self._repo.config_reader()

@@ -104,13 +104,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     repo = open_repository(config.root)
     now = datetime.now(tz=UTC)
     high_water = check_high_water(config, repo) if repo is not None else None
+    witness = [f for folder in args.witness for f in check_witness(config, folder)]
     accepted = None
     if args.accept_rollback:
         if repo is None or high_water is None:
             raise QmsError("not a git repository", "a rollback can only be accepted in a clone")
+        if verification.findings or witness:
+            raise QmsError(
+                "other checks fail too; a rollback is accepted only over an otherwise clean verify",
+                "run 'qms verify' and fix what it reports first",
+            )
         accepted = accept_rollback(config, repo, args.reason, high_water, now)
         high_water = check_high_water(config, repo)
-    witness = [f for folder in args.witness for f in check_witness(config, folder)]
     kept = list(high_water.findings) if high_water is not None else []
     rows = []
     for row, verdict in verification.rows(config, today()):
@@ -181,6 +186,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 f"qms verify: rollback of branch {accepted.branch} accepted and recorded "
                 f"({len(accepted.lost)} item(s) lost): {accepted.reason}\n"
             )
+            sys.stderr.writelines(f"qms verify:   lost: {item}\n" for item in accepted.lost)
         if high_water is not None and high_water.branch is None:
             sys.stderr.write(
                 "qms verify: note: HEAD is detached, so this clone's high-water mark was not "

@@ -25,7 +25,6 @@ _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 # Every YAML collection opens with one of these characters ("-" a block list, "?" or ":"
 # a mapping key), so a text with fewer of them cannot nest deeper than MAX_DEPTH.
 _OPENERS = "[{-?:"
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 # TOML's four kinds of string, then comments: what is left holds only real brackets.
 _TOML_STRING_OR_COMMENT = re.compile(
     r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*',
@@ -184,12 +183,38 @@ def load_yaml(text: str) -> Any:
     return None if node is None else construct(node)
 
 
-def bracket_depth(text: str, strings: re.Pattern[str] = _JSON_STRING) -> int:
-    """How deep the arrays and objects of a JSON (or TOML) text nest, strings ignored."""
+def bracket_depth(text: str, strings: re.Pattern[str] | None = None) -> int:
+    """How deep the arrays and objects of a JSON (or TOML) text nest, strings ignored.
+
+    JSON is scanned in one pass, character by character: a regular expression for its
+    strings backtracks quadratically on an unterminated string of escapes (a hang an
+    attacker could commit). TOML gives its string-and-comment pattern, which is bounded
+    by lines.
+    """
+    if strings is not None:
+        text = strings.sub("", text)
+        depth = deepest = 0
+        for bracket in _BRACKET.findall(text):
+            depth += 1 if bracket in "[{" else -1
+            deepest = max(deepest, depth)
+        return deepest
     depth = deepest = 0
-    for bracket in _BRACKET.findall(strings.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
+    inside = escaped = False
+    for char in text:
+        if inside:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                inside = False
+        elif char == '"':
+            inside = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
     return deepest
 
 

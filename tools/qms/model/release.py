@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -38,6 +39,22 @@ class DocumentSet:
     def shows_page(self, docname: str) -> bool:
         """Whether a site page (other than home, register and type indexes) is in the set."""
         return any(fnmatchcase(docname, pattern) for pattern in self.pages)
+
+
+# A role key as the configuration writes it; a manifest's roles name files, so nothing else.
+_ROLE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+
+
+def _fingerprint(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9A-F]{40}", value):
+        raise ValueError("'trust_roots' must list 40-digit key fingerprints")
+    return value
+
+
+def _role(value: object) -> str:
+    if not isinstance(value, str) or not _ROLE.match(value):
+        raise ValueError("'signer_roles' must list role keys (lower case, digits, dashes)")
+    return value
 
 
 @dataclass(frozen=True)
@@ -110,7 +127,7 @@ class Manifest:
             sets=dict(raw["sets"]),
             files={str(k): str(v) for k, v in raw["files"].items()},
             tools={str(k): str(v) for k, v in raw["tools"].items()},
-            trust_roots=tuple(raw["trust_roots"]),
-            signer_roles=tuple(raw["signer_roles"]),
+            trust_roots=tuple(_fingerprint(f) for f in raw["trust_roots"]),
+            signer_roles=tuple(_role(r) for r in raw["signer_roles"]),
             witness=tuple(sorted(witness.items())),
         )

@@ -29,18 +29,28 @@ class Snapshot:
     head: str
     files: tuple[tuple[str, str], ...]
     seen_at: str = ""  # UTC time, for messages
+    # Whether a remote-tracking branch held `head` when it was seen: only then is a
+    # rewrite of it someone else's doing (rewriting one's own unpushed commits is not).
+    published: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {"head": self.head, "seen_at": self.seen_at, "files": dict(self.files)}
+        return {
+            "head": self.head,
+            "seen_at": self.seen_at,
+            "published": self.published,
+            "files": dict(self.files),
+        }
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Snapshot:
+    def from_dict(cls, raw: object) -> Snapshot:
         """Parse; raise ValueError for anything else."""
-        head, seen = raw.get("head"), raw.get("seen_at", "")
+        if not isinstance(raw, Mapping):
+            raise ValueError("a branch's mark must be an object")
+        head, seen, published = raw.get("head"), raw.get("seen_at", ""), raw.get("published")
         if not isinstance(head, str) or not isinstance(seen, str):
             raise ValueError("'head' and 'seen_at' must be text")
-        return cls(head, _files(raw.get("files")), seen)
+        return cls(head, _files(raw.get("files")), seen, published is True)
 
 
 @dataclass(frozen=True)
@@ -51,11 +61,18 @@ class Loss:
     change: str  # "gone" or "changed"
 
 
+# The digest of a file whose bytes may change but which may never go (a key: a
+# revocation is appended to it).
+PRESENT = "present"
+
+
 def losses(witnessed: tuple[tuple[str, str], ...], current: Mapping[str, str]) -> list[Loss]:
     """Every witnessed file that is missing from `current` or holds other bytes."""
     found = []
     for path, digest in witnessed:
         now = current.get(path)
+        if digest == PRESENT and now is not None:
+            continue
         if now != digest:
             found.append(Loss(path, "gone" if now is None else "changed"))
     return found

@@ -20,27 +20,31 @@ from typing import Any
 from urllib.parse import urljoin
 
 from qms.adapters.files import write_atomic
-from qms.adapters.git import Repository
-from qms.adapters.http import fetch, is_url
+from qms.adapters.git import Repository, open_repository
+from qms.adapters.http import Client, is_url
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.findings import Finding
 from qms.model.parsing import load_json
 from qms.model.release import Manifest
-from qms.model.signers import Registry
+from qms.model.signers import Registry, normalise_fingerprint
 from qms.model.timeutil import display_utc, format_utc
-from qms.model.witness import Acceptance, Loss, Snapshot, losses
+from qms.model.witness import PRESENT, Acceptance, Loss, Snapshot, losses
 from qms.services.content import sha256_of
 
 MARK = Path("qms") / "high-water.json"
 CODE = "rollback"
 
 
-def witnessed_files(config: QmsConfig) -> dict[str, str]:
+def witnessed_files(
+    config: QmsConfig, tracked: frozenset[str] | None = None, keys: bool = False
+) -> dict[str, str]:
     """Every append-only signature file: path (from the handbook root) -> SHA-256.
 
-    Keys (a revocation may be appended) and the live registry file change legitimately;
-    everything else under signatures/ is only ever added.
+    The live registry file changes legitimately; everything else under signatures/ is only
+    ever added. Keys may change (a revocation is appended) but never go: with `keys`, each
+    is listed as PRESENT. With `tracked` (paths from the top of the working tree), only
+    files git tracks count: an untracked file was never part of the branch.
     """
     base = config.signatures_path
     if not base.is_dir():
@@ -48,10 +52,23 @@ def witnessed_files(config: QmsConfig) -> dict[str, str]:
     found = {}
     for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.is_symlink()):
         relative = path.relative_to(config.root).as_posix()
-        if relative.startswith("signatures/keys/") or relative == "signatures/signers.yaml":
+        if relative == "signatures/signers.yaml":
+            continue
+        if tracked is not None and relative not in tracked:
+            continue
+        if relative.startswith("signatures/keys/"):
+            if keys:
+                found[relative] = PRESENT
             continue
         found[relative] = sha256_of(path.read_bytes())
     return found
+
+
+def _tracked(config: QmsConfig, repo: Repository) -> frozenset[str]:
+    """Signature files git tracks, as paths from the handbook root."""
+    prefix = config.root.resolve().relative_to(repo.root.resolve()).as_posix()
+    lead = "" if prefix == "." else prefix + "/"
+    return frozenset(p.removeprefix(lead) for p in repo.tracked(config.signatures_path))
 
 
 @dataclass(frozen=True)
@@ -94,8 +111,14 @@ def check_high_water(config: QmsConfig, repo: Repository) -> HighWater:
     raw = _load(repo)["branches"].get(branch)
     if raw is None:
         return HighWater(branch, None, (), ())
-    previous = Snapshot.from_dict(raw)
-    lost = losses(previous.files, witnessed_files(config))
+    try:
+        previous = Snapshot.from_dict(raw)
+    except ValueError as exc:
+        raise QmsError(
+            f"{repo.git_dir / MARK} is damaged ({exc})",
+            "restore it from a backup, or delete it to start a new mark",
+        ) from exc
+    lost = losses(previous.files, witnessed_files(config, keys=True))
     when = previous.seen_at or "before"
     findings = [
         Finding(
@@ -109,7 +132,9 @@ def check_high_water(config: QmsConfig, repo: Repository) -> HighWater:
         )
         for loss in lost
     ]
-    if previous.head and previous.head not in repo.first_parents():
+    # Only a published commit's rewrite is someone else's doing: amending or rebasing
+    # one's own unpushed work is not a rollback (lost files are still named above).
+    if previous.published and previous.head not in repo.first_parents():
         findings.append(
             Finding(
                 "(git history)",
@@ -130,8 +155,9 @@ def record_high_water(config: QmsConfig, repo: Repository, now: datetime) -> Non
     if branch is None or head is None:
         return
     data = _load(repo)
+    files = witnessed_files(config, _tracked(config, repo), keys=True)
     data["branches"][branch] = Snapshot(
-        head, tuple(witnessed_files(config).items()), display_utc(now)
+        head, tuple(files.items()), display_utc(now), repo.is_published(head)
     ).as_dict()
     _save(repo, data)
 
@@ -150,7 +176,7 @@ def accept_rollback(
             "there is no rollback to accept; run 'qms verify' alone",
         )
     lost = [f"{loss.path} ({loss.change})" for loss in checked.lost]
-    if checked.previous is not None and checked.previous.head not in repo.first_parents():
+    if any(f.path == "(git history)" for f in checked.findings) and checked.previous is not None:
         lost.append(f"commit {checked.previous.head} left the branch")
     acceptance = Acceptance(format_utc(now), repo.user_name(), checked.branch, reason, tuple(lost))
     data = _load(repo)
@@ -160,27 +186,41 @@ def accept_rollback(
     return acceptance
 
 
+# Bounds on what a server may make the client fetch for one release.
+MAX_REVISIONS = 1000
+MAX_KEYS = 200
+
+
 def _fetch_release(base: str, into: Path) -> None:
     """Copy a published release's manifest and control files from `base` into `into`.
 
     Only what the manifest's signatures need: the registry and its revisions, the keys it
     names and the release signatures. Names that are not listed anywhere (a revision's
-    and a release's signature files) are tried for every registered key.
+    and a release's signature files) are tried for every registered key. Every name is
+    built from validated values (fingerprints, role keys, numbers), and is checked again
+    to stay inside `into`.
     """
+    client = Client(base)
+    root = into.resolve()
 
     def get(path: str, required: bool = False) -> bytes | None:
-        data = fetch(base, path)
+        target = (into / path).resolve()
+        if not target.is_relative_to(root):
+            raise QmsError(f"refusing to write {path!r}", "the release names a path outside it")
+        data = client.fetch(path)
         if data is None and required:
             raise QmsError(f"{base} has no {path}", "point --witness at a published release")
         if data is not None:
-            write_atomic(into / path, data)
+            write_atomic(target, data)
         return data
 
     manifest = Manifest.from_bytes(get("manifest.json", required=True) or b"")
     registry = Registry.from_bytes(get("signatures/signers.yaml", required=True) or b"", base)
     keys = sorted({e.fingerprint for e in registry.signers} | set(manifest.trust_roots))
+    if len(keys) > MAX_KEYS or not 0 < registry.revision <= MAX_REVISIONS:
+        raise QmsError(f"{base} names more keys or revisions than a registry holds", "check it")
     for fingerprint in keys:
-        get(f"signatures/keys/{fingerprint}.asc")
+        get(f"signatures/keys/{normalise_fingerprint(fingerprint)}.asc")
     for number in range(1, registry.revision + 1):
         get(f"signatures/registry/{number:04d}.yaml", required=True)
         for fingerprint in keys:
@@ -193,9 +233,10 @@ def _fetch_release(base: str, into: Path) -> None:
 def _releases_at(target: str) -> list[tuple[str, Path | None]]:
     """(name or URL, local folder) of every release a --witness argument names."""
     if is_url(target):
-        if fetch(target, "manifest.json") is not None:
+        client = Client(target)
+        if client.fetch("manifest.json") is not None:
             return [(target, None)]
-        index = fetch(target, "index.html")
+        index = client.fetch("index.html")
         if index is None:
             raise QmsError(f"{target} has no release and no index.html", "check the address")
         names = sorted(set(re.findall(r'href="\./([A-Za-z0-9][A-Za-z0-9._-]*)/', index.decode())))
@@ -219,6 +260,7 @@ def check_witness(config: QmsConfig, target: str) -> list[Finding]:
     """
     from qms.services.release import verify_release_folder  # releases import this module
 
+    repo = open_repository(config.root)
     releases = _releases_at(target)
     if not releases:
         raise QmsError(f"{target} holds no published release", "point at the publish target")
@@ -242,6 +284,17 @@ def check_witness(config: QmsConfig, target: str) -> list[Finding]:
             message = f"not a witness, it does not verify: {problems[0].render()}"
             findings.append(Finding(name, None, message, "witness"))
             continue
+        if repo is not None and not repo.is_ancestor(manifest.commit):
+            findings.append(
+                Finding(
+                    "(git history)",
+                    None,
+                    f"published release {manifest.name} was made at commit "
+                    f"{manifest.commit[:12]}, which this history no longer holds: it was "
+                    "rewritten after staff read that release",
+                    "witness",
+                )
+            )
         own = f"signatures/releases/{manifest.name}/manifest.json"
         attested = (*manifest.witness, (own, sha256_of(data)))
         for loss in losses(tuple(attested), current):
