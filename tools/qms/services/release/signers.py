@@ -1,0 +1,74 @@
+"""Release signatures: which role each valid one is for, and the names and titles shown for them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from qms.adapters.gpg import Keyring
+from qms.model.signers import Registry
+from qms.services.registry import RegistryState, approved_policy
+
+
+@dataclass(frozen=True)
+class ReleaseSignature:
+    """A valid release signature: whose key, and when gpg says it was made."""
+
+    fingerprint: str
+    signed_at: datetime
+
+
+def release_signers(
+    signatures: Path, data: bytes, keyring: Keyring, registry: RegistryState
+) -> dict[str, ReleaseSignature]:
+    """Role -> the valid release signature for it in the folder `signatures`."""
+    found: dict[str, ReleaseSignature] = {}
+    for path in sorted(signatures.glob("*.asc")):
+        role = path.name.split("--")[0]
+        facts = keyring.verify(path, data)
+        if not facts.good or facts.fingerprint is None or facts.signed_at is None:
+            continue
+        entry, _ = registry.history.signer_at(facts.fingerprint, facts.signed_at)
+        if entry is not None and role in entry.roles:
+            found[role] = ReleaseSignature(facts.fingerprint, facts.signed_at)
+    return found
+
+
+def approved_roles(registry: Registry) -> set[str]:
+    """The release signer roles a registry revision's signing policy approves."""
+    return set(approved_policy(registry).get("release_signer_roles", []))
+
+
+def person_of(registry: RegistryState, fingerprint: str) -> str:
+    """The registered name of a key's holder (the fingerprint when unregistered)."""
+    latest = registry.history.latest
+    entry = latest.get(fingerprint) if latest else None
+    return entry.name if entry else fingerprint
+
+
+def role_title_of(registry: RegistryState, role: str) -> str:
+    """A role's title as the folder's own approved registry revision names it, so that a
+    published release shows the same titles offline as the handbook does."""
+    latest = registry.history.latest
+    titles = approved_policy(latest).get("role_titles", {}) if latest else {}
+    return str(titles.get(role, role))
+
+
+def signer_names(registry: RegistryState, signed: dict[str, ReleaseSignature]) -> dict[str, str]:
+    """Role title -> name of the person whose valid signature stands for that role."""
+    return {
+        role_title_of(registry, role): person_of(registry, s.fingerprint)
+        for role, s in signed.items()
+    }
+
+
+def signers_script(signed: dict[str, str]) -> str:
+    """The script that fills the banner's signers, from verified signatures only."""
+    names = "; ".join(f"{role}: {name}" for role, name in sorted(signed.items()))
+    text = json.dumps(f"Signed by {names}." if names else "Not signed.")
+    return (
+        "document.addEventListener('DOMContentLoaded',function(){var e=document."
+        f"getElementById('qms-release-signers');if(e){{e.textContent={text};}}}});\n"
+    )
