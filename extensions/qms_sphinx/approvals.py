@@ -79,6 +79,7 @@ def _keys(config: QmsConfig, docs: dict[str, Document], head: str, on: date) -> 
             [
                 *sorted(layout.keys.glob("*")),
                 *sorted(layout.registry_history.glob("*")),
+                *sorted(layout.migrations.glob("*")),
                 layout.registry_file,
                 config.root / PYPROJECT,
             ]
