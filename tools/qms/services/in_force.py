@@ -88,18 +88,12 @@ def earlier_versions(
 
 
 def superseded_in_set(
-    config: QmsConfig,
-    repo: Repository,
-    control: ChangeControl,
-    published: Document,
-    document_set: DocumentSet,
+    earlier: list[tuple[HistoryRow, Document | None]], document_set: DocumentSet
 ) -> list[str]:
-    """The earlier versions of a published document that travel with a set, newest first:
+    """The earlier versions (from `earlier_versions`) that travel with a set, newest first:
     each only if the set admits it as it was (its classification, type and tags then)."""
     return [
-        str(row.version)
-        for row, old in earlier_versions(config, repo, control, published)
-        if old is not None and document_set.selects(old)
+        str(row.version) for row, old in earlier if old is not None and document_set.selects(old)
     ]
 
 

@@ -25,7 +25,13 @@ from qms.model.timeutil import display_utc, format_utc
 from qms.services.change_control import change_control
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path, load_handbook, status_of
-from qms.services.in_force import InForce, LeftOut, in_force, superseded_in_set
+from qms.services.in_force import (
+    InForce,
+    LeftOut,
+    earlier_versions,
+    in_force,
+    superseded_in_set,
+)
 from qms.services.release.folder_files import (
     MANIFEST,
     build_folder,
@@ -145,10 +151,14 @@ def create_release(
         staged = _stage_sources(config, repo, commit, plan, Path(scratch))
         published, every_document = _published_versions(staged, plan, on)
         notes = {item.document.id: item.later for item in plan if item.later}
+        # Each published document's history is read from git once, for every set.
+        earlier = {
+            v.document.id: earlier_versions(config, repo, control, v.document) for v in published
+        }
         for document_set in sets:
             chosen = [v for v in published if document_set.selects(v.document)]
             superseded = {
-                v.document.id: superseded_in_set(config, repo, control, v.document, document_set)
+                v.document.id: superseded_in_set(earlier[v.document.id], document_set)
                 for v in chosen
             }
             manifest_sets[document_set.name] = [
