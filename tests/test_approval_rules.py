@@ -9,11 +9,11 @@ from qms.model.approval_rules import (
     DocumentVerdict,
     MeaningRule,
     Record,
-    SignatureFacts,
     judge_document,
 )
 from qms.model.frontmatter import parse_document
 from qms.model.registry_history import RegistryHistory
+from qms.model.signature_rules import SignatureFacts
 from qms.model.signers import Registry, SignerEntry
 
 from .test_frontmatter_model import VALID

@@ -16,7 +16,7 @@ from pathlib import Path
 import gnupg
 
 from qms.errors import QmsError
-from qms.model.approval_rules import SignatureFacts
+from qms.model.signature_rules import SignatureFacts
 from qms.model.timeutil import from_epoch
 
 KEY_SUFFIX = ".asc"

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from qms.model.approval import MEANING_ORDER, SCHEMA_V1, Meaning, Statement
 from qms.model.document import Document
 from qms.model.findings import Finding
 from qms.model.line_endings import LINE_ENDINGS, ONLY_LINE_ENDINGS, is_line_ending_problem
 from qms.model.registry_history import RegistryHistory
+from qms.model.signature_rules import (
+    Claim,
+    RegisteredSigner,
+    SignatureFacts,
+    judge_signature,
+    people,
+    unverified,
+)
 from qms.model.status import Evidence
 from qms.model.timeutil import format_utc
-
-# How far the statement's own time may lie from the signature's timestamp.
-CLOCK_TOLERANCE = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class SignatureFacts:
-    """What gpg established about one detached signature."""
-
-    good: bool
-    fingerprint: str | None = None
-    signed_at: datetime | None = None
-    # The key's expiry as the keyring knows it now (None: never expires).
-    key_expires: datetime | None = None
-    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,8 +107,9 @@ def _first_check(
             f"{record.folder_id} {record.folder_version}: copied from another document or version",
             "",
         )
-    if not signature.good or signature.signed_at is None:
-        return f"signature does not verify: {signature.problem or 'bad signature'}", ""
+    problem = unverified(signature)
+    if problem:
+        return problem, ""
     if not record.commit:
         return (
             f"names no commit ({SCHEMA_V1}), so a rewritten history would go unnoticed: "
@@ -130,27 +124,13 @@ def _first_check(
             "the commit or sign again",
             "",
         )
-    if signature.fingerprint != statement.signer_fingerprint:
-        return (
-            f"signed with key {signature.fingerprint}, but the statement names "
-            f"{statement.signer_fingerprint}",
-            "",
-        )
-    if abs(signature.signed_at - statement.signed_at) > CLOCK_TOLERANCE:
-        return (
-            f"statement time {format_utc(statement.signed_at)} does not match the signature "
-            f"time {format_utc(signature.signed_at)}",
-            "",
-        )
-    entry, refusal = registry.signer_at(statement.signer_fingerprint, signature.signed_at)
-    if entry is None:
-        return refusal, ""
-    note = ""
-    if signature.key_expires is not None:
-        if signature.signed_at >= signature.key_expires:
-            return f"signed after the key expired at {format_utc(signature.key_expires)}", ""
-        if now >= signature.key_expires:
-            note = "key since expired"
+    claim = Claim(statement.signer_fingerprint, statement.signed_at)
+    judged = judge_signature(signature, claim, RegisteredSigner(), registry)
+    entry = judged.entry
+    if judged.problem or entry is None:
+        return judged.problem, ""
+    expires = signature.key_expires
+    note = "key since expired" if expires is not None and now >= expires else ""
     rule = next((r for r in rules if r.meaning == statement.meaning), None)
     if rule is None:
         return f"'{statement.meaning}' is not a signature this document type takes", ""
@@ -209,7 +189,7 @@ def judge_document(
             verdicts.append(RecordVerdict(record, False, True, problem))
             continue
         candidates.append((record, statement, note))
-    verdicts.extend(_judge_together(candidates, rules, _identities(registry)))
+    verdicts.extend(_judge_together(candidates, rules, people(registry)))
     meanings = frozenset(
         v.record.statement.meaning
         for v in verdicts
@@ -230,19 +210,10 @@ def _order(verdict: RecordVerdict) -> tuple[str, int, str]:
     )
 
 
-def _identities(registry: RegistryHistory) -> dict[str, str]:
-    """Fingerprint -> person: one person may hold several keys, known by one email."""
-    people: dict[str, str] = {}
-    for revision, _ in registry.revisions:
-        for entry in revision.signers:
-            people[entry.fingerprint] = entry.email.casefold()
-    return people
-
-
 def _judge_together(
     candidates: list[tuple[Record, Statement, str]],
     rules: Sequence[MeaningRule],
-    people: dict[str, str],
+    persons: dict[str, str],
 ) -> list[RecordVerdict]:
     """Order, duplicates and segregation of duties among one version's signatures."""
     required = [rule.meaning for rule in rules]
@@ -254,7 +225,7 @@ def _judge_together(
         return item[1].signed_at, MEANING_ORDER.index(item[1].meaning)
 
     for record, statement, note in sorted(candidates, key=when):
-        problem = _conflict(statement, accepted, required, people)
+        problem = _conflict(statement, accepted, required, persons)
         if problem:
             verdicts.append(RecordVerdict(record, False, True, problem))
         else:
@@ -267,12 +238,12 @@ def _conflict(
     statement: Statement,
     accepted: Sequence[Statement],
     required: list[Meaning],
-    people: dict[str, str],
+    persons: dict[str, str],
 ) -> str:
     """Why `statement` cannot count beside the signatures accepted before it, if it cannot."""
 
     def person(fingerprint: str) -> str:
-        return people.get(fingerprint, fingerprint)
+        return persons.get(fingerprint, fingerprint)
 
     signer = person(statement.signer_fingerprint)
     if any(

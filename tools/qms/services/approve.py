@@ -11,8 +11,9 @@ from qms.adapters.gpg import UserKeys, hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import RefusedError
 from qms.model.approval import MEANING_ORDER, Meaning, Statement
-from qms.model.approval_rules import Record, SignatureFacts, judge_document
+from qms.model.approval_rules import Record, judge_document
 from qms.model.document import Document
+from qms.model.signature_rules import SignatureFacts
 from qms.model.signers import SignerEntry
 from qms.services.content import document_content, included_files
 from qms.services.handbook import canonical_id, load_handbook, select

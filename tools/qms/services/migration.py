@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from qms.adapters.gpg import Keyring
 from qms.config import QmsConfig
 from qms.model.approval import StatementError
-from qms.model.approval_rules import CLOCK_TOLERANCE
 from qms.model.findings import Finding
 from qms.model.migration import Migration, Tie
 from qms.model.registry_history import RegistryHistory
-from qms.model.timeutil import format_utc
+from qms.model.signature_rules import Claim, RegistryAdministrator
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path
 from qms.services.layout import SignatureLayout
+from qms.services.signatures import verify_signed
 
 MIGRATION_FILE = re.compile(r"^(\d{4})\.json$")
 # The code of the finding that a migration does not count.
@@ -78,24 +78,7 @@ def _check(
         return str(exc), None
     if migration.number != number:
         return f"the file holds migration {migration.number}", None
-    signature_path = SignatureLayout.signature_of(layout.migration_file(number))
-    if not signature_path.is_file():
-        return f"signature file {signature_path.name} is missing", None
-    facts = keyring.verify(signature_path, data)
-    if not facts.good or facts.signed_at is None or facts.fingerprint is None:
-        return f"signature does not verify: {facts.problem or 'bad signature'}", None
-    if facts.fingerprint != migration.signer_fingerprint:
-        return (
-            f"signed with key {facts.fingerprint}, but it names {migration.signer_fingerprint}",
-            None,
-        )
-    if abs(facts.signed_at - migration.signed_at) > CLOCK_TOLERANCE:
-        return (
-            f"statement time {format_utc(migration.signed_at)} does not match the signature "
-            f"time {format_utc(facts.signed_at)}",
-            None,
-        )
-    if facts.key_expires is not None and facts.signed_at >= facts.key_expires:
-        return f"signed after the key expired at {format_utc(facts.key_expires)}", None
-    refusal = history.administrator_refusal(facts.fingerprint, facts.signed_at)
-    return (refusal, None) if refusal else ("", migration)
+    signature = SignatureLayout.signature_of(layout.migration_file(number))
+    claim = Claim(migration.signer_fingerprint, migration.signed_at)
+    verdict = verify_signed(keyring, signature, data, claim, RegistryAdministrator(), history)
+    return (verdict.problem, None) if verdict.problem else ("", migration)

@@ -16,18 +16,29 @@ from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import PYPROJECT, QmsConfig
 from qms.errors import RefusedError
 from qms.model.findings import Finding
-from qms.model.line_endings import LINE_ENDINGS, ONLY_LINE_ENDINGS, has_crlf, to_lf
+from qms.model.line_endings import LINE_ENDINGS, has_crlf, to_lf
+from qms.model.registry_chain import approval_refusal, succession_refusal
 from qms.model.registry_history import RegistryHistory
+from qms.model.signature_rules import (
+    Authority,
+    Claim,
+    PinnedTrustRoot,
+    RegistryAdministrator,
+    unverified,
+)
 from qms.model.signers import Registry, RegistryError, canonical_policy
 from qms.services.handbook import display_path
 from qms.services.layout import SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations, load_migrations
+from qms.services.signatures import verify_signed
 
 _SNAPSHOT = re.compile(r"^(\d{4})\.yaml$")
 # The code of the finding that [tool.qms] is not the signing policy the registry approves.
 POLICY = "registry-policy"
 # The code of the finding that a registered key was revoked outside the registry.
 REVOKED = "key-revoked"
+# The code of every other finding on the registry chain.
+REGISTRY = "registry"
 
 
 @dataclass(frozen=True)
@@ -66,24 +77,124 @@ def _parse(path: Path, config: QmsConfig) -> tuple[Registry | None, str]:
         )
 
 
-def _approver_refusal(
-    fingerprint: str,
-    moment: datetime,
-    revision: int,
-    history: RegistryHistory,
-    config: QmsConfig,
-) -> str:
-    """Why `fingerprint` may not approve registry `revision` at `moment` ("" if it may).
+def _approver(revision: int, history: RegistryHistory, config: QmsConfig) -> Authority:
+    """Who may approve registry `revision`.
 
     Revision 1 is anchored in [tool.qms] trust_roots; every later revision only in the
     trust roots its predecessor approved, so adding oneself to pyproject.toml gains nothing.
     """
-    previous = history.latest
-    if revision == 1 or previous is None:
-        if fingerprint in config.trust_roots:
-            return ""
-        return f"revision 1 must be signed by a trust root pinned in [tool.qms], not {fingerprint}"
-    return history.administrator_refusal(fingerprint, moment, "the previous approved registry")
+    if revision == 1 or history.latest is None:
+        return PinnedTrustRoot(config.trust_roots)
+    return RegistryAdministrator("the previous approved registry")
+
+
+def _approver_refusal(
+    fingerprint: str, moment: datetime, revision: int, history: RegistryHistory, config: QmsConfig
+) -> str:
+    """Why `fingerprint` may not approve registry `revision` at `moment` ("" if it may)."""
+    return _approver(revision, history, config).refusal(history, fingerprint, moment)[1]
+
+
+def _snapshots(layout: SignatureLayout) -> list[tuple[int, Path]]:
+    """The numbered revision files of signatures/registry/, in order."""
+    folder = layout.registry_history
+    return sorted(
+        (int(m.group(1)), path)
+        for path in (folder.iterdir() if folder.is_dir() else [])
+        if (m := _SNAPSHOT.match(path.name))
+    )
+
+
+def _revision_approvals(
+    path: Path, data: bytes, keyring: Keyring, history: RegistryHistory, config: QmsConfig
+) -> tuple[list[datetime], list[str], bool]:
+    """The signing times of the revision's signatures that count, why each other does not,
+    and whether a failing one would verify over the bytes with LF line endings."""
+    number = int(path.stem)
+    authority = _approver(number, history, config)
+    approvals: list[datetime] = []
+    problems: list[str] = []
+    crlf_only = False
+    for signature in sorted(path.parent.glob(f"{number:04d}.*.asc")):
+        verdict = verify_signed(keyring, signature, data, Claim(), authority, history)
+        if verdict.valid and verdict.facts.signed_at is not None:
+            approvals.append(verdict.facts.signed_at)
+        elif unverified(verdict.facts):
+            problems.append(f"{signature.name}: {verdict.facts.problem}")
+            # Asked only to explain the failure: a CRLF copy is still not approved.
+            crlf_only = crlf_only or (
+                has_crlf(data) and keyring.verify(signature, to_lf(data)).good
+            )
+        else:
+            problems.append(f"{signature.name}: {verdict.problem}")
+    return approvals, problems, crlf_only
+
+
+def _chain(
+    config: QmsConfig, keyring: Keyring, fail: Callable[[Path, str, str], None]
+) -> list[tuple[Registry, datetime]]:
+    """The approved revisions, oldest first, up to the first that breaks the chain."""
+    revisions: list[tuple[Registry, datetime]] = []
+    for expected, (number, path) in enumerate(_snapshots(SignatureLayout.of(config)), start=1):
+        if number != expected:
+            fail(
+                path,
+                f"registry revision {expected} is missing; revisions must be contiguous",
+                REGISTRY,
+            )
+            break
+        registry, problem = _parse(path, config)
+        if registry is None:
+            fail(path, problem, REGISTRY)
+            break
+        if registry.revision != number:
+            fail(path, f"file holds revision {registry.revision}, not {number}", REGISTRY)
+            break
+        history = RegistryHistory(tuple(revisions))
+        approvals, problems, crlf_only = _revision_approvals(
+            path, path.read_bytes(), keyring, history, config
+        )
+        refusal, line_endings = approval_refusal(number, approvals, problems, crlf_only)
+        if not refusal:
+            refusal = succession_refusal(
+                revisions[-1] if revisions else None, registry, min(approvals)
+            )
+        if refusal:
+            fail(path, refusal, LINE_ENDINGS if line_endings else REGISTRY)
+            break
+        revisions.append((registry, min(approvals)))
+    return revisions
+
+
+def _live_file_findings(
+    config: QmsConfig, revisions: int, fail: Callable[[Path, str, str], None], clean: bool
+) -> None:
+    """signers.yaml must be the latest approved revision, byte for byte."""
+    layout = SignatureLayout.of(config)
+    current = layout.registry_file
+    if not current.is_file():
+        if revisions:
+            fail(current, "the signer registry file is missing", REGISTRY)
+        return
+    _, problem = _parse(current, config)
+    if problem:
+        fail(current, problem, REGISTRY)
+    elif not revisions:
+        if clean:
+            fail(current, "the signer registry has no approved revision", REGISTRY)
+    elif (live := current.read_bytes()) != (
+        approved := layout.revision_file(revisions).read_bytes()
+    ):
+        if to_lf(live) == approved:
+            message = f"differs from approved revision {revisions} only in line endings (CRLF)"
+            fail(current, message, LINE_ENDINGS)
+        else:
+            fail(
+                current,
+                f"differs from approved revision {revisions}: the registry was edited by "
+                "hand; change it only with 'qms signers add' or 'qms signers revoke'",
+                REGISTRY,
+            )
 
 
 def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True) -> RegistryState:
@@ -92,132 +203,20 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
     With `check_policy`, [tool.qms] must also hold the signing policy the latest revision
     approves (a release folder has no [tool.qms]: its manifest is checked instead).
     """
-    layout = SignatureLayout.of(config)
     findings: list[Finding] = []
-    revisions: list[tuple[Registry, datetime]] = []
 
-    def fail(path: Path, message: str, code: str = "registry") -> None:
+    def fail(path: Path, message: str, code: str) -> None:
         findings.append(Finding(display_path(config.root, path), None, message, code))
 
-    snapshots = sorted(
-        (int(m.group(1)), path)
-        for path in (layout.registry_history.iterdir() if layout.registry_history.is_dir() else [])
-        if (m := _SNAPSHOT.match(path.name))
-    )
     for path in keyring.rejected:
-        fail(path, "not a valid public key; restore it from git history, keys are never edited")
-    for expected, (number, path) in enumerate(snapshots, start=1):
-        if number != expected:
-            fail(path, f"registry revision {expected} is missing; revisions must be contiguous")
-            break
-        registry, problem = _parse(path, config)
-        if registry is None:
-            fail(path, problem)
-            break
-        if registry.revision != number:
-            fail(path, f"file holds revision {registry.revision}, not {number}")
-            break
-        data = path.read_bytes()
-        history = RegistryHistory(tuple(revisions))
-        approvals: list[datetime] = []
-        problems: list[str] = []
-        crlf_only = False
-        for signature in sorted(path.parent.glob(f"{number:04d}.*.asc")):
-            facts = keyring.verify(signature, data)
-            if not facts.good or facts.fingerprint is None or facts.signed_at is None:
-                problems.append(f"{signature.name}: {facts.problem}")
-                # Asked only to explain the failure: a CRLF copy is still not approved.
-                crlf_only = crlf_only or (
-                    has_crlf(data) and keyring.verify(signature, to_lf(data)).good
-                )
-                continue
-            refusal = _approver_refusal(facts.fingerprint, facts.signed_at, number, history, config)
-            if refusal:
-                problems.append(f"{signature.name}: {refusal}")
-            else:
-                approvals.append(facts.signed_at)
-        if not approvals and crlf_only:
-            fail(path, f"registry revision {number} {ONLY_LINE_ENDINGS}", LINE_ENDINGS)
-            break
-        if not approvals:
-            detail = "; ".join(problems) or "no signature"
-            fail(
-                path,
-                f"registry revision {number} is not approved by a registry administrator "
-                f"({detail})",
-            )
-            break
-        if problems:
-            # A signature file that does not count, beside one that does, is still a
-            # forged or damaged record in the controlled registry.
-            fail(
-                path,
-                f"registry revision {number} has a signature that does not count: "
-                f"{'; '.join(problems)}; remove it with git only if it was never approved",
-            )
-            break
-        previous = revisions[-1][0] if revisions else None
-        if revisions and min(approvals) < revisions[-1][1]:
-            fail(
-                path,
-                f"revision {number} is approved before revision {number - 1} was; "
-                "registry revisions follow each other in time",
-            )
-            break
-        if previous is not None:
-            undone = [
-                entry.fingerprint
-                for entry in previous.signers
-                if entry.revoked_at is not None
-                and (
-                    (now_entry := registry.get(entry.fingerprint)) is None
-                    or now_entry.revoked_at is None
-                    or now_entry.revoked_at > entry.revoked_at
-                )
-            ]
-            if undone:
-                fail(
-                    path,
-                    f"revision {number} lifts or delays the revocation of "
-                    f"{', '.join(undone)}; a revocation is final",
-                )
-                break
-            dropped = {s.fingerprint for s in previous.signers} - {
-                s.fingerprint for s in registry.signers
-            }
-            if dropped:
-                fail(
-                    path,
-                    f"revision {number} deletes signers {', '.join(sorted(dropped))}; "
-                    "signers are revoked, never removed",
-                )
-                break
-        revisions.append((registry, min(approvals)))
-
+        fail(
+            path,
+            "not a valid public key; restore it from git history, keys are never edited",
+            REGISTRY,
+        )
+    revisions = _chain(config, keyring, fail)
     history = RegistryHistory(tuple(revisions))
-    current = layout.registry_file
-    if current.is_file():
-        _, problem = _parse(current, config)
-        if problem:
-            fail(current, problem)
-        elif not revisions:
-            if not findings:
-                fail(current, "the signer registry has no approved revision")
-        elif (live := current.read_bytes()) != (
-            approved := layout.revision_file(len(revisions)).read_bytes()
-        ):
-            number = len(revisions)
-            if to_lf(live) == approved:
-                message = f"differs from approved revision {number} only in line endings (CRLF)"
-                fail(current, message, LINE_ENDINGS)
-            else:
-                fail(
-                    current,
-                    f"differs from approved revision {number}: the registry was edited by "
-                    "hand; change it only with 'qms signers add' or 'qms signers revoke'",
-                )
-    elif revisions:
-        fail(current, "the signer registry file is missing")
+    _live_file_findings(config, len(revisions), fail, clean=not findings)
     if history.latest is not None and not findings:
         findings.extend(_revocation_findings(config, keyring, history.latest))
     if check_policy and history.latest is not None and not findings:

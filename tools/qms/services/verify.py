@@ -10,7 +10,7 @@ from qms.adapters.git import Repository, open_repository
 from qms.adapters.gpg import Keyring, hermetic_keyring
 from qms.config import QmsConfig
 from qms.model.approval import Statement, StatementError
-from qms.model.approval_rules import DocumentVerdict, Record, SignatureFacts, judge_document
+from qms.model.approval_rules import DocumentVerdict, Record, judge_document
 from qms.model.document import Document
 from qms.model.findings import Finding
 from qms.model.line_endings import line_ending_summary
@@ -27,6 +27,7 @@ from qms.services.handbook import (
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations
 from qms.services.registry import RegistryState, load_registry
+from qms.services.signatures import prefetch, signature_facts
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,7 @@ def read_records(
             statement = Statement.from_bytes(data)
         except StatementError as exc:
             problem = str(exc)
-        signature_path = SignatureLayout.signature_of(path)
-        if signature_path.is_file():
-            facts = keyring.verify(signature_path, data)
-        else:
-            facts = SignatureFacts(
-                False, problem=f"signature file {signature_path.name} is missing"
-            )
+        facts = signature_facts(keyring, SignatureLayout.signature_of(path), data)
         shown = display_path(config.root, path)
         records.append(
             Record(
@@ -216,15 +211,15 @@ def verify_handbook(
     layout = SignatureLayout.of(config)
     with hermetic_keyring(layout.keys) as keyring:
         registry = load_registry(config, keyring)
-        keyring.verify_many(
-            [
+        prefetch(
+            keyring,
+            (
                 (SignatureLayout.signature_of(path), path.read_bytes())
                 for document in selected
                 for path in sorted(
                     layout.document_folder(document.id).glob(f"*/*{STATEMENT_SUFFIX}")
                 )
-                if SignatureLayout.signature_of(path).is_file()
-            ]
+            ),
         )
         for document in selected:
             verdicts.append(judge(config, document, keyring, registry, moment, repo))

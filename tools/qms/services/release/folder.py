@@ -22,6 +22,7 @@ from qms.services.release.signers import (
     person_of,
     release_signers,
     role_title_of,
+    shared_signers,
     signers_script,
 )
 
@@ -96,9 +97,7 @@ def verify_release_folder(
         for role in manifest.signer_roles:
             if role not in signed:
                 fail("signatures/release", f"no valid signature for the role '{role}'")
-        keys = [s.fingerprint for s in signed.values()]
-        people = [person_of(registry, fingerprint) for fingerprint in keys]
-        if len(set(keys)) < len(keys) or len(set(people)) < len(people):
+        if shared_signers(registry, signed):
             fail(
                 "signatures/release",
                 "one person signed for several roles; each release "

@@ -10,6 +10,7 @@ from qms.adapters.gpg import UserKeys, hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
 from qms.model.release import Manifest
+from qms.model.signature_rules import shared_person
 from qms.services.handbook import display_path
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
@@ -71,12 +72,9 @@ def sign_release(
         if entry is None:
             raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", "use a registered key")
         signed = release_signers(record_dir / "signatures", data, keyring, registry)
-        people = {
-            e.email.casefold()
-            for s in signed.values()
-            if (e := latest.get(s.fingerprint)) is not None
-        }
-        if entry.email.casefold() in people:
+        # The new signature, under a role of its own, must not share a person with any.
+        trial = {role: s.fingerprint for role, s in signed.items()} | {"": fingerprint}
+        if "" in shared_person(trial, registry.history):
             raise RefusedError(
                 f"{entry.name} already signed release {name}",
                 "each release signature comes from a different person",

@@ -8,8 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 from qms.adapters.gpg import Keyring
+from qms.model.signature_rules import Claim, RegisteredSigner, shared_person
 from qms.model.signers import Registry
 from qms.services.registry import RegistryState, approved_policy
+from qms.services.signatures import verify_signed
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,18 @@ def release_signers(
     found: dict[str, ReleaseSignature] = {}
     for path in sorted(signatures.glob("*.asc")):
         role = path.name.split("--")[0]
-        facts = keyring.verify(path, data)
-        if not facts.good or facts.fingerprint is None or facts.signed_at is None:
-            continue
-        entry, _ = registry.history.signer_at(facts.fingerprint, facts.signed_at)
-        if entry is not None and role in entry.roles:
+        verdict = verify_signed(
+            keyring, path, data, Claim(), RegisteredSigner(role), registry.history
+        )
+        facts = verdict.facts
+        if verdict.valid and facts.fingerprint is not None and facts.signed_at is not None:
             found[role] = ReleaseSignature(facts.fingerprint, facts.signed_at)
     return found
+
+
+def shared_signers(registry: RegistryState, signed: dict[str, ReleaseSignature]) -> tuple[str, ...]:
+    """The roles of `signed` that one person signed with another role (none: all distinct)."""
+    return shared_person({r: s.fingerprint for r, s in signed.items()}, registry.history)
 
 
 def approved_roles(registry: Registry) -> set[str]:
