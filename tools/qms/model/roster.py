@@ -1,0 +1,192 @@
+"""The staff roster: people, their roles with dates, in one canonical YAML form; pure.
+
+It is personal data (GDPR, HIPAA), so it holds only what training needs: employee
+number, name, roles with the dates they were held, and the fingerprints of keys a person
+acknowledges with. A CSV export of an HR system converts to it, row by row, with every
+bad row named.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import yaml
+
+from qms.model.parsing import load_yaml, value_problem
+from qms.model.signers import normalise_fingerprint
+from qms.model.training import Person, RoleSpell
+
+# The columns of an HR export, in the order they are written; `until` and `keys` may be empty.
+CSV_COLUMNS = ("employee", "name", "role", "from", "until", "keys")
+HEADER = (
+    "# The staff roster: personal data (GDPR). Kept to what training needs; changed only\n"
+    "# with 'qms training roster import', which HR signs.\n"
+)
+
+
+class RosterError(ValueError):
+    """A roster or HR export that cannot be read; the message names the place."""
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Everyone on the roster, by employee number."""
+
+    people: tuple[Person, ...]
+
+    def get(self, employee: str) -> Person | None:
+        """The person with this employee number, if on the roster."""
+        return next((p for p in self.people if p.employee == employee), None)
+
+    def index(self) -> dict[str, Person]:
+        """Employee number -> person, for many lookups."""
+        return {p.employee: p for p in self.people}
+
+    def to_bytes(self) -> bytes:
+        """The one canonical YAML form: sorted by employee number, fixed key order."""
+        lines = [HEADER, "people:\n"]
+        for person in sorted(self.people, key=lambda p: p.employee):
+            lines.append(f"  - employee: {_quote(person.employee)}\n")
+            lines.append(f"    name: {_quote(person.name)}\n")
+            if person.keys:
+                lines.append(f"    keys: [{', '.join(_quote(k) for k in person.keys)}]\n")
+            lines.append("    roles:\n")
+            for spell in sorted(person.spells, key=lambda s: (s.start, s.role)):
+                until = f", until: {spell.end.isoformat()}" if spell.end else ""
+                lines.append(
+                    f"      - {{role: {spell.role}, from: {spell.start.isoformat()}{until}}}\n"
+                )
+        return "".join(lines).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes, where: str) -> Roster:
+        """Parse a roster file; `where` names it in errors."""
+        try:
+            raw = load_yaml(data.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise RosterError(f"{where}: not a YAML roster: {value_problem(exc)}") from exc
+        if not isinstance(raw, dict) or not isinstance(raw.get("people"), list):
+            raise RosterError(f"{where}: a roster is a mapping with a list 'people'")
+        people = [_person(item, f"{where}: people[{n}]") for n, item in enumerate(raw["people"])]
+        return _checked(people, where)
+
+
+def _quote(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's escapes are valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _text(item: dict[str, Any], key: str, where: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str | int) or not str(value).strip():
+        raise RosterError(f"{where}: '{key}' must be non-empty text")
+    return str(value).strip()
+
+
+def _date(value: Any, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise RosterError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _spell(item: Any, where: str) -> RoleSpell:
+    if not isinstance(item, dict):
+        raise RosterError(f"{where}: a role is a mapping with role, from and optional until")
+    start = _date(item.get("from"), f"{where}: from")
+    end = _date(item["until"], f"{where}: until") if item.get("until") else None
+    if end is not None and end < start:
+        raise RosterError(f"{where}: until {end} lies before from {start}")
+    return RoleSpell(_text(item, "role", where), start, end)
+
+
+def _person(item: Any, where: str) -> Person:
+    if not isinstance(item, dict):
+        raise RosterError(f"{where}: a person is a mapping with employee, name and roles")
+    unknown = sorted(set(item) - {"employee", "name", "roles", "keys"})
+    if unknown:
+        raise RosterError(
+            f"{where}: field '{unknown[0]}' is not kept; the roster holds only employee, "
+            "name, roles and keys (personal data is kept to what training needs)"
+        )
+    roles = item.get("roles")
+    if not isinstance(roles, list) or not roles:
+        raise RosterError(f"{where}: 'roles' must list at least one role")
+    keys = item.get("keys") or []
+    if not isinstance(keys, list):
+        raise RosterError(f"{where}: 'keys' must be a list of fingerprints")
+    try:
+        fingerprints = tuple(normalise_fingerprint(str(k)) for k in keys)
+    except ValueError as exc:
+        raise RosterError(f"{where}: keys: {exc}") from exc
+    return Person(
+        _text(item, "employee", where),
+        _text(item, "name", where),
+        tuple(_spell(s, f"{where}: roles[{n}]") for n, s in enumerate(roles)),
+        fingerprints,
+    )
+
+
+def _checked(people: Iterable[Person], where: str) -> Roster:
+    seen: set[str] = set()
+    for person in people:
+        if person.employee in seen:
+            raise RosterError(f"{where}: employee {person.employee} is listed twice")
+        seen.add(person.employee)
+    return Roster(tuple(people))
+
+
+def from_csv(text: str, where: str) -> tuple[Roster | None, tuple[str, ...]]:
+    """A roster from an HR export with the columns CSV_COLUMNS (one row per role held).
+
+    Returns the roster, or None and every bad row named (`where:LINE: problem`), so that
+    an import is all or nothing.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CSV_COLUMNS[:4] if c not in (reader.fieldnames or ())]
+    if missing:
+        return None, (f"{where}:1: missing column(s) {', '.join(missing)}; the export needs "
+                      f"{', '.join(CSV_COLUMNS)}",)  # fmt: skip
+    rows: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    for row in reader:
+        line = reader.line_num
+        item = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
+        try:
+            spell = _spell(
+                {"role": item.get("role"), "from": item.get("from"), "until": item.get("until")},
+                f"{where}:{line}",
+            )
+            entry = rows.setdefault(
+                _text(item, "employee", f"{where}:{line}"),
+                {"name": _text(item, "name", f"{where}:{line}"), "spells": [], "keys": set()},
+            )
+        except RosterError as exc:
+            problems.append(str(exc))
+            continue
+        if entry["name"] != item["name"]:
+            problems.append(
+                f"{where}:{line}: employee {item['employee']} is named {item['name']!r} "
+                f"here and {entry['name']!r} above"
+            )
+            continue
+        entry["spells"].append(spell)
+        try:
+            entry["keys"].update(normalise_fingerprint(k) for k in item.get("keys", "").split())
+        except ValueError as exc:
+            problems.append(f"{where}:{line}: keys: {exc}")
+    if problems:
+        return None, tuple(problems)
+    people = tuple(
+        Person(employee, e["name"], tuple(e["spells"]), tuple(sorted(e["keys"])))
+        for employee, e in sorted(rows.items())
+    )
+    return Roster(people), ()

@@ -1,0 +1,184 @@
+"""Training records (`qms-training/1`): the canonical JSON a detached signature covers.
+
+One kind, three ways of making it, each saying which it is:
+
+- `self`: a person acknowledges, with their own registered key, that they read and
+  understood exact document versions ("read and understood");
+- `session`: a trainer attests a classroom or on-the-job session: attendees, date,
+  document versions, form;
+- `import`: the training coordinator signs the completions of a learning-system export,
+  naming the source system and the SHA-256 of the exported file.
+
+Every record is a list of completions, each bound to document id, version and content
+digest, so one signature may cover a session's attendees or an import's rows and is still
+one named person's signed word for each completion it lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from qms.model.approval import StatementError, canonical_json, text_field
+from qms.model.document import Version
+from qms.model.line_endings import ONLY_LINE_ENDINGS, to_lf
+from qms.model.parsing import load_json
+from qms.model.timeutil import format_utc, parse_utc
+
+SCHEMA = "qms-training/1"
+
+
+class Method(StrEnum):
+    """How a training record was made."""
+
+    SELF = "self"
+    SESSION = "session"
+    IMPORT = "import"
+
+
+# The registry role each way of making a record needs ("" for self: the person's own key).
+METHOD_ROLES = {Method.SELF: "", Method.SESSION: "trainer", Method.IMPORT: "training-coordinator"}
+# Forms of a trainer-led session.
+SESSION_FORMS = ("classroom", "on-the-job", "e-learning")
+
+
+@dataclass(frozen=True)
+class Completed:
+    """One person trained on one document version's exact content, on a day."""
+
+    employee: str
+    document_id: str
+    version: Version
+    content_sha256: str
+    completed_on: date
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-ready data."""
+        return {
+            "employee": self.employee,
+            "document_id": self.document_id,
+            "version": str(self.version),
+            "content_sha256": self.content_sha256,
+            "completed_on": self.completed_on.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """Who signed which completions, made which way, when."""
+
+    method: Method
+    completions: tuple[Completed, ...]
+    signer_name: str
+    signer_fingerprint: str
+    signed_at: datetime
+    # session: its form and title; import: the source system and the export's SHA-256.
+    form: str = ""
+    title: str = ""
+    source_system: str = ""
+    source_sha256: str = ""
+    comment: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data (the canonical field set)."""
+        data: dict[str, Any] = {
+            "schema": SCHEMA,
+            "method": str(self.method),
+            "completions": [c.as_dict() for c in self.completions],
+            "signer_name": self.signer_name,
+            "signer_fingerprint": self.signer_fingerprint,
+            "signed_at": format_utc(self.signed_at),
+            "comment": self.comment,
+        }
+        if self.method is Method.SESSION:
+            data["session"] = {"form": self.form, "title": self.title}
+        if self.method is Method.IMPORT:
+            data["source"] = {"system": self.source_system, "sha256": self.source_sha256}
+        return data
+
+    def to_bytes(self) -> bytes:
+        """Canonical bytes, as every signed statement."""
+        return canonical_json(self.as_dict())
+
+    @property
+    def employees(self) -> tuple[str, ...]:
+        """Everyone the record names, sorted."""
+        return tuple(sorted({c.employee for c in self.completions}))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TrainingRecord:
+        """Parse a record; refuse anything that is not exactly canonical."""
+        try:
+            raw = load_json(data)
+        except ValueError as exc:
+            raise StatementError(f"not a JSON training record: {exc}") from exc
+        if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
+            raise StatementError(f"not a {SCHEMA} record")
+        try:
+            record = cls._parse(raw)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise StatementError(f"malformed training record: {exc}") from exc
+        if record.to_bytes() != data:
+            if to_lf(data) == record.to_bytes():
+                raise StatementError(f"the training record {ONLY_LINE_ENDINGS}")
+            raise StatementError("training record is not in canonical form")
+        return record
+
+    @classmethod
+    def _parse(cls, raw: dict[str, Any]) -> TrainingRecord:
+        method = Method(raw["method"])
+        session = raw.get("session") or {}
+        source = raw.get("source") or {}
+        completions = tuple(
+            Completed(
+                employee=text_field(item, "employee"),
+                document_id=text_field(item, "document_id"),
+                version=Version.parse(text_field(item, "version")),
+                content_sha256=text_field(item, "content_sha256"),
+                completed_on=date.fromisoformat(text_field(item, "completed_on")),
+            )
+            for item in raw["completions"]
+        )
+        if not completions:
+            raise ValueError("a training record lists at least one completion")
+        return cls(
+            method=method,
+            completions=completions,
+            signer_name=text_field(raw, "signer_name"),
+            signer_fingerprint=text_field(raw, "signer_fingerprint"),
+            signed_at=parse_utc(text_field(raw, "signed_at")),
+            form=text_field(session, "form") if method is Method.SESSION else "",
+            title=text_field(session, "title") if method is Method.SESSION else "",
+            source_system=text_field(source, "system") if method is Method.IMPORT else "",
+            source_sha256=text_field(source, "sha256") if method is Method.IMPORT else "",
+            comment=raw["comment"] if isinstance(raw["comment"], str) else "",
+        )
+
+
+def record_refusal(record: TrainingRecord, signer_keys_of: Mapping[str, tuple[str, ...]]) -> str:
+    """Why a record's shape does not fit its method ("" when it does); pure.
+
+    `signer_keys_of` maps employee -> their registered keys (from the roster): a person
+    acknowledges only for themselves, with a key of their own.
+    """
+    if record.method is Method.SELF:
+        employees = record.employees
+        if len(employees) != 1:
+            return "an acknowledgement in person names exactly one person"
+        if record.signer_fingerprint not in signer_keys_of.get(employees[0], ()):
+            return (
+                f"signed with key {record.signer_fingerprint}, which the roster does not list "
+                f"for {employees[0]}: a person acknowledges only for themselves"
+            )
+    if record.method is Method.SESSION and record.form not in SESSION_FORMS:
+        return f"session form '{record.form}' is not one of {', '.join(SESSION_FORMS)}"
+    late = [c for c in record.completions if c.completed_on > record.signed_at.date()]
+    if late:
+        return (
+            f"completion on {late[0].completed_on} lies after the record was signed "
+            f"({format_utc(record.signed_at)})"
+        )
+    return ""
