@@ -14,6 +14,7 @@ from qms.model.document import DocumentType
 from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
 from qms.model.signers import REGISTRY_ADMIN, normalise_fingerprint
+from qms.model.training import Requirement, TrainingPolicy
 
 PYPROJECT = "pyproject.toml"
 DEFAULT_RULES = (
@@ -43,6 +44,8 @@ class QmsConfig:
     release_roles: tuple[str, ...] = ("qa",)
     # What readers see for each role key ("qa" -> "Head of Quality Assurance").
     role_titles: tuple[tuple[str, str], ...] = ()
+    # Who must read what, by when ([tool.qms.training]); None when not configured.
+    training: TrainingPolicy | None = None
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -81,6 +84,10 @@ class QmsConfig:
         }
         if self.role_titles:
             policy["role_titles"] = dict(sorted(self.role_titles))
+        # Training requirements are controlled like who may sign: a change counts only
+        # once a registry administrator approves it (qms signers policy).
+        if self.training is not None:
+            policy["training"] = self.training.as_dict()
         return policy
 
     @property
@@ -132,6 +139,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         sets=_sets(table),
         release_roles=release_roles,
         role_titles=_role_titles(table, approvals, release_roles),
+        training=_training(table),
     )
 
 
@@ -231,6 +239,47 @@ def _approvals(table: Mapping[str, Any]) -> tuple[tuple[str, tuple[MeaningRule, 
             raise ConfigError(f"{where}.{key}: every meaning needs at least one role", "add one")
         result[key] = rules
     return tuple(result.items())
+
+
+def _training(table: Mapping[str, Any]) -> TrainingPolicy | None:
+    raw = table.get("training")
+    where = "[tool.qms.training]"
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table", f"fix it in {PYPROJECT}")
+    due = raw.get("due_days", TrainingPolicy.due_days)
+    if isinstance(due, bool) or not isinstance(due, int) or not 1 <= due <= 366:
+        raise ConfigError(
+            f"{where} due_days must be a whole number of days from 1 to 366", "fix it"
+        )
+    minor = raw.get("retrain_on_minor", False)
+    if not isinstance(minor, bool):
+        raise ConfigError(f"{where} retrain_on_minor must be true or false", "fix it")
+    items = raw.get("requirements", [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ConfigError(
+            f"{where} requirements must be an array of tables ([[tool.qms.training.requirements]])",
+            "see the README, section For staff and trainers",
+        )
+    types = {str(t) for t in DocumentType}
+    requirements = []
+    for n, item in enumerate(items, start=1):
+        here = f"{where} requirement {n}"
+        unknown = sorted(set(item) - {"roles", "ids", "types", "tags"})
+        if unknown:
+            raise ConfigError(f"{here}: unknown key {unknown[0]}", "use roles, ids, types, tags")
+        requirement = Requirement(
+            _texts(item, "roles", ()), _texts(item, "ids", ()), _texts(item, "types", ()),
+            _texts(item, "tags", ()),
+        )  # fmt: skip
+        if not requirement.roles:
+            raise ConfigError(f"{here} names no roles", 'add roles = ["..."]')
+        bad = sorted(set(requirement.types) - types)
+        if bad:
+            raise ConfigError(f"{here}: unknown type {bad[0]}", f"use {', '.join(sorted(types))}")
+        requirements.append(requirement)
+    return TrainingPolicy(tuple(requirements), due, minor)
 
 
 def read_table(root: Path) -> dict[str, Any] | None:

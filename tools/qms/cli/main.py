@@ -24,6 +24,7 @@ from qms.cli import (
     release,
     signers,
     status,
+    training,
     verify,
 )
 from qms.cli.context import Context
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         verify,
         exports,
         release,
+        training,
         hook,
     ):
         module.add_parser(commands)

@@ -13,13 +13,16 @@ import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import yaml
 
+from qms.model.approval import canonical_json, text_field
+from qms.model.canonical import parse_canonical
 from qms.model.parsing import load_yaml, value_problem
 from qms.model.signers import normalise_fingerprint
+from qms.model.timeutil import format_utc, parse_utc
 from qms.model.training import Person, RoleSpell
 
 # The columns of an HR export, in the order they are written; `until` and `keys` may be empty.
@@ -190,3 +193,57 @@ def from_csv(text: str, where: str) -> tuple[Roster | None, tuple[str, ...]]:
         for employee, e in sorted(rows.items())
     )
     return Roster(people), ()
+
+
+ROSTER_APPROVAL = "qms-roster/1"
+# The registry role that signs the roster in force.
+ROSTER_ROLE = "hr"
+
+
+@dataclass(frozen=True)
+class RosterApproval:
+    """HR's signed word that a roster, by its SHA-256, is the staff list from a moment on."""
+
+    roster_sha256: str
+    people: int
+    signer_name: str
+    signer_fingerprint: str
+    signed_at: datetime
+    # Where the roster came from: "csv import of FILE (sha256 ...)" or "edited".
+    source: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready data (the canonical field set)."""
+        return {
+            "schema": ROSTER_APPROVAL,
+            "roster_sha256": self.roster_sha256,
+            "people": self.people,
+            "signer_name": self.signer_name,
+            "signer_fingerprint": self.signer_fingerprint,
+            "role": ROSTER_ROLE,
+            "signed_at": format_utc(self.signed_at),
+            "source": self.source,
+        }
+
+    def to_bytes(self) -> bytes:
+        """Canonical bytes, as every signed statement."""
+        return canonical_json(self.as_dict())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RosterApproval:
+        """Parse an approval; refuse anything that is not exactly canonical."""
+        return parse_canonical(data, ROSTER_APPROVAL, "roster approval", cls._build)
+
+    @classmethod
+    def _build(cls, raw: dict[str, Any]) -> RosterApproval:
+        people = raw["people"]
+        if not isinstance(people, int) or isinstance(people, bool) or people < 0:
+            raise ValueError("'people' must be a count")
+        return cls(
+            roster_sha256=text_field(raw, "roster_sha256"),
+            people=people,
+            signer_name=text_field(raw, "signer_name"),
+            signer_fingerprint=text_field(raw, "signer_fingerprint"),
+            signed_at=parse_utc(text_field(raw, "signed_at")),
+            source=raw["source"] if isinstance(raw["source"], str) else "",
+        )

@@ -184,8 +184,10 @@ def assign(
 ) -> Assignment:
     """Where `person` stands on the document of `item` on day `on`."""
     document = item.document
-    target = document.version
-    required = set(policy.roles_for(document)) & set(person.roles_on(on))
+    # Training is on the latest approved version; a document never approved asks none.
+    approved = [v for v in item.approved if v <= document.version]
+    target = max(approved) if approved else document.version
+    required = set(policy.roles_for(document)) & set(person.roles_on(on)) if approved else set()
     counting = counting_versions(target, item.approved, policy)
     covered = [
         c

@@ -22,10 +22,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from qms.model.approval import StatementError, canonical_json, text_field
+from qms.model.approval import canonical_json, text_field
+from qms.model.canonical import parse_canonical
 from qms.model.document import Version
-from qms.model.line_endings import ONLY_LINE_ENDINGS, to_lf
-from qms.model.parsing import load_json
 from qms.model.timeutil import format_utc, parse_utc
 
 SCHEMA = "qms-training/1"
@@ -111,21 +110,7 @@ class TrainingRecord:
     @classmethod
     def from_bytes(cls, data: bytes) -> TrainingRecord:
         """Parse a record; refuse anything that is not exactly canonical."""
-        try:
-            raw = load_json(data)
-        except ValueError as exc:
-            raise StatementError(f"not a JSON training record: {exc}") from exc
-        if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
-            raise StatementError(f"not a {SCHEMA} record")
-        try:
-            record = cls._parse(raw)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise StatementError(f"malformed training record: {exc}") from exc
-        if record.to_bytes() != data:
-            if to_lf(data) == record.to_bytes():
-                raise StatementError(f"the training record {ONLY_LINE_ENDINGS}")
-            raise StatementError("training record is not in canonical form")
-        return record
+        return parse_canonical(data, SCHEMA, "training record", cls._parse)
 
     @classmethod
     def _parse(cls, raw: dict[str, Any]) -> TrainingRecord:

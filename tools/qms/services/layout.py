@@ -48,6 +48,32 @@ class SignatureLayout:
         """Signed migrations that tie commit-less approval statements to commits."""
         return self.base / "migrations"
 
+    @property
+    def live_files(self) -> tuple[Path, ...]:
+        """The files that are rewritten with each change (each revision or approval beside
+        them is kept): everything else under signatures/ is only ever added."""
+        return (self.registry_file, self.roster_file)
+
+    @property
+    def training(self) -> Path:
+        """The roster, its HR approvals and training records (personal data: never published)."""
+        return self.base / "training"
+
+    @property
+    def roster_file(self) -> Path:
+        """The staff roster in force."""
+        return self.training / "roster.yaml"
+
+    @property
+    def roster_approvals(self) -> Path:
+        """HR's signed approvals of roster contents, one per change."""
+        return self.training / "roster-approvals"
+
+    @property
+    def training_records(self) -> Path:
+        """Training records, by year, named by their digest so no name shows in a path."""
+        return self.training / "records"
+
     def migration_file(self, number: int) -> Path:
         """One migration statement (its signature lies beside it)."""
         return self.migrations / f"{number:04d}{STATEMENT_SUFFIX}"

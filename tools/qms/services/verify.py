@@ -175,7 +175,7 @@ def altered_signature_files(
     if committed is None:
         committed = history_alterations(config, repo)
     altered = repo.altered_files(
-        config.signatures_path, committed, editable=(layout.keys, layout.registry_file)
+        config.signatures_path, committed, editable=(layout.keys, *layout.live_files)
     )
     findings = []
     for path, (how, commit) in altered.items():

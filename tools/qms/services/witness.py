@@ -31,6 +31,7 @@ from qms.model.signers import Registry, normalise_fingerprint
 from qms.model.timeutil import display_utc, format_utc
 from qms.model.witness import PRESENT, Acceptance, Loss, Snapshot, losses
 from qms.services.content import sha256_of
+from qms.services.layout import SignatureLayout
 
 MARK = Path("qms") / "high-water.json"
 CODE = "rollback"
@@ -41,18 +42,20 @@ def witnessed_files(
 ) -> dict[str, str]:
     """Every append-only signature file: path (from the handbook root) -> SHA-256.
 
-    The live registry file changes legitimately; everything else under signatures/ is only
-    ever added. Keys may change (a revocation is appended) but never go: with `keys`, each
-    is listed as PRESENT. With `tracked` (paths from the top of the working tree), only
-    files git tracks count: an untracked file was never part of the branch.
+    The live registry and roster files change legitimately; everything else under
+    signatures/ is only ever added. Keys may change (a revocation is appended) but never
+    go: with `keys`, each is listed as PRESENT. With `tracked` (paths from the top of the
+    working tree), only files git tracks count: an untracked file was never part of the
+    branch.
     """
     base = config.signatures_path
     if not base.is_dir():
         return {}
     found = {}
+    live = set(SignatureLayout.of(config).live_files)
     for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.is_symlink()):
         relative = path.relative_to(config.root).as_posix()
-        if relative == "signatures/signers.yaml":
+        if path in live:
             continue
         if tracked is not None and relative not in tracked:
             continue

@@ -1,0 +1,244 @@
+"""Training end to end: roster, acknowledgements, sessions and imports on real git and gpg."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import git
+import pytest
+
+from tests.conftest import ROOTS
+from tests.keys import Person, make_person, remove_home
+from tests.signing_repo import Team, commit_all, make_signing_repo, register, run, team
+
+__all__ = ["team"]
+
+DOC = "POL-ACC-001"
+DOC_PATH = "docs/policies/pol-acc-001.md"
+TRAINING = """
+[tool.qms.training]
+due_days = 30
+
+[[tool.qms.training.requirements]]
+roles = ["operator"]
+types = ["policy"]
+"""
+
+
+@dataclass(frozen=True)
+class Staff:
+    """People training needs besides the approvers."""
+
+    ana: Person  # an operator who acknowledges with her own key
+    hanna: Person  # HR
+    tom: Person  # trainer
+    cleo: Person  # training coordinator
+
+
+@pytest.fixture(scope="module")
+def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
+    folder = tmp_path_factory.mktemp("staff-keys")
+    people = Staff(
+        *(make_person(n, folder) for n in ("Ana Petrova", "Hanna Berg", "Tom Ito", "Cleo Wu"))
+    )
+    yield people
+    for person in vars(people).values():
+        remove_home(person)
+
+
+def qms(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> tuple[int, str, str]:
+    return run(capsys, "--root", str(root), *argv)
+
+
+def as_(person: Person) -> tuple[str, ...]:
+    return ("--key", person.fingerprint, "--gnupghome", str(person.home))
+
+
+def roster_csv(staff: Staff, extra: str = "") -> str:
+    return (
+        "employee,name,role,from,until,keys\n"
+        f"E1001,Ana Petrova,operator,2025-01-06,,{staff.ana.fingerprint}\n"
+        "E1002,Ben Ortiz,operator,2025-03-01,,\n"
+        "E1003,Cy Dunn,operator,2024-01-01,2025-12-31,\n"
+        "E2001,Hanna Berg,hr,2023-05-01,,\n" + extra
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path, team: Team, staff: Staff, capsys: pytest.CaptureFixture[str]) -> Path:
+    root = make_signing_repo(tmp_path, team, capsys, ROOTS / "test-handbook")
+    for person, role in ((staff.ana, "staff"), (staff.hanna, "hr"), (staff.tom, "trainer"),
+                         (staff.cleo, "training-coordinator")):  # fmt: skip
+        register(capsys, root, team.admin, person, role)
+    with (root / "pyproject.toml").open("a") as handle:
+        handle.write(TRAINING)
+    commit_all(root, "Training requirements")
+    code, _, err = qms(capsys, root, "signers", "policy", *as_(team.admin))
+    assert code == 0, err
+    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
+                            (team.approver, "approved")):  # fmt: skip
+        code, _, err = qms(capsys, root, "approve", DOC, "--meaning", meaning, *as_(person))
+        assert code == 0, err
+    (tmp_path / "hr.csv").write_text(roster_csv(staff))
+    code, out, err = qms(capsys, root, "training", "roster", "import", str(tmp_path / "hr.csv"),
+                         *as_(staff.hanna))  # fmt: skip
+    assert code == 0, err
+    assert "roster: 4 persons, approved by Hanna Berg" in out
+    return root
+
+
+def status(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> tuple[int, list[Any]]:
+    code, out, err = qms(capsys, root, "training", "status", "--json", *argv)
+    assert "Traceback" not in err
+    return code, json.loads(out)
+
+
+def state_of(rows: list[dict[str, str]], employee: str) -> str:
+    [row] = [r for r in rows if r["employee"] == employee and r["document"] == DOC]
+    return row["state"]
+
+
+def head(root: Path) -> str:
+    return git.Repo(root).head.commit.hexsha
+
+
+def test_an_acknowledgement_makes_training_done_until_a_major_version(
+    repo: Path, staff: Staff, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, rows = status(capsys, repo)
+    assert code == 0
+    # The leaver's role ended, so nothing is required of them; HR holds no operator role.
+    assert {r["employee"] for r in rows} == {"E1001", "E1002"}
+    assert state_of(rows, "E1001") == "overdue"  # effective since 2026-01-15, due in 30 days
+    code, out, err = qms(capsys, repo, "training", "ack", DOC, *as_(staff.ana))
+    assert code == 0, err
+    assert out.startswith("acknowledged: 1 completion signed by Ana Petrova;")
+    _, rows = status(capsys, repo)
+    assert state_of(rows, "E1001") == "done" and state_of(rows, "E1002") == "overdue"
+    [done] = [r for r in rows if r["employee"] == "E1001" and r["document"] == DOC]
+    assert done["method"] == "self"
+
+    # A major version resets it: bump, approve 2.0... then 3.0 effective in the future.
+    text = (repo / DOC_PATH).read_text().replace("effective: 2026-01-15", "effective: 2099-01-01")
+    (repo / DOC_PATH).write_text(text + "\nA new duty for every operator.\n")
+    code, _, err = qms(capsys, repo, "bump", DOC, "--major", "--reason", "CC-1: new duty")
+    assert code == 0, err
+    commit_all(repo, "3.0")
+    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
+                            (team.approver, "approved")):  # fmt: skip
+        code, _, err = qms(capsys, repo, "approve", DOC, "--meaning", meaning, *as_(person))
+        assert code == 0, err
+    _, rows = status(capsys, repo, "--document", DOC)
+    [row] = [r for r in rows if r["employee"] == "E1001"]
+    assert row["version"] == "3.0" and row["state"] == "due" and row["due"] == "2099-01-31"
+
+
+def test_a_session_and_an_import_count_and_show_in_the_record(
+    repo: Path, staff: Staff, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = qms(
+        capsys, repo, "training", "session", DOC, "--attendee", "E1002", "--form", "classroom",
+        "--title", "Access control refresher", "--date", "2026-02-01", *as_(staff.tom),
+    )  # fmt: skip
+    assert code == 0, err
+    export = tmp_path / "lms.csv"
+    export.write_text(
+        "employee,document_id,version,completed_on\nE1001,POL-ACC-001,2.0,2026-02-03\n"
+    )
+    code, out, err = qms(capsys, repo, "training", "import", str(export), "--system", "Cornerstone",
+                         *as_(staff.cleo))  # fmt: skip
+    assert code == 0, err and out.startswith("imported: 1 completion")
+    _, rows = status(capsys, repo, "--document", DOC)
+    assert {r["employee"]: r["method"] for r in rows} == {"E1001": "import", "E1002": "session"}
+    code, out, err = qms(capsys, repo, "training", "record", "E1002", "--json")
+    record = json.loads(out)
+    assert code == 0 and record["name"] == "Ben Ortiz"
+    [completion] = record["completions"]
+    assert completion["method"] == "session" and completion["completed_on"] == "2026-02-01"
+    assert completion["record"].startswith("signatures/training/records/")
+    code, out, err = qms(capsys, repo, "training", "import", str(export), "--system", "Cornerstone",
+                         *as_(staff.cleo))  # fmt: skip
+    assert code == 1 and "was imported before" in err
+
+
+def test_overdue_strict_fails_a_scheduled_job(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = qms(capsys, repo, "training", "overdue")
+    assert code == 0 and "E1001" in out and "2 overdue trainings" in err
+    code, _, _ = qms(capsys, repo, "training", "overdue", "--strict")
+    assert code == 1
+    code, _, _ = qms(capsys, repo, "training", "overdue", "--strict", "--on", "2026-01-20")
+    assert code == 0
+
+
+def test_refusals_name_the_problem_and_write_nothing(
+    repo: Path, staff: Staff, team: Team, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = head(repo)
+    # A registered signer whose key the roster does not list for anyone.
+    code, _, err = qms(capsys, repo, "training", "ack", DOC, *as_(team.author))
+    assert code == 1 and "is not listed for anyone on the staff roster" in err
+    # A trainer role is needed to attest a session.
+    code, _, err = qms(capsys, repo, "training", "session", DOC, "--attendee", "E1001",
+                       "--form", "classroom", "--title", "x", "--date", "2026-02-01",
+                       *as_(staff.cleo))  # fmt: skip
+    assert code == 1 and "does not hold the role 'trainer'" in err
+    # A person not on the roster.
+    code, _, err = qms(capsys, repo, "training", "session", DOC, "--attendee", "E9999",
+                       "--form", "classroom", "--title", "x", "--date", "2026-02-01",
+                       *as_(staff.tom))  # fmt: skip
+    assert code == 1 and "not on the staff roster: E9999" in err
+    # An import is all or nothing, every bad row named.
+    export = tmp_path / "bad.csv"
+    export.write_text(
+        "employee,document_id,version,completed_on\n"
+        "E1001,POL-ACC-001,2.0,2026-02-03\n"
+        "E4040,POL-ACC-001,2.0,2026-02-03\n"
+        "E1002,POL-XXX-001,2.0,2026-02-03\n"
+        "E1002,POL-ACC-001,1.0,2026-02-03\n"
+    )
+    code, _, err = qms(capsys, repo, "training", "import", str(export), "--system", "LMS",
+                       *as_(staff.cleo))  # fmt: skip
+    assert code == 1
+    assert "3 bad row(s) in " in err
+    assert f"{export}:3: employee E4040 is not on the roster" in err
+    assert f"{export}:4: POL-XXX-001 is not a document of this handbook" in err
+    assert f"{export}:5: POL-ACC-001 1.0 was never approved" in err
+    # A roster export with a bad row, or one that drops a person.
+    bad = tmp_path / "hr-bad.csv"
+    bad.write_text(roster_csv(staff, "E1004,Dee,operator,soon,,\n"))
+    code, _, err = qms(capsys, repo, "training", "roster", "import", str(bad), *as_(staff.hanna))
+    assert code == 1 and f"{bad}:6: from: 'soon' is not a date" in err
+    dropped = tmp_path / "hr-dropped.csv"
+    dropped.write_text("\n".join(roster_csv(staff).splitlines()[:-1]) + "\n")
+    code, _, err = qms(
+        capsys, repo, "training", "roster", "import", str(dropped), *as_(staff.hanna)
+    )
+    assert code == 1 and "drops E2001" in err
+    # Only HR approves the roster.
+    code, _, err = qms(capsys, repo, "training", "roster", "import", str(tmp_path / "hr.csv"),
+                       *as_(staff.tom))  # fmt: skip
+    assert code == 1 and "does not hold the role 'hr'" in err
+    assert head(repo) == before
+    assert "Traceback" not in err
+
+
+def test_a_tampered_record_or_roster_does_not_count(
+    repo: Path, staff: Staff, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = qms(capsys, repo, "training", "ack", DOC, *as_(staff.ana))
+    assert code == 0, err
+    [record] = (repo / "signatures/training/records").rglob("*.json")
+    record.write_bytes(record.read_bytes().replace(b'"completed_on":"', b'"completed_on":"1'))
+    code, rows = status(capsys, repo)
+    assert code == 1 and state_of(rows, "E1001") == "overdue"
+    roster = repo / "signatures/training/roster.yaml"
+    roster.write_text(roster.read_text().replace("Ben Ortiz", "Ben Ortega"))
+    code, out, err = qms(capsys, repo, "training", "status")
+    assert code == 1, err
+    assert "the roster is not approved by HR" in err and "E1002" not in out

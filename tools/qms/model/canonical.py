@@ -1,0 +1,44 @@
+"""Reading a signed statement back: JSON of one schema, accepted only in its canonical bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from qms.model.approval import StatementError
+from qms.model.line_endings import ONLY_LINE_ENDINGS, to_lf
+from qms.model.parsing import load_json
+
+
+class Canonical(Protocol):
+    """A statement that knows its one byte form."""
+
+    def to_bytes(self) -> bytes:
+        """Canonical bytes."""
+        ...
+
+
+T = TypeVar("T", bound=Canonical)
+
+
+def parse_canonical(data: bytes, schema: str, kind: str, build: Callable[[dict[str, Any]], T]) -> T:
+    """Parse `data` as a `schema` statement with `build`; refuse any other byte form.
+
+    Only canonical bytes are accepted, so that one statement has one form; a copy that
+    git converted to CRLF is refused too, but named for what it is.
+    """
+    try:
+        raw = load_json(data)
+    except ValueError as exc:
+        raise StatementError(f"not a JSON {kind}: {exc}") from exc
+    if not isinstance(raw, dict) or raw.get("schema") != schema:
+        raise StatementError(f"not a {schema} {kind}")
+    try:
+        statement = build(raw)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise StatementError(f"malformed {kind}: {exc}") from exc
+    if statement.to_bytes() != data:
+        if to_lf(data) == statement.to_bytes():
+            raise StatementError(f"the {kind} {ONLY_LINE_ENDINGS}")
+        raise StatementError(f"{kind} is not in canonical form")
+    return statement

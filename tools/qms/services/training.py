@@ -1,0 +1,340 @@
+"""The training service: the approved roster, verified training records, and the matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from qms.adapters.gpg import Keyring, hermetic_keyring
+from qms.config import QmsConfig
+from qms.model.approval import Meaning, StatementError
+from qms.model.approval_rules import DocumentVerdict
+from qms.model.document import Document, Version
+from qms.model.findings import Finding
+from qms.model.registry_history import RegistryHistory
+from qms.model.roster import ROSTER_ROLE, Roster, RosterApproval, RosterError
+from qms.model.signature_rules import Claim, RegisteredSigner
+from qms.model.training import (
+    Assignment,
+    Completion,
+    InForce,
+    TrainingPolicy,
+    TrainingState,
+    assign,
+)
+from qms.model.training_record import METHOD_ROLES, TrainingRecord, record_refusal
+from qms.services.content import sha256_of
+from qms.services.handbook import display_path, load_handbook
+from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
+from qms.services.signatures import prefetch, verify_signed
+from qms.services.verify import verify_handbook
+
+# The code of every finding on training records and the roster.
+TRAINING = "training"
+
+
+@dataclass(frozen=True)
+class ApprovedRoster:
+    """The roster in force, if HR's signature covers it, and the approval that does."""
+
+    roster: Roster | None
+    approval: RosterApproval | None
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class TrainingFacts:
+    """Everything verified about training: roster, completions that count, findings."""
+
+    roster: ApprovedRoster
+    completions: tuple[Completion, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def all_findings(self) -> tuple[Finding, ...]:
+        """The roster's findings, then the records'."""
+        return self.roster.findings + self.findings
+
+
+def approved_contents(verdicts: Iterable[DocumentVerdict]) -> dict[str, dict[Version, str]]:
+    """Document id -> version -> the content digest a valid approval of it bound."""
+    found: dict[str, dict[Version, str]] = {}
+    for verdict in verdicts:
+        for judged in verdict.verdicts:
+            statement = judged.record.statement
+            if judged.valid and statement is not None and statement.meaning is Meaning.APPROVED:
+                versions = found.setdefault(statement.document_id, {})
+                versions[Version.parse(statement.version)] = statement.content_sha256
+    return found
+
+
+def in_force_items(
+    documents: Sequence[Document], approved: Mapping[str, Mapping[Version, str]]
+) -> dict[str, InForce]:
+    """Each document as training sees it: its current version and what was approved."""
+    return {
+        d.id: InForce(
+            d,
+            approved.get(d.id, {}),
+            {d.version: d.effective} if d.effective is not None else {},
+        )
+        for d in documents
+    }
+
+
+def load_roster(config: QmsConfig, keyring: Keyring, history: RegistryHistory) -> ApprovedRoster:
+    """The roster file, counted only when an HR signature covers its exact bytes."""
+    layout = SignatureLayout.of(config)
+    path = layout.roster_file
+    shown = display_path(config.root, path)
+    if not path.is_file():
+        return ApprovedRoster(None, None, ())
+    data = path.read_bytes()
+    try:
+        roster = Roster.from_bytes(data, shown)
+    except RosterError as exc:
+        return ApprovedRoster(None, None, (Finding(shown, None, str(exc), TRAINING),))
+    digest = sha256_of(data)
+    problems: list[str] = []
+    for statement_path in sorted(layout.roster_approvals.glob(f"*{STATEMENT_SUFFIX}")):
+        statement_bytes = statement_path.read_bytes()
+        try:
+            approval = RosterApproval.from_bytes(statement_bytes)
+        except StatementError as exc:
+            problems.append(f"{statement_path.name}: {exc}")
+            continue
+        if approval.roster_sha256 != digest:
+            continue
+        claim = Claim(approval.signer_fingerprint, approval.signed_at)
+        verdict = verify_signed(
+            keyring,
+            SignatureLayout.signature_of(statement_path),
+            statement_bytes,
+            claim,
+            RegisteredSigner(ROSTER_ROLE),
+            history,
+        )
+        if verdict.valid:
+            return ApprovedRoster(roster, approval, ())
+        problems.append(f"{statement_path.name}: {verdict.problem}")
+    detail = "; ".join(problems) or "no approval names its SHA-256"
+    message = (
+        f"the roster is not approved by HR ({detail}); change it only with "
+        "'qms training roster import CSV --key HR-KEY'"
+    )
+    return ApprovedRoster(None, None, (Finding(shown, None, message, TRAINING),))
+
+
+def record_files(config: QmsConfig) -> list[Path]:
+    """Every training record file, in order."""
+    folder = SignatureLayout.of(config).training_records
+    return sorted(folder.rglob(f"*{STATEMENT_SUFFIX}")) if folder.is_dir() else []
+
+
+def completion_problem(
+    completed_employee: str,
+    document_id: str,
+    version: Version,
+    digest: str,
+    roster: Roster,
+    items: Mapping[str, InForce],
+) -> str:
+    """Why one completion cannot count ("" if it can): unknown person, document, version
+    or content."""
+    if roster.get(completed_employee) is None:
+        return f"employee {completed_employee} is not on the roster"
+    item = items.get(document_id)
+    if item is None:
+        return f"{document_id} is not a document of this handbook"
+    approved = item.approved.get(version)
+    if approved is None:
+        return f"{document_id} {version} was never approved"
+    if approved != digest:
+        return (
+            f"{document_id} {version}: the content it names ({digest[:12]}) is not the "
+            f"approved content ({approved[:12]})"
+        )
+    return ""
+
+
+def load_training(
+    config: QmsConfig,
+    keyring: Keyring,
+    history: RegistryHistory,
+    items: Mapping[str, InForce],
+) -> TrainingFacts:
+    """Verify the roster and every training record; keep the completions that count."""
+    roster = load_roster(config, keyring, history)
+    files = record_files(config)
+    prefetch(keyring, ((SignatureLayout.signature_of(p), p.read_bytes()) for p in files))
+    completions: list[Completion] = []
+    findings: list[Finding] = []
+    if roster.roster is None:
+        return TrainingFacts(roster, (), ())
+    people = roster.roster
+    keys = {p.employee: p.keys for p in people.people}
+    for path in files:
+        shown = display_path(config.root, path)
+        problem, found = _record_completions(path, keyring, history, people, keys, items, shown)
+        if problem:
+            findings.append(Finding(shown, None, problem, TRAINING))
+        completions.extend(found)
+    return TrainingFacts(roster, tuple(completions), tuple(findings))
+
+
+def _record_completions(
+    path: Path,
+    keyring: Keyring,
+    history: RegistryHistory,
+    roster: Roster,
+    keys: Mapping[str, tuple[str, ...]],
+    items: Mapping[str, InForce],
+    shown: str,
+) -> tuple[str, list[Completion]]:
+    """(why the record does not count, []) or ("", its completions)."""
+    data = path.read_bytes()
+    try:
+        record = TrainingRecord.from_bytes(data)
+    except StatementError as exc:
+        return str(exc), []
+    authority = RegisteredSigner(METHOD_ROLES[record.method])
+    claim = Claim(record.signer_fingerprint, record.signed_at)
+    verdict = verify_signed(
+        keyring, SignatureLayout.signature_of(path), data, claim, authority, history
+    )
+    problem = verdict.problem or record_refusal(record, keys)
+    if problem:
+        return problem, []
+    for c in record.completions:
+        problem = completion_problem(
+            c.employee, c.document_id, c.version, c.content_sha256, roster, items
+        )
+        if problem:
+            return problem, []
+    return "", [
+        Completion(
+            c.employee,
+            c.document_id,
+            c.version,
+            c.content_sha256,
+            c.completed_on,
+            str(record.method),
+            shown,
+        )
+        for c in record.completions
+    ]
+
+
+def matrix(
+    facts: TrainingFacts,
+    items: Mapping[str, InForce],
+    policy: TrainingPolicy,
+    on: date,
+) -> tuple[Assignment, ...]:
+    """Every person x every document their roles must read on `on`, with its state."""
+    roster = facts.roster.roster
+    if roster is None:
+        return ()
+    by_person: dict[str, list[Completion]] = {}
+    for completion in facts.completions:
+        by_person.setdefault(completion.employee, []).append(completion)
+    required = [(item, set(policy.roles_for(item.document))) for item in items.values()]
+    found = []
+    for person in roster.people:
+        roles = set(person.roles_on(on))
+        for item, roles_needed in required:
+            if roles & roles_needed:
+                state = assign(person, item, policy, by_person.get(person.employee, []), on)
+                if state.state is not TrainingState.NOT_REQUIRED:
+                    found.append(state)
+    return tuple(sorted(found, key=lambda a: (a.employee, a.document_id)))
+
+
+@dataclass(frozen=True)
+class TrainingView:
+    """The training matrix on a day, with everything it was derived from."""
+
+    policy: TrainingPolicy
+    items: Mapping[str, InForce]
+    facts: TrainingFacts
+    assignments: tuple[Assignment, ...]
+    # Findings of the signer registry: with any, no training record counts.
+    registry_findings: tuple[Finding, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every reason a record or the roster does not count."""
+        return self.registry_findings + self.facts.all_findings
+
+
+def training_view(config: QmsConfig, on: date, now: datetime) -> TrainingView:
+    """Verify approvals, the roster and training records, and derive the matrix on `on`."""
+    policy = config.training or TrainingPolicy()
+    handbook = load_handbook(config)
+    verification = verify_handbook(config, handbook, now=now)
+    items = in_force_items(handbook.documents, approved_contents(verification.verdicts))
+    registry = verification.registry
+    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
+        facts = (
+            load_training(config, keyring, registry.history, items)
+            if registry.trusted
+            else TrainingFacts(ApprovedRoster(None, None, ()), (), ())
+        )
+    return TrainingView(policy, items, facts, matrix(facts, items, policy, on), registry.findings)
+
+
+def matrix_rows(
+    view: TrainingView,
+    person: str = "",
+    role: str = "",
+    document: str = "",
+    on: date | None = None,
+) -> list[dict[str, str]]:
+    """The matrix as rows for exports and JSON, filtered by person, role or document."""
+    roster = view.facts.roster.roster
+    people = roster.index() if roster else {}
+    rows = []
+    for a in view.assignments:
+        who = people.get(a.employee)
+        if person and a.employee != person:
+            continue
+        if role and (who is None or on is None or role not in who.roles_on(on)):
+            continue
+        if document and a.document_id != document.upper():
+            continue
+        done = a.completion
+        rows.append(
+            {
+                "employee": a.employee,
+                "name": who.name if who else "",
+                "document": a.document_id,
+                "version": str(a.version),
+                "state": str(a.state),
+                "due": a.due.isoformat() if a.due else "",
+                "completed_on": done.completed_on.isoformat() if done else "",
+                "method": done.method if done else "",
+            }
+        )
+    return rows
+
+
+def person_history(view: TrainingView, employee: str) -> list[dict[str, str]]:
+    """Every verified completion of one person, oldest first: their competence evidence."""
+    titles = {d: item.document.title for d, item in view.items.items()}
+    return [
+        {
+            "completed_on": c.completed_on.isoformat(),
+            "document": c.document_id,
+            "title": titles.get(c.document_id, ""),
+            "version": str(c.version),
+            "content_sha256": c.content_sha256,
+            "method": c.method,
+            "record": c.source,
+        }
+        for c in sorted(
+            (c for c in view.facts.completions if c.employee == employee),
+            key=lambda c: (c.completed_on, c.document_id, str(c.version)),
+        )
+    ]
