@@ -13,8 +13,10 @@ from qms.model.approval_rules import MeaningRule
 from qms.model.document import DocumentType
 from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
+from qms.model.roster import ROSTER_ROLE
 from qms.model.signers import REGISTRY_ADMIN, normalise_fingerprint
 from qms.model.training import Requirement, TrainingPolicy
+from qms.model.training_record import METHOD_ROLES
 
 PYPROJECT = "pyproject.toml"
 DEFAULT_RULES = (
@@ -126,6 +128,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
     """Validate a `[tool.qms]` table (already parsed) into a QmsConfig."""
     approvals = _approvals(table)
     release_roles = _texts(table.get("release", {}), "signer_roles", ("qa",))
+    training = _training(table)
     return QmsConfig(
         root=root,
         organisation=_text(table, "organisation", QmsConfig.organisation),
@@ -138,8 +141,8 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         approvals=approvals,
         sets=_sets(table),
         release_roles=release_roles,
-        role_titles=_role_titles(table, approvals, release_roles),
-        training=_training(table),
+        role_titles=_role_titles(table, approvals, release_roles, training),
+        training=training,
     )
 
 
@@ -147,6 +150,7 @@ def _role_titles(
     table: Mapping[str, Any],
     approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...],
     release_roles: tuple[str, ...],
+    training: TrainingPolicy | None,
 ) -> tuple[tuple[str, str], ...]:
     raw = table.get("roles", {})
     where = "[tool.qms.roles]"
@@ -160,6 +164,9 @@ def _role_titles(
     # A title for a role nobody can hold is most likely a misspelt key.
     known = {REGISTRY_ADMIN, *release_roles}
     known |= {role for _, rules in approvals for rule in rules for role in rule.roles}
+    if training is not None:
+        known |= {ROSTER_ROLE, *(r for r in METHOD_ROLES.values() if r)}
+        known |= {role for r in training.requirements for role in r.roles}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(
