@@ -169,3 +169,25 @@ def test_a_person_acknowledges_only_for_themselves() -> None:
     assert "a person acknowledges only for themselves" in record_refusal(other, keys)
     odd = record(Method.SESSION, "E1001", form="webinar", title="x")
     assert "session form 'webinar'" in record_refusal(odd, keys)
+
+
+def test_an_effectiveness_gate_holds_a_version_until_enough_are_trained() -> None:
+    from qms.model.status import Evidence, Status, derive_status
+
+    signed = frozenset({"authored", "reviewed", "approved"})
+    required = ("authored", "reviewed", "approved")
+    on = date(2026, 7, 1)
+    short = derive_status(SOP, Evidence(signed, gate=0.9, trained=(8, 10)), required, on)
+    assert short.status is Status.APPROVED
+    assert (
+        short.reason
+        == "approved; effective once 90% of the affected staff are trained (8 of 10 so far)"
+    )
+    enough = derive_status(SOP, Evidence(signed, gate=0.9, trained=(9, 10)), required, on)
+    assert enough.status is Status.EFFECTIVE
+    assert (
+        derive_status(SOP, Evidence(signed, trained=(0, 10)), required, on).status
+        is Status.EFFECTIVE
+    )
+    assert TrainingPolicy(gates=(("procedure", 0.9),)).gate_for(SOP) == 0.0
+    assert TrainingPolicy(gates=(("sop", 0.9),)).gate_for(SOP) == 0.9

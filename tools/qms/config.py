@@ -255,6 +255,12 @@ def _training(table: Mapping[str, Any]) -> TrainingPolicy | None:
         return None
     if not isinstance(raw, dict):
         raise ConfigError(f"{where} must be a table", f"fix it in {PYPROJECT}")
+    unknown = sorted(set(raw) - {"due_days", "retrain_on_minor", "requirements", "gates"})
+    if unknown:
+        raise ConfigError(
+            f"{where} has an unknown key {unknown[0]}",
+            "use due_days, retrain_on_minor, requirements and gates",
+        )
     due = raw.get("due_days", TrainingPolicy.due_days)
     if isinstance(due, bool) or not isinstance(due, int) or not 1 <= due <= 366:
         raise ConfigError(
@@ -286,7 +292,18 @@ def _training(table: Mapping[str, Any]) -> TrainingPolicy | None:
         if bad:
             raise ConfigError(f"{here}: unknown type {bad[0]}", f"use {', '.join(sorted(types))}")
         requirements.append(requirement)
-    return TrainingPolicy(tuple(requirements), due, minor)
+    gates = raw.get("gates", {})
+    if not isinstance(gates, dict) or not all(
+        key in types and isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1
+        for key, v in gates.items()
+    ):
+        raise ConfigError(
+            f"{where} gates must map document types to a share above 0 and at most 1",
+            "for example gates = { procedure = 0.9 }",
+        )
+    return TrainingPolicy(
+        tuple(requirements), due, minor, tuple(sorted((k, float(v)) for k, v in gates.items()))
+    )
 
 
 def read_table(root: Path) -> dict[str, Any] | None:

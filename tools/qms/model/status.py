@@ -36,6 +36,10 @@ class Evidence:
     stale: bool = False
     superseded: bool = False
     retired: bool = False
+    # The effectiveness gate: the share of affected people who must be trained before
+    # the version counts as in force (0: no gate), and (trained, affected) so far.
+    gate: float = 0.0
+    trained: tuple[int, int] = (0, 0)
 
 
 NO_EVIDENCE = Evidence()
@@ -75,6 +79,13 @@ def derive_status(
         return DerivedStatus(Status.APPROVED, "approved; no effective date set")
     if document.effective > today:
         return DerivedStatus(Status.APPROVED, f"approved; effective from {document.effective}")
+    done, affected = evidence.trained
+    if evidence.gate and affected and done < evidence.gate * affected:
+        return DerivedStatus(
+            Status.APPROVED,
+            f"approved; effective once {evidence.gate:.0%} of the affected staff are trained "
+            f"({done} of {affected} so far)",
+        )
     return DerivedStatus(Status.EFFECTIVE, "approved and in force")
 
 

@@ -54,6 +54,13 @@ class TrainingPolicy:
     due_days: int = 30
     # A minor version resets training only when this is set; a major one always does.
     retrain_on_minor: bool = False
+    # Effectiveness gates: (document type, share of affected people trained before a
+    # version counts as in force), e.g. ("procedure", 0.9).
+    gates: tuple[tuple[str, float], ...] = ()
+
+    def gate_for(self, document: Document) -> float:
+        """The share a version of `document` needs trained to be in force (0: no gate)."""
+        return dict(self.gates).get(str(document.type), 0.0)
 
     def roles_for(self, document: Document) -> tuple[str, ...]:
         """The roles that must read `document`, sorted."""
@@ -67,6 +74,7 @@ class TrainingPolicy:
             "requirements": [r.as_dict() for r in self.requirements],
             "due_days": self.due_days,
             "retrain_on_minor": self.retrain_on_minor,
+            "gates": dict(self.gates),
         }
 
 
