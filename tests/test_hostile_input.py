@@ -27,7 +27,9 @@ from qms.model.document import MAX_ID_LENGTH
 from qms.model.frontmatter import parse_document
 from qms.model.parsing import MAX_DEPTH, MAX_VALUES, bracket_depth
 from qms.model.release import Manifest
+from qms.model.roster import Roster, RosterApproval, RosterError, from_csv
 from qms.model.signers import Registry, RegistryError
+from qms.model.training_record import TrainingRecord
 
 # Characters that make parsers stumble: YAML indicators, line breaks of every kind,
 # NUL and other controls, a BOM, lone surrogates and astral characters.
@@ -155,8 +157,32 @@ def test_statement_and_manifest_refuse_with_their_own_error(data: bytes) -> None
         assert str(exc)
 
 
+@given(data=json_texts())
+def test_training_records_refuse_with_their_own_error(data: bytes) -> None:
+    for kind in (TrainingRecord, RosterApproval):
+        with pytest.raises(StatementError):
+            kind.from_bytes(data)
+
+
+@given(text=YAML_TEXT, value=VALUES)
+def test_roster_refuses_with_its_own_error(text: str, value: Any) -> None:
+    for data in (f"people: {text}\n", yaml_value({"people": value})):
+        try:
+            Roster.from_bytes(data.encode("utf-8", "surrogatepass"), "roster.yaml")
+        except RosterError as exc:
+            assert str(exc).startswith("roster.yaml: ")
+
+
+@given(rows=st.lists(st.lists(TEXT, min_size=6, max_size=6), max_size=5))
+def test_an_hr_export_is_a_roster_or_located_rows_never_a_crash(rows: list[list[str]]) -> None:
+    text = "employee,name,role,from,until,keys\n" + "\n".join(",".join(r) for r in rows)
+    roster, problems = from_csv(text, "hr.csv")
+    assert (roster is None) == bool(problems)
+    assert all(p.startswith("hr.csv") for p in problems)
+
+
 TOML_KEYS = st.sampled_from(
-    ["organisation", "trust_roots", "site_pages", "sets", "approvals", "roles", "x"]
+    ["organisation", "trust_roots", "site_pages", "sets", "approvals", "roles", "training", "x"]
 )
 
 

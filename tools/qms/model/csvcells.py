@@ -32,3 +32,28 @@ def csv_text(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     writer.writerow([neutralise(h) for h in headers])
     writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return out.getvalue()
+
+
+def read_rows(
+    text: str, columns: Sequence[str], where: str, optional: Sequence[str] = ()
+) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """The rows of an imported CSV as (line, cells of `columns`), or why it cannot be read.
+
+    A column in `optional` may be absent; its cells are then empty.
+
+    Problems are `where:LINE: ...`: a missing column, or a line the CSV reader refuses
+    (such as a line break inside an unquoted cell), so an import is refused at a place.
+    """
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        found = reader.fieldnames or ()
+        missing = [c for c in columns if c not in found and c not in optional]
+        if missing:
+            return [], [f"{where}:1: missing column(s) {', '.join(missing)}"]
+        for row in reader:
+            cells = {c: (row.get(c) or "").strip() for c in columns}
+            rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        return [], [f"{where}:{reader.line_num}: not readable as CSV: {exc}"]
+    return rows, []

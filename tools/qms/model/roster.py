@@ -8,8 +8,6 @@ bad row named.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ import yaml
 
 from qms.model.approval import canonical_json, text_field
 from qms.model.canonical import parse_canonical
+from qms.model.csvcells import read_rows
 from qms.model.parsing import load_yaml, value_problem
 from qms.model.signers import normalise_fingerprint
 from qms.model.timeutil import format_utc, parse_utc
@@ -153,16 +152,12 @@ def from_csv(text: str, where: str) -> tuple[Roster | None, tuple[str, ...]]:
     Returns the roster, or None and every bad row named (`where:LINE: problem`), so that
     an import is all or nothing.
     """
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in CSV_COLUMNS[:4] if c not in (reader.fieldnames or ())]
-    if missing:
-        return None, (f"{where}:1: missing column(s) {', '.join(missing)}; the export needs "
-                      f"{', '.join(CSV_COLUMNS)}",)  # fmt: skip
+    lines, unreadable = read_rows(text, CSV_COLUMNS, where, optional=CSV_COLUMNS[4:])
+    if unreadable:
+        return None, (f"{unreadable[0]}; the export needs {', '.join(CSV_COLUMNS)}",)
     rows: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
-    for row in reader:
-        line = reader.line_num
-        item = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
+    for line, item in lines:
         try:
             spell = _spell(
                 {"role": item.get("role"), "from": item.get("from"), "until": item.get("until")},

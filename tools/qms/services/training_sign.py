@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +12,7 @@ from qms.adapters.git import Repository
 from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import RefusedError
+from qms.model.csvcells import read_rows
 from qms.model.document import Version
 from qms.model.roster import ROSTER_ROLE, Roster, RosterApproval, from_csv
 from qms.model.signature_rules import RegisteredSigner
@@ -302,16 +301,12 @@ def import_completions(
 def _import_rows(
     text: str, source: str, context: _Context, today: date
 ) -> tuple[list[Completed], list[str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or ())]
-    if missing:
-        return [], [f"{source}:1: missing column(s) {', '.join(missing)}; the export needs "
-                    f"{', '.join(IMPORT_COLUMNS)}"]  # fmt: skip
+    rows, problems = read_rows(text, IMPORT_COLUMNS, source)
+    if problems:
+        return [], [f"{problems[0]}; the export needs {', '.join(IMPORT_COLUMNS)}"]
     completions: list[Completed] = []
-    problems: list[str] = []
-    for row in reader:
-        where = f"{source}:{reader.line_num}"
-        cells = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
+    for line, cells in rows:
+        where = f"{source}:{line}"
         try:
             version = Version.parse(cells["version"])
             completed_on = date.fromisoformat(cells["completed_on"])
