@@ -34,8 +34,8 @@ from sphinx_needs.schema.reporting import (
 from sphinx_needs.views import NeedsView
 
 from qms.adapters.files import write_atomic
+from qms.model.vocabulary import allowed_values
 from qms_sphinx.listeners import replace_listener
-from qms_sphinx.needs_model import allowed_values
 
 logger = logging.getLogger(__name__)
 

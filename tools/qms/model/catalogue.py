@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +9,10 @@ import yaml
 
 from qms.model.findings import Finding
 from qms.model.parsing import compose_yaml, construct
+from qms.model.vocabulary import ID_PATTERN, RequirementKind
 
-REQUIREMENT_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
-KINDS = ("annex-a", "management-system", "regulatory")
+REQUIREMENT_ID = ID_PATTERN
+KINDS = tuple(RequirementKind)
 
 
 @dataclass(frozen=True)

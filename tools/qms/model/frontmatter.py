@@ -9,7 +9,6 @@ from typing import Any
 import yaml
 
 from qms.model.document import (
-    ID_PATTERN,
     MAX_ID_LENGTH,
     Classification,
     Document,
@@ -18,6 +17,7 @@ from qms.model.document import (
 )
 from qms.model.findings import Finding
 from qms.model.parsing import compose_yaml, value_problem
+from qms.model.vocabulary import ID_PATTERN
 
 REQUIRED_FIELDS = ("id", "title", "type", "version", "owner", "classification", "review_months")
 OPTIONAL_FIELDS = ("effective", "change_reason", "tags")
