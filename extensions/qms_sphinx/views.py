@@ -8,7 +8,6 @@ from html import escape
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
 
 from qms.model.traceability import (
@@ -357,11 +356,6 @@ def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         else:
             rendered = render_framework(app, docname, graph, key)
         node.replace_self(rendered)
-
-
-def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    """A re-read page records its views again."""
-    view_pages(env).discard(docname)
 
 
 def setup(app: Sphinx) -> None:
