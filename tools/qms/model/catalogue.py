@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.parsing import compose_yaml, construct
 from qms.model.vocabulary import ID_PATTERN, RequirementKind
 
@@ -44,7 +44,7 @@ def parse_catalogue(path: str, stem: str, text: str) -> tuple[Catalogue | None, 
     findings: list[Finding] = []
 
     def fail(line: int, message: str) -> None:
-        findings.append(Finding(path, line, message, "catalogue"))
+        findings.append(Finding(path, line, message, FindingCode.CATALOGUE))
 
     try:
         root = compose_yaml(text)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.vocabulary import (
     CONTROL,
     DEMONSTRATES,
@@ -333,7 +333,7 @@ def completeness_findings(
     """
     findings: list[Finding] = []
 
-    def report(need: Need, message: str, code: str) -> None:
+    def report(need: Need, message: str, code: FindingCode) -> None:
         path, line = locate.get(need.id, (need.docname, need.lineno))
         findings.append(Finding(path, line, f"{need.id}: {message}", code))
 
@@ -344,14 +344,14 @@ def completeness_findings(
                 soa_row.requirement,
                 f"Annex A {ref} has no applicability decision; add a control "
                 "that implements it to the Statement of Applicability",
-                "soa-missing",
+                FindingCode.SOA_MISSING,
             )
         for extra in soa_row.decisions[1:]:
             report(
                 extra,
                 f"Annex A {ref} already has a decision in {soa_row.decisions[0].id}; "
                 "keep one control per Annex A control",
-                "soa-duplicate",
+                FindingCode.SOA_DUPLICATE,
             )
     for control in graph.of_type(CONTROL):
         if control.text("applicable") == "yes" and not graph.linked_to(control.id, IMPLEMENTS):
@@ -359,21 +359,21 @@ def completeness_findings(
                 control,
                 "applicable control has no implementing procedure; add a "
                 f"procedure need with ':implements: {control.id}'",
-                "soa-unimplemented",
+                FindingCode.SOA_UNIMPLEMENTED,
             )
     for row in risk_rows(graph):
         if row.residual > row.inherent:
             report(
                 row.risk,
                 f"residual score {row.residual} is higher than the inherent score {row.inherent}",
-                "risk-residual",
+                FindingCode.RISK_RESIDUAL,
             )
         if row.inherent > threshold and not row.controls and not row.risk.text("acceptance"):
             report(
                 row.risk,
                 f"score {row.inherent} is above the acceptance threshold "
                 f"{threshold} with neither a mitigating control nor a recorded acceptance",
-                "risk-untreated",
+                FindingCode.RISK_UNTREATED,
             )
     for requirement in graph.requirements(kind=RequirementKind.REGULATORY):
         if not requirement.outgoing(MAPS_TO):
@@ -381,6 +381,6 @@ def completeness_findings(
                 requirement,
                 "regulatory requirement is mapped to no Annex A control; add "
                 "maps_to in its catalogue file",
-                "requirement-unmapped",
+                FindingCode.REQUIREMENT_UNMAPPED,
             )
     return findings

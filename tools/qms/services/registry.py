@@ -15,8 +15,8 @@ from qms.adapters.git import Repository
 from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import PYPROJECT, QmsConfig
 from qms.errors import RefusedError
-from qms.model.findings import Finding
-from qms.model.line_endings import LINE_ENDINGS, ONLY_LINE_ENDINGS, has_crlf, to_lf
+from qms.model.findings import Finding, FindingCode
+from qms.model.line_endings import ONLY_LINE_ENDINGS, has_crlf, to_lf
 from qms.model.registry_history import RegistryHistory
 from qms.model.signers import Registry, RegistryError, canonical_policy
 from qms.services.handbook import display_path
@@ -24,10 +24,6 @@ from qms.services.layout import SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations, load_migrations
 
 _SNAPSHOT = re.compile(r"^(\d{4})\.yaml$")
-# The code of the finding that [tool.qms] is not the signing policy the registry approves.
-POLICY = "registry-policy"
-# The code of the finding that a registered key was revoked outside the registry.
-REVOKED = "key-revoked"
 
 
 @dataclass(frozen=True)
@@ -96,7 +92,7 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
     findings: list[Finding] = []
     revisions: list[tuple[Registry, datetime]] = []
 
-    def fail(path: Path, message: str, code: str = "registry") -> None:
+    def fail(path: Path, message: str, code: FindingCode = FindingCode.REGISTRY) -> None:
         findings.append(Finding(display_path(config.root, path), None, message, code))
 
     snapshots = sorted(
@@ -137,7 +133,7 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
             else:
                 approvals.append(facts.signed_at)
         if not approvals and crlf_only:
-            fail(path, f"registry revision {number} {ONLY_LINE_ENDINGS}", LINE_ENDINGS)
+            fail(path, f"registry revision {number} {ONLY_LINE_ENDINGS}", FindingCode.LINE_ENDINGS)
             break
         if not approvals:
             detail = "; ".join(problems) or "no signature"
@@ -209,7 +205,7 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
             number = len(revisions)
             if to_lf(live) == approved:
                 message = f"differs from approved revision {number} only in line endings (CRLF)"
-                fail(current, message, LINE_ENDINGS)
+                fail(current, message, FindingCode.LINE_ENDINGS)
             else:
                 fail(
                     current,
@@ -243,7 +239,9 @@ def _revocation_findings(config: QmsConfig, keyring: Keyring, latest: Registry) 
             f"record; a registry administrator records when trust ended with 'qms signers "
             f"revoke {fingerprint} --at UTC-TIME --reason TEXT'"
         )
-        findings.append(Finding(display_path(config.root, path), None, message, REVOKED))
+        findings.append(
+            Finding(display_path(config.root, path), None, message, FindingCode.KEY_REVOKED)
+        )
     return findings
 
 
@@ -267,7 +265,7 @@ def _policy_findings(config: QmsConfig, latest: Registry) -> list[Finding]:
     )
     if not latest.policy:
         message = f"registry revision {latest.revision} approves no signing policy; {hint}"
-        return [Finding(PYPROJECT, None, message, POLICY)]
+        return [Finding(PYPROJECT, None, message, FindingCode.REGISTRY_POLICY)]
     current = config.signing_policy()
     changed = policy_changes(latest, current)
     if not changed and canonical_policy(current) == latest.policy:
@@ -277,7 +275,7 @@ def _policy_findings(config: QmsConfig, latest: Registry) -> list[Finding]:
         f"revision {latest.revision} approves: a change of who may sign counts only once "
         f"approved; {hint}"
     )
-    return [Finding(PYPROJECT, None, message, POLICY)]
+    return [Finding(PYPROJECT, None, message, FindingCode.REGISTRY_POLICY)]
 
 
 def verified_registry(config: QmsConfig) -> RegistryState:
