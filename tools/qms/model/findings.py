@@ -67,14 +67,14 @@ class FindingCode(StrEnum):
     )
     NO_CHANGE_REASON = (
         "no-change-reason",
-        "a new version of an approved document says not why it changed; fill in "
+        "a new version of an approved document does not say why it changed; fill in "
         "change_reason in its front matter",
     )
     # Traceability
     CATALOGUE = (
         "catalogue",
-        "a requirement catalogue file (docs/_catalogues/) is unreadable, malformed or "
-        "repeats a requirement id; fix the entry at the line named",
+        "a requirement catalogue file (_catalogues/ in the docs folder) is unreadable, "
+        "malformed or repeats a requirement id; fix the entry at the line named",
     )
     NEED_FIELD = (
         "need-field",
@@ -112,8 +112,9 @@ class FindingCode(StrEnum):
     # Signatures and the signer registry
     VERIFY = (
         "verify",
-        "an approval signature does not count (bad signature, wrong content, signer, role, "
-        "order or key); the message says why, sign again or fix what it names",
+        "an approval signature does not count (bad signature, changed content, wrong signer, "
+        "role, order or key), or approvals could not be verified at all; the message says "
+        "why: fix what it names, or have the document signed again",
     )
     ALTERED = (
         "altered",
@@ -144,7 +145,7 @@ class FindingCode(StrEnum):
     RELEASE = (
         "release",
         "a published release folder does not verify offline (a file, the manifest or its "
-        "signatures); publish the release again from its signed manifest",
+        "signatures); publish the signed release again ('qms release publish')",
     )
     ROLLBACK = (
         "rollback",
