@@ -15,6 +15,7 @@ from qms.adapters.git import open_repository
 from qms.config import PYPROJECT, QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document
+from qms.model.findings import FindingCode
 from qms.model.timeutil import parse_utc
 from qms.services.change_control import change_control, history_rows
 from qms.services.content import document_content
@@ -139,18 +140,18 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
         )
         control = change_control(config, handbook, selected, history["revisions"])
     except QmsError as exc:
-        logger.warning(f"cannot verify approvals: {exc}", type="qms", subtype="verify")
+        logger.warning(f"cannot verify approvals: {exc}", type="qms", subtype=FindingCode.VERIFY)
         cache.clear()
         states = {}
     else:
         if verification.line_endings:
-            logger.warning(verification.line_endings, type="qms", subtype="line-endings")
+            logger.warning(verification.line_endings, type="qms", subtype=FindingCode.LINE_ENDINGS)
         for finding in verification.registry.findings:
-            logger.warning(finding.render(), type="qms", subtype="registry")
+            logger.warning(finding.render(), type="qms", subtype=FindingCode.REGISTRY)
         for finding in verification.altered:
-            logger.warning(finding.render(), type="qms", subtype="altered")
+            logger.warning(finding.render(), type="qms", subtype=FindingCode.ALTERED)
         for finding in verification.registry.migrations.findings:
-            logger.warning(finding.render(), type="qms", subtype="migration")
+            logger.warning(finding.render(), type="qms", subtype=FindingCode.MIGRATION)
         by_id = {document.id: name for name, document in docs.items()}
         found: dict[str, list[tuple[str, int | None, str]]] = {name: [] for name in stale}
         for finding in control.findings:
@@ -159,7 +160,7 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
         for row, verdict in verification.rows(config, on):
             name = by_id[verdict.document.id]
             line = verdict.document.line_of("version")
-            found[name] += [(f.render(), line, "verify") for f in verdict.findings]
+            found[name] += [(f.render(), line, FindingCode.VERIFY) for f in verdict.findings]
             history_table = tuple(history_rows(control, verdict.document))
             states[name] = PageState(row, verdict.signatures, history_table)
             cache[name] = (keys[name], tuple(found[name]))

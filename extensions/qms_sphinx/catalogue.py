@@ -11,6 +11,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx_needs.api import add_need
 from sphinx_needs.utils import add_doc
 
+from qms.model.findings import FindingCode
 from qms.services.catalogues import CATALOGUE_FOLDER, Catalogues, load_catalogues
 
 logger = logging.getLogger(__name__)
@@ -36,14 +37,14 @@ class CatalogueDirective(SphinxDirective):
             self.env.note_dependency(str(path))
         for finding in found.findings:
             if finding.path.endswith(f"/{key}.yaml"):
-                logger.warning(finding.render(), type="qms", subtype="catalogue")
+                logger.warning(finding.render(), type="qms", subtype=FindingCode.CATALOGUE)
         if catalogue is None:
             known = ", ".join(c.key for c in found.catalogues) or "none"
             logger.warning(
                 f"no readable catalogue '{key}' in {CATALOGUE_FOLDER}/ (found: {known})",
                 location=(self.env.docname, self.lineno),
                 type="qms",
-                subtype="catalogue",
+                subtype=FindingCode.CATALOGUE,
             )
             return []
         # As sphinx-needs' own directive does: mark the page as holding needs, so

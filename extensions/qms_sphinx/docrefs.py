@@ -21,6 +21,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
 from qms.model.docrefs import DocumentIds, id_mentions
+from qms.model.findings import FindingCode
 from qms_sphinx.release_mode import release_of
 from qms_sphinx.state import Mention, controlled, documents, id_targets, mentions
 
@@ -119,7 +120,7 @@ def warn_unknown(app: Sphinx, env: BuildEnvironment) -> None:
                 f"(`{token}`) if it is not meant as a reference",
                 location=(docname, _exact_line(app, docname, token, line)),
                 type="qms",
-                subtype="docref",
+                subtype=FindingCode.DOCREF,
             )
 
 

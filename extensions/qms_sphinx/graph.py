@@ -9,9 +9,6 @@ from sphinx.builders import Builder
 from sphinx_needs.api import get_needs_view
 
 from qms.model.traceability import Graph, Need
-from qms_sphinx.needs_model import NEED_TYPES
-
-FIELD_NAMES = tuple(dict.fromkeys(name for spec in NEED_TYPES for name in spec.get("fields", {})))
 
 # Built at write-started, after sphinx-needs resolved every link; parallel writers
 # are forked after that and inherit it.

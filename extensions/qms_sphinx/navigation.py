@@ -24,14 +24,8 @@ from sphinx.util.osutil import relative_uri
 from qms.adapters.files import write_atomic
 from qms.model.document import Document, DocumentType
 from qms.model.registry import siblings_by_type
+from qms.model.site_pages import HANDBOOK_PAGES, type_index
 from qms_sphinx.state import Neighbour, documents, neighbours, types_in_use
-
-# Site-wide pages listed under "Handbook" when the handbook has them.
-HANDBOOK_PAGES = (
-    ("register", "Document register"),
-    ("traceability", "Traceability matrix"),
-    ("frameworks/index", "Frameworks"),
-)
 
 
 def _link(href: str, text: str, level: int, current: bool = False, open_: bool = False) -> str:
@@ -66,7 +60,7 @@ def render_navigation(app: Sphinx, pagename: str) -> str:
             parts.append("</li>")
     parts += ["</ul>", _caption("Documents by type"), "<ul>"]
     for doc_type in DocumentType:
-        index = f"{doc_type.folder}/index"
+        index = type_index(doc_type.folder)
         if doc_type not in in_use or index not in found:
             continue
         here = current is not None and current.type == doc_type

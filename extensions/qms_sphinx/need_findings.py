@@ -34,8 +34,9 @@ from sphinx_needs.schema.reporting import (
 from sphinx_needs.views import NeedsView
 
 from qms.adapters.files import write_atomic
+from qms.model.findings import FindingCode
+from qms.model.vocabulary import allowed_values
 from qms_sphinx.listeners import replace_listener
-from qms_sphinx.needs_model import allowed_values
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def validate(app: Sphinx, builder: Builder) -> None:
                         f"need {need_id}: {message}",
                         location=location,
                         type="qms",
-                        subtype="need-field",
+                        subtype=FindingCode.NEED_FIELD,
                     )
 
 

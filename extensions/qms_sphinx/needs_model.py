@@ -1,4 +1,4 @@
-"""The traceability model given to sphinx-needs: need types, link types and fields."""
+"""The traceability vocabulary (`qms.model.vocabulary`) as sphinx-needs configuration."""
 
 from __future__ import annotations
 
@@ -7,165 +7,71 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-# Likelihood and impact are scored 1 (rare / negligible) to 5 (almost certain / severe).
-_SCORE: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": 5}
+from qms.model.vocabulary import (
+    ID_REGEX,
+    LINK_TYPES,
+    NEED_TYPES,
+    REQUIRED_FIELDS,
+    Field,
+    NeedType,
+    RequiredFields,
+)
 
 
-def _text(description: str) -> dict[str, Any]:
-    return {"description": description, "schema": {"type": "string"}, "nullable": True}
+def _field_schema(field: Field) -> dict[str, Any]:
+    if field.values:
+        schema: dict[str, Any] = {"type": "string", "enum": [str(v) for v in field.values]}
+    elif field.minimum is not None:
+        schema = {"type": "integer", "minimum": field.minimum}
+        if field.maximum is not None:
+            schema["maximum"] = field.maximum
+    else:
+        schema = {"type": "string"}
+    return {"description": field.description, "schema": schema, "nullable": True}
 
 
-def _enum(description: str, values: list[str]) -> dict[str, Any]:
-    return {
-        "description": description,
-        "schema": {"type": "string", "enum": values},
-        "nullable": True,
+def _need_type(spec: NeedType) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "directive": spec.name,
+        "title": spec.title,
+        "prefix": spec.prefix,
+        "color": spec.color,
     }
+    if spec.fields:
+        found["fields"] = {field.name: _field_schema(field) for field in spec.fields}
+    if spec.links:
+        found["links"] = {link: {"target_types": list(to)} for link, to in spec.links}
+    return found
 
 
-def _score(description: str) -> dict[str, Any]:
-    return {"description": description, "schema": dict(_SCORE), "nullable": True}
-
-
-NEED_TYPES: list[dict[str, Any]] = [
-    {
-        "directive": "requirement",
-        "title": "Requirement",
-        "prefix": "REQ-",
-        "color": "#BFD8D2",
-        "fields": {
-            "framework": _text("The standard or regulation the requirement comes from"),
-            "catalogue": _text("Key of the catalogue data file that defines it"),
-            "kind": _enum("What meets it", ["annex-a", "management-system", "regulatory"]),
-            "ref": _text("The reference as an auditor writes it, e.g. 11.10(e)"),
-            "position": {
-                "description": "Order within its catalogue",
-                "schema": {"type": "integer", "minimum": 0},
-                "nullable": True,
-            },
-        },
-        "links": {"maps_to": {"target_types": ["requirement"]}},
-    },
-    {
-        "directive": "control",
-        "title": "Control",
-        "prefix": "CTL-",
-        "color": "#FEDCD2",
-        "fields": {
-            "applicable": _enum("Statement of Applicability decision", ["yes", "no"]),
-            "justification": _text("Why the control is included or excluded"),
-            "implementation": _enum(
-                "How far the control is implemented",
-                ["implemented", "partial", "planned", "not-started"],
-            ),
-        },
-        "links": {
-            "implements": {"target_types": ["requirement"]},
-            "mitigates": {"target_types": ["risk"]},
-        },
-    },
-    {
-        "directive": "risk",
-        "title": "Risk",
-        "prefix": "RSK-",
-        "color": "#DF744A",
-        "fields": {
-            "asset": _text("The asset or process at risk"),
-            "threat": _text("What could go wrong"),
-            "vulnerability": _text("The weakness the threat exploits"),
-            "likelihood": _score("Inherent likelihood, 1 to 5"),
-            "impact": _score("Inherent impact, 1 to 5"),
-            "residual_likelihood": _score("Likelihood after treatment, 1 to 5"),
-            "residual_impact": _score("Impact after treatment, 1 to 5"),
-            "treatment": _enum(
-                "Risk treatment option", ["mitigate", "accept", "transfer", "avoid"]
-            ),
-            "risk_owner": _text("The role accountable for the risk"),
-            "acceptance": _text("The owner's recorded acceptance of the residual risk"),
-        },
-    },
-    {
-        "directive": "procedure",
-        "title": "Procedure",
-        "prefix": "PRC-",
-        "color": "#DCB239",
-        "links": {"implements": {"target_types": ["control"]}},
-    },
-    {
-        "directive": "evidence",
-        "title": "Evidence",
-        "prefix": "EVD-",
-        "color": "#9856A5",
-        "links": {"demonstrates": {"target_types": ["control"]}},
-    },
-]
-
-
-def _requires(need_type: str, fields: list[str], message: str, **when: str) -> dict[str, Any]:
-    """A sphinx-needs schema: needs of `need_type` (matching `when`) must set `fields`."""
-    select: dict[str, Any] = {"type": {"const": need_type}}
-    select.update({field: {"const": value} for field, value in when.items()})
+def _schema(rule: RequiredFields) -> dict[str, Any]:
+    """A sphinx-needs schema: needs of the type (matching `when`) must set the fields."""
+    select: dict[str, Any] = {"type": {"const": rule.need_type}}
+    select.update({field: {"const": value} for field, value in rule.when})
+    suffix = "-".join(value for _, value in rule.when) or "fields"
     return {
-        "id": f"{need_type}-{'-'.join(when.values()) or 'fields'}",
-        "message": message,
+        "id": f"{rule.need_type}-{suffix}",
+        "message": rule.message,
         "select": {"properties": select, "required": list(select)},
-        "validate": {"local": {"required": fields}},
+        "validate": {"local": {"required": list(rule.fields)}},
     }
 
 
-# Fields each type cannot do without, checked by sphinx-needs' schema validation.
-REQUIRED_FIELDS: list[dict[str, Any]] = [
-    _requires("requirement", ["framework"], "a requirement names its framework"),
-    _requires(
-        "control",
-        ["applicable", "implementation"],
-        "a control carries its applicability decision and implementation status",
-    ),
-    _requires(
-        "control",
-        ["justification"],
-        "an excluded control needs a justification",
-        applicable="no",
-    ),
-    _requires(
-        "risk",
-        [
-            "asset",
-            "threat",
-            "vulnerability",
-            "likelihood",
-            "impact",
-            "residual_likelihood",
-            "residual_impact",
-            "treatment",
-            "risk_owner",
-        ],
-        "a risk is assessed before and after treatment and has an owner",
-    ),
-]
-
-LINK_TYPES: dict[str, dict[str, Any]] = {
-    "implements": {"incoming": "implemented by", "outgoing": "implements"},
-    "mitigates": {"incoming": "mitigated by", "outgoing": "mitigates"},
-    "demonstrates": {"incoming": "demonstrated by", "outgoing": "demonstrates"},
-    "maps_to": {"incoming": "mapped from", "outgoing": "maps to"},
-}
-
-# Need ids follow the document id pattern. No dots: sphinx-needs reads "ID.part" as a need part.
-NEED_ID_REGEX = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
+def needs_types() -> list[dict[str, Any]]:
+    """`needs_types`: each need type with its fields (and their JSON schemas) and links."""
+    return [_need_type(spec) for spec in NEED_TYPES]
 
 
-def allowed_values(need_type: str, field: str) -> str:
-    """What a field of a need type accepts, in words, for error messages."""
-    for spec in NEED_TYPES:
-        if spec["directive"] != need_type:
-            continue
-        schema = spec.get("fields", {}).get(field, {}).get("schema", {})
-        if "enum" in schema:
-            return ", ".join(schema["enum"])
-        if "minimum" in schema and "maximum" in schema:
-            return f"a whole number from {schema['minimum']} to {schema['maximum']}"
-    return ""
+def needs_schemas() -> list[dict[str, Any]]:
+    """The schemas of the fields each type cannot do without, checked by sphinx-needs."""
+    return [_schema(rule) for rule in REQUIRED_FIELDS]
+
+
+def needs_links() -> dict[str, dict[str, Any]]:
+    """`needs_links`: each link type and how it reads in each direction."""
+    return {
+        link.name: {"incoming": link.incoming, "outgoing": link.outgoing} for link in LINK_TYPES
+    }
 
 
 # sphinx-needs' "clean" layout without its collapse button: the button carries the same
@@ -183,10 +89,10 @@ QMS_LAYOUT: dict[str, Any] = {
 
 def configure_needs(app: Sphinx, config: Config) -> None:
     """Install the traceability model before sphinx-needs resolves its configuration."""
-    config.needs_types = [dict(t) for t in NEED_TYPES]
-    config.needs_links = {name: dict(spec) for name, spec in LINK_TYPES.items()}
-    config.needs_schema_definitions = {"schemas": [dict(schema) for schema in REQUIRED_FIELDS]}
+    config.needs_types = needs_types()
+    config.needs_links = needs_links()
+    config.needs_schema_definitions = {"schemas": needs_schemas()}
     config.needs_id_required = True
-    config.needs_id_regex = NEED_ID_REGEX
+    config.needs_id_regex = ID_REGEX
     config.needs_layouts = {**getattr(config, "needs_layouts", {}), LAYOUT: dict(QMS_LAYOUT)}
     config.needs_default_layout = LAYOUT

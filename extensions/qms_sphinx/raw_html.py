@@ -6,6 +6,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+from qms.model.findings import FindingCode
 from qms_sphinx.state import flawed
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def refuse_raw_html(app: Sphinx, doctree: nodes.document) -> None:
             "write it in Markdown, or escape '<' as '\\<'",
             location=node,
             type="qms",
-            subtype="raw-html",
+            subtype=FindingCode.RAW_HTML,
         )
         node.parent.remove(node)
         flawed(app.env).add(app.env.docname)

@@ -8,11 +8,10 @@ from html import escape
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
 
 from qms.model.traceability import (
-    ANNEX_A,
+    DECISIONS,
     Graph,
     Need,
     coverage,
@@ -20,6 +19,7 @@ from qms.model.traceability import (
     risk_rows,
     soa_rows,
 )
+from qms.model.vocabulary import IMPLEMENTATION, MAPS_TO, RequirementKind
 from qms_sphinx.graph import graph_of
 from qms_sphinx.settings import settings
 from qms_sphinx.state import view_pages
@@ -69,12 +69,8 @@ def render_soa(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
     statuses = Counter(row.control.text("implementation") for row in rows if row.control)
     summary = nodes.container(
         "",
-        _counts(
-            "Decision",
-            decisions,
-            ("applicable", "excluded", "no decision", "conflicting decisions"),
-        ),
-        _counts("Implementation", statuses, ("implemented", "partial", "planned", "not-started")),
+        _counts("Decision", decisions, DECISIONS),
+        _counts("Implementation", statuses, IMPLEMENTATION),
         classes=["qms-side-by-side"],
     )
     body: list[list[Cell]] = []
@@ -245,7 +241,7 @@ def render_traceability(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.N
     frameworks: list[list[Cell]] = []
     gaps: list[list[Cell]] = []
     for key, name, kind in graph.catalogues():
-        if kind not in (ANNEX_A, "regulatory"):
+        if kind not in (RequirementKind.ANNEX_A, RequirementKind.REGULATORY):
             continue
         result = coverage(graph, key)
         frameworks.append(
@@ -306,7 +302,7 @@ def render_framework(app: Sphinx, fromdoc: str, graph: Graph, key: str) -> list[
     gaps = dict((need.id, reason) for need, reason in result.gaps)
     body: list[list[Cell]] = []
     for requirement in graph.requirements(key):
-        mapped = [soa[t] for t in requirement.outgoing("maps_to") if t in soa]
+        mapped = [soa[t] for t in requirement.outgoing(MAPS_TO) if t in soa]
         controls = [row.control for row in mapped if row.control is not None]
         met: Cell = [
             doc_link(app, fromdoc, c.docname, c.id, f"{c.id} ({c.text('implementation')})")
@@ -360,11 +356,6 @@ def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         else:
             rendered = render_framework(app, docname, graph, key)
         node.replace_self(rendered)
-
-
-def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    """A re-read page records its views again."""
-    view_pages(env).discard(docname)
 
 
 def setup(app: Sphinx) -> None:

@@ -15,6 +15,7 @@ from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
 from qms.model.roster import ROSTER_ROLE
 from qms.model.signers import REGISTRY_ADMIN, normalise_fingerprint
+from qms.model.site_pages import DEFAULT_SITE_PAGES
 from qms.model.training import Requirement, TrainingPolicy
 from qms.model.training_record import METHOD_ROLES
 
@@ -35,7 +36,7 @@ class QmsConfig:
     handbook_title: str = "Information Security Handbook"
     docs_dir: str = "docs"
     build_dir: str = "_build"
-    site_pages: tuple[str, ...] = ("index", "register", "*/index")
+    site_pages: tuple[str, ...] = DEFAULT_SITE_PAGES
     trust_roots: tuple[str, ...] = ()
     # A risk scoring above this (likelihood x impact) needs treatment or acceptance.
     risk_acceptance_threshold: int = 8

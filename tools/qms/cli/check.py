@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 
 from qms.cli.context import Context
 from qms.cli.output import add_verbose_option, plural, print_findings, print_json, sphinx_log
 from qms.cli.progress import progress_bar
+from qms.errors import QmsError
+from qms.model.findings import FindingCode, code_named
 from qms.services.check import full_check, quick_check
+
+EXPLAIN_ALL = "all"
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,18 +29,50 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Sphinx's own log instead."
         ),
         epilog="Example: qms check --quick   (in a pre-commit hook: front matter and ids "
-        "only, no Sphinx read)",
+        "only, no Sphinx read). Every finding of qms carries a code (in --json, and as "
+        "[qms.CODE] in Sphinx's log): 'qms check --explain CODE' says what it means and what "
+        "to do, 'qms check --explain all' lists every code.",
     )
     parser.add_argument("--json", action="store_true", help="print findings as JSON")
     parser.add_argument(
         "--quick", action="store_true", help="front matter and ids only (no Sphinx read)"
     )
+    parser.add_argument(
+        "--explain",
+        metavar="CODE",
+        help="say what a finding code means and what to do ('all' for every code); checks nothing",
+    )
     add_verbose_option(parser)
     parser.set_defaults(handler=run)
 
 
+def explain(name: str, as_json: bool) -> int:
+    """Print one code (or every code) with its explanation."""
+    if name == EXPLAIN_ALL:
+        codes = list(FindingCode)
+    else:
+        found = code_named(name)
+        if found is None:
+            close = difflib.get_close_matches(name, [str(c) for c in FindingCode], n=1)
+            guess = f" (did you mean '{close[0]}'?)" if close else ""
+            raise QmsError(
+                f"unknown finding code {name!r}{guess}",
+                f"'qms check --explain {EXPLAIN_ALL}' lists every code",
+            )
+        codes = [found]
+    entries = [{"code": str(c), "explanation": c.explanation} for c in codes]
+    if as_json:
+        print_json({"codes": entries} if name == EXPLAIN_ALL else entries[0])
+    else:
+        for entry in entries:
+            print(f"{entry['code']}: {entry['explanation']}")
+    return 0
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Run the checks and report."""
+    """Run the checks and report (or explain a finding code)."""
+    if args.explain is not None:
+        return explain(args.explain, args.json)
     config = ctx.config()
     if args.quick:
         findings = quick_check(config)

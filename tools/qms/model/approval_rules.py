@@ -8,8 +8,8 @@ from datetime import datetime
 
 from qms.model.approval import MEANING_ORDER, SCHEMA_V1, Meaning, Statement
 from qms.model.document import Document
-from qms.model.findings import Finding
-from qms.model.line_endings import LINE_ENDINGS, ONLY_LINE_ENDINGS, is_line_ending_problem
+from qms.model.findings import Finding, FindingCode
+from qms.model.line_endings import ONLY_LINE_ENDINGS, is_line_ending_problem
 from qms.model.registry_history import RegistryHistory
 from qms.model.signature_rules import (
     Claim,
@@ -83,7 +83,9 @@ class DocumentVerdict:
                 v.record.path,
                 None,
                 f"{self.document.id} {self.document.version}: {v.problem}",
-                LINE_ENDINGS if is_line_ending_problem(v.problem) else "verify",
+                FindingCode.LINE_ENDINGS
+                if is_line_ending_problem(v.problem)
+                else FindingCode.VERIFY,
             )
             for v in self.verdicts
             if not v.valid

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.parsing import compose_yaml, construct
+from qms.model.vocabulary import ID_PATTERN, RequirementKind
 
-REQUIREMENT_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
-KINDS = ("annex-a", "management-system", "regulatory")
+REQUIREMENT_ID = ID_PATTERN
+KINDS = tuple(RequirementKind)
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def parse_catalogue(path: str, stem: str, text: str) -> tuple[Catalogue | None, 
     findings: list[Finding] = []
 
     def fail(line: int, message: str) -> None:
-        findings.append(Finding(path, line, message, "catalogue"))
+        findings.append(Finding(path, line, message, FindingCode.CATALOGUE))
 
     try:
         root = compose_yaml(text)

@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from qms.model.vocabulary import ID_SHAPE
+
 # An id as ID_PATTERN has it, standing alone: not inside a longer word, path or id.
-_TOKEN = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+(?![\w-])")
+_TOKEN = re.compile(rf"(?<![\w-]){ID_SHAPE}(?![\w-])")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-ID_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 # Ids name folders and files (signatures/approvals/<ID>/, the lower-case source name),
 # so they stay far inside any file system's 255-byte name limit.
 MAX_ID_LENGTH = 40

@@ -1,8 +1,183 @@
-"""Located findings: what checks report, as `path:line: message`."""
+"""Located findings: what checks report, as `path:line: message`, and what each code means."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FindingCode(StrEnum):
+    """Every code a finding (or a qms Sphinx warning, as `qms.CODE`) carries.
+
+    Each member holds a one-line explanation: what the finding means and what to do.
+    """
+
+    explanation: str
+
+    def __new__(cls, value: str, explanation: str) -> FindingCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.explanation = explanation
+        return member
+
+    # Reading the sources
+    FRONTMATTER = (
+        "frontmatter",
+        "a document's front matter is missing, unreadable or holds a wrong field or value; "
+        "fix the field the message names, at its line",
+    )
+    ENCODING = (
+        "encoding",
+        "a source file is not UTF-8 text, so nothing else can be checked in it; save it as UTF-8",
+    )
+    LINE_ENDINGS = (
+        "line-endings",
+        "a file has CRLF line endings, so its bytes differ from what is (or will be) signed; "
+        "save it with LF line endings (see .gitattributes) and check it out again",
+    )
+    DUPLICATE_ID = (
+        "duplicate-id",
+        "two documents carry the same id; ids are never reused, give one of them the next free id",
+    )
+    DOCREF = (
+        "docref",
+        "prose mentions an id shaped like a document's that names no document; correct it, "
+        "or write it as code if it is not meant as a reference",
+    )
+    RAW_HTML = (
+        "raw-html",
+        "a page holds raw HTML, which would reach readers unescaped and is dropped; write it "
+        "in Markdown, or escape '<' as '\\<'",
+    )
+    # Change control (git history)
+    ID_REUSED = (
+        "id-reused",
+        "an id once withdrawn, or used by a document of another type, names this document; "
+        "an id names one document for good, give this one the next free id",
+    )
+    VERSION_BACKWARDS = (
+        "version-backwards",
+        "a document's version is lower than one already recorded or approved; versions "
+        "never go backwards, raise it above the highest",
+    )
+    NOT_BUMPED = (
+        "not-bumped",
+        "a document changed after its version was approved; raise the version and record "
+        "a change_reason",
+    )
+    NO_CHANGE_REASON = (
+        "no-change-reason",
+        "a new version of an approved document does not say why it changed; fill in "
+        "change_reason in its front matter",
+    )
+    # Traceability
+    CATALOGUE = (
+        "catalogue",
+        "a requirement catalogue file (_catalogues/ in the docs folder) is unreadable, "
+        "malformed or repeats a requirement id; fix the entry at the line named",
+    )
+    NEED_FIELD = (
+        "need-field",
+        "a need (requirement, control, risk, procedure, evidence) lacks a field it needs or "
+        "holds a value its type does not allow; set the field to one of the allowed values",
+    )
+    SOA_MISSING = (
+        "soa-missing",
+        "an Annex A control has no applicability decision; add a control need that "
+        "implements it to the Statement of Applicability",
+    )
+    SOA_DUPLICATE = (
+        "soa-duplicate",
+        "an Annex A control has more than one decision; keep one control need per Annex A control",
+    )
+    SOA_UNIMPLEMENTED = (
+        "soa-unimplemented",
+        "an applicable control has no implementing procedure; add a procedure need with "
+        "':implements:' naming it",
+    )
+    RISK_RESIDUAL = (
+        "risk-residual",
+        "a risk scores higher after treatment than before; correct its residual likelihood "
+        "or impact",
+    )
+    RISK_UNTREATED = (
+        "risk-untreated",
+        "a risk scores above the acceptance threshold with neither a mitigating control nor "
+        "a recorded acceptance; add a control that mitigates it, or record the acceptance",
+    )
+    REQUIREMENT_UNMAPPED = (
+        "requirement-unmapped",
+        "a regulatory requirement maps to no Annex A control; add maps_to in its catalogue file",
+    )
+    # Signatures and the signer registry
+    VERIFY = (
+        "verify",
+        "an approval signature does not count (bad signature, changed content, wrong signer, "
+        "role, order or key), or approvals could not be verified at all; the message says "
+        "why: fix what it names, or have the document signed again",
+    )
+    ALTERED = (
+        "altered",
+        "a committed file under signatures/ is gone or rewritten; signature files are only "
+        "ever added, restore it as it was (the message says how)",
+    )
+    REGISTRY = (
+        "registry",
+        "the signer registry chain does not verify back to the trust roots, so no signature "
+        "counts; restore the revision or key file the message names from git history",
+    )
+    REGISTRY_POLICY = (
+        "registry-policy",
+        "[tool.qms] holds a signing policy the latest registry revision does not approve; a "
+        "registry administrator approves it with 'qms signers policy', or restore it from git",
+    )
+    KEY_REVOKED = (
+        "key-revoked",
+        "a registered key carries an OpenPGP revocation the registry does not record; a "
+        "registry administrator records it with 'qms signers revoke'",
+    )
+    MIGRATION = (
+        "migration",
+        "a signed migration does not count (signature, signer or content), so the records "
+        "it lists stay untied; sign it again as a registry administrator",
+    )
+    # Training
+    TRAINING = (
+        "training",
+        "a training record or the staff roster does not count (signature, signer's role, a "
+        "person not on the roster, a version never approved, or content other than approved); "
+        "record the training again, or have HR import the roster again",
+    )
+    # Releases and witnesses
+    RELEASE = (
+        "release",
+        "a published release folder does not verify offline (a file, the manifest or its "
+        "signatures); publish the signed release again ('qms release publish')",
+    )
+    ROLLBACK = (
+        "rollback",
+        "the history lost or changed files this clone verified before (rolled back, rebased "
+        "or force-pushed); restore it, or if deliberate run 'qms verify --accept-rollback "
+        "--reason TEXT'",
+    )
+    WITNESS = (
+        "witness",
+        "a witness (published release) is unreadable, does not verify, or attests files or "
+        "commits this history no longer holds; check the witness or restore the history",
+    )
+    # Catch-alls
+    SPHINX = (
+        "sphinx",
+        "a warning of Sphinx or one of its extensions, without a type of its own; fix what "
+        "the message says at the place it names",
+    )
+    QMS = ("qms", "a problem found by qms without a more specific code; read its message")
+
+
+def code_named(code: str) -> FindingCode | None:
+    """The code as findings show it, also as a Sphinx warning type (`qms.CODE`); else None."""
+    by_value = {str(member): member for member in FindingCode}
+    return by_value.get(code) or by_value.get(code.removeprefix("qms."))
 
 
 @dataclass(frozen=True)
@@ -12,7 +187,8 @@ class Finding:
     path: str
     line: int | None
     message: str
-    code: str = "qms"
+    # A FindingCode, or a warning type Sphinx or an extension reported (see parse_warnings).
+    code: str = FindingCode.QMS
 
     @property
     def sort_key(self) -> tuple[str, int, str]:

@@ -9,15 +9,15 @@ from typing import Any
 import yaml
 
 from qms.model.document import (
-    ID_PATTERN,
     MAX_ID_LENGTH,
     Classification,
     Document,
     DocumentType,
     Version,
 )
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.parsing import compose_yaml, value_problem
+from qms.model.vocabulary import ID_PATTERN
 
 REQUIRED_FIELDS = ("id", "title", "type", "version", "owner", "classification", "review_months")
 OPTIONAL_FIELDS = ("effective", "change_reason", "tags")
@@ -92,7 +92,7 @@ class _Validator:
         self.path = path
         self.findings: list[Finding] = []
 
-    def report(self, line: int, message: str, code: str = "frontmatter") -> None:
+    def report(self, line: int, message: str, code: FindingCode = FindingCode.FRONTMATTER) -> None:
         self.findings.append(Finding(self.path, line, message, code))
 
     def text(self, key: str, value: Any, line: int) -> str | None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 
-# The code of findings about CRLF line endings, and of their one-line summary.
-LINE_ENDINGS = "line-endings"
 # Every per-file problem ends with this, so that reports can tell them apart.
 ONLY_LINE_ENDINGS = "differs from what was signed only in line endings (CRLF)"
 # Git for Windows checks text files out with CRLF (core.autocrlf=true); checking them out
@@ -42,7 +40,7 @@ def crlf_finding(path: str, data: bytes) -> Finding | None:
         data.count(b"\n", 0, at) + 1,
         "CRLF line endings (the first on this line): signatures bind the file's exact "
         f"bytes, so save it with LF line endings; if git wrote them on checkout, {FIX}",
-        LINE_ENDINGS,
+        FindingCode.LINE_ENDINGS,
     )
 
 
@@ -53,7 +51,7 @@ def is_line_ending_problem(problem: str) -> bool:
 
 def line_ending_summary(findings: Sequence[Finding]) -> str:
     """One line saying how many failures are line endings only, and the fix ("" if none)."""
-    count = sum(f.code == LINE_ENDINGS for f in findings)
+    count = sum(f.code == FindingCode.LINE_ENDINGS for f in findings)
     if not count:
         return ""
     failures = "1 failure is" if count == 1 else f"{count} failures are"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from qms.model.document import Document, DocumentType
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 
 
 def duplicate_id_findings(documents: Iterable[Document]) -> list[Finding]:
@@ -22,7 +22,7 @@ def duplicate_id_findings(documents: Iterable[Document]) -> list[Finding]:
                     f"duplicate document id '{document.id}': already used by "
                     f"{owner.path}:{owner.line_of('id')}; ids are never reused, "
                     "choose the next free one",
-                    "duplicate-id",
+                    FindingCode.DUPLICATE_ID,
                 )
             )
     return findings

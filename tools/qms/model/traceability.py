@@ -6,21 +6,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
+from qms.model.vocabulary import (
+    CONTROL,
+    DEMONSTRATES,
+    FIELD_NAMES,
+    IMPLEMENTS,
+    LINK_NAMES,
+    MAPS_TO,
+    MITIGATES,
+    REQUIREMENT,
+    RISK,
+    RequirementKind,
+)
 
-# Requirement kinds, from the catalogue files: Annex A controls carry SoA decisions,
-# management-system clauses are met by documents, regulatory ones map to Annex A.
-ANNEX_A = "annex-a"
-MANAGEMENT = "management-system"
-REGULATORY = "regulatory"
-LINK_TYPES = ("implements", "mitigates", "demonstrates", "maps_to")
-# The need fields the views read (declared on the need types of the Sphinx extension).
-FIELDS = (
-    "framework", "catalogue", "kind", "ref", "position",
-    "applicable", "justification", "implementation",
-    "asset", "threat", "vulnerability", "likelihood", "impact",
-    "residual_likelihood", "residual_impact", "treatment", "risk_owner", "acceptance",
-)  # fmt: skip
+# The answers of a Statement of Applicability row, in the order the views count them.
+DECISIONS = ("applicable", "excluded", "no decision", "conflicting decisions")
 
 
 class NeedSource(Protocol):
@@ -65,12 +66,12 @@ class Need:
         return next((ids for key, ids in self.links if key == link), ())
 
     @classmethod
-    def from_mapping(cls, data: NeedSource, field_names: Iterable[str] = FIELDS) -> Need:
+    def from_mapping(cls, data: NeedSource, field_names: Iterable[str] = FIELD_NAMES) -> Need:
         """Build from a sphinx-needs need item or a needs.json entry."""
         # Each field is read once: a sphinx-needs item looks a key up in several stores.
         values = ((name, data.get(name)) for name in field_names)
         fields = tuple((name, value) for name, value in values if value not in (None, ""))
-        links = tuple((name, tuple(str(i) for i in data.get(name) or ())) for name in LINK_TYPES)
+        links = tuple((name, tuple(str(i) for i in data.get(name) or ())) for name in LINK_NAMES)
         lineno = data.get("lineno")
         return cls(
             id=str(data.get("id")),
@@ -96,7 +97,7 @@ class Graph:
         by_id = {need.id: need for need in needs}
         incoming: dict[tuple[str, str], list[str]] = {}
         for need in by_id.values():
-            for link in LINK_TYPES:
+            for link in LINK_NAMES:
                 for target in need.outgoing(link):
                     incoming.setdefault((target, link), []).append(need.id)
         return cls(by_id, {key: tuple(sorted(ids)) for key, ids in incoming.items()})
@@ -114,7 +115,7 @@ class Graph:
         found = [
             n
             for n in self.needs.values()
-            if n.type == "requirement"
+            if n.type == REQUIREMENT
             and (not catalogue or n.text("catalogue") == catalogue)
             and (not kind or n.text("kind") == kind)
         ]
@@ -125,9 +126,9 @@ class Graph:
         seen = {
             (n.text("catalogue"), n.text("framework"), n.text("kind"))
             for n in self.needs.values()
-            if n.type == "requirement"
+            if n.type == REQUIREMENT
         }
-        order = {ANNEX_A: 0, MANAGEMENT: 1, REGULATORY: 2}
+        order = {str(kind): rank for rank, kind in enumerate(RequirementKind)}
         return sorted(seen, key=lambda item: (order.get(item[2], 3), item[1]))
 
 
@@ -157,11 +158,12 @@ class SoaRow:
     @property
     def decision(self) -> str:
         """'applicable', 'excluded', 'no decision' or 'conflicting decisions'."""
+        applicable, excluded, undecided, conflicting = DECISIONS
         if not self.decisions:
-            return "no decision"
+            return undecided
         if len(self.decisions) > 1:
-            return "conflicting decisions"
-        return "applicable" if self.decisions[0].text("applicable") == "yes" else "excluded"
+            return conflicting
+        return applicable if self.decisions[0].text("applicable") == "yes" else excluded
 
     def as_dict(self) -> dict[str, Any]:
         """The row as the exports write it."""
@@ -182,14 +184,14 @@ class SoaRow:
 def soa_rows(graph: Graph) -> list[SoaRow]:
     """One row per Annex A control, with its decision and what implements it."""
     rows = []
-    for requirement in graph.requirements(kind=ANNEX_A):
-        controls = graph.linked_to(requirement.id, "implements")
-        controls = [c for c in controls if c.type == "control"]
-        procedures = {p.id: p for c in controls for p in graph.linked_to(c.id, "implements")}
-        evidence = {e.id: e for c in controls for e in graph.linked_to(c.id, "demonstrates")}
+    for requirement in graph.requirements(kind=RequirementKind.ANNEX_A):
+        controls = graph.linked_to(requirement.id, IMPLEMENTS)
+        controls = [c for c in controls if c.type == CONTROL]
+        procedures = {p.id: p for c in controls for p in graph.linked_to(c.id, IMPLEMENTS)}
+        evidence = {e.id: e for c in controls for e in graph.linked_to(c.id, DEMONSTRATES)}
         risks = {
             graph.needs[r].id: graph.needs[r]
-            for c in controls for r in c.outgoing("mitigates") if r in graph.needs
+            for c in controls for r in c.outgoing(MITIGATES) if r in graph.needs
         }  # fmt: skip
         rows.append(
             SoaRow(
@@ -247,8 +249,8 @@ class RiskRow:
 def risk_rows(graph: Graph) -> list[RiskRow]:
     """Every risk, with the controls that mitigate it."""
     return [
-        RiskRow(risk, tuple(c for c in graph.linked_to(risk.id, "mitigates")))
-        for risk in graph.of_type("risk")
+        RiskRow(risk, tuple(c for c in graph.linked_to(risk.id, MITIGATES)))
+        for risk in graph.of_type(RISK)
     ]
 
 
@@ -304,10 +306,10 @@ def coverage(graph: Graph, catalogue: str) -> Coverage:
     covered: list[Need] = []
     gaps: list[tuple[Need, str]] = []
     for requirement in graph.requirements(catalogue):
-        if requirement.text("kind") == ANNEX_A:
+        if requirement.text("kind") == RequirementKind.ANNEX_A:
             gap = _annex_a_gap(soa[requirement.id])
         else:
-            targets = [soa[t] for t in requirement.outgoing("maps_to") if t in soa]
+            targets = [soa[t] for t in requirement.outgoing(MAPS_TO) if t in soa]
             if not targets:
                 gap = "mapped to no Annex A control"
             elif any(t.decision == "applicable" and not _annex_a_gap(t) for t in targets):
@@ -331,7 +333,7 @@ def completeness_findings(
     """
     findings: list[Finding] = []
 
-    def report(need: Need, message: str, code: str) -> None:
+    def report(need: Need, message: str, code: FindingCode) -> None:
         path, line = locate.get(need.id, (need.docname, need.lineno))
         findings.append(Finding(path, line, f"{need.id}: {message}", code))
 
@@ -342,43 +344,43 @@ def completeness_findings(
                 soa_row.requirement,
                 f"Annex A {ref} has no applicability decision; add a control "
                 "that implements it to the Statement of Applicability",
-                "soa-missing",
+                FindingCode.SOA_MISSING,
             )
         for extra in soa_row.decisions[1:]:
             report(
                 extra,
                 f"Annex A {ref} already has a decision in {soa_row.decisions[0].id}; "
                 "keep one control per Annex A control",
-                "soa-duplicate",
+                FindingCode.SOA_DUPLICATE,
             )
-    for control in graph.of_type("control"):
-        if control.text("applicable") == "yes" and not graph.linked_to(control.id, "implements"):
+    for control in graph.of_type(CONTROL):
+        if control.text("applicable") == "yes" and not graph.linked_to(control.id, IMPLEMENTS):
             report(
                 control,
                 "applicable control has no implementing procedure; add a "
                 f"procedure need with ':implements: {control.id}'",
-                "soa-unimplemented",
+                FindingCode.SOA_UNIMPLEMENTED,
             )
     for row in risk_rows(graph):
         if row.residual > row.inherent:
             report(
                 row.risk,
                 f"residual score {row.residual} is higher than the inherent score {row.inherent}",
-                "risk-residual",
+                FindingCode.RISK_RESIDUAL,
             )
         if row.inherent > threshold and not row.controls and not row.risk.text("acceptance"):
             report(
                 row.risk,
                 f"score {row.inherent} is above the acceptance threshold "
                 f"{threshold} with neither a mitigating control nor a recorded acceptance",
-                "risk-untreated",
+                FindingCode.RISK_UNTREATED,
             )
-    for requirement in graph.requirements(kind=REGULATORY):
-        if not requirement.outgoing("maps_to"):
+    for requirement in graph.requirements(kind=RequirementKind.REGULATORY):
+        if not requirement.outgoing(MAPS_TO):
             report(
                 requirement,
                 "regulatory requirement is mapped to no Annex A control; add "
                 "maps_to in its catalogue file",
-                "requirement-unmapped",
+                FindingCode.REQUIREMENT_UNMAPPED,
             )
     return findings

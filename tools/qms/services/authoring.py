@@ -10,8 +10,9 @@ from qms.adapters.files import read_text, write_atomic
 from qms.adapters.git import open_repository
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
-from qms.model.document import ID_PATTERN, Document, DocumentType, Version
+from qms.model.document import Document, DocumentType, Version
 from qms.model.frontmatter import split_front_matter
+from qms.model.vocabulary import ID_PATTERN
 from qms.services.handbook import load_handbook, select
 from qms.services.history import document_revisions
 

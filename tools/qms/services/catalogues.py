@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qms.adapters.files import read_text
 from qms.model.catalogue import Catalogue, parse_catalogue
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 
 CATALOGUE_FOLDER = "_catalogues"
 
@@ -49,7 +49,7 @@ def load_catalogues(folder: Path, shown_from: Path) -> Catalogues:
                         catalogue.path,
                         requirement.line,
                         f"requirement id {requirement.id} is already defined at {first}",
-                        "catalogue",
+                        FindingCode.CATALOGUE,
                     )
                 )
     return Catalogues(tuple(catalogues), tuple(findings))

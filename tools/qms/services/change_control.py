@@ -12,7 +12,7 @@ from qms.config import QmsConfig
 from qms.model.approval import Statement
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
 from qms.model.document import Document, Version
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.line_endings import has_crlf, to_lf
 from qms.model.timeutil import format_utc
 from qms.services.content import document_content, sha256_of
@@ -92,7 +92,7 @@ def _reuse_findings(doc_id: str, revisions: list[Revision], current: Document) -
                     current.line_of("id"),
                     f"id {doc_id} was withdrawn in commit {deleted_in[:12]} and may not be reused; "
                     "give this document the next free id",
-                    "id-reused",
+                    FindingCode.ID_REUSED,
                 )
             )
             break
@@ -103,7 +103,7 @@ def _reuse_findings(doc_id: str, revisions: list[Revision], current: Document) -
                 current.line_of("id"),
                 f"id {doc_id} has belonged to documents of types {', '.join(sorted(types))}; an id "
                 "names one document for good: give this one the next free id",
-                "id-reused",
+                FindingCode.ID_REUSED,
             )
         )
     return findings
@@ -134,7 +134,7 @@ def document_findings(
                 line,
                 f"version {document.version} is lower than {highest.version}, recorded in commit "
                 f"{highest.first.commit[:12]}; versions never go backwards",
-                "version-backwards",
+                FindingCode.VERSION_BACKWARDS,
             )
         )
     approved = [a for a in approvals.values() if a.complete]
@@ -150,7 +150,7 @@ def document_findings(
                     line,
                     f"{document.id} changed since version {last.version} was approved; raise the "
                     "version and record a change_reason",
-                    "not-bumped",
+                    FindingCode.NOT_BUMPED,
                 )
             )
         elif document.version < last.version and not recorded:
@@ -160,7 +160,7 @@ def document_findings(
                     line,
                     f"version {document.version} is lower than the approved version "
                     f"{last.version}; versions never go backwards",
-                    "version-backwards",
+                    FindingCode.VERSION_BACKWARDS,
                 )
             )
         elif document.version > last.version and not document.change_reason:
@@ -170,7 +170,7 @@ def document_findings(
                     document.line_of("change_reason"),
                     f"version {document.version} changes approved version {last.version}: "
                     "change_reason must say why",
-                    "no-change-reason",
+                    FindingCode.NO_CHANGE_REASON,
                 )
             )
     return findings

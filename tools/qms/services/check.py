@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qms.config import QmsConfig
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.services.change_control import change_control
 from qms.services.handbook import load_handbook
 from qms.services.sphinx_run import Progress, run_sphinx
@@ -30,7 +30,7 @@ def full_check(
     The front-matter rules run inside the build from the same model code, so the
     build's warnings already include them; change control is added from git.
     """
-    unreadable = [f for f in load_handbook(config).findings if f.code == "encoding"]
+    unreadable = [f for f in load_handbook(config).findings if f.code == FindingCode.ENCODING]
     if unreadable:
         return unreadable  # Sphinx cannot read these at all; report them first
     with tempfile.TemporaryDirectory(prefix="qms-check-") as scratch:

@@ -13,7 +13,7 @@ from qms.adapters.files import is_site_page, iter_sources, read_text
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.frontmatter import parse_document
 from qms.model.line_endings import crlf_finding
 from qms.model.registry import duplicate_id_findings
@@ -68,7 +68,7 @@ def load_handbook(config: QmsConfig) -> Handbook:
                     shown,
                     line,
                     f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-                    "encoding",
+                    FindingCode.ENCODING,
                 )
             )
             continue

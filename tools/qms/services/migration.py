@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from qms.adapters.gpg import Keyring
 from qms.config import QmsConfig
 from qms.model.approval import StatementError
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.migration import Migration, Tie
 from qms.model.registry_history import RegistryHistory
 from qms.model.signature_rules import Claim, RegistryAdministrator
@@ -19,8 +19,6 @@ from qms.services.layout import SignatureLayout
 from qms.services.signatures import verify_signed
 
 MIGRATION_FILE = re.compile(r"^(\d{4})\.json$")
-# The code of the finding that a migration does not count.
-MIGRATION = "migration"
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,9 @@ def load_migrations(config: QmsConfig, keyring: Keyring, history: RegistryHistor
             message = (
                 f"migration {number} does not count: {problem}; the records it lists stay untied"
             )
-            findings.append(Finding(display_path(config.root, path), None, message, MIGRATION))
+            findings.append(
+                Finding(display_path(config.root, path), None, message, FindingCode.MIGRATION)
+            )
             continue
         for tie in migration.ties:
             ties.setdefault(tie.path, tie)

@@ -15,8 +15,8 @@ from qms.adapters.git import Repository
 from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import PYPROJECT, QmsConfig
 from qms.errors import RefusedError
-from qms.model.findings import Finding
-from qms.model.line_endings import LINE_ENDINGS, has_crlf, to_lf
+from qms.model.findings import Finding, FindingCode
+from qms.model.line_endings import has_crlf, to_lf
 from qms.model.registry_chain import approval_refusal, succession_refusal
 from qms.model.registry_history import RegistryHistory
 from qms.model.signature_rules import (
@@ -33,12 +33,6 @@ from qms.services.migration import NO_MIGRATIONS, Migrations, load_migrations
 from qms.services.signatures import verify_signed
 
 _SNAPSHOT = re.compile(r"^(\d{4})\.yaml$")
-# The code of the finding that [tool.qms] is not the signing policy the registry approves.
-POLICY = "registry-policy"
-# The code of the finding that a registered key was revoked outside the registry.
-REVOKED = "key-revoked"
-# The code of every other finding on the registry chain.
-REGISTRY = "registry"
 
 
 @dataclass(frozen=True)
@@ -131,7 +125,7 @@ def _revision_approvals(
 
 
 def _chain(
-    config: QmsConfig, keyring: Keyring, fail: Callable[[Path, str, str], None]
+    config: QmsConfig, keyring: Keyring, fail: Callable[[Path, str, FindingCode], None]
 ) -> list[tuple[Registry, datetime]]:
     """The approved revisions, oldest first, up to the first that breaks the chain."""
     revisions: list[tuple[Registry, datetime]] = []
@@ -140,15 +134,17 @@ def _chain(
             fail(
                 path,
                 f"registry revision {expected} is missing; revisions must be contiguous",
-                REGISTRY,
+                FindingCode.REGISTRY,
             )
             break
         registry, problem = _parse(path, config)
         if registry is None:
-            fail(path, problem, REGISTRY)
+            fail(path, problem, FindingCode.REGISTRY)
             break
         if registry.revision != number:
-            fail(path, f"file holds revision {registry.revision}, not {number}", REGISTRY)
+            fail(
+                path, f"file holds revision {registry.revision}, not {number}", FindingCode.REGISTRY
+            )
             break
         history = RegistryHistory(tuple(revisions))
         approvals, problems, crlf_only = _revision_approvals(
@@ -160,40 +156,40 @@ def _chain(
                 revisions[-1] if revisions else None, registry, min(approvals)
             )
         if refusal:
-            fail(path, refusal, LINE_ENDINGS if line_endings else REGISTRY)
+            fail(path, refusal, FindingCode.LINE_ENDINGS if line_endings else FindingCode.REGISTRY)
             break
         revisions.append((registry, min(approvals)))
     return revisions
 
 
 def _live_file_findings(
-    config: QmsConfig, revisions: int, fail: Callable[[Path, str, str], None], clean: bool
+    config: QmsConfig, revisions: int, fail: Callable[[Path, str, FindingCode], None], clean: bool
 ) -> None:
     """signers.yaml must be the latest approved revision, byte for byte."""
     layout = SignatureLayout.of(config)
     current = layout.registry_file
     if not current.is_file():
         if revisions:
-            fail(current, "the signer registry file is missing", REGISTRY)
+            fail(current, "the signer registry file is missing", FindingCode.REGISTRY)
         return
     _, problem = _parse(current, config)
     if problem:
-        fail(current, problem, REGISTRY)
+        fail(current, problem, FindingCode.REGISTRY)
     elif not revisions:
         if clean:
-            fail(current, "the signer registry has no approved revision", REGISTRY)
+            fail(current, "the signer registry has no approved revision", FindingCode.REGISTRY)
     elif (live := current.read_bytes()) != (
         approved := layout.revision_file(revisions).read_bytes()
     ):
         if to_lf(live) == approved:
             message = f"differs from approved revision {revisions} only in line endings (CRLF)"
-            fail(current, message, LINE_ENDINGS)
+            fail(current, message, FindingCode.LINE_ENDINGS)
         else:
             fail(
                 current,
                 f"differs from approved revision {revisions}: the registry was edited by "
                 "hand; change it only with 'qms signers add' or 'qms signers revoke'",
-                REGISTRY,
+                FindingCode.REGISTRY,
             )
 
 
@@ -205,14 +201,14 @@ def load_registry(config: QmsConfig, keyring: Keyring, check_policy: bool = True
     """
     findings: list[Finding] = []
 
-    def fail(path: Path, message: str, code: str) -> None:
+    def fail(path: Path, message: str, code: FindingCode) -> None:
         findings.append(Finding(display_path(config.root, path), None, message, code))
 
     for path in keyring.rejected:
         fail(
             path,
             "not a valid public key; restore it from git history, keys are never edited",
-            REGISTRY,
+            FindingCode.REGISTRY,
         )
     revisions = _chain(config, keyring, fail)
     history = RegistryHistory(tuple(revisions))
@@ -242,7 +238,9 @@ def _revocation_findings(config: QmsConfig, keyring: Keyring, latest: Registry) 
             f"record; a registry administrator records when trust ended with 'qms signers "
             f"revoke {fingerprint} --at UTC-TIME --reason TEXT'"
         )
-        findings.append(Finding(display_path(config.root, path), None, message, REVOKED))
+        findings.append(
+            Finding(display_path(config.root, path), None, message, FindingCode.KEY_REVOKED)
+        )
     return findings
 
 
@@ -266,7 +264,7 @@ def _policy_findings(config: QmsConfig, latest: Registry) -> list[Finding]:
     )
     if not latest.policy:
         message = f"registry revision {latest.revision} approves no signing policy; {hint}"
-        return [Finding(PYPROJECT, None, message, POLICY)]
+        return [Finding(PYPROJECT, None, message, FindingCode.REGISTRY_POLICY)]
     current = config.signing_policy()
     changed = policy_changes(latest, current)
     if not changed and canonical_policy(current) == latest.policy:
@@ -276,7 +274,7 @@ def _policy_findings(config: QmsConfig, latest: Registry) -> list[Finding]:
         f"revision {latest.revision} approves: a change of who may sign counts only once "
         f"approved; {hint}"
     )
-    return [Finding(PYPROJECT, None, message, POLICY)]
+    return [Finding(PYPROJECT, None, message, FindingCode.REGISTRY_POLICY)]
 
 
 def verified_registry(config: QmsConfig) -> RegistryState:

@@ -10,12 +10,11 @@ from datetime import datetime
 from qms.adapters.gpg import UserKeys, keys_in
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
+from qms.model.findings import FindingCode
 from qms.model.signers import ROLE, Registry, SignerEntry, canonical_policy
 from qms.model.timeutil import format_utc
 from qms.services.layout import SignatureLayout
 from qms.services.registry import (
-    POLICY,
-    REVOKED,
     RegistryChange,
     change_registry,
     policy_changes,
@@ -174,7 +173,7 @@ def revoke_signer(
         user_keys,
         now,
         f"Revoke signer {fingerprint} from {format_utc(at)}\n\nReason: {reason.strip()}\n",
-        clears=REVOKED,
+        clears=FindingCode.KEY_REVOKED,
     )
 
 
@@ -203,6 +202,6 @@ def approve_policy(
         "Approve the signing policy in [tool.qms]\n\n"
         + json.dumps(policy, indent=2, sort_keys=True)
         + "\n",
-        clears=POLICY,
+        clears=FindingCode.REGISTRY_POLICY,
     )
     return tuple(changed), change

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from qms.config import QmsConfig
 from qms.errors import QmsError
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 
 # Sphinx writes "<path>:<line>: WARNING: <message> [<type>.<subtype>]"; path and line
 # are optional. Sphinx may colour the text even for a stream that is not a terminal.
@@ -52,7 +52,7 @@ def parse_warnings(text: str, root: Path) -> list[Finding]:
         with contextlib.suppress(ValueError):
             path = Path(path).resolve().relative_to(root.resolve()).as_posix()
         line = int(match.group("line")) if match.group("line") else None
-        code = match.group("code") or "sphinx"
+        code = match.group("code") or FindingCode.SPHINX
         findings.append(Finding(path, line, match.group("message"), code))
     return findings
 

@@ -12,7 +12,7 @@ from qms.config import QmsConfig
 from qms.model.approval import Meaning, StatementError
 from qms.model.approval_rules import DocumentVerdict
 from qms.model.document import Document, Version
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.registry_history import RegistryHistory
 from qms.model.roster import ROSTER_ROLE, Roster, RosterApproval, RosterError
 from qms.model.signature_rules import Claim, RegisteredSigner
@@ -30,9 +30,6 @@ from qms.services.handbook import display_path, load_handbook
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.signatures import prefetch, verify_signed
 from qms.services.verify import verify_handbook
-
-# The code of every finding on training records and the roster.
-TRAINING = "training"
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ def load_roster(config: QmsConfig, keyring: Keyring, history: RegistryHistory) -
     try:
         roster = Roster.from_bytes(data, shown)
     except RosterError as exc:
-        return ApprovedRoster(None, None, (Finding(shown, None, str(exc), TRAINING),))
+        return ApprovedRoster(None, None, (Finding(shown, None, str(exc), FindingCode.TRAINING),))
     digest = sha256_of(data)
     problems: list[str] = []
     for statement_path in sorted(layout.roster_approvals.glob(f"*{STATEMENT_SUFFIX}")):
@@ -124,7 +121,7 @@ def load_roster(config: QmsConfig, keyring: Keyring, history: RegistryHistory) -
         f"the roster is not approved by HR ({detail}); change it only with "
         "'qms training roster import CSV --key HR-KEY'"
     )
-    return ApprovedRoster(None, None, (Finding(shown, None, message, TRAINING),))
+    return ApprovedRoster(None, None, (Finding(shown, None, message, FindingCode.TRAINING),))
 
 
 def record_files(config: QmsConfig) -> list[Path]:
@@ -179,7 +176,7 @@ def load_training(
         shown = display_path(config.root, path)
         problem, found = _record_completions(path, keyring, history, people, keys, items, shown)
         if problem:
-            findings.append(Finding(shown, None, problem, TRAINING))
+            findings.append(Finding(shown, None, problem, FindingCode.TRAINING))
         completions.extend(found)
     return TrainingFacts(roster, tuple(completions), tuple(findings))
 

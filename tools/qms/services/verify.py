@@ -12,7 +12,7 @@ from qms.config import QmsConfig
 from qms.model.approval import Statement, StatementError
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
 from qms.model.document import Document
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.line_endings import line_ending_summary
 from qms.model.status import NO_EVIDENCE
 from qms.services.content import crlf_only_difference, document_content
@@ -186,7 +186,7 @@ def altered_signature_files(
         else:
             where, fix = f"{how} in the working tree", f"'git checkout -- {path}' restores it"
         message = f"{where}; signature files are only ever added: {fix}; commit it as it was"
-        findings.append(Finding(shown, None, message, "altered"))
+        findings.append(Finding(shown, None, message, FindingCode.ALTERED))
     return tuple(findings)
 
 

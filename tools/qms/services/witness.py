@@ -24,7 +24,7 @@ from qms.adapters.git import Repository, open_repository
 from qms.adapters.http import Client, is_url
 from qms.config import QmsConfig
 from qms.errors import QmsError
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.parsing import load_json
 from qms.model.release import Manifest
 from qms.model.signers import Registry, normalise_fingerprint
@@ -34,7 +34,6 @@ from qms.services.content import sha256_of
 from qms.services.layout import SignatureLayout
 
 MARK = Path("qms") / "high-water.json"
-CODE = "rollback"
 
 
 def witnessed_files(
@@ -131,7 +130,7 @@ def check_high_water(config: QmsConfig, repo: Repository) -> HighWater:
             f"branch {branch} at commit {previous.head[:12]} ({when}): the history was rolled "
             "back or rewritten; if that was deliberate, run 'qms verify --accept-rollback "
             "--reason TEXT'",
-            CODE,
+            FindingCode.ROLLBACK,
         )
         for loss in lost
     ]
@@ -146,7 +145,7 @@ def check_high_water(config: QmsConfig, repo: Repository) -> HighWater:
                 f"this clone verified ({when}): it was rebased, reset or force-pushed, or old "
                 "history was merged back; if that was deliberate, run 'qms verify "
                 "--accept-rollback --reason TEXT'",
-                CODE,
+                FindingCode.ROLLBACK,
             )
         )
     return HighWater(branch, previous, tuple(findings), tuple(lost))
@@ -281,11 +280,11 @@ def check_witness(config: QmsConfig, target: str) -> list[Finding]:
                 data = (folder / "manifest.json").read_bytes()
                 manifest = Manifest.from_bytes(data)
             except (ValueError, QmsError) as exc:
-                findings.append(Finding(name, None, f"not a witness: {exc}", "witness"))
+                findings.append(Finding(name, None, f"not a witness: {exc}", FindingCode.WITNESS))
                 continue
         if problems:
             message = f"not a witness, it does not verify: {problems[0].render()}"
-            findings.append(Finding(name, None, message, "witness"))
+            findings.append(Finding(name, None, message, FindingCode.WITNESS))
             continue
         if repo is not None and not repo.is_ancestor(manifest.commit):
             findings.append(
@@ -295,7 +294,7 @@ def check_witness(config: QmsConfig, target: str) -> list[Finding]:
                     f"published release {manifest.name} was made at commit "
                     f"{manifest.commit[:12]}, which this history no longer holds: it was "
                     "rewritten after staff read that release",
-                    "witness",
+                    FindingCode.WITNESS,
                 )
             )
         own = f"signatures/releases/{manifest.name}/manifest.json"
@@ -308,7 +307,7 @@ def check_witness(config: QmsConfig, target: str) -> list[Finding]:
                     f"{'is gone' if loss.change == 'gone' else 'changed'}, but published "
                     f"release {manifest.name} (commit {manifest.commit[:12]}) attests it: the "
                     "history was rolled back or rewritten after staff read that release",
-                    "witness",
+                    FindingCode.WITNESS,
                 )
             )
     return findings

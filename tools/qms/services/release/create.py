@@ -20,6 +20,7 @@ from qms.errors import QmsError, RefusedError
 from qms.model.approval_rules import DocumentVerdict
 from qms.model.document import Document, register_key
 from qms.model.release import DocumentSet, Manifest
+from qms.model.site_pages import IN_EVERY_SET
 from qms.model.status import Status
 from qms.model.timeutil import display_utc, format_utc
 from qms.services.change_control import change_control
@@ -306,7 +307,7 @@ def _keeps_page(
     """Whether a set's build reads this source."""
     if docname in by_docname:
         return by_docname[docname].id in included
-    if docname in ("index", "register"):
+    if docname in IN_EVERY_SET:
         return True
     folder = docname.split("/")[0]
     if docname.endswith("/index") and folder in {n.split("/")[0] for n in by_docname}:

@@ -7,7 +7,7 @@ from pathlib import Path
 from qms.adapters.gpg import hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import QmsError
-from qms.model.findings import Finding
+from qms.model.findings import Finding, FindingCode
 from qms.model.release import Manifest
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
@@ -40,7 +40,7 @@ def verify_release_folder(
     findings: list[Finding] = []
 
     def fail(path: str, message: str) -> None:
-        findings.append(Finding(path, None, message, "release"))
+        findings.append(Finding(path, None, message, FindingCode.RELEASE))
 
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():

@@ -1,0 +1,200 @@
+"""The traceability vocabulary: need types, their fields and values, link types, the id pattern."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+# Document, need and requirement ids: upper case, dash-separated. No dots: sphinx-needs
+# reads "ID.part" as a need part.
+ID_SHAPE = r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+"
+ID_REGEX = rf"^{ID_SHAPE}$"
+ID_PATTERN = re.compile(ID_REGEX)
+
+# The need types.
+REQUIREMENT = "requirement"
+CONTROL = "control"
+RISK = "risk"
+PROCEDURE = "procedure"
+EVIDENCE = "evidence"
+
+# The link types.
+IMPLEMENTS = "implements"
+MITIGATES = "mitigates"
+DEMONSTRATES = "demonstrates"
+MAPS_TO = "maps_to"
+
+
+class RequirementKind(StrEnum):
+    """What meets a requirement, as its catalogue file says.
+
+    Annex A controls carry SoA decisions, management-system clauses are met by
+    documents, regulatory requirements map to Annex A.
+    """
+
+    ANNEX_A = "annex-a"
+    MANAGEMENT = "management-system"
+    REGULATORY = "regulatory"
+
+
+APPLICABLE = ("yes", "no")
+IMPLEMENTATION = ("implemented", "partial", "planned", "not-started")
+TREATMENT = ("mitigate", "accept", "transfer", "avoid")
+# Likelihood and impact are scored 1 (rare / negligible) to 5 (almost certain / severe).
+SCORE_RANGE = (1, 5)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field a need type carries: text, one of `values`, or a whole number."""
+
+    name: str
+    description: str
+    values: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def allowed(self) -> str:
+        """What the field accepts, in words, for error messages ("" for free text)."""
+        if self.values:
+            return ", ".join(self.values)
+        if self.minimum is not None and self.maximum is not None:
+            return f"a whole number from {self.minimum} to {self.maximum}"
+        return ""
+
+
+def _score(name: str, description: str) -> Field:
+    return Field(name, description, minimum=SCORE_RANGE[0], maximum=SCORE_RANGE[1])
+
+
+@dataclass(frozen=True)
+class LinkType:
+    """A link between needs, with how it reads in each direction."""
+
+    name: str
+    outgoing: str
+    incoming: str
+
+
+@dataclass(frozen=True)
+class NeedType:
+    """A kind of traceable item: its directive, id prefix, fields and outgoing links."""
+
+    name: str
+    title: str
+    prefix: str
+    color: str
+    fields: tuple[Field, ...] = ()
+    # (link type, the need types it may point at)
+    links: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class RequiredFields:
+    """Fields a need of `need_type` cannot do without (when its fields match `when`)."""
+
+    need_type: str
+    fields: tuple[str, ...]
+    message: str
+    when: tuple[tuple[str, str], ...] = ()
+
+
+LINK_TYPES = (
+    LinkType(IMPLEMENTS, "implements", "implemented by"),
+    LinkType(MITIGATES, "mitigates", "mitigated by"),
+    LinkType(DEMONSTRATES, "demonstrates", "demonstrated by"),
+    LinkType(MAPS_TO, "maps to", "mapped from"),
+)
+
+NEED_TYPES = (
+    NeedType(
+        REQUIREMENT,
+        "Requirement",
+        "REQ-",
+        "#BFD8D2",
+        fields=(
+            Field("framework", "The standard or regulation the requirement comes from"),
+            Field("catalogue", "Key of the catalogue data file that defines it"),
+            Field("kind", "What meets it", values=tuple(RequirementKind)),
+            Field("ref", "The reference as an auditor writes it, e.g. 11.10(e)"),
+            Field("position", "Order within its catalogue", minimum=0),
+        ),
+        links=((MAPS_TO, (REQUIREMENT,)),),
+    ),
+    NeedType(
+        CONTROL,
+        "Control",
+        "CTL-",
+        "#FEDCD2",
+        fields=(
+            Field("applicable", "Statement of Applicability decision", values=APPLICABLE),
+            Field("justification", "Why the control is included or excluded"),
+            Field("implementation", "How far the control is implemented", values=IMPLEMENTATION),
+        ),
+        links=((IMPLEMENTS, (REQUIREMENT,)), (MITIGATES, (RISK,))),
+    ),
+    NeedType(
+        RISK,
+        "Risk",
+        "RSK-",
+        "#DF744A",
+        fields=(
+            Field("asset", "The asset or process at risk"),
+            Field("threat", "What could go wrong"),
+            Field("vulnerability", "The weakness the threat exploits"),
+            _score("likelihood", "Inherent likelihood, 1 to 5"),
+            _score("impact", "Inherent impact, 1 to 5"),
+            _score("residual_likelihood", "Likelihood after treatment, 1 to 5"),
+            _score("residual_impact", "Impact after treatment, 1 to 5"),
+            Field("treatment", "Risk treatment option", values=TREATMENT),
+            Field("risk_owner", "The role accountable for the risk"),
+            Field("acceptance", "The owner's recorded acceptance of the residual risk"),
+        ),
+    ),
+    NeedType(PROCEDURE, "Procedure", "PRC-", "#DCB239", links=((IMPLEMENTS, (CONTROL,)),)),
+    NeedType(EVIDENCE, "Evidence", "EVD-", "#9856A5", links=((DEMONSTRATES, (CONTROL,)),)),
+)
+
+REQUIRED_FIELDS = (
+    RequiredFields(REQUIREMENT, ("framework",), "a requirement names its framework"),
+    RequiredFields(
+        CONTROL,
+        ("applicable", "implementation"),
+        "a control carries its applicability decision and implementation status",
+    ),
+    RequiredFields(
+        CONTROL,
+        ("justification",),
+        "an excluded control needs a justification",
+        when=(("applicable", "no"),),
+    ),
+    RequiredFields(
+        RISK,
+        (
+            "asset",
+            "threat",
+            "vulnerability",
+            "likelihood",
+            "impact",
+            "residual_likelihood",
+            "residual_impact",
+            "treatment",
+            "risk_owner",
+        ),
+        "a risk is assessed before and after treatment and has an owner",
+    ),
+)
+
+# Every field name of every need type, once, in declaration order.
+FIELD_NAMES = tuple(dict.fromkeys(f.name for t in NEED_TYPES for f in t.fields))
+LINK_NAMES = tuple(link.name for link in LINK_TYPES)
+
+
+def allowed_values(need_type: str, field: str) -> str:
+    """What a field of a need type accepts, in words ("" when unknown or free text)."""
+    for spec in NEED_TYPES:
+        if spec.name == need_type:
+            return next((f.allowed for f in spec.fields if f.name == field), "")
+    return ""
