@@ -9,6 +9,7 @@ from pathlib import Path
 from qms.adapters.files import write_atomic
 from qms.cli.context import Context
 from qms.cli.output import DOC_ID_HELP
+from qms.clock import now
 from qms.model.redline import html_page, unified
 from qms.services.redline import document_redline
 
@@ -37,7 +38,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the redline; write the HTML file when asked."""
-    result = document_redline(ctx.config(), args.document_id, args.old, args.new)
+    result = document_redline(ctx.config(), args.document_id, now(), args.old, args.new)
     lines = unified(result.changes, result.old_label, result.new_label)
     colour = sys.stdout.isatty()
     for line in lines:

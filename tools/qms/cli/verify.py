@@ -11,9 +11,9 @@ from qms.adapters.git import open_repository
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
 from qms.cli.progress import counter, progress_bar
+from qms.clock import today
 from qms.errors import QmsError
 from qms.model.approval_rules import DocumentVerdict
-from qms.services.handbook import today
 from qms.services.verify import verify_selected
 from qms.services.witness import (
     accept_rollback,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from qms.adapters.files import read_text
 from qms.adapters.git import Repository, open_repository
@@ -41,7 +42,11 @@ def _text_of(config: QmsConfig, repo: Repository, span: VersionSpan) -> str:
 
 
 def document_redline(
-    config: QmsConfig, document_id: str, old: str | None = None, new: str | None = None
+    config: QmsConfig,
+    document_id: str,
+    now: datetime,
+    old: str | None = None,
+    new: str | None = None,
 ) -> Redline:
     """Compare two versions; by default the last approved one and the working copy."""
     handbook = load_handbook(config)
@@ -49,7 +54,7 @@ def document_redline(
     repo = open_repository(config.root)
     if repo is None:
         raise QmsError("the handbook is not in a git repository", "versions come from git history")
-    control = change_control(config, handbook, [document])
+    control = change_control(config, handbook, [document], now=now)
     spans = {span.version: span for span in version_spans(control.revisions.get(document.id, []))}
     if old is None:
         approved = [a.version for a in control.approvals[document.id].values() if a.complete]
