@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -105,10 +105,13 @@ def change_control(
     handbook: Handbook | None = None,
     documents: Iterable[Document] | None = None,
     revisions: dict[str, list[Revision]] | None = None,
+    now: datetime | None = None,
 ) -> ChangeControl:
     """History, per-version approvals and findings for the documents (default: all).
 
-    `revisions` may pass in the git history already read at the same HEAD.
+    `revisions` may pass in the git history already read at the same HEAD. `now` is the
+    moment signatures are judged at (key expiry); callers should pass it, as the clock is
+    the front ends' to read: the fallback stays until every caller does.
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
@@ -118,13 +121,13 @@ def change_control(
         revisions = document_revisions(config, repo) if repo is not None else {}
         if repo is None:
             unavailable = NO_GIT_HISTORY
-    now = datetime.now(tz=UTC)
+    moment = now or datetime.now(tz=UTC)
     approvals: dict[str, dict[Version, VersionApproval]] = {}
     findings: list[Finding] = []
     with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
         registry = load_registry(config, keyring)
         for document in selected:
-            approvals[document.id] = version_approvals(config, document, keyring, registry, now)
+            approvals[document.id] = version_approvals(config, document, keyring, registry, moment)
             history = revisions.get(document.id, [])
             data = (config.root / document.path).read_bytes()
             findings.extend(
@@ -154,6 +157,41 @@ class HistoryRow:
     signatures: tuple[Statement, ...]  # the statements of the verified signatures
     # The exact approved content of this version, when it was approved: (commit, path).
     approved_source: tuple[str, str] | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping, as `qms history --json` prints it."""
+        return {
+            "version": str(self.version),
+            "commit": self.commit,
+            "author": self.author,
+            "date": format_utc(self.when),
+            "path": self.path,
+            "change_reason": self.change_reason,
+            "approved": self.approved,
+            "signatures": [
+                {
+                    "meaning": str(s.meaning),
+                    "name": s.signer_name,
+                    "signed_at": format_utc(s.signed_at),
+                }
+                for s in self.signatures
+            ],
+        }
+
+
+def history_json(
+    document_id: str, key: str, entries: Sequence[object], unavailable: str = ""
+) -> dict[str, object]:
+    """A document's history under `key` ("versions", "events"), or why there is none.
+
+    Without git history the entries are left out: signature events alone would read as a
+    complete trail.
+    """
+    return {
+        "id": document_id,
+        key: [] if unavailable else list(entries),
+        "history_unavailable": unavailable or None,
+    }
 
 
 def history_rows(control: ChangeControl, document: Document) -> list[HistoryRow]:
