@@ -10,7 +10,7 @@ from qms.adapters.git import Repository, open_repository
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document, Version
-from qms.model.redline import Change, redline
+from qms.model.redline import Change, html_page, redline, unified
 from qms.services.change_control import change_control
 from qms.services.handbook import load_handbook, select
 from qms.services.history import VersionSpan, version_spans
@@ -26,6 +26,16 @@ class Redline:
     old_label: str
     new_label: str
     changes: list[Change]
+
+    def unified(self) -> list[str]:
+        """The changes as unified-diff lines, headed by the two labels."""
+        return unified(self.changes, self.old_label, self.new_label)
+
+    def html_page(self) -> str:
+        """A self-contained HTML page with insertions and deletions marked."""
+        title = f"{self.document.id} {self.document.title}: redline"
+        subtitle = f"From {self.old_label} to {self.new_label}."
+        return html_page(title, subtitle, self.changes)
 
 
 def _version(text: str) -> Version:
