@@ -38,6 +38,11 @@ EXTENSION_ADAPTER_IMPORTERS = frozenset(
 
 
 SERVICES = REPO / "tools" / "qms" / "services"
+CLI = REPO / "tools" / "qms" / "cli"
+
+# CLI modules that import qms.adapters: the files the user names for output, and the
+# signer's own GnuPG home. Everything else goes through services; this must never grow.
+CLI_ADAPTER_IMPORTERS = frozenset({"output.py", "signing.py"})
 
 # Services that still read the clock when a caller passes no `now`. Issue 13 has every
 # caller pass it and shrinks this set to empty; it must never grow.
@@ -147,3 +152,15 @@ def test_only_front_ends_read_the_clock() -> None:
         )
     }
     assert readers == CLOCK_READERS
+
+
+def test_cli_adapter_imports_do_not_grow() -> None:
+    importers = {
+        str(path.relative_to(CLI))
+        for path in python_files(CLI)
+        if any(
+            matches(module, "qms.adapters")
+            for module in imported_modules(path.read_text(encoding="utf-8"), "qms.cli")
+        )
+    }
+    assert importers == CLI_ADAPTER_IMPORTERS
