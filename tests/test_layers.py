@@ -37,6 +37,39 @@ EXTENSION_ADAPTER_IMPORTERS = frozenset(
 )
 
 
+SERVICES = REPO / "tools" / "qms" / "services"
+CLI = REPO / "tools" / "qms" / "cli"
+
+# CLI modules that import qms.adapters: the files the user names for output, and the
+# signer's own GnuPG home. Everything else goes through services; this must never grow.
+CLI_ADAPTER_IMPORTERS = frozenset({"output.py", "signing.py"})
+
+# Services that still read the clock when a caller passes no `now`. Issue 13 has every
+# caller pass it and shrinks this set to empty; it must never grow.
+CLOCK_READERS = frozenset(
+    {
+        "services/change_control.py",
+        "services/release/create.py",
+        "services/verify.py",
+    }
+)
+
+
+def clock_reads(source: str) -> list[str]:
+    """Each `datetime.now`, `datetime.utcnow`, `date.today` or `time.time` the source calls."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and (node.func.value.id, node.func.attr)
+            in {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
+        ):
+            found.append(f"{node.func.value.id}.{node.func.attr}")
+    return found
+
+
 def imported_modules(source: str, package: str) -> set[str]:
     """Every module an ``import`` or ``from ... import`` names, relative ones made absolute."""
     names: set[str] = set()
@@ -100,3 +133,34 @@ def test_extension_adapter_imports_do_not_grow() -> None:
         )
     }
     assert importers == EXTENSION_ADAPTER_IMPORTERS
+
+
+def test_scanner_sees_clock_reads() -> None:
+    source = "def f():\n    return datetime.now(tz=UTC), date.today(), time.time(), now()\n"
+    assert clock_reads(source) == ["datetime.now", "date.today", "time.time"]
+
+
+def test_only_front_ends_read_the_clock() -> None:
+    readers = {
+        str(path.relative_to(folder.parent))
+        for folder in (MODEL, SERVICES)
+        for path in python_files(folder)
+        if clock_reads(path.read_text(encoding="utf-8"))
+        or any(
+            matches(module, "qms.clock")
+            for module in imported_modules(path.read_text(encoding="utf-8"), "qms")
+        )
+    }
+    assert readers == CLOCK_READERS
+
+
+def test_cli_adapter_imports_do_not_grow() -> None:
+    importers = {
+        str(path.relative_to(CLI))
+        for path in python_files(CLI)
+        if any(
+            matches(module, "qms.adapters")
+            for module in imported_modules(path.read_text(encoding="utf-8"), "qms.cli")
+        )
+    }
+    assert importers == CLI_ADAPTER_IMPORTERS

@@ -12,6 +12,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from qms.adapters.git import open_repository
+from qms.clock import today
 from qms.config import PYPROJECT, QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document
@@ -19,7 +20,7 @@ from qms.model.findings import FindingCode
 from qms.model.timeutil import parse_utc
 from qms.services.change_control import change_control, history_rows
 from qms.services.content import document_content
-from qms.services.handbook import Handbook, StatusRow, status_of, today
+from qms.services.handbook import Handbook, StatusRow, status_of
 from qms.services.history import document_revisions
 from qms.services.layout import SignatureLayout
 from qms.services.sphinx_run import PROGRESS_EVENT

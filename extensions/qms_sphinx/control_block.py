@@ -51,13 +51,13 @@ def _table(rows: list[nodes.row]) -> nodes.table:
     return table
 
 
+# The block shows a current document's status only: a superseded version has its own page
+# and banner (superseded.py), and a withdrawn document has no page, just a register row.
 _BANNERS = {
     Status.DRAFT: "DRAFT: not approved, not for use",
     Status.NOT_APPROVED: "NOT APPROVED: changed since it was signed, not for use",
     Status.IN_REVIEW: "IN REVIEW: not yet approved, not for use",
     Status.APPROVED: "APPROVED: not yet in force",
-    Status.SUPERSEDED: "SUPERSEDED: replaced by a later version, not for use",
-    Status.RETIRED: "RETIRED: withdrawn, not for use",
 }
 
 

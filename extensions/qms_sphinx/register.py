@@ -12,9 +12,10 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
 
+from qms.clock import today
 from qms.model.document import Document, DocumentType
 from qms.model.status import Evidence
-from qms.services.handbook import StatusRow, status_of, today
+from qms.services.handbook import StatusRow, status_of
 from qms.services.history import withdrawn
 from qms_sphinx.approvals import css_slug, row_for, state_of
 from qms_sphinx.settings import settings

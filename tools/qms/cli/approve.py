@@ -8,6 +8,7 @@ import sys
 from qms.cli.context import Context
 from qms.cli.output import DOC_ID_HELP
 from qms.cli.signing import add_signing_options, user_keys
+from qms.clock import now
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.timeutil import format_utc
 from qms.services.approve import approve
@@ -47,7 +48,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Sign and report."""
     config = ctx.config()
     result = approve(
-        config, args.document_id, Meaning(args.meaning), user_keys(args), args.key, args.comment
+        config,
+        args.document_id,
+        Meaning(args.meaning),
+        user_keys(args),
+        args.key,
+        args.comment,
+        now=now(),
     )
     statement = result.statement
     sys.stdout.write(

@@ -9,6 +9,7 @@ import sys
 from qms.cli.context import Context
 from qms.cli.output import add_verbose_option, plural, print_findings, print_json, sphinx_log
 from qms.cli.progress import progress_bar
+from qms.clock import now
 from qms.errors import QmsError
 from qms.model.findings import FindingCode, code_named
 from qms.services.check import full_check, quick_check
@@ -75,10 +76,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return explain(args.explain, args.json)
     config = ctx.config()
     if args.quick:
-        findings = quick_check(config)
+        findings = quick_check(config, now())
     else:
         with progress_bar(enabled=not (args.json or args.verbose)) as bar:
-            findings = full_check(config, progress=sphinx_log(args.verbose), phases=bar)
+            findings = full_check(config, now(), progress=sphinx_log(args.verbose), phases=bar)
     if args.json:
         print_json({"ok": not findings, "findings": [f.as_dict() for f in findings]})
     else:

@@ -6,10 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from qms.adapters.files import write_atomic
 from qms.cli.context import Context
-from qms.cli.output import DOC_ID_HELP
-from qms.model.redline import html_page, unified
+from qms.cli.output import DOC_ID_HELP, write_file
+from qms.clock import now
 from qms.services.redline import document_redline
 
 _COLOURS = {"-": "\x1b[31m", "+": "\x1b[32m", "@": "\x1b[36m"}
@@ -37,16 +36,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the redline; write the HTML file when asked."""
-    result = document_redline(ctx.config(), args.document_id, args.old, args.new)
-    lines = unified(result.changes, result.old_label, result.new_label)
+    result = document_redline(ctx.config(), args.document_id, now(), args.old, args.new)
+    lines = result.unified()
     colour = sys.stdout.isatty()
     for line in lines:
         code = _COLOURS.get(line[:1], "") if colour and not line.startswith(("---", "+++")) else ""
         reset = _RESET if code else ""
         sys.stdout.write(f"{code}{line}{reset}\n")
     if args.html:
-        title = f"{result.document.id} {result.document.title}: redline"
-        subtitle = f"From {result.old_label} to {result.new_label}."
-        write_atomic(args.html, html_page(title, subtitle, result.changes).encode("utf-8"))
+        write_file(args.html, result.html_page())
         sys.stderr.write(f"qms diff: redline written to {args.html}\n")
     return 0

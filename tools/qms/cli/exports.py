@@ -8,11 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qms.adapters.files import write_atomic
 from qms.cli.context import Context
-from qms.cli.output import add_format_option, plural, print_findings
+from qms.cli.output import add_format_option, plural, print_findings, write_file
 from qms.model.traceability import Graph
-from qms.services.traceability import FORMATS, load_graph, render, risk_table, soa_table
+from qms.services.traceability import FORMATS, export, risk_table, soa_table
 
 Table = Callable[[Graph], list[dict[str, Any]]]
 
@@ -40,16 +39,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _runner(table: Table) -> Callable[[argparse.Namespace, Context], int]:
     def run(args: argparse.Namespace, ctx: Context) -> int:
-        result = load_graph(ctx.config())
-        text = render(table(result.graph), args.format)
+        text, findings = export(ctx.config(), table, args.format)
         if args.output:
-            write_atomic(args.output, text.encode("utf-8"))
+            write_file(args.output, text)
         else:
             sys.stdout.write(text)
-        if result.findings:
-            print_findings(result.findings, sys.stderr)
+        if findings:
+            print_findings(findings, sys.stderr)
             sys.stderr.write(
-                f"qms: the handbook has {plural(len(result.findings), 'problem')}; "
+                f"qms: the handbook has {plural(len(findings), 'problem')}; "
                 "the export may be incomplete\n"
             )
             return 1

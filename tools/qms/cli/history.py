@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
-from typing import Any
 
 from qms.cli.context import Context
 from qms.cli.output import (
@@ -16,10 +14,11 @@ from qms.cli.output import (
     print_json,
     print_table,
 )
-from qms.model.status import next_review
+from qms.clock import now, today
+from qms.model.reviews import due_reviews
 from qms.model.timeutil import format_utc
-from qms.services.change_control import audit_trail, change_control, history_rows
-from qms.services.handbook import load_handbook, select, today
+from qms.services.change_control import audit_trail, change_control, history_json, history_rows
+from qms.services.handbook import load_handbook, select
 from qms.services.release import releases_of
 from qms.services.traceability import render
 
@@ -94,7 +93,7 @@ def _unavailable(command: str, document_id: str, reason: str, json_out: bool) ->
     """Say, on stderr and in --json, that without git history the command cannot run."""
     if json_out:
         key = "versions" if command == "history" else "events"
-        print_json({"id": document_id, key: [], "history_unavailable": reason})
+        print_json(history_json(document_id, key, [], reason))
     sys.stderr.write(
         f"qms {command}: history is unavailable: {reason}; run it in a clone of the handbook\n"
     )
@@ -106,42 +105,23 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     handbook = load_handbook(config)
     [document] = select(handbook.documents, [args.document_id])
-    control = change_control(config, handbook, [document])
-    rows: list[dict[str, Any]] = [
-        {
-            "version": str(row.version),
-            "commit": row.commit,
-            "author": row.author,
-            "date": format_utc(row.when),
-            "path": row.path,
-            "change_reason": row.change_reason,
-            "approved": row.approved,
-            "signatures": [
-                {
-                    "meaning": str(s.meaning),
-                    "name": s.signer_name,
-                    "signed_at": format_utc(s.signed_at),
-                }
-                for s in row.signatures
-            ],
-        }
-        for row in history_rows(control, document)
-    ]
+    control = change_control(config, handbook, [document], now=now())
     if control.history_unavailable:
         return _unavailable("history", document.id, control.history_unavailable, args.json)
+    rows = history_rows(control, document)
     if args.json:
-        print_json({"id": document.id, "versions": rows, "history_unavailable": None})
+        print_json(history_json(document.id, "versions", [row.as_dict() for row in rows]))
         return 0
     print_table(
         ["VERSION", "DATE (UTC)", "COMMIT", "AUTHOR", "APPROVALS", "CHANGE REASON"],
         [
             [
-                row["version"],
-                row["date"],
-                row["commit"][:12],
-                row["author"],
-                ", ".join(f"{s['meaning']} {s['name']}" for s in row["signatures"]) or "-",
-                row["change_reason"] or "-",
+                str(row.version),
+                format_utc(row.when),
+                row.commit[:12],
+                row.author,
+                ", ".join(f"{s.meaning} {s.signer_name}" for s in row.signatures) or "-",
+                row.change_reason or "-",
             ]
             for row in rows
         ],
@@ -155,7 +135,7 @@ def run_audit_trail(args: argparse.Namespace, ctx: Context) -> int:
     handbook = load_handbook(config)
     [document] = select(handbook.documents, [args.document_id])
     releases = releases_of(config, document.id)
-    control = change_control(config, handbook, [document])
+    control = change_control(config, handbook, [document], now=now())
     events = audit_trail(control, document, releases, config.role_title)
     if control.history_unavailable:
         # Signature events alone would read as a complete trail: print none.
@@ -183,38 +163,17 @@ def run_audit_trail(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_reviews(args: argparse.Namespace, ctx: Context) -> int:
     """Print due and overdue periodic reviews."""
-    handbook = load_handbook(ctx.config())
-    on = today()
-    due: list[tuple[int, str, str, date, str]] = []
-    for document in handbook.documents:
-        review = next_review(document)
-        if review is None:
-            continue
-        days = (review - on).days
-        if days <= args.within:
-            due.append((days, document.id, document.title, review, document.owner))
-    due.sort()
-    overdue = [row for row in due if row[0] < 0]
+    reviews = due_reviews(load_handbook(ctx.config()).documents, today(), args.within)
     if args.json:
-        print_json(
-            {
-                "date": on.isoformat(),
-                "within_days": args.within,
-                "reviews": [
-                    {"id": i, "title": t, "due": d.isoformat(), "owner": o, "days": n,
-                     "state": "overdue" if n < 0 else "due"}
-                    for n, i, t, d, o in due
-                ],
-            }
-        )  # fmt: skip
-    elif not due:
+        print_json(reviews.as_dict())
+    elif not reviews.due:
         sys.stdout.write(
-            f"no review due within {plural(args.within, 'day')} of {on.isoformat()} "
+            f"no review due within {plural(args.within, 'day')} of {reviews.on.isoformat()} "
             "and none overdue\n"
         )
     else:
         print_table(
             ["ID", "DUE", "STATE", "OWNER", "TITLE"],
-            [[i, d.isoformat(), _when_due(n), o, t] for n, i, t, d, o in due],
+            [[r.id, r.due.isoformat(), _when_due(r.days), r.owner, r.title] for r in reviews.due],
         )
-    return 1 if args.strict and overdue else 0
+    return 1 if args.strict and reviews.overdue else 0

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 
-from qms.adapters.files import write_atomic
-from qms.adapters.git import Repository
 from qms.cli.context import Context
-from qms.errors import RefusedError
-
-MARKER = "# Installed by 'qms install-hook'"
+from qms.services.hook import install_hook
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,14 +27,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Write the hook."""
-    config = ctx.config()
-    hook = Repository(config.root).hooks_dir / "pre-commit"
-    if hook.exists() and MARKER not in hook.read_text(errors="replace") and not args.force:
-        raise RefusedError(f"{hook} exists and is not ours", "pass --force to replace it")
-    command = shlex.join([sys.executable, "-m", "qms", "--root", str(config.root), "check",
-                          "--quick"])  # fmt: skip
-    write_atomic(hook, f"#!/bin/sh\n{MARKER}: keep document control intact.\nexec {command}\n"
-                 .encode())  # fmt: skip
-    hook.chmod(0o755)
+    hook = install_hook(ctx.config(), args.force)
     sys.stdout.write(f"pre-commit hook installed at {hook}\n")
     return 0

@@ -1,4 +1,4 @@
-"""Printing for the CLI: located findings, aligned tables and JSON."""
+"""Printing for the CLI: located findings, aligned tables, JSON, and files the user names."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
+from qms.adapters.files import write_atomic
 from qms.model.findings import Finding
 
 
@@ -84,3 +86,8 @@ def sphinx_log(verbose: bool) -> TextIO | None:
 def plural(count: int, word: str) -> str:
     """ "1 problem", "2 problems"."""
     return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write an output file the user named (UTF-8), atomically."""
+    write_atomic(path, text.encode("utf-8"))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from qms.cli.context import Context
 from qms.cli.output import plural, print_findings
 from qms.cli.progress import progress_bar
 from qms.cli.signing import add_signing_options, fingerprint_arg, user_keys
+from qms.clock import now
 from qms.services.release import (
     create_release,
     publish_release,
@@ -90,9 +90,7 @@ def run_create(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_sign(args: argparse.Namespace, ctx: Context) -> int:
     """Sign the manifest."""
-    role, name = sign_release(
-        ctx.config(), args.name, user_keys(args), args.key, datetime.now(tz=UTC)
-    )
+    role, name = sign_release(ctx.config(), args.name, user_keys(args), args.key, now())
     sys.stdout.write(f"Release {args.name} signed by {name} as {role}\n")
     return 0
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
 from qms.cli.signing import add_signing_options, fingerprint_arg, time_arg, user_keys
+from qms.clock import now
 from qms.errors import QmsError
 from qms.model.timeutil import format_utc
 from qms.services.migrate import migrate
-from qms.services.registry import approved_policy, verified_registry
-from qms.services.signers import add_signer, approve_policy, revoke_signer
+from qms.services.signers import add_signer, approve_policy, revoke_signer, signer_listing
 
 ADMIN_KEY_HELP = "the registry administrator's (or trust root's) key that approves the change"
 
@@ -133,7 +132,7 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
         args.roles,
         _admin(args),
         user_keys(args),
-        datetime.now(tz=UTC),
+        now(),
         time_arg(args.valid_from, "--valid-from") if args.valid_from else None,
         time_arg(args.valid_until, "--valid-until") if args.valid_until else None,
     )
@@ -151,7 +150,7 @@ def run_revoke(args: argparse.Namespace, ctx: Context) -> int:
     fingerprint = fingerprint_arg(args.fingerprint, "FINGERPRINT")
     at = time_arg(args.at, "--at")
     change = revoke_signer(
-        config, fingerprint, at, args.reason, _admin(args), user_keys(args), datetime.now(tz=UTC)
+        config, fingerprint, at, args.reason, _admin(args), user_keys(args), now()
     )
     sys.stdout.write(
         f"Revoked {fingerprint} from {format_utc(at)} in registry revision "
@@ -162,9 +161,7 @@ def run_revoke(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_policy(args: argparse.Namespace, ctx: Context) -> int:
     """Approve the signing policy."""
-    changed, change = approve_policy(
-        ctx.config(), _admin(args), user_keys(args), datetime.now(tz=UTC)
-    )
+    changed, change = approve_policy(ctx.config(), _admin(args), user_keys(args), now())
     sys.stdout.write(
         f"Approved the signing policy in [tool.qms] (changed: {', '.join(changed)}) as "
         f"registry revision {change.registry.revision} (commit {change.commit[:12]})\n"
@@ -175,7 +172,7 @@ def run_policy(args: argparse.Namespace, ctx: Context) -> int:
 def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
     """Tie commit-less statements to their commits; exit 1 when some cannot be tied."""
     admin = _admin(args)
-    result = migrate(ctx.config(), admin, user_keys(args), datetime.now(tz=UTC))
+    result = migrate(ctx.config(), admin, user_keys(args), now())
     if result.migration is None:
         if not result.untied:
             sys.stdout.write("Nothing to migrate: every approval statement names its commit\n")
@@ -191,19 +188,9 @@ def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     """List signers; exit 1 when the registry itself does not verify."""
-    state = verified_registry(ctx.config())
-    latest = state.history.latest
-    signers = latest.signers if latest else ()
+    listing = signer_listing(ctx.config())
     if args.json:
-        print_json(
-            {
-                "revision": latest.revision if latest else None,
-                "trusted": state.trusted,
-                "findings": [f.as_dict() for f in state.findings],
-                "policy": approved_policy(latest) or None if latest else None,
-                "signers": [s.as_dict() for s in signers],
-            }
-        )
+        print_json(listing.as_dict())
     else:
         print_table(
             ["FINGERPRINT", "NAME", "ROLES", "VALID FROM", "REVOKED", "EMAIL"],
@@ -216,8 +203,8 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
                     format_utc(s.revoked_at) if s.revoked_at else "-",
                     s.email,
                 ]
-                for s in signers
+                for s in listing.signers
             ],
         )
-        print_findings(state.findings, sys.stderr)
-    return 0 if state.trusted or (latest is None and not state.findings) else 1
+        print_findings(listing.state.findings, sys.stderr)
+    return 0 if listing.ok else 1

@@ -8,7 +8,7 @@ import sys
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
 from qms.cli.progress import counter, progress_bar
-from qms.services.handbook import today
+from qms.clock import today
 from qms.services.verify import verify_selected
 
 

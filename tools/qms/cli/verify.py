@@ -5,22 +5,16 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import UTC, datetime
 
-from qms.adapters.git import open_repository
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
 from qms.cli.progress import counter, progress_bar
+from qms.clock import now, today
 from qms.errors import QmsError
 from qms.model.approval_rules import DocumentVerdict
-from qms.services.handbook import today
 from qms.services.verify import verify_selected
-from qms.services.witness import (
-    accept_rollback,
-    check_high_water,
-    check_witness,
-    record_high_water,
-)
+from qms.services.verify_report import VerifyReport, verify_report
+from qms.services.witness import witness_verify
 
 # Fingerprints and commit ids in one-line findings: the long key id (as gpg shows it) and
 # git's short id are unambiguous; --json keeps them whole.
@@ -101,108 +95,72 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise QmsError("--reason goes with --accept-rollback", "add --accept-rollback, or drop it")
     with progress_bar(enabled=not args.json) as bar:
         _, verification = verify_selected(config, args.ids, counter(bar, "verifying"))
-    repo = open_repository(config.root)
-    now = datetime.now(tz=UTC)
-    high_water = check_high_water(config, repo) if repo is not None else None
-    witness = [f for folder in args.witness for f in check_witness(config, folder)]
-    accepted = None
-    if args.accept_rollback:
-        if repo is None or high_water is None:
-            raise QmsError("not a git repository", "a rollback can only be accepted in a clone")
-        if verification.findings or witness:
-            raise QmsError(
-                "other checks fail too; a rollback is accepted only over an otherwise clean verify",
-                "run 'qms verify' and fix what it reports first",
-            )
-        accepted = accept_rollback(config, repo, args.reason, high_water, now)
-        high_water = check_high_water(config, repo)
-    kept = list(high_water.findings) if high_water is not None else []
-    rows = []
-    for row, verdict in verification.rows(config, today()):
-        signatures = [
-            {**v.record.statement.signer_summary(), "note": v.note}
-            for v in verdict.signatures
-            if v.record.statement is not None
-        ]
-        rows.append((row, signatures, verdict.findings))
-    findings = [*verification.findings, *kept, *witness]
-    if not findings and repo is not None and not args.ids:
-        record_high_water(config, repo, now)  # only a full, clean verify raises the mark
+    witnessed = witness_verify(
+        config,
+        verification.findings,
+        args.witness,
+        now(),
+        full=not args.ids,
+        accept=args.accept_rollback,
+        reason=args.reason,
+    )
+    report = verify_report(config, verification, witnessed, today())
     if args.json:
-        latest = verification.registry.history.latest
-        print_json(
-            {
-                "ok": not findings,
-                "registry": {
-                    "revision": latest.revision if latest else None,
-                    "trusted": verification.registry.trusted,
-                    "findings": [f.as_dict() for f in verification.registry.findings],
-                },
-                "migrations": [f.as_dict() for f in verification.registry.migrations.findings],
-                "altered": [f.as_dict() for f in verification.altered],
-                "history_unchecked": verification.history_unchecked or None,
-                "high_water": {
-                    "branch": high_water.branch if high_water else None,
-                    "checked": bool(high_water and high_water.previous),
-                    "findings": [f.as_dict() for f in kept],
-                    "accepted": accepted.as_dict() if accepted else None,
-                },
-                "witness": [f.as_dict() for f in witness],
-                "line_endings": verification.line_endings or None,
-                "documents": [
-                    {**row.as_dict(), "signatures": sigs, "findings": [f.as_dict() for f in fs]}
-                    for row, sigs, fs in rows
-                ],
-            }
-        )
+        print_json(report.as_dict())
     else:
-        print_table(
-            ["ID", "VERSION", "STATUS", "SIGNATURES"],
+        _print_text(report)
+    return 1 if report.findings else 0
+
+
+def _print_text(report: VerifyReport) -> None:
+    verification, witnessed = report.verification, report.witnessed
+    print_table(
+        ["ID", "VERSION", "STATUS", "SIGNATURES"],
+        [
             [
-                [
-                    row.document.id,
-                    str(row.document.version),
-                    str(row.status.status).upper(),
-                    "; ".join(
-                        f"{s['meaning']} {s['name']} {s['signed_at']}"
-                        + (f" ({s['note']})" if s["note"] else "")
-                        for s in sigs
-                    )
-                    or "-",
-                ]
-                for row, sigs, _ in rows
-            ],
+                d.row.document.id,
+                str(d.row.document.version),
+                str(d.row.status.status).upper(),
+                "; ".join(
+                    f"{s['meaning']} {s['name']} {s['signed_at']}"
+                    + (f" ({s['note']})" if s["note"] else "")
+                    for s in d.signatures
+                )
+                or "-",
+            ]
+            for d in report.documents
+        ],
+    )
+    if verification.line_endings:  # the fix first, then the files it concerns
+        sys.stdout.write(verification.line_endings + "\n")
+    print_findings(
+        verification.registry.findings
+        + verification.registry.migrations.findings
+        + verification.altered
+    )
+    print_findings(witnessed.findings)
+    accepted = witnessed.accepted
+    if accepted is not None:
+        sys.stderr.write(
+            f"qms verify: rollback of branch {accepted.branch} accepted and recorded "
+            f"({len(accepted.lost)} item(s) lost): {accepted.reason}\n"
         )
-        if verification.line_endings:  # the fix first, then the files it concerns
-            sys.stdout.write(verification.line_endings + "\n")
-        print_findings(
-            verification.registry.findings
-            + verification.registry.migrations.findings
-            + verification.altered
+        sys.stderr.writelines(f"qms verify:   lost: {item}\n" for item in accepted.lost)
+    if witnessed.high_water is not None and witnessed.high_water.branch is None:
+        sys.stderr.write(
+            "qms verify: note: HEAD is detached, so this clone's high-water mark was not checked\n"
         )
-        print_findings([*kept, *witness])
-        if accepted is not None:
-            sys.stderr.write(
-                f"qms verify: rollback of branch {accepted.branch} accepted and recorded "
-                f"({len(accepted.lost)} item(s) lost): {accepted.reason}\n"
-            )
-            sys.stderr.writelines(f"qms verify:   lost: {item}\n" for item in accepted.lost)
-        if high_water is not None and high_water.branch is None:
-            sys.stderr.write(
-                "qms verify: note: HEAD is detached, so this clone's high-water mark was not "
-                "checked\n"
-            )
-        for verdict in verification.verdicts:
-            sys.stdout.writelines(line + "\n" for line in failure_lines(verdict))
-        if verification.history_unchecked:
-            sys.stderr.write(
-                "qms verify: note: rewritten history and committed changes to signature "
-                f"files were not checked: {verification.history_unchecked}\n"
-            )
-        verdict_line = (
-            "all signatures verify"
-            if not findings
-            else f"{len(findings)} failures ('qms verify --json' has each file and the full detail)"
+    for verdict in verification.verdicts:
+        sys.stdout.writelines(line + "\n" for line in failure_lines(verdict))
+    if verification.history_unchecked:
+        sys.stderr.write(
+            "qms verify: note: rewritten history and committed changes to signature "
+            f"files were not checked: {verification.history_unchecked}\n"
         )
-        sys.stderr.write(f"qms verify: {verdict_line}\n")
-    return 1 if findings else 0
+    verdict_line = (
+        "all signatures verify"
+        if not report.findings
+        else f"{len(report.findings)} failures ('qms verify --json' has each file and the full "
+        "detail)"
+    )
+    sys.stderr.write(f"qms verify: {verdict_line}\n")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from qms.adapters.git import Repository
@@ -53,7 +53,8 @@ def approve(
     user_keys: UserKeys,
     key: str | None = None,
     comment: str = "",
-    now: datetime | None = None,
+    *,
+    now: datetime,
 ) -> Approval:
     """Sign `document_id` at its current version with `meaning`, or refuse with a reason."""
     handbook = load_handbook(config)
@@ -77,7 +78,6 @@ def approve(
                 "commit the document first: a signature binds the content recorded in git",
             )
     layout = SignatureLayout.of(config)
-    moment = now or datetime.now(tz=UTC)
     with hermetic_keyring(layout.keys) as keyring:
         registry = load_registry(config, keyring)
         latest = registry.approved(
@@ -88,9 +88,9 @@ def approve(
             key,
             {s.fingerprint for s in latest.signers},
             signers=latest.signers,
-            now=moment,
+            now=now,
         )
-        entry, refusal = registry.history.signer_at(fingerprint, moment)
+        entry, refusal = registry.history.signer_at(fingerprint, now)
         if entry is None:
             raise RefusedError(
                 f"cannot sign with {fingerprint}: {refusal}",
@@ -105,7 +105,7 @@ def approve(
             )
         role = _choose_role(entry, rule.roles, document, meaning)
         info = keyring.key(fingerprint)
-        if info is not None and info.expires is not None and info.expires <= moment:
+        if info is not None and info.expires is not None and info.expires <= now:
             raise RefusedError(f"key {fingerprint} has expired", "renew it or use another key")
         content = document_content(config, document)
         statement = Statement(
@@ -117,7 +117,7 @@ def approve(
             signer_name=entry.name,
             signer_fingerprint=fingerprint,
             role=role,
-            signed_at=moment.replace(microsecond=0),
+            signed_at=now.replace(microsecond=0),
             comment=comment,
             # Never "": a statement that names no commit (qms-approval/1) is a finding.
             commit=_head(repo),
@@ -125,7 +125,7 @@ def approve(
         # Judge the new signature beside the existing ones before writing anything:
         # order, duplicates and segregation of duties are decided by the same rules
         # that `verify` applies.
-        existing = judge(config, document, keyring, registry, moment, repo)
+        existing = judge(config, document, keyring, registry, now, repo)
         proposed = Record(
             path="(new)",
             folder_id=document.id,
@@ -142,7 +142,7 @@ def approve(
             [*(v.record for v in existing.verdicts), proposed],
             rules,
             registry.history,
-            moment,
+            now,
         )
         verdict = next(v for v in trial.verdicts if v.record is proposed)
         if not verdict.valid:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -10,9 +10,17 @@ from qms.adapters.git import open_repository
 from qms.adapters.gpg import Keyring, hermetic_keyring
 from qms.config import QmsConfig
 from qms.model.approval import Statement
-from qms.model.approval_rules import DocumentVerdict, Record, judge_document
+from qms.model.approval_rules import Record, judge_document
+from qms.model.change_rules import (
+    RecordedVersion,
+    Step,
+    VersionApproval,
+    best_approval,
+    change_findings,
+    is_complete,
+)
 from qms.model.document import Document, Version
-from qms.model.findings import Finding, FindingCode
+from qms.model.findings import Finding
 from qms.model.line_endings import has_crlf, to_lf
 from qms.model.timeutil import format_utc
 from qms.services.content import document_content, sha256_of
@@ -21,16 +29,6 @@ from qms.services.history import Revision, VersionSpan, document_revisions, vers
 from qms.services.layout import SignatureLayout
 from qms.services.registry import RegistryState, load_registry
 from qms.services.verify import read_records
-
-
-@dataclass(frozen=True)
-class VersionApproval:
-    """The best-signed content of one version: its hash and the signatures on it."""
-
-    version: Version
-    content_sha256: str
-    verdict: DocumentVerdict
-    complete: bool
 
 
 def version_approvals(
@@ -44,7 +42,8 @@ def version_approvals(
     by_version: dict[str, list[Record]] = {}
     for record in read_records(config, document.id, keyring, registry.migrations):
         by_version.setdefault(record.folder_version, []).append(record)
-    required = set(config.required_meanings(document.type))
+    required = config.required_meanings(document.type)
+    rules = config.rules_for(document.type)
     found: dict[Version, VersionApproval] = {}
     for folder, records in by_version.items():
         try:
@@ -52,61 +51,20 @@ def version_approvals(
         except ValueError:
             continue
         at_version = replace(document, version=version)
-        best: VersionApproval | None = None
         hashes = {
             (r.statement.content_sha256, r.statement.includes) for r in records if r.statement
         }
+        candidates = []
         for content, includes in sorted(hashes):
             verdict = judge_document(
-                at_version,
-                content,
-                includes,
-                records,
-                config.rules_for(document.type),
-                registry.history,
-                now,
+                at_version, content, includes, records, rules, registry.history, now
             )
-            complete = registry.trusted and required <= set(verdict.evidence.meanings)
-            candidate = VersionApproval(version, content, verdict, complete)
-            if best is None or (complete, len(verdict.signatures)) > (
-                best.complete,
-                len(best.verdict.signatures),
-            ):
-                best = candidate
+            complete = is_complete(verdict, required, registry.trusted)
+            candidates.append(VersionApproval(version, content, verdict, complete))
+        best = best_approval(candidates)
         if best is not None:
             found[version] = best
     return found
-
-
-def _reuse_findings(doc_id: str, revisions: list[Revision], current: Document) -> list[Finding]:
-    findings: list[Finding] = []
-    deleted_in = ""
-    types = {r.document.type for r in revisions if r.document}
-    for revision in revisions:
-        if revision.deleted:
-            deleted_in = revision.commit
-        elif deleted_in and revision.commit != deleted_in:
-            findings.append(
-                Finding(
-                    current.path,
-                    current.line_of("id"),
-                    f"id {doc_id} was withdrawn in commit {deleted_in[:12]} and may not be reused; "
-                    "give this document the next free id",
-                    FindingCode.ID_REUSED,
-                )
-            )
-            break
-    if len(types) > 1:
-        findings.append(
-            Finding(
-                current.path,
-                current.line_of("id"),
-                f"id {doc_id} has belonged to documents of types {', '.join(sorted(types))}; an id "
-                "names one document for good: give this one the next free id",
-                FindingCode.ID_REUSED,
-            )
-        )
-    return findings
 
 
 def document_findings(
@@ -117,63 +75,15 @@ def document_findings(
     revisions: list[Revision],
     lf_sha256: str = "",
 ) -> list[Finding]:
-    """The change-control rules for one document's working copy.
-
-    `lf_sha256`: the digest with CRLF turned into LF, when the file has CRLF; a copy that
-    differs from the approved one only in line endings is check's CRLF finding, not a
-    change to raise the version for.
-    """
-    findings = _reuse_findings(document.id, revisions, document)
-    line = document.line_of("version")
-    recorded = [span for span in spans if span.version > document.version]
-    if recorded:
-        highest = max(recorded, key=lambda s: s.version)
-        findings.append(
-            Finding(
-                document.path,
-                line,
-                f"version {document.version} is lower than {highest.version}, recorded in commit "
-                f"{highest.first.commit[:12]}; versions never go backwards",
-                FindingCode.VERSION_BACKWARDS,
-            )
-        )
-    approved = [a for a in approvals.values() if a.complete]
-    if approved:
-        last = max(approved, key=lambda a: a.version)
-        if document.version == last.version and last.content_sha256 not in (
-            current_sha256,
-            lf_sha256,
-        ):
-            findings.append(
-                Finding(
-                    document.path,
-                    line,
-                    f"{document.id} changed since version {last.version} was approved; raise the "
-                    "version and record a change_reason",
-                    FindingCode.NOT_BUMPED,
-                )
-            )
-        elif document.version < last.version and not recorded:
-            findings.append(
-                Finding(
-                    document.path,
-                    line,
-                    f"version {document.version} is lower than the approved version "
-                    f"{last.version}; versions never go backwards",
-                    FindingCode.VERSION_BACKWARDS,
-                )
-            )
-        elif document.version > last.version and not document.change_reason:
-            findings.append(
-                Finding(
-                    document.path,
-                    document.line_of("change_reason"),
-                    f"version {document.version} changes approved version {last.version}: "
-                    "change_reason must say why",
-                    FindingCode.NO_CHANGE_REASON,
-                )
-            )
-    return findings
+    """The change-control rules (`model/change_rules.py`) for one document's working copy."""
+    return change_findings(
+        document,
+        [RecordedVersion(span.version, span.first.commit) for span in spans],
+        approvals.values(),
+        [Step(r.commit, r.deleted, r.document.type if r.document else None) for r in revisions],
+        current_sha256,
+        lf_sha256,
+    )
 
 
 NO_GIT_HISTORY = "the handbook is not in a git repository (an export without .git has no history)"
@@ -195,10 +105,13 @@ def change_control(
     handbook: Handbook | None = None,
     documents: Iterable[Document] | None = None,
     revisions: dict[str, list[Revision]] | None = None,
+    now: datetime | None = None,
 ) -> ChangeControl:
     """History, per-version approvals and findings for the documents (default: all).
 
-    `revisions` may pass in the git history already read at the same HEAD.
+    `revisions` may pass in the git history already read at the same HEAD. `now` is the
+    moment signatures are judged at (key expiry); callers should pass it, as the clock is
+    the front ends' to read: the fallback stays until every caller does.
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
@@ -208,13 +121,13 @@ def change_control(
         revisions = document_revisions(config, repo) if repo is not None else {}
         if repo is None:
             unavailable = NO_GIT_HISTORY
-    now = datetime.now(tz=UTC)
+    moment = now or datetime.now(tz=UTC)
     approvals: dict[str, dict[Version, VersionApproval]] = {}
     findings: list[Finding] = []
     with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
         registry = load_registry(config, keyring)
         for document in selected:
-            approvals[document.id] = version_approvals(config, document, keyring, registry, now)
+            approvals[document.id] = version_approvals(config, document, keyring, registry, moment)
             history = revisions.get(document.id, [])
             data = (config.root / document.path).read_bytes()
             findings.extend(
@@ -244,6 +157,41 @@ class HistoryRow:
     signatures: tuple[Statement, ...]  # the statements of the verified signatures
     # The exact approved content of this version, when it was approved: (commit, path).
     approved_source: tuple[str, str] | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping, as `qms history --json` prints it."""
+        return {
+            "version": str(self.version),
+            "commit": self.commit,
+            "author": self.author,
+            "date": format_utc(self.when),
+            "path": self.path,
+            "change_reason": self.change_reason,
+            "approved": self.approved,
+            "signatures": [
+                {
+                    "meaning": str(s.meaning),
+                    "name": s.signer_name,
+                    "signed_at": format_utc(s.signed_at),
+                }
+                for s in self.signatures
+            ],
+        }
+
+
+def history_json(
+    document_id: str, key: str, entries: Sequence[object], unavailable: str = ""
+) -> dict[str, object]:
+    """A document's history under `key` ("versions", "events"), or why there is none.
+
+    Without git history the entries are left out: signature events alone would read as a
+    complete trail.
+    """
+    return {
+        "id": document_id,
+        key: [] if unavailable else list(entries),
+        "history_unavailable": unavailable or None,
+    }
 
 
 def history_rows(control: ChangeControl, document: Document) -> list[HistoryRow]:

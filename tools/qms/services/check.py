@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -13,17 +14,20 @@ from qms.services.handbook import load_handbook
 from qms.services.sphinx_run import Progress, run_sphinx
 
 
-def quick_check(config: QmsConfig) -> list[Finding]:
+def quick_check(config: QmsConfig, now: datetime) -> list[Finding]:
     """Front matter, ids and change control: no Sphinx, fast enough for a pre-commit hook."""
     handbook = load_handbook(config)
     return sorted(
-        [*handbook.findings, *change_control(config, handbook).findings],
+        [*handbook.findings, *change_control(config, handbook, now=now).findings],
         key=lambda f: f.sort_key,
     )
 
 
 def full_check(
-    config: QmsConfig, progress: TextIO | None = None, phases: Progress | None = None
+    config: QmsConfig,
+    now: datetime,
+    progress: TextIO | None = None,
+    phases: Progress | None = None,
 ) -> list[Finding]:
     """Everything the build enforces: a fresh Sphinx read of all sources.
 
@@ -37,5 +41,5 @@ def full_check(
         run = run_sphinx(
             config, "dummy", Path(scratch) / "out", fresh=True, progress=progress, phases=phases
         )
-    control = change_control(config).findings
+    control = change_control(config, now=now).findings
     return sorted(set(run.findings) | set(control), key=lambda f: f.sort_key)

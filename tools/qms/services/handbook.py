@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from qms.adapters.files import is_site_page, iter_sources, read_text
@@ -117,14 +116,6 @@ def select(documents: Sequence[Document], ids: Sequence[str]) -> list[Document]:
             hint = f"did you mean {' or '.join(dict.fromkeys(close))}? ('qms status' lists the ids)"
         raise QmsError(f"no controlled document with id {', '.join(unknown)}", hint)
     return [by_id[doc_id] for doc_id in dict.fromkeys(wanted)]
-
-
-def today() -> date:
-    """The date status is judged on: SOURCE_DATE_EPOCH when set (reproducible builds)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
-    return datetime.now(tz=UTC).date()
 
 
 @dataclass(frozen=True)

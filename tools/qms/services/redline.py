@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from qms.adapters.files import read_text
 from qms.adapters.git import Repository, open_repository
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document, Version
-from qms.model.redline import Change, redline
+from qms.model.redline import Change, html_page, redline, unified
 from qms.services.change_control import change_control
 from qms.services.handbook import load_handbook, select
 from qms.services.history import VersionSpan, version_spans
@@ -26,6 +27,16 @@ class Redline:
     new_label: str
     changes: list[Change]
 
+    def unified(self) -> list[str]:
+        """The changes as unified-diff lines, headed by the two labels."""
+        return unified(self.changes, self.old_label, self.new_label)
+
+    def html_page(self) -> str:
+        """A self-contained HTML page with insertions and deletions marked."""
+        title = f"{self.document.id} {self.document.title}: redline"
+        subtitle = f"From {self.old_label} to {self.new_label}."
+        return html_page(title, subtitle, self.changes)
+
 
 def _version(text: str) -> Version:
     try:
@@ -41,7 +52,11 @@ def _text_of(config: QmsConfig, repo: Repository, span: VersionSpan) -> str:
 
 
 def document_redline(
-    config: QmsConfig, document_id: str, old: str | None = None, new: str | None = None
+    config: QmsConfig,
+    document_id: str,
+    now: datetime,
+    old: str | None = None,
+    new: str | None = None,
 ) -> Redline:
     """Compare two versions; by default the last approved one and the working copy."""
     handbook = load_handbook(config)
@@ -49,7 +64,7 @@ def document_redline(
     repo = open_repository(config.root)
     if repo is None:
         raise QmsError("the handbook is not in a git repository", "versions come from git history")
-    control = change_control(config, handbook, [document])
+    control = change_control(config, handbook, [document], now=now)
     spans = {span.version: span for span in version_spans(control.revisions.get(document.id, []))}
     if old is None:
         approved = [a.version for a in control.approvals[document.id].values() if a.complete]

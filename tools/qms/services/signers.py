@@ -1,10 +1,10 @@
-"""Registering and revoking signers: each change is a new, signed registry revision."""
+"""Registering, revoking and listing signers: each change is a new, signed registry revision."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from qms.adapters.gpg import UserKeys, keys_in
@@ -16,9 +16,47 @@ from qms.model.timeutil import format_utc
 from qms.services.layout import SignatureLayout
 from qms.services.registry import (
     RegistryChange,
+    RegistryState,
+    approved_policy,
     change_registry,
     policy_changes,
+    verified_registry,
 )
+
+
+@dataclass(frozen=True)
+class SignerListing:
+    """The verified registry as `qms signers list` shows it."""
+
+    state: RegistryState
+
+    @property
+    def signers(self) -> tuple[SignerEntry, ...]:
+        """The signers of the latest revision (none before the first)."""
+        latest = self.state.history.latest
+        return tuple(latest.signers) if latest else ()
+
+    @property
+    def ok(self) -> bool:
+        """Trusted, or not started yet with nothing wrong: no registry is no broken registry."""
+        state = self.state
+        return state.trusted or (state.history.latest is None and not state.findings)
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping."""
+        latest = self.state.history.latest
+        return {
+            "revision": latest.revision if latest else None,
+            "trusted": self.state.trusted,
+            "findings": [f.as_dict() for f in self.state.findings],
+            "policy": approved_policy(latest) or None if latest else None,
+            "signers": [s.as_dict() for s in self.signers],
+        }
+
+
+def signer_listing(config: QmsConfig) -> SignerListing:
+    """Verify the registry hermetically, for listing its signers."""
+    return SignerListing(verified_registry(config))
 
 
 def choose_key(

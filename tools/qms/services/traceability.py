@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,3 +72,11 @@ def render(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(md(row[h]) for h in headers) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def export(
+    config: QmsConfig, table: Callable[[Graph], list[dict[str, Any]]], fmt: str
+) -> tuple[str, tuple[Finding, ...]]:
+    """One table of the handbook's graph in `fmt`, and the warnings of the read behind it."""
+    run = load_graph(config)
+    return render(table(run.graph), fmt), run.findings

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -186,6 +187,72 @@ def accept_rollback(
     _save(repo, data)
     record_high_water(config, repo, now)
     return acceptance
+
+
+@dataclass(frozen=True)
+class Witnessed:
+    """What this clone's mark and the witnesses said after one verify."""
+
+    high_water: HighWater | None  # None outside a git repository
+    witness: tuple[Finding, ...]
+    accepted: Acceptance | None  # the rollback accepted by this run, if any
+
+    @property
+    def kept(self) -> tuple[Finding, ...]:
+        """The mark's findings that stand (after any rollback accepted by this run)."""
+        return self.high_water.findings if self.high_water is not None else ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The mark's findings, then the witnesses'."""
+        return self.kept + self.witness
+
+    def high_water_dict(self) -> dict[str, object]:
+        """The mark's part of `qms verify --json`."""
+        mark = self.high_water
+        return {
+            "branch": mark.branch if mark else None,
+            "checked": bool(mark and mark.previous),
+            "findings": [f.as_dict() for f in self.kept],
+            "accepted": self.accepted.as_dict() if self.accepted else None,
+        }
+
+
+def witness_verify(
+    config: QmsConfig,
+    verified: Sequence[Finding],
+    witnesses: Sequence[str],
+    now: datetime,
+    *,
+    full: bool,
+    accept: bool = False,
+    reason: str = "",
+) -> Witnessed:
+    """After a verify: check the mark and each witness, accept a rollback when asked, and
+    raise the mark when everything is clean.
+
+    `verified`: the verify's own findings; `full`: every document was verified. Only a
+    full, clean verify raises the mark; a rollback is accepted only over an otherwise
+    clean one.
+    """
+    repo = open_repository(config.root)
+    high_water = check_high_water(config, repo) if repo is not None else None
+    witness = tuple(f for target in witnesses for f in check_witness(config, target))
+    accepted = None
+    if accept:
+        if repo is None or high_water is None:
+            raise QmsError("not a git repository", "a rollback can only be accepted in a clone")
+        if verified or witness:
+            raise QmsError(
+                "other checks fail too; a rollback is accepted only over an otherwise clean verify",
+                "run 'qms verify' and fix what it reports first",
+            )
+        accepted = accept_rollback(config, repo, reason, high_water, now)
+        high_water = check_high_water(config, repo)
+    outcome = Witnessed(high_water, witness, accepted)
+    if not verified and not outcome.findings and repo is not None and full:
+        record_high_water(config, repo, now)
+    return outcome
 
 
 # Bounds on what a server may make the client fetch for one release.
