@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from qms.cli.context import Context
 from qms.cli.output import add_format_option, plural, print_findings, print_json, print_table
 from qms.cli.signing import add_signing_options, user_keys
+from qms.clock import now, today
 from qms.errors import QmsError
 from qms.model.findings import Finding
 from qms.model.training_record import SESSION_FORMS
@@ -172,7 +173,7 @@ def _import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _today(args: argparse.Namespace) -> date:
-    return args.on or datetime.now(tz=UTC).date()
+    return args.on or today()
 
 
 def _view(args: argparse.Namespace, ctx: Context) -> TrainingView:
@@ -182,7 +183,7 @@ def _view(args: argparse.Namespace, ctx: Context) -> TrainingView:
             "no training requirements are configured",
             "add [tool.qms.training] to pyproject.toml (see the README, For staff and trainers)",
         )
-    return training_view(config, _today(args), datetime.now(tz=UTC))
+    return training_view(config, _today(args), now())
 
 
 def _print_rows(rows: list[dict[str, str]], fmt: str, columns: tuple[str, ...]) -> None:
@@ -283,7 +284,7 @@ def _report(filed: Filed, what: str) -> int:
 def _run_ack(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     ids = [d.upper() for d in args.documents]
-    filed = acknowledge(config, ids, user_keys(args), args.key, datetime.now(tz=UTC))
+    filed = acknowledge(config, ids, user_keys(args), args.key, now())
     return _report(filed, "acknowledged")
 
 
@@ -291,7 +292,7 @@ def _run_session(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     filed = attest_session(
         config, [d.upper() for d in args.documents], args.attendee, args.form, args.title,
-        args.date, user_keys(args), args.key, datetime.now(tz=UTC),
+        args.date, user_keys(args), args.key, now(),
     )  # fmt: skip
     return _report(filed, "session attested")
 
@@ -307,7 +308,7 @@ def _run_import(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     filed = import_completions(
         config, _read(args.csv), str(args.csv), args.system, user_keys(args), args.key,
-        datetime.now(tz=UTC),
+        now(),
     )  # fmt: skip
     return _report(filed, "imported")
 
@@ -315,7 +316,7 @@ def _run_import(args: argparse.Namespace, ctx: Context) -> int:
 def _run_roster_import(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
     filed = import_roster(
-        config, _read(args.csv), str(args.csv), user_keys(args), args.key, datetime.now(tz=UTC)
+        config, _read(args.csv), str(args.csv), user_keys(args), args.key, now()
     )
     sys.stdout.write(
         f"roster: {plural(filed.count, 'person')}, approved by {filed.signer}; "
