@@ -9,8 +9,8 @@ from pathlib import Path
 from qms.adapters.files import write_atomic
 from qms.cli.context import Context
 from qms.cli.output import DOC_ID_HELP
-from qms.model.redline import html_page, unified
-from qms.services.redline import document_redline
+from qms.model.redline import unified
+from qms.services.redline import document_redline, html_page
 
 _COLOURS = {"-": "\x1b[31m", "+": "\x1b[32m", "@": "\x1b[36m"}
 _RESET = "\x1b[0m"
@@ -45,8 +45,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         reset = _RESET if code else ""
         sys.stdout.write(f"{code}{line}{reset}\n")
     if args.html:
-        title = f"{result.document.id} {result.document.title}: redline"
-        subtitle = f"From {result.old_label} to {result.new_label}."
-        write_atomic(args.html, html_page(title, subtitle, result.changes).encode("utf-8"))
+        write_atomic(args.html, html_page(result).encode("utf-8"))
         sys.stderr.write(f"qms diff: redline written to {args.html}\n")
     return 0

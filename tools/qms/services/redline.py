@@ -13,6 +13,7 @@ from qms.model.redline import Change, redline
 from qms.services.change_control import change_control
 from qms.services.handbook import load_handbook, select
 from qms.services.history import VersionSpan, version_spans
+from qms.services.templates import render
 
 WORKING_COPY = "working copy"
 
@@ -73,3 +74,16 @@ def document_redline(
     old_text, old_label = state(old)
     new_text, new_label = state(new)
     return Redline(document, old_label, new_label, redline(old_text, new_text))
+
+
+def html_page(result: Redline) -> str:
+    """A self-contained HTML redline (inline CSS, no scripts, everything escaped)."""
+    changes = result.changes
+    return render(
+        "redline.html",
+        title=f"{result.document.id} {result.document.title}: redline",
+        subtitle=f"From {result.old_label} to {result.new_label}.",
+        changes=changes,
+        inserted=sum(c.kind in ("insert", "change") for c in changes),
+        deleted=sum(c.kind in ("delete", "change") for c in changes),
+    )
