@@ -162,11 +162,13 @@ def test_preview_banner_watermark_and_print_footer(app: SphinxTestApp) -> None:
     assert "@media print" in css and "@bottom-left" in css
 
 
-def test_print_footer_text_cannot_leave_its_css_string_or_style_element() -> None:
+def test_print_footer_text_cannot_leave_its_css_string_or_style_element(
+    app: SphinxTestApp,
+) -> None:
     from qms_sphinx.release_mode import print_footer as footer_style
 
     hostile = 'x"; } body { display: none } </style><script>alert(1)</script> \\ é'
-    style = footer_style(hostile)
+    style = footer_style(app, hostile)
     inner = style[len('<style class="qms-print-footer" media="print">') : -len("</style>\n")]
     assert "<" not in inner and ">" not in inner and "&" not in inner
     assert print_footer(f"{style}</head>") == hostile

@@ -25,6 +25,7 @@ from qms_sphinx import (
     release_mode,
     search,
     superseded,
+    templating,
     views,
 )
 from qms_sphinx.needs_model import configure_needs
@@ -61,6 +62,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     release_mode.setup(app)
     search.setup(app)
     determinism.setup(app)
+    templating.setup(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")
     app.add_js_file("qms-nav.js")

@@ -12,7 +12,7 @@ it also works from file://). Each page costs the same however large the handbook
 from __future__ import annotations
 
 import json
-from html import escape
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +26,28 @@ from qms.model.document import Document, DocumentType
 from qms.model.registry import siblings_by_type
 from qms.model.site_pages import HANDBOOK_PAGES, type_index
 from qms_sphinx.state import Neighbour, documents, neighbours, types_in_use
+from qms_sphinx.templating import render
 
 
-def _link(href: str, text: str, level: int, current: bool = False, open_: bool = False) -> str:
-    classes = f"toctree-l{level}" + (" current current-page" if current else "")
-    classes += " current" if open_ and not current else ""
-    anchor = ' class="current reference internal"' if current else ' class="reference internal"'
-    return f'<li class="{classes}"><a{anchor} href="{escape(href)}">{escape(text)}</a>'
+@dataclass(frozen=True)
+class NavLink:
+    """One sidebar entry: where it leads, its text, and whether it is or holds this page."""
+
+    href: str
+    text: str
+    current: bool = False
+    open: bool = False
+    siblings: Siblings | None = None
 
 
-def _caption(text: str) -> str:
-    return f'<p class="caption" role="heading"><span class="caption-text">{escape(text)}</span></p>'
+@dataclass(frozen=True)
+class Siblings:
+    """Beneath the current page's type: previous, current and next document, and all."""
+
+    type: str
+    root: str
+    current: str
+    entries: tuple[NavLink, ...]
 
 
 def render_navigation(app: Sphinx, pagename: str) -> str:
@@ -48,57 +59,47 @@ def render_navigation(app: Sphinx, pagename: str) -> str:
         return "#" if target == pagename else builder.get_relative_uri(pagename, target)
 
     found = env.found_docs
-    docs = documents(env)
-    current = docs.get(pagename)
+    current = documents(env).get(pagename)
     in_use = types_in_use(env)  # counted once per build, not once per page
-    parts = [_caption("Handbook"), "<ul>"]
-    parts.append(_link(uri(env.config.root_doc), "Home", 1, pagename == env.config.root_doc))
-    parts.append("</li>")
-    for page, label in HANDBOOK_PAGES:
-        if page in found:
-            parts.append(_link(uri(page), label, 1, pagename == page))
-            parts.append("</li>")
-    parts += ["</ul>", _caption("Documents by type"), "<ul>"]
+    root_doc = env.config.root_doc
+    site = [NavLink(uri(root_doc), "Home", pagename == root_doc)]
+    site += [
+        NavLink(uri(page), label, pagename == page)
+        for page, label in HANDBOOK_PAGES
+        if page in found
+    ]
+    types = []
     for doc_type in DocumentType:
         index = type_index(doc_type.folder)
         if doc_type not in in_use or index not in found:
             continue
         here = current is not None and current.type == doc_type
         # No counts in the label: they would go stale on pages not rewritten.
-        parts.append(_link(uri(index), doc_type.plural, 1, pagename == index, open_=here))
-        if here and current is not None:
-            parts.append(_siblings(app, pagename, current, uri(index)))
-        parts.append("</li>")
-    parts.append("</ul>")
-    return "".join(parts)
+        below = _siblings(app, pagename, current, uri(index)) if here and current else None
+        types.append(NavLink(uri(index), doc_type.plural, pagename == index, here, below))
+    return render(app, "qms-sidebar.html", site=site, types=types)
 
 
 def _label(document: Document) -> str:
     return f"{document.id} {document.title}"
 
 
-def _siblings(app: Sphinx, pagename: str, current: Document, index_uri: str) -> str:
+def _siblings(app: Sphinx, pagename: str, current: Document, index_uri: str) -> Siblings:
     """Previous, current and next document of the type, and a link to all of them."""
     builder = app.builder
     before, after = neighbours(app.env).get(pagename, (None, None))
-    root = relative_uri(builder.get_target_uri(pagename), "")
-    parts = [
-        f'<ul class="qms-siblings" data-qms-type="{escape(str(current.type))}" '
-        f'data-qms-root="{escape(root)}" '
-        f'data-qms-current="{escape(builder.get_target_uri(pagename))}">'
-    ]
-    if before is not None:
-        parts.append(_link(builder.get_relative_uri(pagename, before[0]), before[1], 2))
-        parts.append("</li>")
-    parts.append(_link("#", _label(current), 2, True))
-    parts.append("</li>")
+    entries = [NavLink(builder.get_relative_uri(pagename, before[0]), before[1])] if before else []
+    entries.append(NavLink("#", _label(current), current=True))
     if after is not None:
-        parts.append(_link(builder.get_relative_uri(pagename, after[0]), after[1], 2))
-        parts.append("</li>")
+        entries.append(NavLink(builder.get_relative_uri(pagename, after[0]), after[1]))
     # No count here: it would go stale on pages not rewritten; the script adds it.
-    parts.append(_link(index_uri, f"All {current.type.plural.lower()}", 2) + "</li>")
-    parts.append("</ul>")
-    return "".join(parts)
+    entries.append(NavLink(index_uri, f"All {current.type.plural.lower()}"))
+    return Siblings(
+        type=str(current.type),
+        root=relative_uri(builder.get_target_uri(pagename), ""),
+        current=builder.get_target_uri(pagename),
+        entries=tuple(entries),
+    )
 
 
 def refresh_neighbours(app: Sphinx, env: BuildEnvironment) -> list[str]:

@@ -9,19 +9,19 @@ publish` writes from the verified signatures (they do not exist when pages are b
 from __future__ import annotations
 
 import posixpath
-from html import escape
+from dataclasses import dataclass
 from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-from qms.model.css import css_string
 from qms.model.release import SIGNERS_SCRIPT_NAME
 from qms.model.status import Status
 from qms.services.pdf_pages import book_name, pdf_name
 from qms_sphinx.approvals import state_of
 from qms_sphinx.search import NO_SEARCH
 from qms_sphinx.state import documents
+from qms_sphinx.templating import render
 
 # Links to documents outside a set are expected in a set's build; the full
 # handbook has already passed `qms check` before a release is created.
@@ -49,45 +49,42 @@ def configure(app: Sphinx, config: Config) -> None:
         app.add_js_file(SIGNERS_SCRIPT_NAME)
 
 
-def _pdf_link(release: dict[str, Any], pagename: str, document_id: str | None) -> str:
+@dataclass(frozen=True)
+class PdfLink:
+    """A link from a release page to its PDF."""
+
+    href: str
+    label: str
+
+
+def _pdf_link(release: dict[str, Any], pagename: str, document_id: str | None) -> PdfLink | None:
     """A link from a release page to its PDF: the document's own, or the set's book."""
     if document_id is None and "set" not in release:
-        return ""
+        return None
     target = f"pdf/{pdf_name(document_id)}" if document_id else f"pdf/{book_name(release['set'])}"
     href = posixpath.relpath(target, posixpath.dirname(pagename) or ".")
     label = "PDF of this document" if document_id else "the whole set as one PDF"
-    return f' <a class="qms-pdf-link" href="{escape(href)}">{label}</a>'
+    return PdfLink(href, label)
 
 
-def banner(config: Config, pagename: str = "", document_id: str | None = None) -> str:
-    """The line at the top of every page: preview, or which release this is."""
-    release = release_of(config)
-    if release is None:
-        return (
-            f'<div class="qms-site-banner qms-preview {NO_SEARCH}"><strong>PREVIEW, not a '
-            "controlled copy.</strong> Built from a working copy; only a signed release is the "
-            "handbook in force.</div>"
-        )
-    return (
-        f'<div class="qms-site-banner qms-release {NO_SEARCH}">'
-        f"<strong>Release {escape(release['name'])}</strong>: {escape(release['title'])}, "
-        f"{escape(release['date'])}. "
-        '<span id="qms-release-signers">Signatures: see manifest.json.</span>'
-        f"{_pdf_link(release, pagename, document_id)}</div>"
+def banner(app: Sphinx, pagename: str = "", document_id: str | None = None) -> str:
+    """The line at the top of every page (preview, or which release this is), and in a
+    release, on a document with a later version waiting for its date, a note saying so."""
+    release = release_of(app.config)
+    later = release.get("later", {}).get(document_id, "") if release and document_id else ""
+    return render(
+        app,
+        "qms-banner.html",
+        release=release,
+        no_search=NO_SEARCH,
+        pdf=_pdf_link(release, pagename, document_id) if release is not None else None,
+        later=later,
     )
 
 
-def print_footer(text: str) -> str:
-    """A style element that prints `text` and "Page x of y" at the foot of every page.
-
-    CSS margin boxes (Chromium, WeasyPrint) repeat on each printed page without
-    covering content, which a fixed-position element does.
-    """
-    return (
-        '<style class="qms-print-footer" media="print">@page { '
-        f"@bottom-left {{ content: {css_string(text)}; }} "
-        '@bottom-right { content: "Page " counter(page) " of " counter(pages); } }</style>\n'
-    )
+def print_footer(app: Sphinx, text: str) -> str:
+    """A style element that prints `text` and "Page x of y" at the foot of every page."""
+    return render(app, "qms-print-footer.html", text=text)
 
 
 def page_extras(
@@ -99,31 +96,22 @@ def page_extras(
     document = documents(app.env).get(pagename)
     own_pdf = document.id if document is not None else None
     release = release_of(app.config)
-    later = release.get("later", {}).get(own_pdf, "") if release and own_pdf else ""
-    note = (
-        '<div class="qms-release-note"><strong>This is the version in force.</strong> '
-        f"{escape(later)} It replaces this one only once it is effective.</div>"
-        if later
-        else ""
-    )
-    context["body"] = banner(app.config, pagename, own_pdf) + note + context["body"]
+    context["body"] = banner(app, pagename, own_pdf) + context["body"]
     where = f"Release {release['name']}" if release else "PREVIEW build"
     if document is None:
         title = str(context.get("title") or pagename)
         footer = f"{title}, {where}. Uncontrolled when printed."
-        context["metatags"] = context.get("metatags", "") + print_footer(footer)
+        context["metatags"] = context.get("metatags", "") + print_footer(app, footer)
         return
     status = state_of(app, pagename, document).row.status.status
     footer = (
         f"{document.id} version {document.version}, {str(status).upper()}, {where}. "
         "Uncontrolled when printed."
     )
-    context["metatags"] = context.get("metatags", "") + print_footer(footer)
+    context["metatags"] = context.get("metatags", "") + print_footer(app, footer)
     if status is not Status.EFFECTIVE:
-        label = escape(str(status).upper())
-        context["body"] += (
-            f'<div class="qms-watermark {NO_SEARCH}" aria-hidden="true">{label}</div>'
-        )
+        label = str(status).upper()
+        context["body"] += render(app, "qms-watermark.html", label=label, no_search=NO_SEARCH)
 
 
 def setup(app: Sphinx) -> None:

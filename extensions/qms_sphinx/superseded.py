@@ -7,9 +7,10 @@ index, reachable only from the current version's revision history.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from html import escape
+from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup
 from sphinx.application import Sphinx
 
 from qms.adapters.git import open_repository
@@ -20,6 +21,7 @@ from qms.services.change_control import HistoryRow
 from qms_sphinx.settings import settings
 from qms_sphinx.state import PageState, documents, page_states
 from qms_sphinx.superseded_html import render_superseded
+from qms_sphinx.templating import render
 
 FOLDER = "superseded"
 
@@ -51,33 +53,40 @@ def superseded_versions(app: Sphinx, document: Document, state: PageState) -> li
     ]
 
 
+@dataclass(frozen=True)
+class SignatureRow:
+    """One signature of a superseded version, as its page shows it."""
+
+    meaning: str
+    name: str
+    role: str
+    signed_at: str
+    fingerprint: str
+
+
 def _body(
+    app: Sphinx,
     document: Document,
     docname: str,
     row: HistoryRow,
     rendered: str,
     role_title: Callable[[str], str],
 ) -> str:
-    signatures = "".join(
-        f"<tr><td>{escape(str(s.meaning))}</td><td>{escape(s.signer_name)}</td>"
-        f"<td>{escape(role_title(s.role))}</td><td>{escape(display_utc(s.signed_at))}</td>"
-        f"<td><code>{escape(s.signer_fingerprint)}</code></td></tr>"
+    signatures = [
+        SignatureRow(str(s.meaning), s.signer_name, role_title(s.role),
+                     display_utc(s.signed_at), s.signer_fingerprint)
         for s in row.signatures
-    )
-    return (
-        '<div class="qms-control qms-status-superseded">'
-        f'<p class="qms-banner">SUPERSEDED: version {escape(str(row.version))} was replaced by '
-        f'<a href="../{escape(docname)}.html">version {escape(str(document.version))}, the '
-        "version in force</a>; not for use</p>"
-        f"<p><strong>{escape(document.id)}</strong> {escape(document.title)}, version "
-        f"{escape(str(row.version))}, committed {escape(display_utc(row.when))} by "
-        f"{escape(row.author)}. Change reason: {escape(row.change_reason or '-')}</p>"
-        '<div class="qms-scroll"><table><thead><tr><th>Meaning</th><th>Signed by</th>'
-        "<th>Role</th><th>UTC</th><th>Key</th></tr></thead>"
-        f"<tbody>{signatures}</tbody></table></div></div>"
-        "<p>The text of this version as approved (read only; links lead to the pages in "
-        "force):</p>"
-        f'<div class="qms-superseded-text">{rendered}</div>'
+    ]  # fmt: skip
+    return render(
+        app,
+        "qms-superseded.html",
+        document=document,
+        docname=docname,
+        row=row,
+        committed=display_utc(row.when),
+        signatures=signatures,
+        # Markdown rendered with raw HTML off and every text escaped (superseded_html.py).
+        text=Markup(rendered),  # noqa: S704
     )
 
 
@@ -103,7 +112,7 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
             title = f"{document.id} {document.title}, version {row.version} (superseded)"
             text = source.decode("utf-8-sig", errors="replace")
             rendered = render_superseded(text, docname, lambda name: name in app.env.found_docs)
-            body = _body(document, docname, row, rendered, config.role_title)
+            body = _body(app, document, docname, row, rendered, config.role_title)
             yield (
                 superseded_page(document, row.version),
                 {"title": title, "body": body},

@@ -13,11 +13,13 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Sequence
-from html import escape
+from functools import cache
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import Markup
 
 from qms.model.frontmatter import split_front_matter
 
@@ -37,6 +39,21 @@ def _body_of(source: str) -> str:
     return "\n".join(lines[block.first_line + block.text.count("\n") :])
 
 
+@cache
+def _markup() -> Any:
+    """The macros of `templates/qms-superseded-markdown.html`, compiled once per process.
+
+    A plain autoescaping environment: this Markdown is rendered by markdown-it, not Sphinx.
+    """
+    environment = Environment(
+        loader=PackageLoader("qms_sphinx", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+    )
+    return environment.get_template("qms-superseded-markdown.html").module
+
+
 def render_superseded(source: str, docname: str, exists: Callable[[str], bool]) -> str:
     """HTML of the Markdown `source` of an old version of `docname`.
 
@@ -50,7 +67,7 @@ def render_superseded(source: str, docname: str, exists: Callable[[str], bool]) 
         token = tokens[idx]
         match = _DIRECTIVE.match(token.info.strip())
         if match is None:
-            return f"<pre><code>{escape(token.content)}</code></pre>\n"
+            return str(_markup().code(token.content))
         name, title = match.groups()
         fields: list[tuple[str, str]] = []
         body: list[str] = []
@@ -60,25 +77,22 @@ def render_superseded(source: str, docname: str, exists: Callable[[str], bool]) 
                 fields.append((option.group(1), option.group(2)))
             else:
                 body.append(line)
-        rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in fields)
-        inner = md.render("\n".join(body)) if any(s.strip() for s in body) else ""
-        return (
-            f'<div class="qms-superseded-item"><p class="qms-superseded-kind">'
-            f"<strong>{escape(name)}</strong> {escape(title)}</p>"
-            f"{f'<dl>{rows}</dl>' if rows else ''}{inner}</div>\n"
-        )
+        text = "\n".join(body)
+        # Markdown rendered by this same renderer: raw HTML off, every text escaped.
+        inner = Markup(md.render(text)) if text.strip() else Markup()  # noqa: S704
+        return str(_markup().directive(name, title, fields, inner))
 
     def link_open(_: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         token = tokens[idx]
         href = str(token.attrGet("href") or "")
         if re.match(r"^(https?|mailto):", href, re.I):
-            return f'<a href="{escape(href)}">'
+            return str(_markup().link(href))
         target = _target(href, folder)
         if target is None or not exists(target[0]):
             token.meta["dropped"] = True
-            return '<span class="qms-superseded-link">'
+            return str(_markup().dropped_link())
         page = posixpath.relpath(f"{target[0]}.html", "superseded")
-        return f'<a href="{escape(page + target[1])}">'
+        return str(_markup().link(page + target[1]))
 
     def link_close(_: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         opener = next(t for t in reversed(tokens[:idx]) if t.type == "link_open")
@@ -86,7 +100,7 @@ def render_superseded(source: str, docname: str, exists: Callable[[str], bool]) 
 
     def image(_: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         alt = tokens[idx].content or "image"
-        return f'<span class="qms-superseded-image">[image: {escape(alt)}]</span>'
+        return str(_markup().image(alt))
 
     md.add_render_rule("fence", fence)
     md.add_render_rule("link_open", link_open)

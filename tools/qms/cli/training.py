@@ -315,9 +315,7 @@ def _run_import(args: argparse.Namespace, ctx: Context) -> int:
 
 def _run_roster_import(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config()
-    filed = import_roster(
-        config, _read(args.csv), str(args.csv), user_keys(args), args.key, now()
-    )
+    filed = import_roster(config, _read(args.csv), str(args.csv), user_keys(args), args.key, now())
     sys.stdout.write(
         f"roster: {plural(filed.count, 'person')}, approved by {filed.signer}; "
         f"committed {filed.commit[:12]}\n"

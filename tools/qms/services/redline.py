@@ -10,10 +10,11 @@ from qms.adapters.git import Repository, open_repository
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document, Version
-from qms.model.redline import Change, html_page, redline, unified
+from qms.model.redline import Change, redline, unified
 from qms.services.change_control import change_control
 from qms.services.handbook import load_handbook, select
 from qms.services.history import VersionSpan, version_spans
+from qms.services.templates import render
 
 WORKING_COPY = "working copy"
 
@@ -32,10 +33,17 @@ class Redline:
         return unified(self.changes, self.old_label, self.new_label)
 
     def html_page(self) -> str:
-        """A self-contained HTML page with insertions and deletions marked."""
-        title = f"{self.document.id} {self.document.title}: redline"
-        subtitle = f"From {self.old_label} to {self.new_label}."
-        return html_page(title, subtitle, self.changes)
+        """A self-contained HTML page with insertions and deletions marked (inline CSS, no
+        scripts, everything escaped)."""
+        changes = self.changes
+        return render(
+            "redline.html",
+            title=f"{self.document.id} {self.document.title}: redline",
+            subtitle=f"From {self.old_label} to {self.new_label}.",
+            changes=changes,
+            inserted=sum(c.kind in ("insert", "change") for c in changes),
+            deleted=sum(c.kind in ("delete", "change") for c in changes),
+        )
 
 
 def _version(text: str) -> Version:

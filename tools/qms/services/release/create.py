@@ -48,6 +48,7 @@ from qms.services.witness import check_high_water, witnessed_files
 TOOLS = (
     "sphinx", "myst-parser", "sphinx-needs", "furo", "docutils", "python-gnupg", "GitPython",
     "weasyprint", "pydyf", "fonttools", "tinycss2", "beautifulsoup4", "markdown-it-py",
+    "Jinja2", "MarkupSafe",
 )  # fmt: skip
 
 

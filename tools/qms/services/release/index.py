@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from html import escape
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from qms.adapters.files import write_atomic
 from qms.adapters.gpg import hermetic_keyring
@@ -17,6 +16,7 @@ from qms.services.registry import load_registry
 from qms.services.release.folder import verify_release_folder
 from qms.services.release.folder_files import MANIFEST, READABLE_FILE, check_name
 from qms.services.release.signers import person_of, release_signers, role_title_of
+from qms.services.templates import render
 
 
 def write_index(
@@ -27,7 +27,7 @@ def write_index(
     A folder counts only if it verifies offline against the handbook's trust roots (all
     of its files, all its signatures): a partial or altered copy is never linked.
     """
-    found: list[tuple[str, str, str]] = []
+    found: list[tuple[str, str, IndexRow]] = []
     unlisted = []
     candidates = (
         p
@@ -41,24 +41,10 @@ def write_index(
             continue
         created = Manifest.from_bytes((folder / MANIFEST).read_bytes()).created
         found.append((created, folder.name, _index_row(folder)))
-    found.sort(reverse=True)  # newest first, by when each release was made
+    found.sort(key=lambda f: (f[0], f[1]), reverse=True)  # newest first, by when made
     rows = [row for _, _, row in found]
     listed = [name for _, name, _ in found]
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Published releases</title><style>"
-        "body{font-family:sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem}"
-        "table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:.3rem"
-        " .5rem;text-align:left;vertical-align:top}code{white-space:nowrap}"
-        ".scroll{overflow-x:auto}</style></head><body><h1>Published releases</h1>"
-        "<p>Each release below verified offline (files and signatures) when this index was "
-        "written. Check one yourself with <code>qms release verify FOLDER</code>.</p>"
-        '<div class="scroll"><table><thead><tr><th>Release</th><th>Commit time</th>'
-        "<th>Commit</th><th>Signed by</th><th>Sets</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></div></body></html>\n"
-    )
+    page = render("release-index.html", releases=rows)
     write_atomic(target / "index.html", page.encode("utf-8"), mode=READABLE_FILE)
     return tuple(listed), tuple(unlisted)
 
@@ -77,25 +63,47 @@ def _unlistable(folder: Path, trust_roots: tuple[str, ...]) -> str:
     return problems[0].render() if problems else ""
 
 
-def _index_row(folder: Path) -> str:
+@dataclass(frozen=True)
+class IndexSigner:
+    """One valid release signature as the index shows it."""
+
+    name: str
+    role_title: str
+    signed_at: str
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One release in the index: its name, commit, signers and sets."""
+
+    folder: str
+    name: str
+    created: str
+    commit: str
+    signers: tuple[IndexSigner, ...]
+    sets: tuple[str, ...]
+
+
+def _index_row(folder: Path) -> IndexRow:
     data = (folder / MANIFEST).read_bytes()
     manifest = Manifest.from_bytes(data)
     stand_in = QmsConfig(root=folder, trust_roots=manifest.trust_roots)
     with hermetic_keyring(SignatureLayout.of(stand_in).keys) as keyring:
         registry = load_registry(stand_in, keyring, check_policy=False)
         signed = release_signers(folder / "signatures" / "release", data, keyring, registry)
-        signers = "<br>".join(
-            f"{escape(person_of(registry, s.fingerprint))} "
-            f"({escape(role_title_of(registry, role))}), {escape(display_utc(s.signed_at))}"
+        signers = tuple(
+            IndexSigner(
+                person_of(registry, s.fingerprint),
+                role_title_of(registry, role),
+                display_utc(s.signed_at),
+            )
             for role, s in sorted(signed.items())
         )
-    links = " ".join(
-        f'<a href="./{escape(quote(folder.name))}/{escape(quote(s))}/index.html">{escape(s)}</a>'
-        for s in manifest.sets
-    )
-    return (
-        f"<tr><td>{escape(manifest.name)}</td>"
-        f"<td>{escape(display_utc(parse_utc(manifest.created)))}</td>"
-        f"<td><code>{escape(manifest.commit[:12])}</code></td><td>{signers}</td>"
-        f"<td>{links}</td></tr>"
+    return IndexRow(
+        folder=folder.name,
+        name=manifest.name,
+        created=display_utc(parse_utc(manifest.created)),
+        commit=manifest.commit[:12],
+        signers=signers,
+        sets=tuple(manifest.sets),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from qms.model.signature_rules import Claim, RegisteredSigner, shared_person
 from qms.model.signers import Registry
 from qms.services.registry import RegistryState, approved_policy
 from qms.services.signatures import verify_signed
+from qms.services.templates import render
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,4 @@ def signer_names(registry: RegistryState, signed: dict[str, ReleaseSignature]) -
 def signers_script(signed: dict[str, str]) -> str:
     """The script that fills the banner's signers, from verified signatures only."""
     names = "; ".join(f"{role}: {name}" for role, name in sorted(signed.items()))
-    text = json.dumps(f"Signed by {names}." if names else "Not signed.")
-    return (
-        "document.addEventListener('DOMContentLoaded',function(){var e=document."
-        f"getElementById('qms-release-signers');if(e){{e.textContent={text};}}}});\n"
-    )
+    return render("release-signers.js", text=f"Signed by {names}." if names else "Not signed.")
