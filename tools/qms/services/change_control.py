@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from qms.adapters.git import open_repository
-from qms.adapters.gpg import Keyring, hermetic_keyring
+from qms.adapters.gpg import Keyring, hermetic_unless_given
 from qms.config import QmsConfig
 from qms.model.approval import Statement
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
@@ -195,10 +195,13 @@ def change_control(
     handbook: Handbook | None = None,
     documents: Iterable[Document] | None = None,
     revisions: dict[str, list[Revision]] | None = None,
+    keyring: Keyring | None = None,
+    registry: RegistryState | None = None,
 ) -> ChangeControl:
     """History, per-version approvals and findings for the documents (default: all).
 
-    `revisions` may pass in the git history already read at the same HEAD.
+    `revisions` may pass in the git history already read at the same HEAD; `keyring` and
+    `registry` a hermetic keyring and the registry loaded with it, shared with verify.
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
@@ -211,8 +214,9 @@ def change_control(
     now = datetime.now(tz=UTC)
     approvals: dict[str, dict[Version, VersionApproval]] = {}
     findings: list[Finding] = []
-    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
-        registry = load_registry(config, keyring)
+    with hermetic_unless_given(SignatureLayout.of(config).keys, keyring) as keyring:
+        if registry is None:
+            registry = load_registry(config, keyring)
         for document in selected:
             approvals[document.id] = version_approvals(config, document, keyring, registry, now)
             history = revisions.get(document.id, [])
