@@ -60,10 +60,10 @@ def site_state(env: BuildEnvironment) -> SiteState:
 
 
 def keep_site_state(env: BuildEnvironment, state: SiteState) -> None:
-    """Keep `state` for this build's pages and, pickled with the environment, the next build.
+    """Keep `state` for this build's pages and, pickled with the environment, the next one.
 
-    Only the main process sets it, after every source has been read; `qms verify` and
-    releases never use it: they always verify from scratch.
+    Set in the main process once every source has been read. It serves incremental
+    preview builds only: `qms verify` and releases (fresh builds) verify from scratch.
     """
     env.qms_site_state = state  # type: ignore[attr-defined]
 

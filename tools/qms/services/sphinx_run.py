@@ -10,11 +10,14 @@ import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.findings import Finding
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
 
 # A message may carry terminal colours of its own; findings are plain text.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -88,8 +91,11 @@ class WarningRecords(logging.Filter):
         return True
 
     def _prefix_to_come(self) -> str:
-        """What Sphinx still puts before the message after this filter: "while setting up
-        extension X:" is a filter it adds (and removes) around each extension's setup."""
+        """What Sphinx still puts before the message, after this filter has seen it.
+
+        Around each extension's setup Sphinx adds (and then removes) a filter that puts
+        "while setting up extension X:" before every warning.
+        """
         from sphinx.util.logging import MessagePrefixFilter
 
         filters = self._handler.filters if self._handler is not None else []
@@ -108,7 +114,7 @@ class WarningRecords(logging.Filter):
                 self._handler = handler
 
 
-def _application(records: WarningRecords, **options: Any) -> Any:
+def _application(records: WarningRecords, **options: Any) -> Sphinx:
     """A Sphinx application whose warnings `records` sees, from the first extension on.
 
     Sphinx sets its logging up afresh inside its constructor and only then loads the
@@ -246,6 +252,8 @@ def run_sphinx(
                     buildername=builder,
                     confoverrides=overrides or {},
                     status=progress,
+                    # Not stderr (the default): the records make the findings, printed once.
+                    warning=None,
                     freshenv=fresh,
                     parallel=jobs,
                 )
