@@ -11,10 +11,8 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
-from qms.adapters.files import is_site_page
-from qms.model.frontmatter import parse_document
-from qms.model.line_endings import crlf_finding
 from qms.model.registry import duplicate_id_findings
+from qms.services.handbook import is_controlled, parse_source
 from qms_sphinx.settings import settings
 from qms_sphinx.state import controlled, documents, flawed
 
@@ -29,14 +27,12 @@ def source_path(app: Sphinx, docname: str) -> str:
 def read_front_matter(app: Sphinx, docname: str, source: list[str]) -> None:
     """Validate a controlled document's front matter and remember the document."""
     env = app.env
-    if is_site_page(docname, settings(app).site_pages):
+    if not is_controlled(settings(app), docname):
         return
     controlled(env).add(docname)
     path = source_path(app, docname)
-    result = parse_document(path, source[0])
-    # Sphinx reads text with CRLF turned into LF; a signature binds the file's bytes.
-    crlf = crlf_finding(path, Path(env.doc2path(docname)).read_bytes())
-    findings = [*result.findings, *([crlf] if crlf is not None else [])]
+    result = parse_source(path, source[0], Path(env.doc2path(docname)).read_bytes())
+    findings = result.findings
     if findings:
         flawed(env).add(docname)
     for finding in findings:

@@ -21,10 +21,10 @@ from sphinx.builders import Builder
 from sphinx.environment import BuildEnvironment
 from sphinx.util.osutil import relative_uri
 
-from qms.adapters.files import write_atomic
 from qms.model.document import Document, DocumentType
 from qms.model.registry import siblings_by_type
 from qms.model.site_pages import HANDBOOK_PAGES, type_index
+from qms.services.build_files import write_build_file
 from qms_sphinx.state import Neighbour, documents, neighbours, types_in_use
 from qms_sphinx.templating import render
 
@@ -150,7 +150,7 @@ def write_scripts(app: Sphinx, builder: Builder) -> None:
             f"/* The {doc_type.plural.lower()} of this build, for the sidebar (qms-nav.js). */\n"
             f"(window.qmsNav = window.qmsNav || {{}})[{json.dumps(str(doc_type))}] = {payload};\n"
         )
-        write_atomic(static / script_name(doc_type), text.encode("utf-8"))
+        write_build_file(static / script_name(doc_type), text.encode("utf-8"))
 
 
 def replace_toctree(

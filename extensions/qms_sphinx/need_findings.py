@@ -33,9 +33,9 @@ from sphinx_needs.schema.reporting import (
 )
 from sphinx_needs.views import NeedsView
 
-from qms.adapters.files import write_atomic
 from qms.model.findings import FindingCode
 from qms.model.vocabulary import allowed_values
+from qms.services.build_files import write_build_file
 from qms_sphinx.listeners import replace_listener
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def validate(app: Sphinx, builder: Builder) -> None:
             violations = {i: found[i] for i in by_doc[docname] if i in found}
             kept[docname] = {"read": read_at[docname], "violations": violations}
         documents = {d: kept[d] for d in by_doc}
-        write_atomic(path, json.dumps({"digest": digest, "documents": documents}).encode())
+        write_build_file(path, json.dumps({"digest": digest, "documents": documents}).encode())
     for docname in sorted(by_doc):
         violations = kept[docname]["violations"]
         for need_id in sorted(violations):

@@ -19,7 +19,7 @@ from qms.services.handbook import StatusRow, status_of
 from qms.services.history import withdrawn
 from qms_sphinx.approvals import css_slug, row_for, state_of
 from qms_sphinx.settings import settings
-from qms_sphinx.state import documents, history_cache, view_pages
+from qms_sphinx.state import documents, site_state, view_pages
 from qms_sphinx.superseded import superseded_page, superseded_versions
 from qms_sphinx.tables import Html, html_badge, html_code, html_link, html_node, html_table
 
@@ -107,7 +107,7 @@ def _out_of_force(
             page = superseded_page(document, history.version)
             link = html_link(app.builder.get_relative_uri(fromdocname, page), document.id)
             found.append(_OutOfForce(row, link, since, note))
-    revisions = history_cache(app.env).get("revisions") or {}
+    revisions = site_state(app.env).revisions
     current_ids = {document.id for document in documents(app.env).values()}
     for withdrawal in withdrawn(config, revisions, current_ids, today()):
         document = withdrawal.row.document

@@ -9,9 +9,9 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError as SphinxConfigError
 
-from qms.adapters.files import EXCLUDED_SOURCES
 from qms.config import QmsConfig, config_from_table, read_table
 from qms.errors import QmsError
+from qms.services.handbook import EXCLUDED_SOURCES
 
 # Validated once per application; parallel workers inherit it when they fork.
 _CACHE: weakref.WeakKeyDictionary[Sphinx, QmsConfig] = weakref.WeakKeyDictionary()

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sphinx.environment import BuildEnvironment
 
-from qms.model.approval_rules import RecordVerdict
 from qms.model.document import Document
-from qms.services.change_control import HistoryRow
-from qms.services.handbook import StatusRow
+
+# Re-exported: the page modules name the state of a page from here.
+from qms.services.site_state import PageState as PageState
+from qms.services.site_state import SiteState
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class PageState:
-    """What a document's page shows about its control: status and verified signatures."""
-
-    row: StatusRow
-    signatures: tuple[RecordVerdict, ...]
-    history: tuple[HistoryRow, ...] = ()
 
 
 def _slot(env: BuildEnvironment, name: str, factory: type[Any]) -> Any:
@@ -61,26 +53,24 @@ def view_pages(env: BuildEnvironment) -> set[str]:
     return found
 
 
-def page_states(env: BuildEnvironment) -> dict[str, PageState]:
-    """Docname -> state, as verified at the end of the last read phase."""
-    found: dict[str, PageState] = _slot(env, "qms_page_states", dict)
-    return found
+def site_state(env: BuildEnvironment) -> SiteState:
+    """What the last read phase verified: each page's state, and the git history."""
+    state = getattr(env, "qms_site_state", None)
+    return state if isinstance(state, SiteState) else SiteState()
 
 
-def verification_cache(env: BuildEnvironment) -> dict[str, tuple[str, tuple[Any, ...]]]:
-    """Docname -> (digest of its inputs, its findings) as of the last verification.
+def keep_site_state(env: BuildEnvironment, state: SiteState) -> None:
+    """Keep `state` for this build's pages and, pickled with the environment, the next one.
 
-    Kept with the build environment, so it serves incremental preview builds only:
-    `qms verify` and releases always verify from scratch.
+    Set in the main process once every source has been read. It serves incremental
+    preview builds only: `qms verify` and releases (fresh builds) verify from scratch.
     """
-    found: dict[str, tuple[str, tuple[Any, ...]]] = _slot(env, "qms_verification_cache", dict)
-    return found
+    env.qms_site_state = state  # type: ignore[attr-defined]
 
 
-def history_cache(env: BuildEnvironment) -> dict[str, Any]:
-    """The git history of the documents, as read at the commit it names ("head")."""
-    found: dict[str, Any] = _slot(env, "qms_history_cache", dict)
-    return found
+def page_states(env: BuildEnvironment) -> Mapping[str, PageState]:
+    """Docname -> state, as verified at the end of the last read phase."""
+    return {name: page.state for name, page in site_state(env).pages.items()}
 
 
 # One neighbour in the sidebar: (docname, label).

@@ -13,11 +13,11 @@ from typing import Any
 from markupsafe import Markup
 from sphinx.application import Sphinx
 
-from qms.adapters.git import open_repository
 from qms.model.document import Document, Version
 from qms.model.status import Status
 from qms.model.timeutil import display_utc
 from qms.services.change_control import HistoryRow
+from qms.services.history import committed_sources
 from qms_sphinx.settings import settings
 from qms_sphinx.state import PageState, documents, page_states
 from qms_sphinx.superseded_html import render_superseded
@@ -95,10 +95,9 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
     if app.builder.format != "html":
         return
     config = settings(app)
-    repo = open_repository(config.root)
-    if repo is None:
+    sources = committed_sources(config)
+    if sources is None:
         return
-    prefix = config.root.resolve().relative_to(repo.root.resolve()).as_posix()
     docs = documents(app.env)
     for docname, state in sorted(page_states(app.env).items()):
         document = docs.get(docname)
@@ -108,7 +107,7 @@ def collect(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
             if (approved := row.approved_source) is None:
                 continue  # not reached: only approved versions are superseded
             commit, path = approved
-            source = repo.file_at(commit, path if prefix == "." else f"{prefix}/{path}")
+            source = sources.read(commit, path)
             title = f"{document.id} {document.title}, version {row.version} (superseded)"
             text = source.decode("utf-8-sig", errors="replace")
             rendered = render_superseded(text, docname, lambda name: name in app.env.found_docs)

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -179,6 +179,13 @@ def hermetic_keyring(keys_dir: Path) -> Iterator[Keyring]:
         yield keyring
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def hermetic_unless_given(
+    keys_dir: Path, keyring: Keyring | None
+) -> AbstractContextManager[Keyring]:
+    """`keyring` as it is, left to its owner to close; else a new `hermetic_keyring`."""
+    return nullcontext(keyring) if keyring is not None else hermetic_keyring(keys_dir)
 
 
 def keys_in(armored: bytes) -> tuple[KeyInfo, ...]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from qms.adapters.git import open_repository
-from qms.adapters.gpg import Keyring, hermetic_keyring
+from qms.adapters.gpg import Keyring, hermetic_unless_given
 from qms.config import QmsConfig
 from qms.model.approval import Statement
 from qms.model.approval_rules import Record, judge_document
@@ -106,12 +106,15 @@ def change_control(
     documents: Iterable[Document] | None = None,
     revisions: dict[str, list[Revision]] | None = None,
     now: datetime | None = None,
+    keyring: Keyring | None = None,
+    registry: RegistryState | None = None,
 ) -> ChangeControl:
     """History, per-version approvals and findings for the documents (default: all).
 
-    `revisions` may pass in the git history already read at the same HEAD. `now` is the
-    moment signatures are judged at (key expiry); callers should pass it, as the clock is
-    the front ends' to read: the fallback stays until every caller does.
+    `revisions` may pass in the git history already read at the same HEAD; `keyring` and
+    `registry` a hermetic keyring and the registry loaded with it, shared with verify.
+    `now` is the moment signatures are judged at (key expiry); callers should pass it, as
+    the clock is the front ends' to read: the fallback stays until every caller does.
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
@@ -124,8 +127,9 @@ def change_control(
     moment = now or datetime.now(tz=UTC)
     approvals: dict[str, dict[Version, VersionApproval]] = {}
     findings: list[Finding] = []
-    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
-        registry = load_registry(config, keyring)
+    with hermetic_unless_given(SignatureLayout.of(config).keys, keyring) as keyring:
+        if registry is None:
+            registry = load_registry(config, keyring)
         for document in selected:
             approvals[document.id] = version_approvals(config, document, keyring, registry, moment)
             history = revisions.get(document.id, [])

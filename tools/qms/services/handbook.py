@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+# Re-exported: the Sphinx exclude patterns that keep the site to the sources read here.
+from qms.adapters.files import EXCLUDED_SOURCES as EXCLUDED_SOURCES
 from qms.adapters.files import is_site_page, iter_sources, read_text
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document
 from qms.model.findings import Finding, FindingCode
-from qms.model.frontmatter import parse_document
+from qms.model.frontmatter import ParseResult, parse_document
 from qms.model.line_endings import crlf_finding
 from qms.model.registry import duplicate_id_findings
 from qms.model.status import (
@@ -43,6 +45,22 @@ def display_path(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
+def is_controlled(config: QmsConfig, docname: str) -> bool:
+    """Whether the source `docname` is a controlled document rather than a site page."""
+    return not is_site_page(docname, config.site_pages)
+
+
+def parse_source(shown: str, text: str, data: bytes) -> ParseResult:
+    """Validate one controlled source, given as text and as the bytes a signature binds.
+
+    Reading text turns CRLF into LF, so the bytes are asked for CRLF: the site (which
+    gets the text from Sphinx) and load_handbook judge a source alike.
+    """
+    result = parse_document(shown, text)
+    crlf = crlf_finding(shown, data)
+    return result if crlf is None else replace(result, findings=(*result.findings, crlf))
+
+
 def load_handbook(config: QmsConfig) -> Handbook:
     """Parse every controlled document under the docs folder."""
     documents: list[Document] = []
@@ -54,7 +72,7 @@ def load_handbook(config: QmsConfig) -> Handbook:
             "create it, or set docs_dir in [tool.qms]",
         )
     for docname, path in iter_sources(config.docs_path):
-        if is_site_page(docname, config.site_pages):
+        if not is_controlled(config, docname):
             continue
         shown = display_path(config.root, path)
         try:
@@ -71,12 +89,8 @@ def load_handbook(config: QmsConfig) -> Handbook:
                 )
             )
             continue
-        result = parse_document(shown, source)
+        result = parse_source(shown, source, path.read_bytes())
         findings.extend(result.findings)
-        # Text reading turns CRLF into LF, so the bytes a signature binds are asked too.
-        crlf = crlf_finding(shown, path.read_bytes())
-        if crlf is not None:
-            findings.append(crlf)
         if result.document is not None:
             documents.append(result.document)
         elif result.raw_id is not None:

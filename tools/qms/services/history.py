@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from qms.adapters.files import SOURCE_SUFFIX, is_site_page
-from qms.adapters.git import Repository
+from qms.adapters.git import Repository, open_repository
 from qms.config import QmsConfig
 from qms.model.document import Document, Version
 from qms.model.frontmatter import parse_document
@@ -96,6 +96,28 @@ def document_revisions(config: QmsConfig, repo: Repository) -> dict[str, list[Re
             Revision(doc_id, *common, result.document, sha256_of(change.data))
         )
     return found
+
+
+@dataclass(frozen=True)
+class CommittedSources:
+    """Handbook files as commits hold them, named by their path under the handbook root."""
+
+    repo: Repository
+    # The handbook root's folder inside the repository ("." at its top).
+    prefix: str
+
+    def read(self, commit: str, path: str) -> bytes:
+        """The bytes of `path` in `commit` (KeyError when the commit has no such file)."""
+        return self.repo.file_at(commit, path if self.prefix == "." else f"{self.prefix}/{path}")
+
+
+def committed_sources(config: QmsConfig) -> CommittedSources | None:
+    """The handbook's files in git, or None when the handbook is not in a git repository."""
+    repo = open_repository(config.root)
+    if repo is None:
+        return None
+    prefix = config.root.resolve().relative_to(repo.root.resolve()).as_posix()
+    return CommittedSources(repo, prefix)
 
 
 def version_spans(revisions: Sequence[Revision]) -> list[VersionSpan]:

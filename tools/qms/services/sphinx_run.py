@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import io
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.findings import Finding, FindingCode
 
-# Sphinx writes "<path>:<line>: WARNING: <message> [<type>.<subtype>]"; path and line
-# are optional. Sphinx may colour the text even for a stream that is not a terminal.
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+# A message may carry terminal colours of its own; findings are plain text.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_WARNING = re.compile(
-    r"^(?:(?P<path>.+?):(?:(?P<line>\d+):)? )?(?:WARNING|ERROR|CRITICAL): (?P<message>.*?)"
-    r"(?: \[(?P<code>[\w.-]+)\])?$"
-)
 
 
 # How far a build is: (phase, done, total), total 0 when not known. The phases, in order:
@@ -41,20 +39,96 @@ class SphinxRun:
     failed: bool
 
 
-def parse_warnings(text: str, root: Path) -> list[Finding]:
-    """Turn Sphinx's warning stream into findings with repository-relative paths."""
-    findings: list[Finding] = []
-    for raw in _ANSI.sub("", text).splitlines():
-        match = _WARNING.match(raw.strip())
-        if match is None:
-            continue  # continuation lines of a multi-line message
-        path = match.group("path") or "(handbook)"
-        with contextlib.suppress(ValueError):
-            path = Path(path).resolve().relative_to(root.resolve()).as_posix()
-        line = int(match.group("line")) if match.group("line") else None
-        code = match.group("code") or FindingCode.SPHINX
-        findings.append(Finding(path, line, match.group("message"), code))
-    return findings
+def _place(location: object, root: Path) -> tuple[str, int | None]:
+    """Path (relative to `root` when inside it) and line of a warning Sphinx has placed.
+
+    By the time a warning is written, Sphinx has turned its location (a docname and line,
+    or a node) into "path:line", "path:" or "path", or left none.
+    """
+    if not location:
+        return "(handbook)", None
+    text = str(location)
+    path, colon, tail = text.rpartition(":")
+    line = int(tail) if colon and tail.isdigit() else None
+    if not colon or (tail and line is None):
+        path = text  # no line: the colon, if any, belongs to the path
+    with contextlib.suppress(ValueError):
+        path = Path(path).resolve().relative_to(root.resolve()).as_posix()
+    return path, line
+
+
+def finding_of(record: logging.LogRecord, root: Path, prefix: str = "") -> Finding:
+    """The finding of one warning record as Sphinx writes it: located, with its type as code.
+
+    The message is its first line, as `path:line: message` shows it, after `prefix`;
+    Sphinx appends "[type.subtype]" to it (show_warning_types), which the code holds.
+    """
+    kind, subtype = getattr(record, "type", None), getattr(record, "subtype", None)
+    code = f"{kind}.{subtype}" if kind and subtype else str(kind or FindingCode.SPHINX)
+    # The base class's message: Sphinx's own record class puts the location before it.
+    message = prefix + logging.LogRecord.getMessage(record).removesuffix(f" [{code}]")
+    first = _ANSI.sub("", message).strip().split("\n", 1)[0].rstrip()
+    path, line = _place(getattr(record, "location", None), root)
+    return Finding(path, line, first, code)
+
+
+class WarningRecords(logging.Filter):
+    """Every warning a Sphinx build writes, as findings, in the order written.
+
+    It joins the filters of Sphinx's warning handler, so it sees what that handler
+    writes: after suppress_warnings, "once" and the placing of locations. The warnings
+    of parallel workers reach it when the main process writes them.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+        self.findings: list[Finding] = []
+        self._handler: logging.Handler | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.findings.append(finding_of(record, self.root, self._prefix_to_come()))
+        return True
+
+    def _prefix_to_come(self) -> str:
+        """What Sphinx still puts before the message, after this filter has seen it.
+
+        Around each extension's setup Sphinx adds (and then removes) a filter that puts
+        "while setting up extension X:" before every warning.
+        """
+        from sphinx.util.logging import MessagePrefixFilter
+
+        filters = self._handler.filters if self._handler is not None else []
+        later = filters[filters.index(self) + 1 :] if self in filters else []
+        return "".join(
+            f"{f.prefix} " for f in later if isinstance(f, MessagePrefixFilter) and f.prefix
+        )
+
+    def attach(self) -> None:
+        """Join the warning handler of the Sphinx application being set up (once)."""
+        from sphinx.util.logging import NAMESPACE, WarningStreamHandler
+
+        for handler in logging.getLogger(NAMESPACE).handlers:
+            if isinstance(handler, WarningStreamHandler) and self._handler is not handler:
+                handler.addFilter(self)
+                self._handler = handler
+
+
+def _application(records: WarningRecords, **options: Any) -> Sphinx:
+    """A Sphinx application whose warnings `records` sees, from the first extension on.
+
+    Sphinx sets its logging up afresh inside its constructor and only then loads the
+    extensions, whose setup and config-inited handlers may warn; so the records join
+    when the first extension is set up.
+    """
+    from sphinx.application import Sphinx
+
+    class Recorded(Sphinx):
+        def setup_extension(self, extname: str) -> None:
+            records.attach()
+            super().setup_extension(extname)
+
+    return Recorded(**options)
 
 
 @contextlib.contextmanager
@@ -153,7 +227,6 @@ def run_sphinx(
     told the phase and counts as the build goes (see `Progress`).
     """
     # Imported here so that commands which never build start quickly.
-    from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
@@ -162,7 +235,7 @@ def run_sphinx(
             f"no documents folder at {config.docs_path}",
             "create it or set docs_dir in [tool.qms]",
         )
-    warnings = io.StringIO()
+    records = WarningRecords(config.root)
     doctrees = doctrees or outdir.parent / f".doctrees-{outdir.name}"
     failed = False
     if phases is not None:
@@ -170,7 +243,8 @@ def run_sphinx(
     try:
         with patch_docutils(config.root), docutils_namespace():
             with _start_without_collector():
-                app = Sphinx(
+                app = _application(
+                    records,
                     srcdir=config.docs_path,
                     confdir=config.root,
                     outdir=outdir,
@@ -178,7 +252,8 @@ def run_sphinx(
                     buildername=builder,
                     confoverrides=overrides or {},
                     status=progress,
-                    warning=warnings,
+                    # Not stderr (the default): the records make the findings, printed once.
+                    warning=None,
                     freshenv=fresh,
                     parallel=jobs,
                 )
@@ -195,5 +270,5 @@ def run_sphinx(
         raise QmsError(f"the build stopped: {exc}", "fix the configuration and run again") from exc
     finally:
         gc.unfreeze()
-    findings = parse_warnings(warnings.getvalue(), config.root)
-    return SphinxRun(outdir, tuple(findings), failed or bool(findings))
+    findings = tuple(records.findings)
+    return SphinxRun(outdir, findings, failed or bool(findings))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from qms.adapters.git import Repository, open_repository
-from qms.adapters.gpg import Keyring, hermetic_keyring
+from qms.adapters.gpg import Keyring, hermetic_unless_given
 from qms.config import QmsConfig
 from qms.model.approval import Statement, StatementError
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
@@ -197,11 +197,15 @@ def verify_handbook(
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
     committed: Mapping[str, str] | None = None,
+    keyring: Keyring | None = None,
+    registry: RegistryState | None = None,
 ) -> Verification:
     """Verify the registry and the approvals of `documents` (default: all).
 
     `progress(done, total)` is called after each document, for long runs. `committed`:
-    history_alterations as kept by a caller that saw the same HEAD.
+    history_alterations as kept by a caller that saw the same HEAD. `keyring` and
+    `registry`: a hermetic keyring and the registry loaded with it, by a caller that
+    shares them with change control; by default both are opened here.
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
@@ -209,8 +213,9 @@ def verify_handbook(
     verdicts: list[DocumentVerdict] = []
     repo = open_repository(config.root)
     layout = SignatureLayout.of(config)
-    with hermetic_keyring(layout.keys) as keyring:
-        registry = load_registry(config, keyring)
+    with hermetic_unless_given(layout.keys, keyring) as keyring:
+        if registry is None:
+            registry = load_registry(config, keyring)
         prefetch(
             keyring,
             (
