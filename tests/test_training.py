@@ -242,3 +242,40 @@ def test_a_tampered_record_or_roster_does_not_count(
     code, out, err = qms(capsys, repo, "training", "status")
     assert code == 1, err
     assert "the roster is not approved by HR" in err and "E1002" not in out
+
+
+def test_an_effectiveness_gate_and_the_page_show_training_per_role(
+    repo: Path, staff: Staff, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "due_days = 30\n", "due_days = 30\ngates = { policy = 1.0 }\n"
+        )
+    )
+    commit_all(repo, "Every operator trained before a policy is in force")
+    code, _, err = qms(capsys, repo, "signers", "policy", *as_(team.admin))
+    assert code == 0, err
+
+    def status_of_doc() -> tuple[str, str]:
+        _, out, _ = qms(capsys, repo, "status", "--json")
+        [row] = [r for r in json.loads(out)["documents"] if r["id"] == DOC]
+        return row["status"], row["status_reason"]
+
+    assert status_of_doc() == (
+        "approved",
+        "approved; effective once 100% of the affected staff are trained (0 of 2 so far)",
+    )
+    code, _, err = qms(capsys, repo, "training", "ack", DOC, *as_(staff.ana))
+    assert code == 0, err
+    code, _, err = qms(
+        capsys, repo, "training", "session", DOC, "--attendee", "E1002", "--form", "on-the-job",
+        "--title", "Badge and account rules", "--date", "2026-02-02", *as_(staff.tom),
+    )  # fmt: skip
+    assert code == 0, err
+    assert status_of_doc()[0] == "effective"
+    code, _, err = qms(capsys, repo, "build")
+    assert code == 0, err
+    page = (repo / "_build/html/policies/pol-acc-001.html").read_text()
+    assert "operator: 2 of 2 trained" in page
+    assert "Ana Petrova" not in page and "E1001" not in page

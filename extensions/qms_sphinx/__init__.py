@@ -68,7 +68,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_js_file("qms-nav.js")
     return {
         "version": __version__,
-        "env_version": 1,
+        # Raised whenever what the extension keeps on the environment changes shape
+        # (2: one SiteState, pages with their training), so an old pickle is re-read.
+        "env_version": 2,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

@@ -61,6 +61,19 @@ _BANNERS = {
 }
 
 
+def _training_row(app: Sphinx, state: PageState) -> list[nodes.row]:
+    """Which roles must read the document and how many of them are trained: counts only,
+    never names, so every set may show it."""
+    training = state.training
+    if training is None:
+        return []
+    parts = [
+        f"{settings(app).role_title(r.role)}: {r.done} of {r.affected} trained"
+        for r in training.roles
+    ]
+    return [_row("Training", "; ".join(parts) or "required of no role")]
+
+
 def _manifestation(app: Sphinx, state: PageState) -> nodes.Node:
     """21 CFR 11.50: printed name, role, meaning, UTC time and key of each signature."""
     if not state.signatures:
@@ -158,6 +171,7 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
                 _row("Next review", f"{review} (every {document.review_months} months)"),
                 _row("Status", status_text),
                 _row("Change", document.change_reason or "none recorded"),
+                *_training_row(app, state),
             ]
         )
     )

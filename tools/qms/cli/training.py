@@ -15,7 +15,6 @@ from qms.errors import QmsError
 from qms.model.findings import Finding
 from qms.model.training_record import SESSION_FORMS
 from qms.services.traceability import render
-from qms.services.training import TrainingView, matrix_rows, person_history, training_view
 from qms.services.training_sign import (
     Filed,
     acknowledge,
@@ -23,6 +22,7 @@ from qms.services.training_sign import (
     import_completions,
     import_roster,
 )
+from qms.services.training_view import TrainingView, matrix_rows, person_history, training_view
 
 FORMATS = ("text", "csv", "json", "markdown")
 COLUMNS = ("employee", "name", "document", "version", "state", "due", "completed_on")

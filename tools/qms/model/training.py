@@ -220,3 +220,46 @@ def share_trained(assignments: Iterable[Assignment]) -> tuple[int, int]:
     """(done, required) over assignments that are required."""
     required = [a for a in assignments if a.state is not TrainingState.NOT_REQUIRED]
     return sum(a.state is TrainingState.DONE for a in required), len(required)
+
+
+@dataclass(frozen=True)
+class RoleCompletion:
+    """How many of the people holding a role that must read a document have been trained."""
+
+    role: str
+    done: int
+    affected: int
+
+
+@dataclass(frozen=True)
+class DocumentTraining:
+    """A document's training picture: per role, and over everyone affected."""
+
+    roles: tuple[RoleCompletion, ...]
+    done: int
+    affected: int
+
+
+def document_training(
+    document: Document,
+    assignments: Iterable[Assignment],
+    people: Mapping[str, Person],
+    policy: TrainingPolicy,
+    on: date,
+) -> DocumentTraining:
+    """Completion of `document` per role that must read it, from its assignments on `on`.
+
+    A person holding two such roles counts once in the total and once in each role.
+    """
+    mine = [
+        a
+        for a in assignments
+        if a.document_id == document.id and a.state is not TrainingState.NOT_REQUIRED
+    ]
+    roles = []
+    for role in policy.roles_for(document):
+        holders = [a for a in mine if (p := people.get(a.employee)) and role in p.roles_on(on)]
+        done = sum(a.state is TrainingState.DONE for a in holders)
+        roles.append(RoleCompletion(role, done, len(holders)))
+    done = sum(a.state is TrainingState.DONE for a in mine)
+    return DocumentTraining(tuple(roles), done, len(mine))

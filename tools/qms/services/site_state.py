@@ -21,6 +21,7 @@ from qms.errors import QmsError
 from qms.model.approval_rules import RecordVerdict
 from qms.model.document import Document
 from qms.model.findings import Finding, FindingCode
+from qms.model.training import DocumentTraining
 from qms.services.change_control import ChangeControl, HistoryRow, change_control, history_rows
 from qms.services.content import document_content
 from qms.services.handbook import Handbook, StatusRow
@@ -37,6 +38,8 @@ class PageState:
     row: StatusRow
     signatures: tuple[RecordVerdict, ...]
     history: tuple[HistoryRow, ...] = ()
+    # Who must read it and how many are trained, per role (None: no requirement names it).
+    training: DocumentTraining | None = None
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,12 @@ def _verified_pages(
         findings = found.get(name, []) + [
             Finding(document.path, line, f.render(), FindingCode.VERIFY) for f in verdict.findings
         ]
-        state = PageState(row, verdict.signatures, tuple(history_rows(control, document)))
+        state = PageState(
+            row,
+            verdict.signatures,
+            tuple(history_rows(control, document)),
+            verification.training.get(document.id),
+        )
         pages[name] = VerifiedPage(keys[name], state, tuple(findings))
     return pages
 

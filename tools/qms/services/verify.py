@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from qms.adapters.git import Repository, open_repository
@@ -14,7 +14,8 @@ from qms.model.approval_rules import DocumentVerdict, Record, judge_document
 from qms.model.document import Document
 from qms.model.findings import Finding, FindingCode
 from qms.model.line_endings import line_ending_summary
-from qms.model.status import NO_EVIDENCE
+from qms.model.status import NO_EVIDENCE, Evidence
+from qms.model.training import DocumentTraining
 from qms.services.content import crlf_only_difference, document_content
 from qms.services.handbook import (
     Handbook,
@@ -28,6 +29,7 @@ from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations
 from qms.services.registry import RegistryState, load_registry
 from qms.services.signatures import prefetch, signature_facts
+from qms.services.training import training_of_documents
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Verification:
     altered: tuple[Finding, ...] = ()
     # Why git history was not checked (lost commits, altered files); "" when it was.
     history_unchecked: str = ""
+    # Per document with training requirements: its completion per role.
+    training: Mapping[str, DocumentTraining] = field(default_factory=dict)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -61,8 +65,23 @@ class Verification:
         return next((v for v in self.verdicts if v.document.id == document_id), None)
 
     def rows(self, config: QmsConfig, on: date) -> list[tuple[StatusRow, DocumentVerdict]]:
-        """Each verified document's status row on `on`, beside its verdict."""
-        return [(status_of(v.document, config, on, v.evidence), v) for v in self.verdicts]
+        """Each verified document's status row on `on`, beside its verdict.
+
+        A document type with an effectiveness gate counts as in force only once enough
+        of the affected people are trained: the evidence carries both figures.
+        """
+        return [
+            (status_of(v.document, config, on, self.evidence_of(config, v)), v)
+            for v in self.verdicts
+        ]
+
+    def evidence_of(self, config: QmsConfig, verdict: DocumentVerdict) -> Evidence:
+        """A verdict's evidence with the training an effectiveness gate asks for."""
+        gate = config.training.gate_for(verdict.document) if config.training else 0.0
+        trained = self.training.get(verdict.document.id)
+        if not gate or trained is None:
+            return verdict.evidence
+        return replace(verdict.evidence, gate=gate, trained=(trained.done, trained.affected))
 
 
 def verify_selected(
@@ -230,6 +249,11 @@ def verify_handbook(
             verdicts.append(judge(config, document, keyring, registry, moment, repo))
             if progress is not None:
                 progress(len(verdicts), len(selected))
+        training = (
+            training_of_documents(config, keyring, registry.history, verdicts, moment.date())
+            if registry.trusted
+            else {}
+        )
     unchecked = (
         "the handbook is not in a git repository"
         if repo is None
@@ -238,5 +262,9 @@ def verify_handbook(
         else ""
     )
     return Verification(
-        registry, tuple(verdicts), altered_signature_files(config, repo, committed), unchecked
+        registry,
+        tuple(verdicts),
+        altered_signature_files(config, repo, committed),
+        unchecked,
+        training,
     )

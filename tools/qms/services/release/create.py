@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -120,8 +120,19 @@ def create_release(
                 f"and {len(moved) - 1} other file(s) changed, so it cannot be rebuilt here",
                 "sign a release before other changes are committed, or create a new release",
             )
+    # A commit date is whatever its author set: a release never judges "effective" in the
+    # future, and its time must be the commit's alone, so a rebuild gives the same bytes.
+    when = datetime.fromtimestamp(repo.commit_time(commit), tz=UTC)
+    if when > datetime.now(tz=UTC) + timedelta(minutes=5):
+        raise RefusedError(
+            f"commit {commit[:12]} is dated {display_utc(when)}, in the future",
+            "fix the clock of the machine that committed it, and commit again",
+        )
+    on = when.date()
     handbook = load_handbook(config)
-    verification = verify_handbook(config, handbook)
+    # Judged at the release's own time, so that training counts (effectiveness gates)
+    # and every other dated judgement are the same in a rebuild.
+    verification = verify_handbook(config, handbook, now=when)
     control = change_control(config, handbook)
     problems = [
         *handbook.findings,
@@ -134,16 +145,7 @@ def create_release(
             f"qms verify or check fails: {problems[0].render()}",
             "fix every finding of 'qms check' and 'qms verify' first",
         )
-    # A commit date is whatever its author set: a release never judges "effective" in the
-    # future, and its time must be the commit's alone, so a rebuild gives the same bytes.
-    when = datetime.fromtimestamp(repo.commit_time(commit), tz=UTC)
-    if when > datetime.now(tz=UTC) + timedelta(minutes=5):
-        raise RefusedError(
-            f"commit {commit[:12]} is dated {display_utc(when)}, in the future",
-            "fix the clock of the machine that committed it, and commit again",
-        )
-    on = when.date()
-    rows = [status_of(v.document, config, on, v.evidence) for v in verification.verdicts]
+    rows = [row for row, _ in verification.rows(config, on)]
     plan, left_out = in_force(config, repo, control, rows, on)
     folder = build_folder(config, name)
     shutil.rmtree(folder, ignore_errors=True)
@@ -151,7 +153,7 @@ def create_release(
     manifest_sets: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="qms-release-") as scratch:
         staged = _stage_sources(config, repo, commit, plan, Path(scratch))
-        published, every_document = _published_versions(staged, plan, on)
+        published, every_document = _published_versions(staged, plan, when)
         notes = {item.document.id: item.later for item in plan if item.later}
         # Each published document's history is read from git once, for every set.
         earlier = {
@@ -243,28 +245,29 @@ def _stage_sources(
 
 
 def _published_versions(
-    staged: QmsConfig, plan: list[InForce], on: date
+    staged: QmsConfig, plan: list[InForce], when: datetime
 ) -> tuple[list[DocumentVerdict], tuple[Document, ...]]:
     """The verdicts of the staged versions in force, and every staged document.
 
-    Each must verify as effective on `on`: the versions were chosen from the history, and
-    verifying the staged files again is what makes the release's pages and manifest show
-    only what signatures prove.
+    Each must verify as effective at the release time `when`: the versions were chosen
+    from the history, and verifying the staged files again is what makes the release's
+    pages and manifest show only what signatures prove.
     """
     wanted = {item.document.id: item.document.version for item in plan}
+    on = when.date()
     handbook = load_handbook(staged)
     if handbook.findings:
         raise RefusedError(
             f"the versions in force do not check cleanly together: {handbook.findings[0].render()}",
             "run 'qms history ID' for the document named, and fix its history",
         )
-    verification = verify_handbook(staged, handbook)
+    verification = verify_handbook(staged, handbook, now=when)
     found = []
     for verdict in verification.verdicts:
         document = verdict.document
         if document.id not in wanted:
             continue
-        row = status_of(document, staged, on, verdict.evidence)
+        row = status_of(document, staged, on, verification.evidence_of(staged, verdict))
         if document.version != wanted[document.id] or row.status.status is not Status.EFFECTIVE:
             raise RefusedError(
                 f"{document.id} version {wanted[document.id]} does not verify as effective from "

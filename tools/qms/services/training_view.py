@@ -1,0 +1,111 @@
+"""The training view: approvals verified, then the roster, records and matrix on a day."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from qms.adapters.gpg import hermetic_keyring
+from qms.config import QmsConfig
+from qms.model.findings import Finding
+from qms.model.training import Assignment, InForce, TrainingPolicy
+from qms.services.handbook import load_handbook
+from qms.services.layout import SignatureLayout
+from qms.services.training import (
+    ApprovedRoster,
+    TrainingFacts,
+    approved_contents,
+    in_force_items,
+    load_training,
+    matrix,
+)
+from qms.services.verify import verify_handbook
+
+
+@dataclass(frozen=True)
+class TrainingView:
+    """The training matrix on a day, with everything it was derived from."""
+
+    policy: TrainingPolicy
+    items: Mapping[str, InForce]
+    facts: TrainingFacts
+    assignments: tuple[Assignment, ...]
+    # Findings of the signer registry: with any, no training record counts.
+    registry_findings: tuple[Finding, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every reason a record or the roster does not count."""
+        return self.registry_findings + self.facts.all_findings
+
+
+def training_view(config: QmsConfig, on: date, now: datetime) -> TrainingView:
+    """Verify approvals, the roster and training records, and derive the matrix on `on`."""
+    policy = config.training or TrainingPolicy()
+    handbook = load_handbook(config)
+    verification = verify_handbook(config, handbook, now=now)
+    items = in_force_items(handbook.documents, approved_contents(verification.verdicts))
+    registry = verification.registry
+    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
+        facts = (
+            load_training(config, keyring, registry.history, items)
+            if registry.trusted
+            else TrainingFacts(ApprovedRoster(None, None, ()), (), ())
+        )
+    return TrainingView(policy, items, facts, matrix(facts, items, policy, on), registry.findings)
+
+
+def matrix_rows(
+    view: TrainingView,
+    person: str = "",
+    role: str = "",
+    document: str = "",
+    on: date | None = None,
+) -> list[dict[str, str]]:
+    """The matrix as rows for exports and JSON, filtered by person, role or document."""
+    roster = view.facts.roster.roster
+    people = roster.index() if roster else {}
+    rows = []
+    for a in view.assignments:
+        who = people.get(a.employee)
+        if person and a.employee != person:
+            continue
+        if role and (who is None or on is None or role not in who.roles_on(on)):
+            continue
+        if document and a.document_id != document.upper():
+            continue
+        done = a.completion
+        rows.append(
+            {
+                "employee": a.employee,
+                "name": who.name if who else "",
+                "document": a.document_id,
+                "version": str(a.version),
+                "state": str(a.state),
+                "due": a.due.isoformat() if a.due else "",
+                "completed_on": done.completed_on.isoformat() if done else "",
+                "method": done.method if done else "",
+            }
+        )
+    return rows
+
+
+def person_history(view: TrainingView, employee: str) -> list[dict[str, str]]:
+    """Every verified completion of one person, oldest first: their competence evidence."""
+    titles = {d: item.document.title for d, item in view.items.items()}
+    return [
+        {
+            "completed_on": c.completed_on.isoformat(),
+            "document": c.document_id,
+            "title": titles.get(c.document_id, ""),
+            "version": str(c.version),
+            "content_sha256": c.content_sha256,
+            "method": c.method,
+            "record": c.source,
+        }
+        for c in sorted(
+            (c for c in view.facts.completions if c.employee == employee),
+            key=lambda c: (c.completed_on, c.document_id, str(c.version)),
+        )
+    ]
