@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from qms.config import load_config
 from qms.services.handbook import load_handbook
 from qms.services.sphinx_run import SphinxRun, run_sphinx
+from tests.signing_repo import run
 
 from .conftest import REPO
 
@@ -56,3 +59,31 @@ def test_example_soa_has_93_rows_and_no_gaps() -> None:
             assert gaps == (), f"{name}: {[(n.id, why) for n, why in gaps]}"
     risks = [n for n in result.graph.needs.values() if n.type == "risk"]
     assert len(risks) >= 30
+
+
+def test_example_training_shows_every_way_of_recording_and_every_state(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "--root", str(REPO), "verify", "--json")
+    assert code == 0, err
+    assert json.loads(out)["registry"]["trusted"] is True
+    # Judged on a fixed day, so that the picture does not drift with the calendar:
+    # SOP-HR-001 2.0 takes effect on 2027-01-04 and is due 30 days later; documents
+    # effective since 2026-11-30 were due on 2026-12-30.
+    code, out, err = run(
+        capsys, "--root", str(REPO), "training", "status", "--json", "--on", "2027-01-15"
+    )
+    assert code == 0, err
+    rows = json.loads(out)
+    states = Counter(row["state"] for row in rows)
+    methods = Counter(row["method"] for row in rows if row["state"] == "done")
+    assert min(methods["self"], methods["session"], methods["import"]) >= 1, methods
+    assert states["due"] >= 1 and states["overdue"] >= 1, states
+    people = {row["employee"] for row in rows}
+    assert len(people) >= 35
+    assert "E1135" not in people  # left on 2026-10-31: nothing is required of them
+    [joiner] = {row["due"] for row in rows if row["employee"] == "E1314"}
+    assert joiner == "2027-02-03"  # joined 2027-01-04
+    hr = [row for row in rows if row["document"] == "SOP-HR-001"]
+    assert {row["version"] for row in hr} == {"2.0"}
+    assert {row["state"] for row in hr} == {"done", "due"}
