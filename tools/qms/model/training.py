@@ -70,12 +70,15 @@ class TrainingPolicy:
 
     def as_dict(self) -> dict[str, Any]:
         """The policy as the signing policy approves it."""
-        return {
+        policy: dict[str, Any] = {
             "requirements": [r.as_dict() for r in self.requirements],
             "due_days": self.due_days,
             "retrain_on_minor": self.retrain_on_minor,
-            "gates": dict(self.gates),
         }
+        # Only when set, so that a policy approved before gates existed stays approved.
+        if self.gates:
+            policy["gates"] = dict(self.gates)
+        return policy
 
 
 @dataclass(frozen=True)
