@@ -63,15 +63,18 @@ _BANNERS = {
 
 def _training_row(app: Sphinx, state: PageState) -> list[nodes.row]:
     """Which roles must read the document and how many of them are trained: counts only,
-    never names, so every set may show it."""
+    never names, so every set may show it. One line per role, under the total."""
     training = state.training
     if training is None:
         return []
-    parts = [
-        f"{settings(app).role_title(r.role)}: {r.done} of {r.affected} trained"
-        for r in training.roles
-    ]
-    return [_row("Training", "; ".join(parts) or "required of no role")]
+    if not training.roles:
+        return [_row("Training", "required of no role")]
+    total = nodes.paragraph("", f"{training.done} of {training.affected} people trained")
+    roles = nodes.bullet_list(classes=["qms-training-roles"])
+    for r in training.roles:
+        text = f"{settings(app).role_title(r.role)}: {r.done} of {r.affected}"
+        roles += nodes.list_item("", nodes.paragraph("", text))
+    return [_row("Training", nodes.container("", total, roles))]
 
 
 def _manifestation(app: Sphinx, state: PageState) -> nodes.Node:
