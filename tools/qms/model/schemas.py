@@ -1,0 +1,243 @@
+"""The JSON Schemas of the handbook's files, each compiled once, and their errors in words.
+
+Each shape lives in `qms/schemas/<name>.schema.json` (draft 2020-12). A subschema says
+what to tell the author when it fails with an ``x-message`` annotation: one text, or a
+table keyword -> text (``"*"`` for the others), and for the configuration an ``x-hint``
+(what to do) beside it. A text may name:
+
+- ``{value}``: the value at fault (for ``propertyNames``, the key), ``{value!r}`` quoted;
+- ``{key}``: the last part of its path (for ``required``, the missing name), ``{path[0]}``
+  and so on for the others;
+- ``{parent[id]}``: a field of the mapping that holds the value (None if there is none);
+- ``{allowed}``: an ``enum``'s values; ``{length}``: how long the value is;
+- ``{names}``: the keys an ``additionalProperties: false`` refuses.
+
+Checks that a schema cannot say (one field against another, version order, dates in the
+past) stay in code beside the schema's callers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+
+# A message quotes a value; a value an attacker wrote is cut to a readable length.
+_MAX_QUOTED = 200
+
+
+def _is_integer(_checker: Any, instance: Any) -> bool:
+    # JSON Schema counts 12.0 as an integer and Python counts True as 1; neither is a
+    # whole number an author meant.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _is_date(instance: Any) -> bool:
+    """A calendar date: YAML's own (not a timestamp) or ISO text, as `date.fromisoformat`."""
+    if isinstance(instance, datetime):
+        return False
+    if isinstance(instance, date):
+        return True
+    if isinstance(instance, str):
+        try:
+            date.fromisoformat(instance)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+_FORMATS = FormatChecker(formats=())
+_FORMATS.checks("date")(_is_date)
+
+# jsonschema's stubs leave extend() untyped; what it returns is a draft 2020-12 Validator.
+_QmsValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a value breaks its schema: where (a path into the value), and what to say."""
+
+    path: tuple[str | int, ...]
+    keyword: str
+    message: str
+    hint: str = ""
+
+
+@cache
+def schema(name: str) -> Mapping[str, Any]:
+    """The schema `qms/schemas/<name>.schema.json`, read from the package once."""
+    text = files("qms").joinpath("schemas", f"{name}.schema.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def validator(name: str) -> Validator:
+    """The compiled validator of schema `name` (checked against draft 2020-12 once)."""
+    found = schema(name)
+    _QmsValidator.check_schema(dict(found))
+    compiled: Validator = _QmsValidator(dict(found), format_checker=_FORMATS)
+    return compiled
+
+
+def problems(name: str, instance: Any) -> list[Problem]:
+    """Every problem of `instance` against schema `name`, the first one per path only."""
+    found: list[Problem] = []
+    seen: set[tuple[str | int, ...]] = set()
+    for error in validator(name).iter_errors(instance):
+        for problem in _problems(schema(name), instance, error):
+            if problem.path not in seen:
+                seen.add(problem.path)
+                found.append(problem)
+    return found
+
+
+def _problems(root: Mapping[str, Any], instance: Any, error: ValidationError) -> Iterator[Problem]:
+    path = tuple(error.absolute_path)
+    keyword = str(error.validator)
+    if keyword == "required" and isinstance(error.instance, dict):
+        # One error per missing name, none of which says the name: name them all here.
+        names: list[str] = list(error.validator_value)  # type: ignore[arg-type]
+        for missing in names:
+            if missing not in error.instance:
+                yield _problem(
+                    root, instance, error, (*path, missing), keyword, key=missing, value=None
+                )
+        return
+    yield _problem(root, instance, error, path, keyword)
+
+
+def _problem(
+    root: Mapping[str, Any],
+    instance: Any,
+    error: ValidationError,
+    path: tuple[str | int, ...],
+    keyword: str,
+    **extra: Any,
+) -> Problem:
+    missing = extra.get("key") if keyword == "required" else None
+    template, hint = _annotations(root, error, keyword, missing)
+    fields = _fields(error, path, _Entry(_at(instance, path[:-1])), **extra)
+    if template is None:
+        # Every schema names its messages; this is a net, not a message for authors.
+        where = ".".join(str(p) for p in path) or "the file"
+        template = f"{where}: {_cut(error.message)}"
+        return Problem(path, keyword, template.replace("\n", " "))
+    return Problem(path, keyword, template.format_map(fields), (hint or "").format_map(fields))
+
+
+def _annotations(
+    root: Mapping[str, Any], error: ValidationError, keyword: str, missing: str | None
+) -> tuple[str | None, str | None]:
+    """The ``x-message`` and ``x-hint`` for `error`: the nearest on the way from the root.
+
+    So a field's message also covers its items. A missing field is described by its
+    own subschema, unless the table that requires it says ``"required"`` itself.
+    """
+    chain = _schema_chain(root, error.absolute_schema_path)
+    if missing is not None and isinstance(error.schema, Mapping):
+        own = error.schema.get("x-message")
+        if not (isinstance(own, Mapping) and "required" in own):
+            chain.append(error.schema.get("properties", {}).get(missing))
+    return _nearest(chain, "x-message", keyword), _nearest(chain, "x-hint", keyword)
+
+
+def _nearest(chain: Sequence[Any], annotation: str, keyword: str) -> str | None:
+    for subschema in reversed(chain):
+        found = subschema.get(annotation) if isinstance(subschema, Mapping) else None
+        if isinstance(found, Mapping):
+            found = found.get(keyword, found.get("*"))
+        if isinstance(found, str):
+            return found
+    return None
+
+
+def _schema_chain(root: Mapping[str, Any], schema_path: Sequence[Any]) -> list[Any]:
+    """The subschemas from `root` down to the one holding the failing keyword."""
+    chain: list[Any] = [root]
+    node: Any = root
+    for part in list(schema_path)[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        chain.append(node)
+    return chain
+
+
+def _fields(
+    error: ValidationError, path: Sequence[str | int], parent: _Entry, **extra: Any
+) -> dict[str, Any]:
+    value = error.instance
+    fields: dict[str, Any] = {
+        "value": _Quoted(value),
+        "parent": parent,
+        "key": path[-1] if path else "",
+        "path": list(path),
+        "allowed": "",
+        "length": len(value) if isinstance(value, str | list | dict) else 0,
+        "names": "",
+    }
+    if error.validator == "enum":
+        allowed: list[Any] = list(error.validator_value)  # type: ignore[arg-type]
+        fields["allowed"] = ", ".join(str(v) for v in allowed)
+    if error.validator == "additionalProperties" and isinstance(value, dict):
+        declared = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
+        fields["names"] = ", ".join(sorted(str(k) for k in value if k not in declared))
+    fields.update({k: _Quoted(v) if k == "value" else v for k, v in extra.items()})
+    return fields
+
+
+def _at(instance: Any, path: Sequence[str | int]) -> Any:
+    for part in path:
+        try:
+            instance = instance[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return instance
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MAX_QUOTED else text[: _MAX_QUOTED - 3] + "..."
+
+
+class _Quoted:
+    """A value as a message shows it: ``{value}`` as text, ``{value!r}`` as Python writes it.
+
+    Both are what today's hand-written messages showed, so that a message built from
+    the schema reads as it always did.
+    """
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class _Entry:
+    """The mapping that holds the value at fault: ``{parent[id]}`` names its entry."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __getitem__(self, key: str) -> _Quoted:
+        return _Quoted(self.value.get(key) if isinstance(self.value, dict) else None)
