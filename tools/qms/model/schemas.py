@@ -144,13 +144,12 @@ def _annotations(
     """The ``x-message`` and ``x-hint`` for `error`: the nearest on the way from the root.
 
     So a field's message also covers its items. A missing field is described by its
-    own subschema, unless the table that requires it says ``"required"`` itself.
+    own subschema, unless the table that requires it has a message for ``required``.
     """
     chain = _schema_chain(root, error.absolute_schema_path)
-    if missing is not None and isinstance(error.schema, Mapping):
-        own = error.schema.get("x-message")
-        if not (isinstance(own, Mapping) and "required" in own):
-            chain.append(error.schema.get("properties", {}).get(missing))
+    own = error.schema if isinstance(error.schema, Mapping) else {}
+    if missing is not None and _nearest([own], "x-message", keyword) is None:
+        chain.append(own.get("properties", {}).get(missing))
     return _nearest(chain, "x-message", keyword), _nearest(chain, "x-hint", keyword)
 
 
