@@ -147,6 +147,8 @@ def _annotations(
     own subschema, unless the table that requires it has a message for ``required``.
     """
     chain = _schema_chain(root, error.absolute_schema_path)
+    if chain[-1] is not error.schema:
+        chain.append(error.schema)  # the schema a "$ref" leads to
     own = error.schema if isinstance(error.schema, Mapping) else {}
     if missing is not None and _nearest([own], "x-message", keyword) is None:
         chain.append(own.get("properties", {}).get(missing))
