@@ -7,7 +7,7 @@ table keyword -> text (``"*"`` for the others), and for the configuration an ``x
 
 - ``{value}``: the value at fault (for ``propertyNames``, the key), ``{value!r}`` quoted;
 - ``{key}``: the last part of its path (for ``required``, the missing name), ``{path[0]}``
-  and so on for the others;
+  and so on for the others, ``{field}``: the last part that names a field (not an index);
 - ``{parent[id]}``: a field of the mapping that holds the value (None if there is none);
 - ``{allowed}``: an ``enum``'s values; ``{length}``: how long the value is;
 - ``{names}``: the keys an ``additionalProperties: false`` refuses.
@@ -135,7 +135,12 @@ def _problem(
         where = ".".join(str(p) for p in path) or "the file"
         template = f"{where}: {_cut(error.message)}"
         return Problem(path, keyword, template.replace("\n", " "))
-    return Problem(path, keyword, template.format_map(fields), (hint or "").format_map(fields))
+    try:
+        return Problem(path, keyword, template.format_map(fields), (hint or "").format_map(fields))
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError) as exc:
+        # A message naming a field this error does not have is a schema bug: say both.
+        where = ".".join(str(p) for p in path) or "the file"
+        return Problem(path, keyword, f"{where}: {_cut(error.message)} ({exc!r} in x-message)")
 
 
 def _annotations(
@@ -166,16 +171,30 @@ def _nearest(chain: Sequence[Any], annotation: str, keyword: str) -> str | None:
 
 
 def _schema_chain(root: Mapping[str, Any], schema_path: Sequence[Any]) -> list[Any]:
-    """The subschemas from `root` down to the one holding the failing keyword."""
+    """The subschemas from `root` down to the one holding the failing keyword.
+
+    A local "$ref" (``#/$defs/...``) is followed, as the validator followed it: its
+    path leaves the reference out.
+    """
     chain: list[Any] = [root]
     node: Any = root
     for part in list(schema_path)[:-1]:
+        while isinstance(node, Mapping) and part not in node and "$ref" in node:
+            node = _local(root, node["$ref"])
+            chain.append(node)
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
             break
         chain.append(node)
     return chain
+
+
+def _local(root: Mapping[str, Any], ref: Any) -> Any:
+    node: Any = root
+    for part in str(ref).removeprefix("#/").split("/"):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
 
 
 def _fields(
@@ -186,6 +205,7 @@ def _fields(
         "value": _Quoted(value),
         "parent": parent,
         "key": path[-1] if path else "",
+        "field": next((p for p in reversed(path) if isinstance(p, str)), ""),
         "path": list(path),
         "allowed": "",
         "length": len(value) if isinstance(value, str | list | dict) else 0,
