@@ -225,7 +225,7 @@ def _check_shapes(
 ) -> None:
     """Report what the schema finds, once per field and at the line of the fault."""
     end_line = block.first_line + block.text.count("\n")
-    marks = node_marks(root)
+    marks: dict[tuple[str | int, ...], yaml.Mark] | None = None  # only when needed
     for found in problems(SCHEMA, values):
         field = str(found.path[0]) if found.path else ""
         if field in reported:
@@ -233,7 +233,7 @@ def _check_shapes(
         reported.add(field)
         if found.keyword == "required":
             line = end_line
-        elif len(found.path) > 1 and found.path in marks:
+        elif len(found.path) > 1 and found.path in (marks := marks or node_marks(root)):
             line = block.line_at(marks[found.path].index)
         else:
             line = lines.get(field, block.first_line)

@@ -68,11 +68,14 @@ def node_marks(root: yaml.Node) -> dict[Path, yaml.Mark]:
     marks: dict[Path, yaml.Mark] = {(): root.start_mark}
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, Path]] = [(root, ())]
+    # Depth first in document order (children pushed in reverse), so that an anchor is
+    # walked where it is written, before any alias of it.
     while stack:  # iterative: the depth is bounded, but far below what recursion allows
         node, path = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
+        children: list[tuple[yaml.Node, Path]] = []
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
@@ -80,12 +83,13 @@ def node_marks(root: yaml.Node) -> dict[Path, yaml.Mark]:
                     # last value.
                     child = (*path, str(key_node.value))
                     marks[child] = key_node.start_mark
-                    stack.append((value_node, child))
+                    children.append((value_node, child))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 child = (*path, index)
                 marks[child] = item.start_mark
-                stack.append((item, child))
+                children.append((item, child))
+        stack.extend(reversed(children))
     return marks
 
 
