@@ -104,3 +104,30 @@ def test_any_value_is_problems_never_a_crash(name: str, key: str, value: Any) ->
             assert found.message and "\n" not in found.message
             # Every message is one the schema words, never the validator's fallback.
             assert not re.search(r"is not (of type|valid under)|does not match", found.message)
+
+
+VALID_FRONT_MATTER = {
+    "id": "POL-ACC-001",
+    "title": "T",
+    "type": "policy",
+    "version": "1.0",
+    "owner": "O",
+    "classification": "internal",
+    "review_months": 12,
+}
+FRONT_FIELDS = st.sampled_from([*schema("frontmatter")["properties"], "status"])
+FRONT_VALUES = st.one_of(
+    VALUES,
+    st.sampled_from(["POL-ACC-001", "policy", "internal", "1.0", 12, 12.0, True, "", ["gxp"]]),
+)
+
+
+@given(changes=st.dictionaries(FRONT_FIELDS, FRONT_VALUES, max_size=3), drop=FRONT_FIELDS)
+def test_values_judged_once_give_the_full_check_s_answer(
+    changes: dict[str, Any], drop: str
+) -> None:
+    instance = {k: v for k, v in {**VALID_FRONT_MATTER, **changes}.items() if k != drop}
+    for _ in range(2):  # the second time from what was judged the first
+        assert (problems("frontmatter", instance) == []) == validator("frontmatter").is_valid(
+            instance
+        )

@@ -94,6 +94,8 @@ def validator(name: str) -> Validator:
 
 def problems(name: str, instance: Any) -> list[Problem]:
     """Every problem of `instance` against schema `name`, the first one per path only."""
+    if _known_valid(name, instance):
+        return []
     found: list[Problem] = []
     seen: set[tuple[str | int, ...]] = set()
     for error in validator(name).iter_errors(instance):
@@ -102,6 +104,78 @@ def problems(name: str, instance: Any) -> list[Problem]:
                 seen.add(problem.path)
                 found.append(problem)
     return found
+
+
+# The root keywords under which an object is valid exactly when its shell (the root with
+# every field allowed) is valid and each field is valid on its own.
+_SPLITTABLE = frozenset(
+    {"$schema", "$id", "title", "description", "type", "required", "properties"}
+    | {"additionalProperties", "x-message", "x-hint"}
+)
+# Field values already judged, by schema, field and value; cleared when full.
+_JUDGED: dict[tuple[str, str, Any], bool] = {}
+_MAX_JUDGED = 10_000
+# Longer texts (ids, titles) are judged each time rather than remembered.
+_MAX_REMEMBERED_TEXT = 200
+
+
+@cache
+def _field_validators(name: str) -> tuple[Validator, Mapping[str, Validator]] | None:
+    """The shell of schema `name` and one validator per field, when its root allows it."""
+    root = schema(name)
+    if not set(root) <= _SPLITTABLE or not isinstance(root.get("properties"), dict):
+        return None
+    fields: dict[str, Any] = root["properties"]
+    shell = {**root, "properties": dict.fromkeys(fields, True)}
+    return (
+        _QmsValidator(shell, format_checker=_FORMATS),
+        {key: _QmsValidator(sub, format_checker=_FORMATS) for key, sub in fields.items()},
+    )
+
+
+def _known_valid(name: str, instance: Any) -> bool:
+    """True when `instance` is valid, judging each field value once per process.
+
+    Front matter is checked for every document of every build, and most of its values
+    ("policy", "internal", 12, "1.0") repeat from one document to the next: judged
+    once, each costs a lookup. False means "not known valid": the full check decides.
+    """
+    split = _field_validators(name)
+    if split is None or not isinstance(instance, dict):
+        return False
+    shell, fields = split
+    if not shell.is_valid(instance):
+        return False
+    for key, value in instance.items():
+        check = fields.get(key)
+        if check is None:
+            continue  # an undeclared key, which the shell judged
+        frozen = _frozen(value)
+        verdict = _JUDGED.get((name, key, frozen)) if frozen is not None else None
+        if verdict is None:
+            verdict = check.is_valid(value)
+            if frozen is not None:
+                if len(_JUDGED) >= _MAX_JUDGED:
+                    _JUDGED.clear()
+                _JUDGED[(name, key, frozen)] = verdict
+        if not verdict:
+            return False
+    return True
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a scalar or a list of scalars (None for anything else).
+
+    The type is part of it: 1, 1.0 and True are equal in Python but not in a schema.
+    """
+    if isinstance(value, str) and len(value) > _MAX_REMEMBERED_TEXT:
+        return None
+    if value is None or isinstance(value, str | int | float | date):
+        return (type(value), value)
+    if isinstance(value, list) and len(value) <= 20:
+        items = tuple(_frozen(item) for item in value)
+        return None if None in items else (list, items)
+    return None
 
 
 def _problems(root: Mapping[str, Any], instance: Any, error: ValidationError) -> Iterator[Problem]:
@@ -204,9 +278,9 @@ def _fields(
     fields: dict[str, Any] = {
         "value": _Quoted(value),
         "parent": parent,
-        "key": path[-1] if path else "",
-        "field": next((p for p in reversed(path) if isinstance(p, str)), ""),
-        "path": list(path),
+        "key": _Quoted(path[-1] if path else ""),
+        "field": _Quoted(next((p for p in reversed(path) if isinstance(p, str)), "")),
+        "path": [_Quoted(p) for p in path],
         "allowed": "",
         "length": len(value) if isinstance(value, str | list | dict) else 0,
         "names": "",
@@ -216,8 +290,8 @@ def _fields(
         fields["allowed"] = ", ".join(str(v) for v in allowed)
     if error.validator == "additionalProperties" and isinstance(value, dict):
         declared = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
-        fields["names"] = ", ".join(sorted(str(k) for k in value if k not in declared))
-    fields.update({k: _Quoted(v) if k == "value" else v for k, v in extra.items()})
+        fields["names"] = ", ".join(sorted(_plain(k) for k in value if k not in declared))
+    fields.update({k: _Quoted(v) if k in ("value", "key") else v for k, v in extra.items()})
     return fields
 
 
@@ -237,21 +311,30 @@ def _cut(text: str) -> str:
 class _Quoted:
     """A value as a message shows it: ``{value}`` as text, ``{value!r}`` as Python writes it.
 
-    Both are what today's hand-written messages showed, so that a message built from
-    the schema reads as it always did.
+    Both are what the hand-written messages showed, so that a message built from the
+    schema reads as it always did; ``{value}`` is quoted only where it would break a line.
     """
 
     def __init__(self, value: Any) -> None:
         self.value = value
 
     def __str__(self) -> str:
-        return str(self.value)
+        return _plain(self.value)
 
     def __repr__(self) -> str:
         return repr(self.value)
 
     def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
+        return format(_plain(self.value), spec)
+
+
+def _plain(value: Any) -> str:
+    """`value` as text, quoted when it holds a line break or another unprintable character.
+
+    So that every message stays one line.
+    """
+    text = str(value)
+    return text if text.isprintable() else repr(value)
 
 
 class _Entry:
