@@ -107,7 +107,14 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
     """
     found = problems(SCHEMA, dict(table))
     if found:
-        raise ConfigError(found[0].message, found[0].hint)
+        first = found[0]
+        titles = sorted(str(p.path[1]) for p in found if len(p.path) == 2 and p.path[0] == "roles")
+        if len(titles) > 1 and first.path[:1] == ("roles",) and len(first.path) == 2:
+            # Every role without a title at once, as the message always named them.
+            raise ConfigError(
+                f"[tool.qms.roles] {', '.join(titles)} must be non-empty text", first.hint
+            )
+        raise ConfigError(first.message, first.hint)
     approvals = _approvals(table.get("approvals", {}))
     release_roles = tuple(table.get("release", {}).get("signer_roles", ("qa",)))
     return QmsConfig(
