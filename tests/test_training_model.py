@@ -191,3 +191,43 @@ def test_an_effectiveness_gate_holds_a_version_until_enough_are_trained() -> Non
     )
     assert TrainingPolicy(gates=(("procedure", 0.9),)).gate_for(SOP) == 0.0
     assert TrainingPolicy(gates=(("sop", 0.9),)).gate_for(SOP) == 0.9
+
+
+@pytest.mark.parametrize(
+    ("training", "message"),
+    [
+        ({"due_days": 0}, "[tool.qms.training] due_days must be a whole number of days"),
+        ({"requirements": [{"types": ["policy"]}]}, "requirements[0] names no roles"),
+        (
+            {"requirements": [{"roles": ["qa"], "types": ["memo"]}]},
+            "types must list document types",
+        ),
+        ({"gates": {"policy": 1.5}}, "gates.policy must be a share above 0 and at most 1"),
+        ({"reminders": True}, "[tool.qms.training] has an unknown key reminders"),
+    ],
+)
+def test_a_bad_training_table_is_one_error_naming_it(
+    training: dict[str, object], message: str
+) -> None:
+    from pathlib import Path
+
+    from qms.config import config_from_table
+    from qms.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        config_from_table(Path("."), {"training": training})
+    assert message in str(raised.value)
+
+
+def test_a_training_table_becomes_the_policy_the_registry_approves() -> None:
+    from pathlib import Path
+
+    from qms.config import config_from_table
+
+    table = {
+        "training": {"due_days": 14, "requirements": [{"roles": ["qa"], "ids": ["SOP-QA-002"]}]}
+    }
+    config = config_from_table(Path("."), table)
+    assert config.training == TrainingPolicy((Requirement(("qa",), ids=("SOP-QA-002",)),), 14)
+    assert config.signing_policy()["training"]["due_days"] == 14
+    assert "gates" not in config.signing_policy()["training"]

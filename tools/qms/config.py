@@ -10,16 +10,17 @@ from typing import Any
 from qms.errors import ConfigError, NotAHandbookError
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.approval_rules import MeaningRule
-from qms.model.document import DocumentType
 from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
 from qms.model.roster import ROSTER_ROLE
+from qms.model.schemas import problems
 from qms.model.signers import REGISTRY_ADMIN, normalise_fingerprint
 from qms.model.site_pages import DEFAULT_SITE_PAGES
 from qms.model.training import Requirement, TrainingPolicy
 from qms.model.training_record import METHOD_ROLES
 
 PYPROJECT = "pyproject.toml"
+SCHEMA = "config"
 DEFAULT_RULES = (
     MeaningRule(Meaning.AUTHORED, ("author",)),
     MeaningRule(Meaning.REVIEWED, ("reviewer",)),
@@ -109,59 +110,49 @@ class QmsConfig:
         return self.root / self.build_dir
 
 
-def _text(table: Mapping[str, Any], key: str, default: str) -> str:
-    value = table.get(key, default)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"[tool.qms] {key} must be non-empty text", f"fix {key} in {PYPROJECT}")
-    return value
-
-
-def _texts(table: Mapping[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    value = table.get(key, list(default))
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(
-            f"[tool.qms] {key} must be a list of text values", f"fix {key} in {PYPROJECT}"
-        )
-    return tuple(value)
-
-
 def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
-    """Validate a `[tool.qms]` table (already parsed) into a QmsConfig."""
-    approvals = _approvals(table)
-    release_roles = _texts(table.get("release", {}), "signer_roles", ("qa",))
+    """Validate a `[tool.qms]` table (already parsed) into a QmsConfig.
+
+    Its shape is qms/schemas/config.schema.json; the first problem is the error.
+    """
+    found = problems(SCHEMA, dict(table))
+    if found:
+        first = found[0]
+        titles = sorted(str(p.path[1]) for p in found if len(p.path) == 2 and p.path[0] == "roles")
+        if len(titles) > 1 and first.path[:1] == ("roles",) and len(first.path) == 2:
+            # Every role without a title at once, as the message always named them.
+            raise ConfigError(
+                f"[tool.qms.roles] {', '.join(titles)} must be non-empty text", first.hint
+            )
+        raise ConfigError(first.message, first.hint)
+    approvals = _approvals(table.get("approvals", {}))
+    release_roles = tuple(table.get("release", {}).get("signer_roles", ("qa",)))
     training = _training(table)
     return QmsConfig(
         root=root,
-        organisation=_text(table, "organisation", QmsConfig.organisation),
-        handbook_title=_text(table, "handbook_title", QmsConfig.handbook_title),
-        docs_dir=_text(table, "docs_dir", QmsConfig.docs_dir),
-        build_dir=_text(table, "build_dir", QmsConfig.build_dir),
-        site_pages=_texts(table, "site_pages", QmsConfig.site_pages),
-        trust_roots=_fingerprints(table),
-        risk_acceptance_threshold=_score(table, "risk_acceptance_threshold", 8),
+        organisation=table.get("organisation", QmsConfig.organisation),
+        handbook_title=table.get("handbook_title", QmsConfig.handbook_title),
+        docs_dir=table.get("docs_dir", QmsConfig.docs_dir),
+        build_dir=table.get("build_dir", QmsConfig.build_dir),
+        site_pages=tuple(table.get("site_pages", QmsConfig.site_pages)),
+        trust_roots=_fingerprints(table.get("trust_roots", ())),
+        risk_acceptance_threshold=table.get(
+            "risk_acceptance_threshold", QmsConfig.risk_acceptance_threshold
+        ),
         approvals=approvals,
-        sets=_sets(table),
+        sets=tuple(_document_set(name, spec) for name, spec in table.get("sets", {}).items()),
         release_roles=release_roles,
-        role_titles=_role_titles(table, approvals, release_roles, training),
+        role_titles=_role_titles(table.get("roles", {}), approvals, release_roles, training),
         training=training,
     )
 
 
 def _role_titles(
-    table: Mapping[str, Any],
+    raw: Mapping[str, str],
     approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...],
     release_roles: tuple[str, ...],
     training: TrainingPolicy | None,
 ) -> tuple[tuple[str, str], ...]:
-    raw = table.get("roles", {})
-    where = "[tool.qms.roles]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a table of role = title", f"fix it in {PYPROJECT}")
-    bad = sorted(
-        key for key, title in raw.items() if not isinstance(title, str) or not title.strip()
-    )
-    if bad:
-        raise ConfigError(f"{where} {', '.join(bad)} must be non-empty text", "give each a title")
     # A title for a role nobody can hold is most likely a misspelt key.
     known = {REGISTRY_ADMIN, *release_roles}
     known |= {role for _, rules in approvals for rule in rules for role in rule.roles}
@@ -171,139 +162,63 @@ def _role_titles(
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(
-            f"{where} names roles no approval rule or release uses: {', '.join(unknown)}",
+            f"[tool.qms.roles] names roles no approval rule or release uses: {', '.join(unknown)}",
             f"use one of {', '.join(sorted(known))}",
         )
     return tuple(sorted((key, " ".join(title.split())) for key, title in raw.items()))
 
 
-def _sets(table: Mapping[str, Any]) -> tuple[DocumentSet, ...]:
-    raw = table.get("sets", {})
-    if not isinstance(raw, dict):
-        raise ConfigError("[tool.qms.sets] must be a table of sets", f"fix it in {PYPROJECT}")
-    found = []
-    for name, spec in raw.items():
-        if name == "signatures" or not name.replace("-", "").replace("_", "").isalnum():
-            raise ConfigError(
-                f"[tool.qms.sets] cannot be called {name!r}",
-                "use letters, digits, - and _, and not 'signatures'",
-            )
-        if not isinstance(spec, dict):
-            raise ConfigError(f"[tool.qms.sets.{name}] must be a table", f"fix it in {PYPROJECT}")
-        found.append(
-            DocumentSet(
-                name=name,
-                title=_text(spec, "title", name),
-                types=_texts(spec, "types", ()),
-                tags=_texts(spec, "tags", ()),
-                classifications=_texts(spec, "classifications", ()),
-                pages=_texts(spec, "pages", ()),
-            )
-        )
-    return tuple(found)
+def _document_set(name: str, spec: Mapping[str, Any]) -> DocumentSet:
+    return DocumentSet(
+        name=name,
+        title=spec.get("title", name),
+        types=tuple(spec.get("types", ())),
+        tags=tuple(spec.get("tags", ())),
+        classifications=tuple(spec.get("classifications", ())),
+        pages=tuple(spec.get("pages", ())),
+    )
 
 
-def _score(table: Mapping[str, Any], key: str, default: int) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 25:
-        raise ConfigError(
-            f"[tool.qms] {key} must be a whole number from 1 to 25", f"fix {key} in {PYPROJECT}"
-        )
-    return value
-
-
-def _fingerprints(table: Mapping[str, Any]) -> tuple[str, ...]:
+def _fingerprints(raw: list[str]) -> tuple[str, ...]:
     try:
-        return tuple(normalise_fingerprint(f) for f in _texts(table, "trust_roots", ()))
+        return tuple(normalise_fingerprint(f) for f in raw)
     except ValueError as exc:
         raise ConfigError(f"[tool.qms] trust_roots: {exc}", "list full key fingerprints") from exc
 
 
-def _approvals(table: Mapping[str, Any]) -> tuple[tuple[str, tuple[MeaningRule, ...]], ...]:
-    raw = table.get("approvals", {})
-    where = "[tool.qms.approvals]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a table", f"fix it in {PYPROJECT}")
-    allowed_keys = {"default", *(str(t) for t in DocumentType)}
+def _approvals(
+    raw: Mapping[str, Mapping[str, list[str]]],
+) -> tuple[tuple[str, tuple[MeaningRule, ...]], ...]:
     result: dict[str, tuple[MeaningRule, ...]] = {"default": DEFAULT_RULES}
     for key, meanings in raw.items():
-        if key not in allowed_keys or not isinstance(meanings, dict) or not meanings:
-            raise ConfigError(
-                f"{where}.{key} is not a table of meanings for 'default' or a document type",
-                f"use one of {', '.join(sorted(allowed_keys))}",
-            )
-        unknown = set(meanings) - {str(m) for m in MEANING_ORDER}
-        if unknown:
-            raise ConfigError(
-                f"{where}.{key} names unknown meanings {', '.join(sorted(unknown))}",
-                "use authored, reviewed and approved",
-            )
-        rules = tuple(
-            MeaningRule(meaning, _texts(meanings, str(meaning), ()))
+        result[key] = tuple(
+            MeaningRule(meaning, tuple(meanings[str(meaning)]))
             for meaning in MEANING_ORDER
             if str(meaning) in meanings
         )
-        if not all(rule.roles for rule in rules):
-            raise ConfigError(f"{where}.{key}: every meaning needs at least one role", "add one")
-        result[key] = rules
     return tuple(result.items())
 
 
 def _training(table: Mapping[str, Any]) -> TrainingPolicy | None:
+    """The training policy of a table its schema has accepted (None when not configured)."""
     raw = table.get("training")
-    where = "[tool.qms.training]"
     if raw is None:
         return None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a table", f"fix it in {PYPROJECT}")
-    unknown = sorted(set(raw) - {"due_days", "retrain_on_minor", "requirements", "gates"})
-    if unknown:
-        raise ConfigError(
-            f"{where} has an unknown key {unknown[0]}",
-            "use due_days, retrain_on_minor, requirements and gates",
+    requirements = tuple(
+        Requirement(
+            tuple(item["roles"]),
+            tuple(item.get("ids", ())),
+            tuple(item.get("types", ())),
+            tuple(item.get("tags", ())),
         )
-    due = raw.get("due_days", TrainingPolicy.due_days)
-    if isinstance(due, bool) or not isinstance(due, int) or not 1 <= due <= 366:
-        raise ConfigError(
-            f"{where} due_days must be a whole number of days from 1 to 366", "fix it"
-        )
-    minor = raw.get("retrain_on_minor", False)
-    if not isinstance(minor, bool):
-        raise ConfigError(f"{where} retrain_on_minor must be true or false", "fix it")
-    items = raw.get("requirements", [])
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise ConfigError(
-            f"{where} requirements must be an array of tables ([[tool.qms.training.requirements]])",
-            "see the README, section For staff and trainers",
-        )
-    types = {str(t) for t in DocumentType}
-    requirements = []
-    for n, item in enumerate(items, start=1):
-        here = f"{where} requirement {n}"
-        unknown = sorted(set(item) - {"roles", "ids", "types", "tags"})
-        if unknown:
-            raise ConfigError(f"{here}: unknown key {unknown[0]}", "use roles, ids, types, tags")
-        requirement = Requirement(
-            _texts(item, "roles", ()), _texts(item, "ids", ()), _texts(item, "types", ()),
-            _texts(item, "tags", ()),
-        )  # fmt: skip
-        if not requirement.roles:
-            raise ConfigError(f"{here} names no roles", 'add roles = ["..."]')
-        bad = sorted(set(requirement.types) - types)
-        if bad:
-            raise ConfigError(f"{here}: unknown type {bad[0]}", f"use {', '.join(sorted(types))}")
-        requirements.append(requirement)
-    gates = raw.get("gates", {})
-    if not isinstance(gates, dict) or not all(
-        key in types and isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1
-        for key, v in gates.items()
-    ):
-        raise ConfigError(
-            f"{where} gates must map document types to a share above 0 and at most 1",
-            "for example gates = { procedure = 0.9 }",
-        )
+        for item in raw.get("requirements", [])
+    )
+    gates = tuple(sorted((key, float(share)) for key, share in raw.get("gates", {}).items()))
     return TrainingPolicy(
-        tuple(requirements), due, minor, tuple(sorted((k, float(v)) for k, v in gates.items()))
+        requirements,
+        raw.get("due_days", TrainingPolicy.due_days),
+        raw.get("retrain_on_minor", False),
+        gates,
     )
 
 

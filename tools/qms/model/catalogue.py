@@ -8,9 +8,12 @@ from typing import Any
 import yaml
 
 from qms.model.findings import Finding, FindingCode
-from qms.model.parsing import compose_yaml, construct
+from qms.model.located import load_located
+from qms.model.schemas import problems
 from qms.model.vocabulary import ID_PATTERN, RequirementKind
 
+# The shape of a catalogue file is qms/schemas/catalogue.schema.json.
+SCHEMA = "catalogue"
 REQUIREMENT_ID = ID_PATTERN
 KINDS = tuple(RequirementKind)
 
@@ -47,14 +50,15 @@ def parse_catalogue(path: str, stem: str, text: str) -> tuple[Catalogue | None, 
         findings.append(Finding(path, line, message, FindingCode.CATALOGUE))
 
     try:
-        root = compose_yaml(text)
-        data = None if root is None else construct(root)
+        located = load_located(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         fail(mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")
         return None, findings
-    if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
-        fail(1, "a catalogue is a mapping with framework, key, description and requirements")
+    data = None if located is None else located.value
+    found = problems(SCHEMA, data)
+    if located is None or not isinstance(data, dict):
+        fail(1, found[0].message)
         return None, findings
     key = data.get("key")
     if key != stem:
@@ -62,17 +66,14 @@ def parse_catalogue(path: str, stem: str, text: str) -> tuple[Catalogue | None, 
     kind = data.get("kind", "regulatory")
     if kind not in KINDS:
         fail(1, f"'kind' has {kind!r}; allowed: {', '.join(KINDS)}")
-    entries = data.get("requirements")
-    if not isinstance(entries, list):
-        fail(1, "'requirements' must be a list")
-        return None, findings
-    nodes = _entry_nodes(root)
-    requirements: list[Requirement] = []
-    for index, raw in enumerate(entries):
-        line = nodes[index].start_mark.line + 1 if index < len(nodes) else 1
-        requirement = _requirement(raw, line, fail)
-        if requirement is not None:
-            requirements.append(requirement)
+    reported: set[tuple[str | int, ...]] = set()
+    for problem in found:
+        entry = problem.path[:2]  # one finding per requirement, as each is fixed whole
+        if entry not in reported:
+            reported.add(entry)
+            # A missing field is reported where its entry (or the file) starts.
+            where = problem.path[:-1] if problem.keyword == "required" else problem.path
+            fail(located.line(where) if where else 1, problem.message)
     if findings:
         return None, findings
     return (
@@ -81,43 +82,24 @@ def parse_catalogue(path: str, stem: str, text: str) -> tuple[Catalogue | None, 
             framework=str(data.get("framework") or stem),
             kind=str(kind),
             description=str(data.get("description") or ""),
-            requirements=tuple(requirements),
+            requirements=tuple(
+                _requirement(raw, located.line(("requirements", index)))
+                for index, raw in enumerate(data["requirements"])
+            ),
             path=path,
         ),
         findings,
     )
 
 
-def _entry_nodes(root: yaml.MappingNode) -> list[yaml.Node]:
-    for key_node, value_node in root.value:
-        if getattr(key_node, "value", None) == "requirements" and isinstance(
-            value_node, yaml.SequenceNode
-        ):
-            return list(value_node.value)
-    return []
-
-
-def _requirement(raw: Any, line: int, fail: Any) -> Requirement | None:
-    if not isinstance(raw, dict):
-        fail(line, "a requirement is a mapping with id, ref, title, summary and maps_to")
-        return None
-    req_id = raw.get("id")
-    if not isinstance(req_id, str) or not REQUIREMENT_ID.match(req_id):
-        fail(line, f"requirement id {req_id!r} must be upper-case, dash-separated, without dots")
-        return None
-    maps_to = raw.get("maps_to") or []
-    if not isinstance(maps_to, list) or not all(isinstance(m, str) for m in maps_to):
-        fail(line, f"{req_id}: 'maps_to' must be a list of requirement ids")
-        return None
-    title = raw.get("title")
-    if not isinstance(title, str) or not title.strip():
-        fail(line, f"{req_id}: 'title' must be non-empty text")
-        return None
+def _requirement(raw: dict[str, Any], line: int) -> Requirement:
+    """A requirement from an entry that met the schema."""
+    req_id = raw["id"]
     return Requirement(
         id=req_id,
         ref=str(raw.get("ref") or req_id),
-        title=title.strip(),
+        title=raw["title"].strip(),
         summary=str(raw.get("summary") or "").strip(),
-        maps_to=tuple(maps_to),
+        maps_to=tuple(raw.get("maps_to") or ()),
         line=line,
     )

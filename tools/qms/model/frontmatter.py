@@ -9,22 +9,25 @@ from typing import Any
 import yaml
 
 from qms.model.document import (
-    MAX_ID_LENGTH,
     Classification,
     Document,
     DocumentType,
     Version,
 )
 from qms.model.findings import Finding, FindingCode
+from qms.model.located import node_marks
 from qms.model.parsing import compose_yaml, value_problem
-from qms.model.vocabulary import ID_PATTERN
+from qms.model.schemas import problems, schema
 
-REQUIRED_FIELDS = ("id", "title", "type", "version", "owner", "classification", "review_months")
-OPTIONAL_FIELDS = ("effective", "change_reason", "tags")
-ALLOWED_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+# The shape of each field is qms/schemas/frontmatter.schema.json; its field lists are read
+# from there, so that a field is declared once.
+SCHEMA = "frontmatter"
+REQUIRED_FIELDS: tuple[str, ...] = tuple(schema(SCHEMA)["required"])
+ALLOWED_FIELDS: tuple[str, ...] = tuple(schema(SCHEMA)["properties"])
+OPTIONAL_FIELDS = tuple(f for f in ALLOWED_FIELDS if f not in REQUIRED_FIELDS)
 # Fields an author might be tempted to type but that qms derives from signatures.
 DERIVED_FIELDS = ("status", "approved_by", "approved")
-MAX_REVIEW_MONTHS = 60
+MAX_REVIEW_MONTHS: int = schema(SCHEMA)["properties"]["review_months"]["maximum"]
 FENCE = "---"
 
 
@@ -95,21 +98,6 @@ class _Validator:
     def report(self, line: int, message: str, code: FindingCode = FindingCode.FRONTMATTER) -> None:
         self.findings.append(Finding(self.path, line, message, code))
 
-    def text(self, key: str, value: Any, line: int) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            self.report(line, f"front matter field '{key}' must be non-empty text")
-            return None
-        return value.strip()
-
-    def choice(self, key: str, value: Any, line: int, allowed: list[str]) -> str | None:
-        if not isinstance(value, str) or value not in allowed:
-            self.report(
-                line,
-                f"front matter field '{key}' has {value!r}; allowed: {_allowed(allowed)}",
-            )
-            return None
-        return value
-
 
 def parse_document(path: str, source: str) -> ParseResult:
     """Validate the front matter of one Markdown file and build its Document."""
@@ -151,10 +139,32 @@ def parse_document(path: str, source: str) -> ParseResult:
         )
         return ParseResult(None, tuple(check.findings), block.text.count("\n") + 2)
 
-    block_lines = block.text.count("\n") + 2
+    values, lines, reported = _read_fields(check, block, root)
+    _check_shapes(check, block, root, values, lines, reported)
+    title = values.get("title") if isinstance(values.get("title"), str) else None
+    raw_id = values.get("id") if "id" in values and "id" not in reported else None
+    document = None if check.findings else _build(check.path, values, lines)
+    return ParseResult(
+        document,
+        tuple(sorted(check.findings, key=lambda f: f.sort_key)),
+        block.text.count("\n") + 2,
+        title,
+        raw_id,
+    )
+
+
+def _read_fields(
+    check: _Validator, block: FrontMatterBlock, root: yaml.MappingNode
+) -> tuple[dict[str, Any], dict[str, int], set[str]]:
+    """Each known field's value and line, and the fields already reported.
+
+    What a schema cannot see is checked here: field names that are not text, a field
+    given twice, fields derived from signatures, values YAML cannot build, and a version
+    written as a number (whose digits as written the message quotes).
+    """
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
-    scalars: dict[str, str] = {}
+    reported: set[str] = set()
     # One safe loader builds every value, so that types are YAML's own (dates,
     # ints) and nothing executable can be constructed.
     loader = yaml.SafeLoader("")
@@ -183,12 +193,12 @@ def parse_document(path: str, source: str) -> ParseResult:
             )
             continue
         lines[key] = line
-        if isinstance(value_node, yaml.ScalarNode):
-            scalars[key] = str(value_node.value)
+        values[key] = _UNREADABLE
         try:
             values[key] = loader.construct_object(value_node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             check.report(line, f"front matter field '{key}' cannot be read: {exc.problem}")
+            reported.add(key)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # A value YAML resolves to a type it then cannot build, such as the
             # timestamp 2026-13-01 or an explicit !!bool tag on "maybe".
@@ -196,164 +206,70 @@ def parse_document(path: str, source: str) -> ParseResult:
             check.report(
                 line, f"front matter field '{key}' cannot be read: {value_problem(exc)}{hint}"
             )
-    loader.dispose()
-
-    end_line = block.first_line + block.text.count("\n")
-    for key in REQUIRED_FIELDS:
-        if key not in lines:
-            check.report(end_line, f"front matter is missing required field '{key}'")
-
-    document = _build(check, values, lines, scalars)
-    title = values.get("title") if isinstance(values.get("title"), str) else None
-    raw_id = values.get("id")
-    if not _well_formed_id(raw_id):
-        raw_id = None
-    return ParseResult(
-        document,
-        tuple(sorted(check.findings, key=lambda f: f.sort_key)),
-        block_lines,
-        title,
-        raw_id,
-    )
-
-
-def _well_formed_id(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= MAX_ID_LENGTH and bool(ID_PATTERN.match(value))
-
-
-def _build(
-    check: _Validator, values: dict[str, Any], lines: dict[str, int], scalars: dict[str, str]
-) -> Document | None:
-    def line(key: str) -> int:
-        return lines.get(key, 1)
-
-    doc_id = values.get("id")
-    if isinstance(doc_id, str) and len(doc_id) > MAX_ID_LENGTH:
-        check.report(
-            line("id"),
-            f"front matter field 'id' is {len(doc_id)} characters long; an id has at most "
-            f"{MAX_ID_LENGTH}, like POL-ACC-001",
-        )
-        doc_id = None
-    elif "id" in values and not _well_formed_id(doc_id):
-        check.report(
-            line("id"),
-            f"front matter field 'id' has {doc_id!r}; an id is upper-case letters and "
-            "digits in dash-separated parts, like POL-ACC-001",
-        )
-        doc_id = None
-
-    title = check.text("title", values["title"], line("title")) if "title" in values else None
-    owner = check.text("owner", values["owner"], line("owner")) if "owner" in values else None
-
-    doc_type = None
-    if "type" in values:
-        doc_type = check.choice("type", values["type"], line("type"), list(DocumentType))
-    classification = None
-    if "classification" in values:
-        classification = check.choice(
-            "classification",
-            values["classification"],
-            line("classification"),
-            list(Classification),
-        )
-
-    version = None
-    if "version" in values:
-        raw = values["version"]
-        if isinstance(raw, float | int) and not isinstance(raw, bool):
-            check.report(
-                line("version"),
-                f"front matter field 'version' must be quoted text like "
-                f'"{scalars.get("version", raw)}"; '
-                "YAML reads an unquoted number, which loses trailing zeros",
-            )
+            reported.add(key)
         else:
-            try:
-                version = Version.parse(raw) if isinstance(raw, str) else None
-            except ValueError:
-                version = None
-            if version is None:
+            if key == "version" and _is_number(values[key]):
                 check.report(
-                    line("version"),
-                    f"front matter field 'version' has {raw!r}; "
-                    'allowed: MAJOR.MINOR as quoted text, like "1.0"',
+                    line,
+                    "front matter field 'version' must be quoted text like "
+                    f'"{value_node.value}"; '
+                    "YAML reads an unquoted number, which loses trailing zeros",
                 )
+                reported.add(key)
+    loader.dispose()
+    return values, lines, reported
 
-    review = values.get("review_months")
-    review_months = None
-    if "review_months" in values:
-        if (
-            isinstance(review, bool)
-            or not isinstance(review, int)
-            or not (1 <= review <= MAX_REVIEW_MONTHS)
-        ):
-            check.report(
-                line("review_months"),
-                f"front matter field 'review_months' has {review!r}; "
-                f"allowed: a whole number of months from 1 to {MAX_REVIEW_MONTHS}",
-            )
+
+def _check_shapes(
+    check: _Validator,
+    block: FrontMatterBlock,
+    root: yaml.MappingNode,
+    values: dict[str, Any],
+    lines: dict[str, int],
+    reported: set[str],
+) -> None:
+    """Report what the schema finds, once per field and at the line of the fault."""
+    end_line = block.first_line + block.text.count("\n")
+    marks: dict[tuple[str | int, ...], yaml.Mark] | None = None  # only when needed
+    for found in problems(SCHEMA, values):
+        field = str(found.path[0]) if found.path else ""
+        if field in reported:
+            continue
+        reported.add(field)
+        if found.keyword == "required":
+            line = end_line
+        elif len(found.path) > 1 and found.path in (marks := marks or node_marks(root)):
+            line = block.line_at(marks[found.path].index)
         else:
-            review_months = review
+            line = lines.get(field, block.first_line)
+        check.report(line, found.message)
 
-    effective = _effective(check, values, line("effective"))
-    reason = values.get("change_reason", "")
-    if reason is None:
-        reason = ""
-    if not isinstance(reason, str):
-        check.report(line("change_reason"), "front matter field 'change_reason' must be text")
-        reason = ""
-    tags = _tags(check, values, line("tags"))
 
-    if (
-        check.findings
-        or doc_id is None
-        or title is None
-        or owner is None
-        or doc_type is None
-        or classification is None
-        or version is None
-        or review_months is None
-    ):
-        return None
+# Stands in for a value that could not be read (already reported), so that the schema
+# sees its field as present.
+_UNREADABLE = object()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, float | int) and not isinstance(value, bool)
+
+
+def _build(path: str, values: dict[str, Any], lines: dict[str, int]) -> Document:
+    """The Document of front matter that met its schema (`values` holds valid fields)."""
+    effective = values.get("effective")
+    if isinstance(effective, str):
+        effective = date.fromisoformat(effective)
     return Document(
-        id=doc_id,
-        title=title,
-        type=DocumentType(doc_type),
-        version=version,
-        owner=owner,
-        classification=Classification(classification),
-        review_months=review_months,
-        path=check.path,
+        id=values["id"],
+        title=values["title"].strip(),
+        type=DocumentType(values["type"]),
+        version=Version.parse(values["version"]),
+        owner=values["owner"].strip(),
+        classification=Classification(values["classification"]),
+        review_months=values["review_months"],
+        path=path,
         effective=effective,
-        change_reason=reason.strip(),
-        tags=tags,
+        change_reason=(values.get("change_reason") or "").strip(),
+        tags=tuple(t.strip() for t in values.get("tags") or ()),
         lines=tuple(sorted(lines.items(), key=lambda item: item[1])),
     )
-
-
-def _effective(check: _Validator, values: dict[str, Any], line: int) -> date | None:
-    if "effective" not in values or values["effective"] is None:
-        return None
-    raw = values["effective"]
-    if isinstance(raw, date) and not hasattr(raw, "hour"):
-        return raw
-    if isinstance(raw, str):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    check.report(
-        line, f"front matter field 'effective' has {raw!r}; allowed: a date like 2026-01-15"
-    )
-    return None
-
-
-def _tags(check: _Validator, values: dict[str, Any], line: int) -> tuple[str, ...]:
-    raw = values.get("tags")
-    if raw is None:
-        return ()
-    if not isinstance(raw, list) or not all(isinstance(t, str) and t.strip() for t in raw):
-        check.report(line, "front matter field 'tags' must be a list of words, like [gxp, it]")
-        return ()
-    return tuple(t.strip() for t in raw)

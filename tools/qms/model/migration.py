@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from qms.model.approval import StatementError, canonical_json, text_field
+from qms.model.approval import StatementError, canonical_json
 from qms.model.parsing import load_json
+from qms.model.schemas import problems
 from qms.model.timeutil import format_utc, parse_utc
 
+# The shape of a migration is qms/schemas/migration.schema.json.
 SCHEMA = "qms-migration/1"
 
 
@@ -52,27 +54,20 @@ class Migration:
             raw = load_json(data)
         except ValueError as exc:
             raise StatementError(f"not a JSON statement: {exc}") from exc
-        fields = {"schema", "number", "signer_name", "signer_fingerprint", "signed_at", "records"}
-        if not isinstance(raw, dict) or raw.get("schema") != SCHEMA or set(raw) != fields:
-            raise StatementError(f"not a {SCHEMA} statement")
+        found = problems("migration", raw)
+        if found:
+            raise StatementError(found[0].message)
         try:
-            if not isinstance(raw["number"], int) or raw["number"] < 1:
-                raise ValueError("'number' must be a positive integer")
             migration = cls(
                 number=raw["number"],
-                signer_name=text_field(raw, "signer_name"),
-                signer_fingerprint=text_field(raw, "signer_fingerprint"),
-                signed_at=parse_utc(text_field(raw, "signed_at")),
+                signer_name=raw["signer_name"],
+                signer_fingerprint=raw["signer_fingerprint"],
+                signed_at=parse_utc(raw["signed_at"]),
                 ties=tuple(
-                    Tie(
-                        text_field(item, "path"),
-                        text_field(item, "sha256"),
-                        text_field(item, "commit"),
-                    )
-                    for item in raw["records"]
+                    Tie(item["path"], item["sha256"], item["commit"]) for item in raw["records"]
                 ),
             )
-        except (ValueError, TypeError, KeyError) as exc:
+        except ValueError as exc:  # the time, which the schema leaves to parse_utc
             raise StatementError(f"malformed migration: {exc}") from exc
         if migration.to_bytes() != data:
             raise StatementError("statement is not in canonical form")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
 from qms.model.document import Document
 from qms.model.parsing import load_json
+from qms.model.schemas import problems
 
+# The shape of a manifest is qms/schemas/manifest.schema.json.
 MANIFEST_SCHEMA = "qms-release/1"
 # Written into each set's _static/ at publication: fills the banner with the signers.
 SIGNERS_SCRIPT_NAME = "qms-release-signers.js"
@@ -39,22 +40,6 @@ class DocumentSet:
     def shows_page(self, docname: str) -> bool:
         """Whether a site page (other than home, register and type indexes) is in the set."""
         return any(fnmatchcase(docname, pattern) for pattern in self.pages)
-
-
-# A role key as the configuration writes it; a manifest's roles name files, so nothing else.
-_ROLE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-
-
-def _fingerprint(value: object) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9A-F]{40}", value):
-        raise ValueError("'trust_roots' must list 40-digit key fingerprints")
-    return value
-
-
-def _role(value: object) -> str:
-    if not isinstance(value, str) or not _ROLE.match(value):
-        raise ValueError("'signer_roles' must list role keys (lower case, digits, dashes)")
-    return value
 
 
 @dataclass(frozen=True)
@@ -98,28 +83,10 @@ class Manifest:
             raw = load_json(data)
         except ValueError as exc:
             raise ValueError(f"not JSON: {exc}") from exc
-        if not isinstance(raw, dict) or raw.get("schema") != MANIFEST_SCHEMA:
-            raise ValueError(f"not a {MANIFEST_SCHEMA} manifest")
-        shapes = {
-            "name": str,
-            "commit": str,
-            "created": str,
-            "sets": dict,
-            "files": dict,
-            "tools": dict,
-            "trust_roots": list,
-            "signer_roles": list,
-        }
-        for key, shape in shapes.items():
-            if not isinstance(raw.get(key), shape):
-                raise ValueError(f"'{key}' is missing or not a {shape.__name__}")
-        if not all(isinstance(v, list) for v in raw["sets"].values()):
-            raise ValueError("'sets' must map set names to lists of documents")
+        found = problems("manifest", raw)
+        if found:
+            raise ValueError(found[0].message)
         witness = raw.get("witness", {})
-        if not isinstance(witness, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in witness.items()
-        ):
-            raise ValueError("'witness' must map paths to SHA-256 digests")
         return cls(
             name=str(raw["name"]),
             commit=str(raw["commit"]),
@@ -127,7 +94,7 @@ class Manifest:
             sets=dict(raw["sets"]),
             files={str(k): str(v) for k, v in raw["files"].items()},
             tools={str(k): str(v) for k, v in raw["tools"].items()},
-            trust_roots=tuple(_fingerprint(f) for f in raw["trust_roots"]),
-            signer_roles=tuple(_role(r) for r in raw["signer_roles"]),
+            trust_roots=tuple(raw["trust_roots"]),
+            signer_roles=tuple(raw["signer_roles"]),
             witness=tuple(sorted(witness.items())),
         )

@@ -12,10 +12,13 @@ from typing import Any
 import yaml
 
 from qms.model.parsing import load_yaml
+from qms.model.schemas import problems, schema
 from qms.model.timeutil import format_utc, parse_utc
 
+# The shape of a registry file is qms/schemas/signers.schema.json, role names included.
+SCHEMA = "signers"
 FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
-ROLE = re.compile(r"^[a-z][a-z0-9-]*$")
+ROLE = re.compile(schema(SCHEMA)["$defs"]["role"]["pattern"])
 REGISTRY_ADMIN = "registry-admin"
 
 
@@ -128,22 +131,17 @@ class Registry:
             where = f" at line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "unreadable"
             raise RegistryError(f"{source}: not valid YAML{where}: {problem}") from exc
-        if not isinstance(raw, dict) or not {"revision", "signers"} <= set(raw) <= _KEYS:
-            raise RegistryError(
-                f"{source}: expected the keys 'revision' and 'signers', and optionally 'policy'"
-            )
+        # The first problem in file order: the file's own keys, then signer by signer,
+        # each signer's shape before what is read from it.
+        shapes = {_signer_of(p.path): p.message for p in reversed(problems(SCHEMA, raw))}
+        if 0 in shapes:
+            raise RegistryError(f"{source}: {shapes[0]}")
+        entries = []
+        for index, item in enumerate(raw["signers"], start=1):
+            if index in shapes:
+                raise RegistryError(f"{source}: signer {index}: {shapes[index]}")
+            entries.append(_entry(item, f"{source}: signer {index}"))
         policy = raw.get("policy")
-        if policy is not None and not isinstance(policy, dict):
-            raise RegistryError(f"{source}: 'policy' must be a mapping")
-        revision = raw["revision"]
-        if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
-            raise RegistryError(f"{source}: 'revision' must be a whole number from 1")
-        if not isinstance(raw["signers"], list):
-            raise RegistryError(f"{source}: 'signers' must be a list")
-        entries = tuple(
-            _entry(item, f"{source}: signer {index}")
-            for index, item in enumerate(raw["signers"], start=1)
-        )
         fingerprints = [entry.fingerprint for entry in entries]
         if len(set(fingerprints)) != len(fingerprints):
             raise RegistryError(f"{source}: a fingerprint is registered twice")
@@ -151,36 +149,24 @@ class Registry:
             text = canonical_policy(policy) if policy else ""
         except (TypeError, ValueError) as exc:
             raise RegistryError(f"{source}: 'policy' holds a value JSON cannot hold") from exc
-        return cls(revision, entries, text)
+        return cls(raw["revision"], tuple(entries), text)
 
 
-_KEYS = {"revision", "policy", "signers"}
-_FIELDS = {
-    "fingerprint", "name", "email", "roles", "valid_from", "valid_until",
-    "revoked_at", "revoked_reason",
-}  # fmt: skip
+def _signer_of(path: tuple[str | int, ...]) -> int:
+    """The 1-based number of the signer a problem is in; 0 for the file's own keys."""
+    if len(path) >= 2 and path[0] == "signers" and isinstance(path[1], int):
+        return path[1] + 1
+    return 0
 
 
-def _entry(item: Any, where: str) -> SignerEntry:
-    if not isinstance(item, dict) or set(item) != _FIELDS:
-        raise RegistryError(f"{where}: expected the fields {', '.join(sorted(_FIELDS))}")
+def _entry(item: dict[str, Any], where: str) -> SignerEntry:
+    """A signer from an entry that met the schema; fingerprints and times are read here."""
     try:
-        fingerprint = normalise_fingerprint(str(item["fingerprint"]))
-        roles = item["roles"]
-        if (
-            not isinstance(roles, list)
-            or not roles
-            or not all(isinstance(r, str) and ROLE.match(r) for r in roles)
-        ):
-            raise ValueError("'roles' must be a non-empty list of lower-case role names")
-        for key in ("name", "email"):
-            if not isinstance(item[key], str) or not item[key].strip():
-                raise ValueError(f"'{key}' must be non-empty text")
         return SignerEntry(
-            fingerprint=fingerprint,
+            fingerprint=normalise_fingerprint(str(item["fingerprint"])),
             name=item["name"].strip(),
             email=item["email"].strip(),
-            roles=tuple(roles),
+            roles=tuple(item["roles"]),
             valid_from=parse_utc(str(item["valid_from"])),
             valid_until=_optional_time(item["valid_until"]),
             revoked_at=_optional_time(item["revoked_at"]),
