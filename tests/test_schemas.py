@@ -24,7 +24,17 @@ from qms.model.schemas import problems, schema, validator
 from qms.model.vocabulary import ID_PATTERN
 from tests.conftest import REPO
 
-NAMES = ("approval", "catalogue", "config", "frontmatter", "manifest", "migration", "signers")
+NAMES = (
+    "approval",
+    "catalogue",
+    "config",
+    "frontmatter",
+    "manifest",
+    "migration",
+    "roster-approval",
+    "signers",
+    "training-record",
+)
 
 
 def test_every_schema_is_package_data_and_valid_draft_2020_12() -> None:

@@ -231,3 +231,26 @@ def test_a_training_table_becomes_the_policy_the_registry_approves() -> None:
     assert config.training == TrainingPolicy((Requirement(("qa",), ids=("SOP-QA-002",)),), 14)
     assert config.signing_policy()["training"]["due_days"] == 14
     assert "gates" not in config.signing_policy()["training"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"method": "webinar"}, "'method' must be one of self, session, import"),
+        ({"completions": []}, "'completions' must list at least one completion"),
+        ({"session": None}, "a session record, and only it, names its session"),
+        ({"signer_name": ""}, "'signer_name' must be non-empty text"),
+    ],
+)
+def test_a_malformed_training_record_says_what_is_wrong(
+    change: dict[str, object], message: str
+) -> None:
+    import json
+
+    from qms.model.approval import canonical_json
+
+    data = record(Method.SESSION, "E1001", form="classroom", title="x").as_dict()
+    data.update(change)
+    data = {k: v for k, v in data.items() if v is not None}
+    with pytest.raises(StatementError, match=message):
+        TrainingRecord.from_bytes(canonical_json(json.loads(json.dumps(data))))

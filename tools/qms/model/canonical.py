@@ -8,6 +8,7 @@ from typing import Any, Protocol, TypeVar
 from qms.model.approval import StatementError
 from qms.model.line_endings import ONLY_LINE_ENDINGS, to_lf
 from qms.model.parsing import load_json
+from qms.model.schemas import problems
 
 
 class Canonical(Protocol):
@@ -21,8 +22,13 @@ class Canonical(Protocol):
 T = TypeVar("T", bound=Canonical)
 
 
-def parse_canonical(data: bytes, schema: str, kind: str, build: Callable[[dict[str, Any]], T]) -> T:
+def parse_canonical(
+    data: bytes, schema: str, kind: str, build: Callable[[dict[str, Any]], T], shape: str
+) -> T:
     """Parse `data` as a `schema` statement with `build`; refuse any other byte form.
+
+    `shape` names its JSON Schema (qms/schemas/<shape>.schema.json): the first problem it
+    finds is the error; `build` then only converts values a schema cannot (dates, times).
 
     Only canonical bytes are accepted, so that one statement has one form; a copy that
     git converted to CRLF is refused too, but named for what it is.
@@ -33,6 +39,9 @@ def parse_canonical(data: bytes, schema: str, kind: str, build: Callable[[dict[s
         raise StatementError(f"not a JSON {kind}: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("schema") != schema:
         raise StatementError(f"not a {schema} {kind}")
+    found = problems(shape, raw)
+    if found:
+        raise StatementError(found[0].message)
     try:
         statement = build(raw)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -227,18 +227,17 @@ class RosterApproval:
     @classmethod
     def from_bytes(cls, data: bytes) -> RosterApproval:
         """Parse an approval; refuse anything that is not exactly canonical."""
-        return parse_canonical(data, ROSTER_APPROVAL, "roster approval", cls._build)
+        return parse_canonical(
+            data, ROSTER_APPROVAL, "roster approval", cls._build, "roster-approval"
+        )
 
     @classmethod
     def _build(cls, raw: dict[str, Any]) -> RosterApproval:
-        people = raw["people"]
-        if not isinstance(people, int) or isinstance(people, bool) or people < 0:
-            raise ValueError("'people' must be a count")
         return cls(
             roster_sha256=text_field(raw, "roster_sha256"),
-            people=people,
+            people=raw["people"],
             signer_name=text_field(raw, "signer_name"),
             signer_fingerprint=text_field(raw, "signer_fingerprint"),
             signed_at=parse_utc(text_field(raw, "signed_at")),
-            source=raw["source"] if isinstance(raw["source"], str) else "",
+            source=raw["source"],
         )

@@ -110,7 +110,7 @@ class TrainingRecord:
     @classmethod
     def from_bytes(cls, data: bytes) -> TrainingRecord:
         """Parse a record; refuse anything that is not exactly canonical."""
-        return parse_canonical(data, SCHEMA, "training record", cls._parse)
+        return parse_canonical(data, SCHEMA, "training record", cls._parse, "training-record")
 
     @classmethod
     def _parse(cls, raw: dict[str, Any]) -> TrainingRecord:
@@ -127,8 +127,6 @@ class TrainingRecord:
             )
             for item in raw["completions"]
         )
-        if not completions:
-            raise ValueError("a training record lists at least one completion")
         return cls(
             method=method,
             completions=completions,
@@ -139,7 +137,7 @@ class TrainingRecord:
             title=text_field(session, "title") if method is Method.SESSION else "",
             source_system=text_field(source, "system") if method is Method.IMPORT else "",
             source_sha256=text_field(source, "sha256") if method is Method.IMPORT else "",
-            comment=raw["comment"] if isinstance(raw["comment"], str) else "",
+            comment=raw["comment"],
         )
 
 
