@@ -32,6 +32,7 @@ NAMES = (
     "manifest",
     "migration",
     "roster-approval",
+    "roster",
     "signers",
     "training-record",
 )

@@ -111,11 +111,12 @@ def test_roster_round_trips_in_one_canonical_form() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("people: [{employee: E1, name: A, roles: []}]", "people[0]: 'roles' must list"),
-        ("people: [{employee: E1, name: A, roles: [{role: qa, from: 2026-13-01}]}]", "line 1"),
+        ("people: [{employee: E1, name: A, roles: []}]", "roster.yaml:1: 'roles' must list"),
+        ("people: [{employee: E1, name: A, roles: [{role: qa, from: 2026-13-01}]}]",
+         "roster.yaml:1: not a YAML roster: month must be in 1..12"),
         ("people: [{employee: E1, name: A, birthday: 1990-01-01,"
          " roles: [{role: qa, from: 2026-01-01}]}]",
-         "field 'birthday' is not kept"),
+         "roster.yaml:1: field birthday is not kept"),
         ("people: [{employee: E1, name: A,"
          " roles: [{role: qa, from: 2026-02-01, until: 2026-01-01}]}]",
          "until 2026-01-01 lies before from 2026-02-01"),

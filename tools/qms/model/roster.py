@@ -9,7 +9,7 @@ bad row named.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,11 +19,15 @@ import yaml
 from qms.model.approval import canonical_json, text_field
 from qms.model.canonical import parse_canonical
 from qms.model.csvcells import read_rows
-from qms.model.parsing import load_yaml, value_problem
+from qms.model.located import Located, load_located
+from qms.model.parsing import value_problem
+from qms.model.schemas import problems
 from qms.model.signers import normalise_fingerprint
 from qms.model.timeutil import format_utc, parse_utc
 from qms.model.training import Person, RoleSpell
 
+# The shape of a roster file is qms/schemas/roster.schema.json.
+SCHEMA = "roster"
 # The columns of an HR export, in the order they are written; `until` and `keys` may be empty.
 CSV_COLUMNS = ("employee", "name", "role", "from", "until", "keys")
 HEADER = (
@@ -68,14 +72,28 @@ class Roster:
 
     @classmethod
     def from_bytes(cls, data: bytes, where: str) -> Roster:
-        """Parse a roster file; `where` names it in errors."""
+        """Parse a roster file; `where` names it in errors, `where:LINE: problem`.
+
+        Its shape is qms/schemas/roster.schema.json; dates, their order, fingerprints and
+        duplicate employee numbers are checked here.
+        """
         try:
-            raw = load_yaml(data.decode("utf-8"))
+            located = load_located(data.decode("utf-8"))
         except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise RosterError(f"{where}: not a YAML roster: {value_problem(exc)}") from exc
-        if not isinstance(raw, dict) or not isinstance(raw.get("people"), list):
-            raise RosterError(f"{where}: a roster is a mapping with a list 'people'")
-        people = [_person(item, f"{where}: people[{n}]") for n, item in enumerate(raw["people"])]
+            mark = getattr(exc, "problem_mark", None)
+            at = f":{mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
+            problem = (str(problem or value_problem(exc)).splitlines() or ["unreadable"])[0]
+            raise RosterError(f"{where}{at}: not a YAML roster: {problem}") from exc
+        if located is None:
+            raise RosterError(f"{where}:1: a roster is a mapping with a list 'people'")
+        found = problems(SCHEMA, located.value)
+        if found:
+            raise RosterError(f"{where}:{located.line(found[0].path)}: {found[0].message}")
+        people = []
+        for n, item in enumerate(located.value["people"]):
+            here = f"{where}:{located.line(('people', n))}"
+            people.append(_person(item, here, located, n))
         return _checked(people, where)
 
 
@@ -84,7 +102,7 @@ def _quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _text(item: dict[str, Any], key: str, where: str) -> str:
+def _text(item: Mapping[str, Any], key: str, where: str) -> str:
     value = item.get(key)
     if not isinstance(value, str | int) or not str(value).strip():
         raise RosterError(f"{where}: '{key}' must be non-empty text")
@@ -100,41 +118,32 @@ def _date(value: Any, where: str) -> date:
         raise RosterError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def _spell(item: Any, where: str) -> RoleSpell:
-    if not isinstance(item, dict):
-        raise RosterError(f"{where}: a role is a mapping with role, from and optional until")
+def _spell(item: Mapping[str, Any], where: str) -> RoleSpell:
     start = _date(item.get("from"), f"{where}: from")
     end = _date(item["until"], f"{where}: until") if item.get("until") else None
     if end is not None and end < start:
         raise RosterError(f"{where}: until {end} lies before from {start}")
-    return RoleSpell(_text(item, "role", where), start, end)
+    role = str(item.get("role") or "").strip()
+    if not role:
+        raise RosterError(f"{where}: 'role' must be non-empty text")
+    return RoleSpell(role, start, end)
 
 
-def _person(item: Any, where: str) -> Person:
-    if not isinstance(item, dict):
-        raise RosterError(f"{where}: a person is a mapping with employee, name and roles")
-    unknown = sorted(set(item) - {"employee", "name", "roles", "keys"})
-    if unknown:
-        raise RosterError(
-            f"{where}: field '{unknown[0]}' is not kept; the roster holds only employee, "
-            "name, roles and keys (personal data is kept to what training needs)"
-        )
-    roles = item.get("roles")
-    if not isinstance(roles, list) or not roles:
-        raise RosterError(f"{where}: 'roles' must list at least one role")
-    keys = item.get("keys") or []
-    if not isinstance(keys, list):
-        raise RosterError(f"{where}: 'keys' must be a list of fingerprints")
+def _person(item: Mapping[str, Any], where: str, located: Located, n: int) -> Person:
     try:
-        fingerprints = tuple(normalise_fingerprint(str(k)) for k in keys)
+        keys = tuple(normalise_fingerprint(str(k)) for k in item.get("keys") or [])
     except ValueError as exc:
         raise RosterError(f"{where}: keys: {exc}") from exc
-    return Person(
-        _text(item, "employee", where),
-        _text(item, "name", where),
-        tuple(_spell(s, f"{where}: roles[{n}]") for n, s in enumerate(roles)),
-        fingerprints,
+    spells = tuple(
+        _spell(spell, f"{located_where(where, located, ('people', n, 'roles', k))}")
+        for k, spell in enumerate(item["roles"])
     )
+    return Person(str(item["employee"]).strip(), str(item["name"]).strip(), spells, keys)
+
+
+def located_where(where: str, located: Located, path: tuple[str | int, ...]) -> str:
+    """`where` with the line of `path` in place of the person's line."""
+    return f"{where.rsplit(':', 1)[0]}:{located.line(path)}"
 
 
 def _checked(people: Iterable[Person], where: str) -> Roster:
