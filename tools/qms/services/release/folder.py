@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from qms.adapters.gpg import hermetic_keyring
@@ -10,7 +11,7 @@ from qms.errors import QmsError
 from qms.model.findings import Finding, FindingCode
 from qms.model.release import Manifest
 from qms.services.layout import SignatureLayout
-from qms.services.registry import load_registry
+from qms.services.registry import RegistryState, load_registry
 from qms.services.release.folder_files import (
     CONTROL_FILE,
     MANIFEST,
@@ -18,6 +19,7 @@ from qms.services.release.folder_files import (
     content_problems,
 )
 from qms.services.release.signers import (
+    ReleaseSignature,
     approved_roles,
     person_of,
     release_signers,
@@ -25,6 +27,8 @@ from qms.services.release.signers import (
     shared_signers,
     signers_script,
 )
+
+Fail = Callable[[str, str], None]
 
 
 def verify_release_folder(
@@ -50,17 +54,8 @@ def verify_release_folder(
         manifest = Manifest.from_bytes(data)
     except (ValueError, KeyError) as exc:
         raise QmsError(f"{MANIFEST} is not a release manifest: {exc}", "restore it") from exc
-    if not manifest.signer_roles:
-        fail(MANIFEST, "names no signer roles: a release needs at least one signature")
     roots = pinned or manifest.trust_roots
-    if not roots:
-        fail(MANIFEST, "names no trust roots: pass --trust-root FINGERPRINT")
-    elif pinned and set(manifest.trust_roots) != set(pinned):
-        fail(
-            MANIFEST,
-            f"trust roots {', '.join(manifest.trust_roots) or 'none'} are not the "
-            f"pinned ones ({', '.join(pinned)})",
-        )
+    _manifest_findings(manifest, pinned, fail)
     for control_file in sorted(p for p in (folder / "signatures").rglob("*") if p.is_file()):
         relative = control_file.relative_to(folder).as_posix()
         if not CONTROL_FILE.match(relative):
@@ -75,41 +70,72 @@ def verify_release_folder(
         registry = load_registry(stand_in, keyring, check_policy=False)
         for finding in registry.findings:
             fail(finding.path, finding.message)
-        latest = registry.history.latest
-        if latest is None:
-            fail("signatures/signers.yaml", "no approved signer registry in the folder")
-        elif latest.policy and approved_roles(latest) != set(manifest.signer_roles):
-            fail(
-                MANIFEST,
-                f"asks for the signer roles {', '.join(manifest.signer_roles) or 'none'}, but "
-                f"registry revision {latest.revision} approves "
-                f"{', '.join(sorted(approved_roles(latest))) or 'none'}",
-            )
+        _policy_findings(registry, manifest, fail)
         signed = release_signers(folder / "signatures" / "release", data, keyring, registry)
-        for signature in sorted((folder / "signatures" / "release").glob("*.asc")):
-            role = signature.name.split("--")[0]
-            valid = signed.get(role)
-            if valid is None or not signature.name.endswith(f"{valid.fingerprint[-16:]}.asc"):
-                fail(
-                    f"signatures/release/{signature.name}",
-                    "signature does not verify for its role against the registry in this folder",
-                )
-        for role in manifest.signer_roles:
-            if role not in signed:
-                fail("signatures/release", f"no valid signature for the role '{role}'")
-        if shared_signers(registry, signed):
-            fail(
-                "signatures/release",
-                "one person signed for several roles; each release "
-                "signature must come from a different person",
-            )
-        names = {
-            role_title_of(registry, role): person_of(registry, s.fingerprint)
-            for role, s in signed.items()
-        }
-        expected = signers_script(names)
-        for name in manifest.sets:
-            script = folder / name / SIGNERS_SCRIPT
-            if script.is_file() and script.read_bytes() != expected.encode("utf-8"):
-                fail(f"{name}/{SIGNERS_SCRIPT}", "does not match the signatures")
+    _signature_findings(folder, manifest, registry, signed, fail)
     return findings
+
+
+def _manifest_findings(manifest: Manifest, pinned: tuple[str, ...], fail: Fail) -> None:
+    """A manifest needs signer roles, and trust roots: the pinned ones when given."""
+    if not manifest.signer_roles:
+        fail(MANIFEST, "names no signer roles: a release needs at least one signature")
+    if not (pinned or manifest.trust_roots):
+        fail(MANIFEST, "names no trust roots: pass --trust-root FINGERPRINT")
+    elif pinned and set(manifest.trust_roots) != set(pinned):
+        fail(
+            MANIFEST,
+            f"trust roots {', '.join(manifest.trust_roots) or 'none'} are not the "
+            f"pinned ones ({', '.join(pinned)})",
+        )
+
+
+def _policy_findings(registry: RegistryState, manifest: Manifest, fail: Fail) -> None:
+    """The folder's approved registry must ask for the roles the manifest names."""
+    latest = registry.history.latest
+    if latest is None:
+        fail("signatures/signers.yaml", "no approved signer registry in the folder")
+    elif latest.policy and approved_roles(latest) != set(manifest.signer_roles):
+        fail(
+            MANIFEST,
+            f"asks for the signer roles {', '.join(manifest.signer_roles) or 'none'}, but "
+            f"registry revision {latest.revision} approves "
+            f"{', '.join(sorted(approved_roles(latest))) or 'none'}",
+        )
+
+
+def _signature_findings(
+    folder: Path,
+    manifest: Manifest,
+    registry: RegistryState,
+    signed: dict[str, ReleaseSignature],
+    fail: Fail,
+) -> None:
+    """Every signature file counts for its role, every role is signed, each by a
+    different person, and each set's signers script says exactly that."""
+    for signature in sorted((folder / "signatures" / "release").glob("*.asc")):
+        role = signature.name.split("--")[0]
+        valid = signed.get(role)
+        if valid is None or not signature.name.endswith(f"{valid.fingerprint[-16:]}.asc"):
+            fail(
+                f"signatures/release/{signature.name}",
+                "signature does not verify for its role against the registry in this folder",
+            )
+    for role in manifest.signer_roles:
+        if role not in signed:
+            fail("signatures/release", f"no valid signature for the role '{role}'")
+    if shared_signers(registry, signed):
+        fail(
+            "signatures/release",
+            "one person signed for several roles; each release "
+            "signature must come from a different person",
+        )
+    names = {
+        role_title_of(registry, role): person_of(registry, s.fingerprint)
+        for role, s in signed.items()
+    }
+    expected = signers_script(names)
+    for name in manifest.sets:
+        script = folder / name / SIGNERS_SCRIPT
+        if script.is_file() and script.read_bytes() != expected.encode("utf-8"):
+            fail(f"{name}/{SIGNERS_SCRIPT}", "does not match the signatures")
