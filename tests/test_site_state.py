@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from qms.config import load_config
@@ -12,6 +12,7 @@ from qms.services.site_state import SiteState, refresh_site
 from .conftest import HandbookFactory
 
 ON = date(2026, 6, 1)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def test_unchanged_pages_keep_their_state_and_findings(make_handbook: HandbookFactory) -> None:
@@ -26,7 +27,9 @@ def test_unchanged_pages_keep_their_state_and_findings(make_handbook: HandbookFa
 
     def refresh(previous: SiteState, on: date = ON) -> tuple[SiteState, frozenset[str]]:
         counted.clear()
-        result = refresh_site(config, docs, previous, on, progress=lambda *n: counted.append(n))
+        result = refresh_site(
+            config, docs, previous, on, NOW, progress=lambda *n: counted.append(n)
+        )
         assert result.notices == ()
         return result.state, result.changed
 

@@ -8,7 +8,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
-from qms.clock import today
+from qms.clock import now, today
 from qms.model.document import Document
 from qms.model.timeutil import parse_utc
 from qms.services.handbook import StatusRow, status_of
@@ -26,10 +26,10 @@ def judged_on(app: Sphinx) -> date:
     return date.fromisoformat(release["date"]) if release else today()
 
 
-def judged_at(app: Sphinx) -> datetime | None:
+def judged_at(app: Sphinx) -> datetime:
     """The moment signatures are judged at (key expiry): a release's own time; else now."""
     release: dict[str, str] | None = app.config.qms_release
-    return parse_utc(release["time"]) if release and "time" in release else None
+    return parse_utc(release["time"]) if release and "time" in release else now()
 
 
 def state_of(app: Sphinx, docname: str, document: Document) -> PageState:

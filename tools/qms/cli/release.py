@@ -75,6 +75,7 @@ def run_create(args: argparse.Namespace, ctx: Context) -> int:
             ctx.config(),
             args.name,
             args.sets,
+            now(),
             lambda set_name, phase, done, total: bar(f"{set_name}: {phase}", done, total),
         )
     for item in result.left_out:

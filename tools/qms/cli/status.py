@@ -8,7 +8,7 @@ import sys
 from qms.cli.context import Context
 from qms.cli.output import print_findings, print_json, print_table
 from qms.cli.progress import counter, progress_bar
-from qms.clock import today
+from qms.clock import now, today
 from qms.services.verify import verify_selected
 
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the status table; documents with invalid front matter are reported apart."""
     config = ctx.config()
     with progress_bar(enabled=not args.json) as bar:
-        handbook, verification = verify_selected(config, args.ids, counter(bar, "verifying"))
+        handbook, verification = verify_selected(config, args.ids, now(), counter(bar, "verifying"))
     on = today()
     rows = [row for row, _ in verification.rows(config, on)]
     if args.json:

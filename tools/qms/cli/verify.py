@@ -94,7 +94,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.reason and not args.accept_rollback:
         raise QmsError("--reason goes with --accept-rollback", "add --accept-rollback, or drop it")
     with progress_bar(enabled=not args.json) as bar:
-        _, verification = verify_selected(config, args.ids, counter(bar, "verifying"))
+        _, verification = verify_selected(config, args.ids, now(), counter(bar, "verifying"))
     witnessed = witness_verify(
         config,
         verification.findings,

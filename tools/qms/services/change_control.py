@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from qms.adapters.git import open_repository
 from qms.adapters.gpg import Keyring, hermetic_unless_given
@@ -105,7 +105,8 @@ def change_control(
     handbook: Handbook | None = None,
     documents: Iterable[Document] | None = None,
     revisions: dict[str, list[Revision]] | None = None,
-    now: datetime | None = None,
+    *,
+    now: datetime,
     keyring: Keyring | None = None,
     registry: RegistryState | None = None,
 ) -> ChangeControl:
@@ -113,8 +114,8 @@ def change_control(
 
     `revisions` may pass in the git history already read at the same HEAD; `keyring` and
     `registry` a hermetic keyring and the registry loaded with it, shared with verify.
-    `now` is the moment signatures are judged at (key expiry); callers should pass it, as
-    the clock is the front ends' to read: the fallback stays until every caller does.
+    `now` is the moment signatures are judged at (key expiry); the clock is the front
+    ends' to read.
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
@@ -124,7 +125,7 @@ def change_control(
         revisions = document_revisions(config, repo) if repo is not None else {}
         if repo is None:
             unavailable = NO_GIT_HISTORY
-    moment = now or datetime.now(tz=UTC)
+    moment = now
     approvals: dict[str, dict[Version, VersionApproval]] = {}
     findings: list[Finding] = []
     with hermetic_unless_given(SignatureLayout.of(config).keys, keyring) as keyring:

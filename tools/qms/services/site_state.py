@@ -162,7 +162,7 @@ def _verify(
     handbook: Handbook,
     selected: list[Document],
     history: GitHistory,
-    now: datetime | None,
+    now: datetime,
     progress: Callable[[int, int], None] | None,
 ) -> tuple[Verification, ChangeControl]:
     """Approvals and change control of `selected`, from one keyring and one registry."""
@@ -183,7 +183,7 @@ def _verify(
             handbook,
             selected,
             dict(history.revisions),
-            now,
+            now=now,
             keyring=keyring,
             registry=registry,
         )
@@ -245,7 +245,7 @@ def refresh_site(
     docs: Mapping[str, Document],
     previous: SiteState,
     on: date,
-    now: datetime | None = None,
+    now: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> SiteRefresh:
     """Verify the pages of `docs` (page name -> document) whose inputs changed since `previous`.

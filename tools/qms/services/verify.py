@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from qms.adapters.git import Repository, open_repository
 from qms.adapters.gpg import Keyring, hermetic_unless_given
@@ -87,12 +87,13 @@ class Verification:
 def verify_selected(
     config: QmsConfig,
     ids: Sequence[str],
+    now: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Handbook, Verification]:
-    """Load the handbook and verify the documents with `ids` (all when empty)."""
+    """Load the handbook and verify the documents with `ids` (all when empty) at `now`."""
     handbook = load_handbook(config)
     selected = select(handbook.documents, ids)
-    return handbook, verify_handbook(config, handbook, selected, progress=progress)
+    return handbook, verify_handbook(config, handbook, selected, now=now, progress=progress)
 
 
 def read_records(
@@ -213,7 +214,8 @@ def verify_handbook(
     config: QmsConfig,
     handbook: Handbook | None = None,
     documents: Sequence[Document] | None = None,
-    now: datetime | None = None,
+    *,
+    now: datetime,
     progress: Callable[[int, int], None] | None = None,
     committed: Mapping[str, str] | None = None,
     keyring: Keyring | None = None,
@@ -228,7 +230,7 @@ def verify_handbook(
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
-    moment = now or datetime.now(tz=UTC)
+    moment = now
     verdicts: list[DocumentVerdict] = []
     repo = open_repository(config.root)
     layout = SignatureLayout.of(config)

@@ -86,9 +86,16 @@ class CreatedRelease:
 
 
 def create_release(
-    config: QmsConfig, name: str, set_names: list[str], progress: SetProgress = _quiet
+    config: QmsConfig,
+    name: str,
+    set_names: list[str],
+    now: datetime,
+    progress: SetProgress = _quiet,
 ) -> CreatedRelease:
-    """Build each set from the versions in force at the commit and write the manifest."""
+    """Build each set from the versions in force at the commit and write the manifest.
+
+    `now` only refuses a commit dated in the future; everything else is judged at the
+    commit's own time."""
     check_name(name)
     sets = [config.document_set(s) for s in set_names] or list(config.sets)
     if not sets:
@@ -123,7 +130,7 @@ def create_release(
     # A commit date is whatever its author set: a release never judges "effective" in the
     # future, and its time must be the commit's alone, so a rebuild gives the same bytes.
     when = datetime.fromtimestamp(repo.commit_time(commit), tz=UTC)
-    if when > datetime.now(tz=UTC) + timedelta(minutes=5):
+    if when > now + timedelta(minutes=5):
         raise RefusedError(
             f"commit {commit[:12]} is dated {display_utc(when)}, in the future",
             "fix the clock of the machine that committed it, and commit again",
@@ -133,7 +140,7 @@ def create_release(
     # Judged at the release's own time, so that training counts (effectiveness gates)
     # and every other dated judgement are the same in a rebuild.
     verification = verify_handbook(config, handbook, now=when)
-    control = change_control(config, handbook)
+    control = change_control(config, handbook, now=when)
     problems = [
         *handbook.findings,
         *verification.findings,
