@@ -142,3 +142,55 @@ def test_values_judged_once_give_the_full_check_s_answer(
         assert (problems("frontmatter", instance) == []) == validator("frontmatter").is_valid(
             instance
         )
+
+
+def test_the_fast_check_runs_only_where_it_must_agree() -> None:
+    from qms.model.schemas import _fast_check
+
+    assert _fast_check("approval") is not None and _fast_check("training-record") is not None
+    # Integers, formats or patterns: the fast check could disagree, so it is not used.
+    for name in ("frontmatter", "config", "migration", "roster", "roster-approval"):
+        assert _fast_check(name) is None
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8)
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    base=st.sampled_from(["approval", "training-record"]),
+    changes=st.dictionaries(
+        st.sampled_from(["schema", "document_id", "includes", "meaning", "method", "completions",
+                         "comment", "commit", "session", "source", "x"]),
+        JSON_VALUES, max_size=3,
+    ),
+)  # fmt: skip
+def test_the_fast_check_never_passes_what_the_full_check_refuses(
+    base: str, changes: dict[str, object]
+) -> None:
+    from qms.model.schemas import _fast_valid, validator
+
+    valid: Any = {
+        "approval": {
+            "schema": "qms-approval/2", "document_id": "POL-ACC-001", "version": "1.0",
+            "content_sha256": "ab", "includes": [], "meaning": "approved", "signer_name": "A",
+            "signer_fingerprint": "F" * 40, "role": "qa", "signed_at": "2026-01-01T00:00:00Z",
+            "comment": "", "commit": "c" * 40,
+        },
+        "training-record": {
+            "schema": "qms-training/1", "method": "self", "signer_name": "A",
+            "signer_fingerprint": "F" * 40, "signed_at": "2026-01-01T00:00:00Z", "comment": "",
+            "completions": [{"employee": "E1", "document_id": "D", "version": "1.0",
+                             "content_sha256": "ab", "completed_on": "2026-01-01"}],
+        },
+    }[base]  # fmt: skip
+    instance: Any = {**valid, **changes}
+    if _fast_valid(base, instance):
+        assert not list(validator(base).iter_errors(instance))

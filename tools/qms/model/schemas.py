@@ -19,7 +19,7 @@ past) stay in code beside the schema's callers.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -92,9 +92,40 @@ def validator(name: str) -> Validator:
     return compiled
 
 
+@cache
+def _fast_check(name: str) -> Callable[[Any], bool] | None:
+    """jsonschema-rs's verdict on schema `name`, where it can only agree with ours.
+
+    Only for schemas without integers (Python counts True as 1, JSON Schema 12.0 as an
+    integer: ours refuses both), formats (ours are our own) and patterns (Python's regular
+    expressions are not Rust's). It is asked only whether a value is valid; every problem
+    is found and worded by the validator above. A verify reads one statement per signature,
+    and this is 3 µs against 200.
+    """
+    text = json.dumps(schema(name))
+    if any(word in text for word in ('"integer"', '"format"', '"pattern"')):
+        return None
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    check: Callable[[Any], bool] = jsonschema_rs.validator_for(dict(schema(name))).is_valid
+    return check
+
+
+def _fast_valid(name: str, instance: Any) -> bool:
+    check = _fast_check(name)
+    if check is None:
+        return False
+    try:
+        return check(instance)
+    except (ValueError, TypeError):  # a value JSON cannot hold: the full check words it
+        return False
+
+
 def problems(name: str, instance: Any) -> list[Problem]:
     """Every problem of `instance` against schema `name`, the first one per path only."""
-    if _known_valid(name, instance):
+    if _fast_valid(name, instance) or _known_valid(name, instance):
         return []
     found: list[Problem] = []
     seen: set[tuple[str | int, ...]] = set()
