@@ -22,7 +22,7 @@ from qms.services.training_sign import (
     import_completions,
     import_roster,
 )
-from qms.services.training_view import TrainingView, matrix_rows, person_history, training_view
+from qms.services.training_view import TrainingView, matrix_rows, person_record, training_view
 
 FORMATS = ("text", "csv", "json", "markdown")
 COLUMNS = ("employee", "name", "document", "version", "state", "due", "completed_on")
@@ -195,14 +195,13 @@ def _print_rows(rows: list[dict[str, str]], fmt: str, columns: tuple[str, ...]) 
         sys.stdout.write(render(rows, fmt))
 
 
-def _findings(view_findings: tuple[Finding, ...], quiet: bool = False) -> int:
+def _findings(view_findings: tuple[Finding, ...]) -> int:
     if view_findings:
         print_findings(view_findings, sys.stderr)
-        if not quiet:
-            sys.stderr.write(
-                f"qms: {plural(len(view_findings), 'training record or roster problem')}; "
-                "what they claim does not count\n"
-            )
+        sys.stderr.write(
+            f"qms: {plural(len(view_findings), 'training record or roster problem')}; "
+            "what they claim does not count\n"
+        )
         return 1
     return 0
 
@@ -226,50 +225,23 @@ def _run_overdue(args: argparse.Namespace, ctx: Context) -> int:
 
 def _run_record(args: argparse.Namespace, ctx: Context) -> int:
     view = _view(args, ctx)
-    roster = view.facts.roster.roster
-    person = roster.get(args.employee) if roster else None
-    if person is None:
-        raise QmsError(
-            f"employee {args.employee} is not on the approved roster",
-            "give the employee number as the roster lists it",
-        )
-    history = person_history(view, person.employee)
-    current = matrix_rows(view, person=person.employee, on=_today(args))
+    record = person_record(view, args.employee, _today(args))
     if args.format == "json":
-        print_json(
-            {
-                "employee": person.employee,
-                "name": person.name,
-                "roles": [
-                    {
-                        "role": s.role,
-                        "from": s.start.isoformat(),
-                        "until": s.end.isoformat() if s.end else None,
-                    }
-                    for s in person.spells
-                ],
-                "completions": history,
-                "required": current,
-            }
-        )
+        print_json(record.as_dict())
         return _findings(view.findings)
     if args.format != "text":
-        sys.stdout.write(render(history, args.format))
+        sys.stdout.write(render(record.completions, args.format))
         return _findings(view.findings)
+    person = record.person
     sys.stdout.write(f"{person.name} ({person.employee})\n")
     for spell in person.spells:
         until = spell.end.isoformat() if spell.end else "today"
         sys.stdout.write(f"  role {spell.role}: {spell.start.isoformat()} to {until}\n")
     sys.stdout.write("\nCompleted\n")
-    print_table(
-        ("completed_on", "document", "version", "method", "record"),
-        [
-            [h["completed_on"], h["document"], h["version"], h["method"], h["record"]]
-            for h in history
-        ],
-    )
+    history = ("completed_on", "document", "version", "method", "record")
+    print_table(history, [[h[c] for c in history] for h in record.completions])
     sys.stdout.write("\nRequired now\n")
-    print_table(COLUMNS[2:], [[r[c] for c in COLUMNS[2:]] for r in current])
+    print_table(COLUMNS[2:], [[r[c] for c in COLUMNS[2:]] for r in record.required])
     return _findings(view.findings)
 
 

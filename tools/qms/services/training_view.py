@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from qms.adapters.gpg import hermetic_keyring
 from qms.config import QmsConfig
+from qms.errors import QmsError
 from qms.model.findings import Finding
-from qms.model.training import Assignment, InForce, TrainingPolicy
+from qms.model.training import Assignment, InForce, Person, TrainingPolicy
 from qms.services.handbook import load_handbook
 from qms.services.layout import SignatureLayout
 from qms.services.training import (
@@ -109,3 +111,45 @@ def person_history(view: TrainingView, employee: str) -> list[dict[str, str]]:
             key=lambda c: (c.completed_on, c.document_id, str(c.version)),
         )
     ]
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """One person's training record: the competence evidence of ISO 27001 7.2."""
+
+    person: Person
+    completions: list[dict[str, str]]
+    required: list[dict[str, str]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as `qms training record --json` gives it."""
+        return {
+            "employee": self.person.employee,
+            "name": self.person.name,
+            "roles": [
+                {
+                    "role": s.role,
+                    "from": s.start.isoformat(),
+                    "until": s.end.isoformat() if s.end else None,
+                }
+                for s in self.person.spells
+            ],
+            "completions": self.completions,
+            "required": self.required,
+        }
+
+
+def person_record(view: TrainingView, employee: str, on: date) -> PersonRecord:
+    """The complete record of the person with this employee number, or a refusal."""
+    roster = view.facts.roster.roster
+    person = roster.get(employee) if roster else None
+    if person is None:
+        raise QmsError(
+            f"employee {employee} is not on the approved roster",
+            "give the employee number as the roster lists it",
+        )
+    return PersonRecord(
+        person,
+        person_history(view, person.employee),
+        matrix_rows(view, person=person.employee, on=on),
+    )
