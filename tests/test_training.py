@@ -279,3 +279,48 @@ def test_an_effectiveness_gate_and_the_page_show_training_per_role(
     page = (repo / "_build/html/policies/pol-acc-001.html").read_text()
     assert "2 of 2 people trained" in page and "operator: 2 of 2" in page
     assert "Ana Petrova" not in page and "E1001" not in page
+
+
+SETS = """
+[tool.qms.sets.staff]
+title = "Staff handbook"
+classifications = ["public", "internal"]
+
+[tool.qms.sets.auditor]
+title = "Auditor pack"
+classifications = ["public", "internal", "confidential", "restricted"]
+pages = ["training"]
+
+"""
+
+
+def test_names_reach_only_the_set_that_admits_personal_data(
+    repo: Path, staff: Staff, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = qms(capsys, repo, "training", "ack", DOC, *as_(staff.ana))
+    assert code == 0, err
+    pyproject = repo / "pyproject.toml"
+    text = pyproject.read_text().replace(
+        "[tool.qms]\n", '[tool.qms]\nsite_pages = ["index", "register", "*/index", "training"]\n'
+    )
+    pyproject.write_text(text + SETS)
+    (repo / "docs/training.md").write_text("# Training matrix\n\n```{qms-training-matrix}\n```\n")
+    index = repo / "docs/index.md"
+    index.write_text(index.read_text().replace("register\n", "register\ntraining\n", 1))
+    commit_all(repo, "Release sets and a training page")
+    code, _, err = qms(capsys, repo, "release", "create", "R1")
+    assert code == 0, err
+    built = repo / "_build/releases/R1"
+    auditor = (built / "auditor/training.html").read_text()
+    assert "Ana Petrova" in auditor and "E1002" in auditor and "operator" in auditor
+    assert not (built / "staff/training.html").exists()
+    roster = [
+        line.split(",")[:2] for line in roster_csv(staff).splitlines()[1:]
+    ]  # employee number and name of everyone on the roster
+    for path in (built / "staff").rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".js", ".json", ".txt"):
+            text = path.read_text(errors="replace")
+            for employee, name in roster:
+                assert employee not in text and name not in text, (path, name)
+    page = (built / "staff/policies/pol-acc-001.html").read_text()
+    assert "1 of 2 people trained" in page

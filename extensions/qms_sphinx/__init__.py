@@ -26,6 +26,7 @@ from qms_sphinx import (
     search,
     superseded,
     templating,
+    training,
     views,
 )
 from qms_sphinx.needs_model import configure_needs
@@ -51,6 +52,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     approvals.setup(app)
     control_block.setup(app)
     register.setup(app)
+    training.setup(app)
     navigation.setup(app)
     need_findings.setup(app)
     needs_purge.setup(app)

@@ -37,6 +37,10 @@ class DocumentSet:
             and (not self.tags or bool(set(self.tags) & set(document.tags)))
         )
 
+    def admits(self, classification: str) -> bool:
+        """Whether the set may hold documents (or data) of `classification`."""
+        return not self.classifications or classification in self.classifications
+
     def shows_page(self, docname: str) -> bool:
         """Whether a site page (other than home, register and type indexes) is in the set."""
         return any(fnmatchcase(docname, pattern) for pattern in self.pages)

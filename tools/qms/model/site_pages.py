@@ -15,6 +15,7 @@ IN_EVERY_SET = (ROOT, REGISTER)
 HANDBOOK_PAGES = (
     (REGISTER, "Document register"),
     ("traceability", "Traceability matrix"),
+    ("training", "Training matrix"),
     ("frameworks/index", "Frameworks"),
 )
 

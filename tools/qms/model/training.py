@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from qms.model.document import Document, Version
+from qms.model.document import Classification, Document, Version
 
 
 @dataclass(frozen=True)
@@ -235,12 +235,31 @@ class RoleCompletion:
 
 
 @dataclass(frozen=True)
+class PersonState:
+    """One affected person's state on a document: personal data, shown only in sets whose
+    classification admits it (PERSONAL_DATA)."""
+
+    employee: str
+    name: str
+    state: TrainingState
+    due: date | None
+    completed_on: date | None
+    method: str
+
+
+# The classification personal data (the roster, who was trained when) carries: a document
+# set shows per-person training only if it admits documents of this classification.
+PERSONAL_DATA = Classification.CONFIDENTIAL
+
+
+@dataclass(frozen=True)
 class DocumentTraining:
-    """A document's training picture: per role, and over everyone affected."""
+    """A document's training picture: per role, over everyone affected, and per person."""
 
     roles: tuple[RoleCompletion, ...]
     done: int
     affected: int
+    people: tuple[PersonState, ...] = ()
 
 
 def document_training(
@@ -265,4 +284,15 @@ def document_training(
         done = sum(a.state is TrainingState.DONE for a in holders)
         roles.append(RoleCompletion(role, done, len(holders)))
     done = sum(a.state is TrainingState.DONE for a in mine)
-    return DocumentTraining(tuple(roles), done, len(mine))
+    states = tuple(
+        PersonState(
+            a.employee,
+            people[a.employee].name if a.employee in people else "",
+            a.state,
+            a.due,
+            a.completion.completed_on if a.completion else None,
+            a.completion.method if a.completion else "",
+        )
+        for a in sorted(mine, key=lambda a: a.employee)
+    )
+    return DocumentTraining(tuple(roles), done, len(mine), states)

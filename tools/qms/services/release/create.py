@@ -23,6 +23,7 @@ from qms.model.release import DocumentSet, Manifest
 from qms.model.site_pages import IN_EVERY_SET
 from qms.model.status import Status
 from qms.model.timeutil import display_utc, format_utc
+from qms.model.training import PERSONAL_DATA
 from qms.services.change_control import change_control
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path, load_handbook, status_of
@@ -355,6 +356,8 @@ def _build_set(
         "name": name,
         "set": document_set.name,
         "title": document_set.title,
+        # Per-person training appears only where the set admits personal data.
+        "personal_data": document_set.admits(PERSONAL_DATA),
         "date": when.date().isoformat(),
         "commit": commit,
         "exclude": sorted(exclude),
