@@ -87,3 +87,15 @@ def test_example_training_shows_every_way_of_recording_and_every_state(
     hr = [row for row in rows if row["document"] == "SOP-HR-001"]
     assert {row["version"] for row in hr} == {"2.0"}
     assert {row["state"] for row in hr} == {"done", "due"}
+
+
+def test_example_audit_trail_shows_a_session_that_covered_several_documents(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The Cork session covers POL-DI-001 and SOP-QA-003 in one record: judged for one
+    # document, the other's completions are passed over, not a reason to refuse it.
+    code, out, err = run(capsys, "--root", str(REPO), "audit-trail", "POL-DI-001", "--json")
+    assert code == 0, err
+    trained = [e for e in json.loads(out) if e["event"].startswith("trained (session)")]
+    assert [e["event"] for e in trained] == ["trained (session): 6 people"]
+    assert "E1" not in json.dumps(trained)  # counted, not named

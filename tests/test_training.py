@@ -163,6 +163,13 @@ def test_a_session_and_an_import_count_and_show_in_the_record(
     code, out, err = qms(capsys, repo, "training", "import", str(export), "--system", "Cornerstone",
                          *as_(staff.cleo))  # fmt: skip
     assert code == 1 and "was imported before" in err
+    code, out, _ = qms(capsys, repo, "audit-trail", DOC, "--json")
+    trained = [e for e in json.loads(out) if e["event"].startswith("trained")]
+    assert [(e["event"], e["why"]) for e in trained] == [
+        ("trained (session): 1 person", "Access control refresher"),
+        ("trained (import): 1 person", "Cornerstone"),
+    ]
+    assert trained[0]["who"].startswith("Tom Ito (key ")
 
 
 def test_overdue_strict_fails_a_scheduled_job(

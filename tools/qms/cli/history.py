@@ -21,6 +21,7 @@ from qms.services.change_control import audit_trail, change_control, history_jso
 from qms.services.handbook import load_handbook, select
 from qms.services.release import releases_of
 from qms.services.traceability import render
+from qms.services.training_view import training_trail
 
 DUE_WITHIN_DAYS = 30
 
@@ -136,7 +137,8 @@ def run_audit_trail(args: argparse.Namespace, ctx: Context) -> int:
     [document] = select(handbook.documents, [args.document_id])
     releases = releases_of(config, document.id)
     control = change_control(config, handbook, [document], now=now())
-    events = audit_trail(control, document, releases, config.role_title)
+    training = training_trail(config, handbook, document, now())
+    events = audit_trail(control, document, releases, config.role_title, training)
     if control.history_unavailable:
         # Signature events alone would read as a complete trail: print none.
         json_out = args.format == "json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -137,6 +137,11 @@ class Completion:
     method: str
     # The statement file it comes from, handbook-relative.
     source: str
+    # Who signed the record, with which key, when; and what it says it was (a session's
+    # title, an import's source system).
+    signed_by: str = ""
+    signed_at: datetime | None = None
+    context: str = ""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from qms.model.change_rules import (
 from qms.model.document import Document, Version
 from qms.model.findings import Finding
 from qms.model.line_endings import has_crlf, to_lf
-from qms.model.timeutil import format_utc
+from qms.model.timeutil import format_utc, parse_utc
 from qms.services.content import document_content, sha256_of
 from qms.services.handbook import Handbook, load_handbook
 from qms.services.history import Revision, VersionSpan, document_revisions, version_spans
@@ -237,11 +237,13 @@ def audit_trail(
     document: Document,
     releases: Iterable[tuple[str, datetime, Version, str]] = (),
     role_title: Callable[[str], str] = str,
+    training: Iterable[dict[str, str]] = (),
 ) -> list[dict[str, str]]:
     """Every event of a document in time order: who, when (UTC), what and why.
 
     `releases` holds (release name, creation time, version released, commit);
-    `role_title` names a signer's role as readers know it (QmsConfig.role_title).
+    `role_title` names a signer's role as readers know it (QmsConfig.role_title);
+    `training` the document's verified training records as events (training_events).
     """
     # Sorted by time, then version, then git events before signatures: within one
     # second, a version's signatures come before the bump to the next version.
@@ -288,4 +290,6 @@ def audit_trail(
             "when": format_utc(created), "event": f"released in {name}", "version": str(released),
             "who": "release signers (see the release manifest)", "commit": commit, "why": "",
         }))  # fmt: skip
-    return [event for *_, event in sorted(events, key=lambda item: item[:3])]
+    for trained in training:
+        events.append((parse_utc(trained["when"]), Version(0, 0), 3, trained))
+    return [item[3] for item in sorted(events, key=lambda item: item[:3])]

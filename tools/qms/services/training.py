@@ -16,6 +16,7 @@ from qms.model.findings import Finding, FindingCode
 from qms.model.registry_history import RegistryHistory
 from qms.model.roster import ROSTER_ROLE, Roster, RosterApproval, RosterError
 from qms.model.signature_rules import Claim, RegisteredSigner
+from qms.model.timeutil import format_utc
 from qms.model.training import (
     Assignment,
     Completion,
@@ -162,8 +163,14 @@ def load_training(
     keyring: Keyring,
     history: RegistryHistory,
     items: Mapping[str, InForce],
+    partial: bool = False,
 ) -> TrainingFacts:
-    """Verify the roster and every training record; keep the completions that count."""
+    """Verify the roster and every training record; keep the completions that count.
+
+    `items` are the documents judged. With `partial`, they are some of the handbook's (a
+    page, an incremental build): completions of other documents are passed over, neither
+    counted nor refused; without it, a completion of a document not among them is refused.
+    """
     roster = load_roster(config, keyring, history)
     files = record_files(config)
     prefetch(keyring, ((SignatureLayout.signature_of(p), p.read_bytes()) for p in files))
@@ -175,7 +182,9 @@ def load_training(
     keys = {p.employee: p.keys for p in people.people}
     for path in files:
         shown = display_path(config.root, path)
-        problem, found = _record_completions(path, keyring, history, people, keys, items, shown)
+        problem, found = _record_completions(
+            path, keyring, history, people, keys, items, shown, partial
+        )
         if problem:
             findings.append(Finding(shown, None, problem, FindingCode.TRAINING))
         completions.extend(found)
@@ -190,8 +199,9 @@ def _record_completions(
     keys: Mapping[str, tuple[str, ...]],
     items: Mapping[str, InForce],
     shown: str,
+    partial: bool,
 ) -> tuple[str, list[Completion]]:
-    """(why the record does not count, []) or ("", its completions)."""
+    """(why the record does not count, []) or ("", its completions among `items`)."""
     data = path.read_bytes()
     try:
         record = TrainingRecord.from_bytes(data)
@@ -205,12 +215,15 @@ def _record_completions(
     problem = verdict.problem or record_refusal(record, keys)
     if problem:
         return problem, []
-    for c in record.completions:
+    judged = [c for c in record.completions if not partial or c.document_id in items]
+    for c in judged:
         problem = completion_problem(
             c.employee, c.document_id, c.version, c.content_sha256, roster, items
         )
         if problem:
             return problem, []
+    signer = f"{record.signer_name} (key {record.signer_fingerprint})"
+    context = record.title or record.source_system
     return "", [
         Completion(
             c.employee,
@@ -220,8 +233,11 @@ def _record_completions(
             c.completed_on,
             str(record.method),
             shown,
+            signer,
+            record.signed_at,
+            context,
         )
-        for c in record.completions
+        for c in judged
     ]
 
 
@@ -266,7 +282,7 @@ def training_of_documents(
     if policy is None or not policy.requirements:
         return {}
     items = in_force_items([v.document for v in verdicts], approved_contents(verdicts))
-    facts = load_training(config, keyring, history, items)
+    facts = load_training(config, keyring, history, items, partial=True)
     roster = facts.roster.roster
     people = roster.index() if roster else {}
     assignments = matrix(facts, items, policy, on)
@@ -275,3 +291,31 @@ def training_of_documents(
         for v in verdicts
         if policy.roles_for(v.document)
     }
+
+
+def training_events(facts: TrainingFacts, document_id: str) -> list[dict[str, str]]:
+    """The audit trail's events of one document's training: one per record, oldest first.
+
+    Each names how it was made, how many people it covers, who signed it and what it says
+    it was; people are counted, not named (`qms training record` names them).
+    """
+    by_record: dict[str, list[Completion]] = {}
+    for completion in facts.completions:
+        if completion.document_id == document_id:
+            by_record.setdefault(completion.source, []).append(completion)
+    events = []
+    for source, found in by_record.items():
+        first = found[0]
+        people = len({c.employee for c in found})
+        events.append(
+            {
+                "when": format_utc(first.signed_at) if first.signed_at else "",
+                "event": f"trained ({first.method}): {people} "
+                f"{'person' if people == 1 else 'people'}",
+                "version": ", ".join(sorted({str(c.version) for c in found})),
+                "who": first.signed_by,
+                "commit": "",
+                "why": first.context or source,
+            }
+        )
+    return sorted(events, key=lambda e: (e["when"], e["why"]))
