@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -48,10 +49,11 @@ class Roster:
 
     def get(self, employee: str) -> Person | None:
         """The person with this employee number, if on the roster."""
-        return next((p for p in self.people if p.employee == employee), None)
+        return self.index.get(employee)
 
+    @cached_property
     def index(self) -> dict[str, Person]:
-        """Employee number -> person, for many lookups."""
+        """Employee number -> person: built once, as every completion is looked up."""
         return {p.employee: p for p in self.people}
 
     def to_bytes(self) -> bytes:

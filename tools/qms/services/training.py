@@ -251,16 +251,18 @@ def matrix(
     roster = facts.roster.roster
     if roster is None:
         return ()
-    by_person: dict[str, list[Completion]] = {}
+    # Each person's completions of each document, so an assignment looks at its own only.
+    by_pair: dict[tuple[str, str], list[Completion]] = {}
     for completion in facts.completions:
-        by_person.setdefault(completion.employee, []).append(completion)
+        by_pair.setdefault((completion.employee, completion.document_id), []).append(completion)
     required = [(item, set(policy.roles_for(item.document))) for item in items.values()]
     found = []
     for person in roster.people:
         roles = set(person.roles_on(on))
         for item, roles_needed in required:
             if roles & roles_needed:
-                state = assign(person, item, policy, by_person.get(person.employee, []), on)
+                done = by_pair.get((person.employee, item.document.id), [])
+                state = assign(person, item, policy, done, on)
                 if state.state is not TrainingState.NOT_REQUIRED:
                     found.append(state)
     return tuple(sorted(found, key=lambda a: (a.employee, a.document_id)))
@@ -272,22 +274,28 @@ def training_of_documents(
     history: RegistryHistory,
     verdicts: Sequence[DocumentVerdict],
     on: date,
-) -> dict[str, DocumentTraining]:
-    """Per verified document, its completion per role on `on` (none without requirements).
+    partial: bool,
+) -> tuple[TrainingFacts | None, dict[str, DocumentTraining]]:
+    """The verified training facts, and per verified document its completion per role on
+    `on` (none without requirements). `partial`: the verdicts are some of the handbook's.
 
     What a page shows and what an effectiveness gate counts; records that do not count
     are findings of `qms training status`, not of the document.
     """
     policy = config.training
     if policy is None or not policy.requirements:
-        return {}
+        return None, {}
     items = in_force_items([v.document for v in verdicts], approved_contents(verdicts))
-    facts = load_training(config, keyring, history, items, partial=True)
+    facts = load_training(config, keyring, history, items, partial=partial)
     roster = facts.roster.roster
-    people = roster.index() if roster else {}
-    assignments = matrix(facts, items, policy, on)
-    return {
-        v.document.id: document_training(v.document, assignments, people, policy, on)
+    people = roster.index if roster else {}
+    by_document: dict[str, list[Assignment]] = {}
+    for assignment in matrix(facts, items, policy, on):
+        by_document.setdefault(assignment.document_id, []).append(assignment)
+    return facts, {
+        v.document.id: document_training(
+            v.document, by_document.get(v.document.id, []), people, policy, on
+        )
         for v in verdicts
         if policy.roles_for(v.document)
     }

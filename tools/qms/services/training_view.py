@@ -51,12 +51,8 @@ def training_view(config: QmsConfig, on: date, now: datetime) -> TrainingView:
     verification = verify_handbook(config, handbook, now=now)
     items = in_force_items(handbook.documents, approved_contents(verification.verdicts))
     registry = verification.registry
-    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
-        facts = (
-            load_training(config, keyring, registry.history, items)
-            if registry.trusted
-            else TrainingFacts(ApprovedRoster(None, None, ()), (), ())
-        )
+    # Verify judged every record once, against every document: the same facts serve here.
+    facts = verification.training_facts or TrainingFacts(ApprovedRoster(None, None, ()), (), ())
     return TrainingView(policy, items, facts, matrix(facts, items, policy, on), registry.findings)
 
 
@@ -69,7 +65,7 @@ def matrix_rows(
 ) -> list[dict[str, str]]:
     """The matrix as rows for exports and JSON, filtered by person, role or document."""
     roster = view.facts.roster.roster
-    people = roster.index() if roster else {}
+    people = roster.index if roster else {}
     rows = []
     for a in view.assignments:
         who = people.get(a.employee)

@@ -29,7 +29,7 @@ from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations
 from qms.services.registry import RegistryState, load_registry
 from qms.services.signatures import prefetch, signature_facts
-from qms.services.training import training_of_documents
+from qms.services.training import TrainingFacts, training_of_documents
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Verification:
     history_unchecked: str = ""
     # Per document with training requirements: its completion per role.
     training: Mapping[str, DocumentTraining] = field(default_factory=dict)
+    # The verified roster and training records (None without training requirements).
+    training_facts: TrainingFacts | None = None
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -251,10 +253,12 @@ def verify_handbook(
             verdicts.append(judge(config, document, keyring, registry, moment, repo))
             if progress is not None:
                 progress(len(verdicts), len(selected))
-        training = (
-            training_of_documents(config, keyring, registry.history, verdicts, moment.date())
+        facts, training = (
+            training_of_documents(
+                config, keyring, registry.history, verdicts, moment.date(), documents is not None
+            )
             if registry.trusted
-            else {}
+            else (None, {})
         )
     unchecked = (
         "the handbook is not in a git repository"
@@ -269,4 +273,5 @@ def verify_handbook(
         altered_signature_files(config, repo, committed),
         unchecked,
         training,
+        facts,
     )
