@@ -215,11 +215,14 @@ def _run_status(args: argparse.Namespace, ctx: Context) -> int:
 
 def _run_overdue(args: argparse.Namespace, ctx: Context) -> int:
     view = _view(args, ctx)
-    rows = [r for r in matrix_rows(view, on=_today(args)) if r["state"] == "overdue"]
-    _print_rows(rows, args.format, COLUMNS[:-1])
+    on = _today(args)
+    rows = [r for r in matrix_rows(view, on=on) if r["state"] == "overdue"]
+    if rows or args.format != "text":
+        _print_rows(rows, args.format, COLUMNS[:-1])
     code = _findings(view.findings)
     if args.format == "text":
-        sys.stderr.write(f"{plural(len(rows), 'overdue training')}\n")
+        counted = plural(len(rows), "overdue training") if rows else "no training overdue"
+        sys.stderr.write(f"{counted} on {on.isoformat()}\n")
     return 1 if (args.strict and rows) or code else 0
 
 
