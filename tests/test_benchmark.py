@@ -16,3 +16,16 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     table = report([row]).splitlines()
     assert table[0].startswith("| D | K | floor (s) | build (s) | build / floor |")
     assert table[2].startswith("| 20 | 10 | ")
+
+
+def test_training_benchmark_smoke(tmp_path: Path) -> None:
+    from qms.benchmark.__main__ import measure_training, report_training
+
+    row = measure_training(tmp_path, 5, 25)
+    assert row["completions"] == 125 and row["signatures"] == 2  # sessions of 20: 20 + 5
+    assert row["status_code"] == 0  # every record verified and counted
+    for key in ("status_s", "gpg_loop_s", "incremental_s", "peak_mb"):
+        assert row[key] > 0, key
+    table = report_training(row).splitlines()
+    assert table[0].startswith("| P | D | completions | signatures | status (s) |")
+    assert table[2].startswith("| 25 | 5 | 125 | 2 | ")

@@ -15,6 +15,7 @@ from typing import Any
 import gnupg
 
 from qms.benchmark.generate import generate, generate_floor, remove
+from qms.benchmark.training import add_training, one_more_record
 
 
 def _child(*args: str, cwd: Path | None = None) -> dict[str, Any]:
@@ -33,14 +34,15 @@ def _child(*args: str, cwd: Path | None = None) -> dict[str, Any]:
     return result
 
 
-def _gpg_loop(root: Path) -> float:
-    """The baseline: plain `gpg --verify` once per signature, in one throwaway keyring."""
+def _gpg_loop(root: Path, folder: str = "signatures/approvals") -> float:
+    """The baseline: plain `gpg --verify` once per signature in `folder`, in one throwaway
+    keyring."""
     home = Path(tempfile.mkdtemp(prefix="qms-bench-loop-"))
     try:
         gpg = gnupg.GPG(gnupghome=str(home))
         for key in (root / "signatures/keys").glob("*.asc"):
             gpg.import_keys(key.read_bytes())
-        signatures = sorted((root / "signatures/approvals").rglob("*.json.asc"))
+        signatures = sorted((root / folder).rglob("*.json.asc"))
         binary = shutil.which("gpg") or "gpg"
         start = time.perf_counter()
         for signature in signatures:
@@ -101,6 +103,46 @@ def measure(workdir: Path, documents: int, k: int) -> dict[str, Any]:
     }
 
 
+def measure_training(workdir: Path, documents: int, people: int) -> dict[str, Any]:
+    """Training figures: `people` who must read all `documents`, in sessions of 20."""
+    full = generate(workdir / f"trained-{documents}-{people}", documents, 1)
+    root = str(full.root)
+    try:
+        trained = add_training(full, people)
+        cold = _child("qms", "--root", root, "training", "status", "--json")
+        loop = _gpg_loop(full.root, "signatures/training/records")
+        one_more_record(trained)
+        incremental = _child("qms", "--root", root, "training", "status", "--json")
+    finally:
+        remove(full)
+    return {
+        "people": people,
+        "documents": documents,
+        "completions": trained.completions,
+        "signatures": len(trained.records),
+        "status_s": cold["seconds"],
+        "status_code": cold["code"],
+        "gpg_loop_s": loop,
+        "incremental_s": incremental["seconds"],
+        "peak_mb": cold["peak_mb"],
+    }
+
+
+def report_training(row: dict[str, Any]) -> str:
+    """The training table: status against the gpg loop, and an incremental status."""
+    return "\n".join(
+        [
+            "| P | D | completions | signatures | status (s) | gpg loop (s) | status / loop | "
+            "after one more record (s) | incremental / cold | peak (MB) |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            f"| {row['people']} | {row['documents']} | {row['completions']} | "
+            f"{row['signatures']} | {row['status_s']:.1f} | {row['gpg_loop_s']:.2f} | "
+            f"{row['status_s'] / row['gpg_loop_s']:.1f} | {row['incremental_s']:.1f} | "
+            f"{100 * row['incremental_s'] / row['status_s']:.0f} % | {row['peak_mb']:.0f} |",
+        ]
+    )
+
+
 def report(rows: list[dict[str, Any]]) -> str:
     """The table of figures and ratios."""
     lines = [
@@ -133,15 +175,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="500,1000", help="document counts (default 500,1000)")
     parser.add_argument("--needs", type=int, default=10, help="needs per document (default 10)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--people",
+        type=int,
+        default=0,
+        help="also measure training: this many people who must read 40 documents (issue 14 "
+        "asks for 1000); 0, the default, skips it",
+    )
     args = parser.parse_args(argv)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    training: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="qms-bench-") as scratch:
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in (int(s) for s in args.sizes.split(",") if s):
             sys.stderr.write(f"benchmark: D={size} K={args.needs} ...\n")
             rows.append(measure(Path(scratch), size, args.needs))
-    sys.stdout.write(report(rows) + "\n")
+        if args.people:
+            sys.stderr.write(f"benchmark: training, P={args.people} D=40 ...\n")
+            training = measure_training(Path(scratch), 40, args.people)
+    if rows:
+        sys.stdout.write(report(rows) + "\n")
+    if training is not None:
+        sys.stdout.write(("\n" if rows else "") + report_training(training) + "\n")
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+        args.json.write_text(json.dumps({"builds": rows, "training": training}, indent=2) + "\n")
     return 0
 
 

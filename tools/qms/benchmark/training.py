@@ -1,0 +1,129 @@
+"""Training at scale: P people who must read every document of a generated handbook.
+
+They are trained in sessions of 20, each attested by one trainer's signature, which is what
+a site of 1,000 people does. The step measured is `qms training status` against a plain
+`gpg --verify` loop over the same record signatures, cold and after one new record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import git
+import gnupg
+
+from qms.adapters.gpg import UserKeys
+from qms.benchmark.generate import Synthetic
+from qms.config import load_config
+from qms.model.training_record import Completed, Method, TrainingRecord
+from qms.services.content import document_content, sha256_of
+from qms.services.handbook import load_handbook
+from qms.services.layout import SignatureLayout
+from qms.services.signers import add_signer, approve_policy
+from qms.services.training_sign import import_roster
+
+SESSION = 20
+STAFF = (("Hana Hofer", "hr"), ("Tom Tanaka", "trainer"))
+TRAINING = (
+    '[tool.qms.training]\ndue_days = 30\n[[tool.qms.training.requirements]]\nroles = ["staff"]\n'
+)
+
+
+@dataclass(frozen=True)
+class TrainedHandbook:
+    """A generated handbook with its roster and training records."""
+
+    synthetic: Synthetic
+    people: int
+    completions: int
+    records: tuple[Path, ...]
+    trainer: str
+
+
+def _key(gpg: gnupg.GPG, name: str) -> str:
+    email = name.lower().replace(" ", ".") + "@example.org"
+    spec = gpg.gen_key_input(
+        key_type="EDDSA", key_curve="ed25519", key_usage="sign", name_real=name,
+        name_email=email, no_protection=True, expire_date=0,
+    )  # fmt: skip
+    return str(gpg.gen_key(spec).fingerprint)
+
+
+def add_training(synthetic: Synthetic, people: int) -> TrainedHandbook:
+    """Requirements, an HR-imported roster of `people` and their sessions, committed."""
+    root = synthetic.root
+    gpg = gnupg.GPG(gnupghome=str(synthetic.gnupg_home))
+    keys = UserKeys(synthetic.gnupg_home)
+    admin = load_config(root).trust_roots[0]
+    with (root / "pyproject.toml").open("a") as handle:
+        handle.write(TRAINING)
+    repo = git.Repo(root)
+    repo.git.add(A=True)
+    repo.index.commit("Training requirements")
+    now = datetime.now(tz=UTC).replace(microsecond=0)
+    approve_policy(load_config(root), admin, keys, now)
+    found = {}
+    for name, role in STAFF:
+        fingerprint = _key(gpg, name)
+        found[role] = fingerprint
+        armored = gpg.export_keys(fingerprint, armor=True).encode("ascii")
+        email = name.lower().replace(" ", ".") + "@example.org"
+        add_signer(load_config(root), armored, name, email, [role], admin, keys, now)
+    roster = "employee,name,role,from,until,keys\n" + "".join(
+        f"E{n:05d},Person {n},staff,2025-01-01,,\n" for n in range(people)
+    )
+    import_roster(load_config(root), roster, "hr.csv", keys, found["hr"], datetime.now(tz=UTC))
+    config = load_config(root)
+    versions = [
+        (d.id, d.version, document_content(config, d).sha256)
+        for d in load_handbook(config).documents
+    ]
+    records = []
+    for start in range(0, people, SESSION):
+        group = [f"E{n:05d}" for n in range(start, min(start + SESSION, people))]
+        title = f"Session {start // SESSION + 1}"
+        records.append(_session(config, keys, found["trainer"], group, versions, title))
+    repo.git.add(A=True)
+    repo.index.commit("Training records")
+    return TrainedHandbook(synthetic, people, people * len(versions), tuple(records),
+                           found["trainer"])  # fmt: skip
+
+
+def _session(
+    config: Any,
+    keys: UserKeys,
+    trainer: str,
+    employees: list[str],
+    versions: list[tuple[str, Any, str]],
+    title: str,
+) -> Path:
+    """One trainer-signed session record, filed as the writing service files one."""
+    completions = tuple(
+        Completed(employee, document_id, version, digest, date(2026, 11, 2))
+        for employee in employees
+        for document_id, version, digest in versions
+    )
+    record = TrainingRecord(
+        Method.SESSION, completions, "Tom Tanaka", trainer,
+        datetime.now(tz=UTC).replace(microsecond=0), form="classroom", title=title,
+    )  # fmt: skip
+    data = record.to_bytes()
+    layout = SignatureLayout.of(config)
+    path = layout.training_records / "2026" / f"{sha256_of(data)[:16]}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    signature, _ = keys.sign_detached(data, trainer)
+    SignatureLayout.signature_of(path).write_bytes(signature)
+    return path
+
+
+def one_more_record(trained: TrainedHandbook) -> Path:
+    """A new session for one person on one document: the incremental step."""
+    config = load_config(trained.synthetic.root)
+    document = load_handbook(config).documents[0]
+    versions = [(document.id, document.version, document_content(config, document).sha256)]
+    keys = UserKeys(trained.synthetic.gnupg_home)
+    return _session(config, keys, trained.trainer, ["E00000"], versions, "Refresher")
