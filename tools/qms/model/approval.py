@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from qms.model.line_endings import ONLY_LINE_ENDINGS, to_lf
-from qms.model.parsing import load_json
-from qms.model.schemas import problems
+# Defined with every statement kind's parsing; named here too, where most callers look.
+from qms.model.canonical import StatementError as StatementError
+from qms.model.canonical import canonical_json as canonical_json
+from qms.model.canonical import parse_canonical
 from qms.model.timeutil import format_utc, parse_utc
 
 # The shape of both versions is qms/schemas/approval.schema.json.
@@ -29,10 +29,6 @@ class Meaning(StrEnum):
 
 
 MEANING_ORDER = (Meaning.AUTHORED, Meaning.REVIEWED, Meaning.APPROVED)
-
-
-class StatementError(ValueError):
-    """A statement file that is not a well-formed, canonical approval statement."""
 
 
 @dataclass(frozen=True)
@@ -89,42 +85,23 @@ class Statement:
     @classmethod
     def from_bytes(cls, data: bytes) -> Statement:
         """Parse a statement; refuse anything that is not exactly canonical."""
-        try:
-            raw = load_json(data)
-        except ValueError as exc:
-            raise StatementError(f"not a JSON statement: {exc}") from exc
-        found = problems("approval", raw)
-        if found:
-            raise StatementError(found[0].message)
-        try:
-            statement = cls(
-                document_id=raw["document_id"],
-                version=raw["version"],
-                content_sha256=raw["content_sha256"],
-                meaning=Meaning(raw["meaning"]),
-                signer_name=raw["signer_name"],
-                signer_fingerprint=raw["signer_fingerprint"],
-                role=raw["role"],
-                signed_at=parse_utc(raw["signed_at"]),
-                comment=raw["comment"] if isinstance(raw["comment"], str) else "",
-                includes=tuple((item["path"], item["sha256"]) for item in raw["includes"]),
-                commit=raw.get("commit", ""),
-            )
-        except ValueError as exc:  # the time, which the schema leaves to parse_utc
-            raise StatementError(f"malformed statement: {exc}") from exc
-        if statement.to_bytes() != data:
-            # Only canonical bytes are accepted, so that one statement has one form; a
-            # copy that git converted to CRLF is refused too, but named for what it is.
-            if to_lf(data) == statement.to_bytes():
-                raise StatementError(f"the statement {ONLY_LINE_ENDINGS}")
-            raise StatementError("statement is not in canonical form")
-        return statement
+        return parse_canonical(data, (SCHEMA, SCHEMA_V1), "statement", cls._build, "approval")
 
-
-def canonical_json(data: dict[str, Any]) -> bytes:
-    """The one byte form of a statement: sorted keys, no spaces, UTF-8, a final newline."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
+    @classmethod
+    def _build(cls, raw: dict[str, Any]) -> Statement:
+        return cls(
+            document_id=raw["document_id"],
+            version=raw["version"],
+            content_sha256=raw["content_sha256"],
+            meaning=Meaning(raw["meaning"]),
+            signer_name=raw["signer_name"],
+            signer_fingerprint=raw["signer_fingerprint"],
+            role=raw["role"],
+            signed_at=parse_utc(raw["signed_at"]),
+            comment=raw["comment"] if isinstance(raw["comment"], str) else "",
+            includes=tuple((item["path"], item["sha256"]) for item in raw["includes"]),
+            commit=raw.get("commit", ""),
+        )
 
 
 def text_field(raw: Any, key: str) -> str:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from qms.model.approval import StatementError
 from qms.model.line_endings import ONLY_LINE_ENDINGS, to_lf
 from qms.model.parsing import load_json
 from qms.model.schemas import problems
+
+
+class StatementError(ValueError):
+    """A statement file that is not a well-formed, canonical signed statement."""
+
+
+def canonical_json(data: dict[str, Any]) -> bytes:
+    """The one byte form of a statement: sorted keys, no spaces, UTF-8, a final newline."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
 
 
 class Canonical(Protocol):
@@ -23,9 +33,14 @@ T = TypeVar("T", bound=Canonical)
 
 
 def parse_canonical(
-    data: bytes, schema: str, kind: str, build: Callable[[dict[str, Any]], T], shape: str
+    data: bytes,
+    schema: str | tuple[str, ...],
+    kind: str,
+    build: Callable[[dict[str, Any]], T],
+    shape: str,
 ) -> T:
-    """Parse `data` as a `schema` statement with `build`; refuse any other byte form.
+    """Parse `data` as a `schema` statement (or one of several versions) with `build`;
+    refuse any other byte form.
 
     `shape` names its JSON Schema (qms/schemas/<shape>.schema.json): the first problem it
     finds is the error; `build` then only converts values a schema cannot (dates, times).
@@ -37,8 +52,9 @@ def parse_canonical(
         raw = load_json(data)
     except ValueError as exc:
         raise StatementError(f"not a JSON {kind}: {exc}") from exc
-    if not isinstance(raw, dict) or raw.get("schema") != schema:
-        raise StatementError(f"not a {schema} {kind}")
+    schemas = (schema,) if isinstance(schema, str) else schema
+    if not isinstance(raw, dict) or raw.get("schema") not in schemas:
+        raise StatementError(f"not a {schemas[0]} {kind}")
     found = problems(shape, raw)
     if found:
         raise StatementError(found[0].message)

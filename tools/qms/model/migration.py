@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from qms.model.approval import StatementError, canonical_json
-from qms.model.parsing import load_json
-from qms.model.schemas import problems
+from qms.model.approval import canonical_json
+from qms.model.canonical import parse_canonical
 from qms.model.timeutil import format_utc, parse_utc
 
 # The shape of a migration is qms/schemas/migration.schema.json.
@@ -50,25 +50,16 @@ class Migration:
     @classmethod
     def from_bytes(cls, data: bytes) -> Migration:
         """Parse a migration; refuse anything that is not exactly canonical."""
-        try:
-            raw = load_json(data)
-        except ValueError as exc:
-            raise StatementError(f"not a JSON statement: {exc}") from exc
-        found = problems("migration", raw)
-        if found:
-            raise StatementError(found[0].message)
-        try:
-            migration = cls(
-                number=raw["number"],
-                signer_name=raw["signer_name"],
-                signer_fingerprint=raw["signer_fingerprint"],
-                signed_at=parse_utc(raw["signed_at"]),
-                ties=tuple(
-                    Tie(item["path"], item["sha256"], item["commit"]) for item in raw["records"]
-                ),
-            )
-        except ValueError as exc:  # the time, which the schema leaves to parse_utc
-            raise StatementError(f"malformed migration: {exc}") from exc
-        if migration.to_bytes() != data:
-            raise StatementError("statement is not in canonical form")
-        return migration
+        return parse_canonical(data, SCHEMA, "migration", cls._build, "migration")
+
+    @classmethod
+    def _build(cls, raw: dict[str, Any]) -> Migration:
+        return cls(
+            number=raw["number"],
+            signer_name=raw["signer_name"],
+            signer_fingerprint=raw["signer_fingerprint"],
+            signed_at=parse_utc(raw["signed_at"]),
+            ties=tuple(
+                Tie(item["path"], item["sha256"], item["commit"]) for item in raw["records"]
+            ),
+        )
