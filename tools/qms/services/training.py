@@ -283,10 +283,12 @@ def training_of_documents(
     are findings of `qms training status`, not of the document.
     """
     policy = config.training
-    if policy is None or not policy.requirements:
+    if policy is None:
         return None, {}
     items = in_force_items([v.document for v in verdicts], approved_contents(verdicts))
     facts = load_training(config, keyring, history, items, partial=partial)
+    if not policy.requirements:
+        return facts, {}
     roster = facts.roster.roster
     people = roster.index if roster else {}
     by_document: dict[str, list[Assignment]] = {}

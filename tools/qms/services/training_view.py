@@ -7,20 +7,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from qms.adapters.gpg import hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document
 from qms.model.findings import Finding
 from qms.model.training import Assignment, InForce, Person, TrainingPolicy
 from qms.services.handbook import Handbook, load_handbook
-from qms.services.layout import SignatureLayout
 from qms.services.training import (
     ApprovedRoster,
     TrainingFacts,
     approved_contents,
     in_force_items,
-    load_training,
     matrix,
     training_events,
 )
@@ -157,13 +154,6 @@ def training_trail(
     config: QmsConfig, handbook: Handbook, document: Document, now: datetime
 ) -> list[dict[str, str]]:
     """The audit-trail events of `document`'s verified training records (none without
-    training requirements, or with an untrusted registry)."""
-    if config.training is None:
-        return []
-    verification = verify_handbook(config, handbook, [document], now=now)
-    if not verification.registry.trusted:
-        return []
-    items = in_force_items([document], approved_contents(verification.verdicts))
-    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
-        facts = load_training(config, keyring, verification.registry.history, items, partial=True)
-    return training_events(facts, document.id)
+    training configured, or with an untrusted registry): verify judges them already."""
+    facts = verify_handbook(config, handbook, [document], now=now).training_facts
+    return training_events(facts, document.id) if facts is not None else []
