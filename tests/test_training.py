@@ -11,6 +11,7 @@ from typing import Any
 import git
 import pytest
 
+from qms.adapters.gpg import fingerprints_in
 from tests.conftest import ROOTS
 from tests.keys import Person, make_person, remove_home
 from tests.signing_repo import Team, commit_all, make_signing_repo, register, run, team
@@ -71,7 +72,8 @@ def roster_csv(staff: Staff, extra: str = "") -> str:
 @pytest.fixture
 def repo(tmp_path: Path, team: Team, staff: Staff, capsys: pytest.CaptureFixture[str]) -> Path:
     root = make_signing_repo(tmp_path, team, capsys, ROOTS / "test-handbook")
-    for person, role in ((staff.ana, "staff"), (staff.hanna, "hr"), (staff.tom, "trainer"),
+    # Ana only acknowledges for herself: the roster lists her key, the registry does not.
+    for person, role in ((staff.hanna, "hr"), (staff.tom, "trainer"),
                          (staff.cleo, "training-coordinator")):  # fmt: skip
         register(capsys, root, team.admin, person, role)
     with (root / "pyproject.toml").open("a") as handle:
@@ -298,11 +300,13 @@ title = "Auditor pack"
 classifications = ["public", "internal", "confidential", "restricted"]
 pages = ["training"]
 
+[tool.qms.release]
+signer_roles = ["qa", "reviewer"]
 """
 
 
 def test_names_reach_only_the_set_that_admits_personal_data(
-    repo: Path, staff: Staff, capsys: pytest.CaptureFixture[str]
+    repo: Path, staff: Staff, team: Team, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = qms(capsys, repo, "training", "ack", DOC, *as_(staff.ana))
     assert code == 0, err
@@ -315,6 +319,8 @@ def test_names_reach_only_the_set_that_admits_personal_data(
     index = repo / "docs/index.md"
     index.write_text(index.read_text().replace("register\n", "register\ntraining\n", 1))
     commit_all(repo, "Release sets and a training page")
+    code, _, err = qms(capsys, repo, "signers", "policy", *as_(team.admin))
+    assert code == 0, err
     code, _, err = qms(capsys, repo, "release", "create", "R1")
     assert code == 0, err
     built = repo / "_build/releases/R1"
@@ -331,3 +337,26 @@ def test_names_reach_only_the_set_that_admits_personal_data(
                 assert employee not in text and name not in text, (path, name)
     page = (built / "staff/policies/pol-acc-001.html").read_text()
     assert "1 of 2 people trained" in page
+    # Ana's key is kept with the roster, not with the signers' keys a release publishes.
+    [kept] = (repo / "signatures/training/keys").glob("*.asc")
+    assert fingerprints_in(kept.read_bytes()) == (staff.ana.fingerprint,)
+    assert not (repo / f"signatures/keys/{staff.ana.fingerprint}.asc").exists()
+    for person in (team.approver, team.reviewer):
+        code, _, err = qms(capsys, repo, "release", "sign", "R1", *as_(person))
+        assert code == 0, err
+    published = repo.parent / "published"
+    code, _, err = qms(capsys, repo, "release", "publish", "R1", "--to", str(published))
+    assert code == 0, err
+    # Everyone on the roster who signs nothing but their own training stays out of every
+    # file of the published release outside the auditor set: pages, keys and registry.
+    unregistered = [(e, n) for e, n in roster if n not in ("Hanna Berg",)]
+    fingerprint = staff.ana.fingerprint
+    checked = 0
+    for path in published.rglob("*"):
+        if path.is_file() and "auditor" not in path.relative_to(published).parts:
+            data = path.read_bytes()
+            checked += 1
+            assert fingerprint.encode() not in data, path
+            for employee, name in unregistered:
+                assert name.encode() not in data and employee.encode() not in data, (path, name)
+    assert checked > 20

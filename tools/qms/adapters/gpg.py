@@ -160,21 +160,23 @@ class Keyring:
 
 
 @contextmanager
-def hermetic_keyring(keys_dir: Path) -> Iterator[Keyring]:
-    """A keyring built only from the `*.asc` files of `keys_dir`, removed afterwards."""
+def hermetic_keyring(*keys_dirs: Path) -> Iterator[Keyring]:
+    """A keyring built only from the `*.asc` files of `keys_dirs`, removed afterwards."""
     # Short path: gpg-agent's socket path must stay under the Unix limit.
     home = Path(tempfile.mkdtemp(prefix="qms-gpg-"))
     try:
         home.chmod(0o700)
         keyring = Keyring(home)
         digest = hashlib.sha256()
-        for path in sorted(keys_dir.glob(f"*{KEY_SUFFIX}")) if keys_dir.is_dir() else []:
-            data = path.read_bytes()
-            digest.update(path.name.encode() + b"\0" + data + b"\0")
-            try:
-                keyring.import_key(data)
-            except GpgError:
-                keyring.rejected.append(path)
+        for folder in keys_dirs:
+            for path in sorted(folder.glob(f"*{KEY_SUFFIX}")) if folder.is_dir() else []:
+                data = path.read_bytes()
+                name = f"{folder.name}/{path.name}".encode()
+                digest.update(name + b"\0" + data + b"\0")
+                try:
+                    keyring.import_key(data)
+                except GpgError:
+                    keyring.rejected.append(path)
         keyring.digest = digest.hexdigest()
         yield keyring
     finally:
@@ -182,10 +184,10 @@ def hermetic_keyring(keys_dir: Path) -> Iterator[Keyring]:
 
 
 def hermetic_unless_given(
-    keys_dir: Path, keyring: Keyring | None
+    keys_dirs: tuple[Path, ...], keyring: Keyring | None
 ) -> AbstractContextManager[Keyring]:
     """`keyring` as it is, left to its owner to close; else a new `hermetic_keyring`."""
-    return nullcontext(keyring) if keyring is not None else hermetic_keyring(keys_dir)
+    return nullcontext(keyring) if keyring is not None else hermetic_keyring(*keys_dirs)
 
 
 def keys_in(armored: bytes) -> tuple[KeyInfo, ...]:

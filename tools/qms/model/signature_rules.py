@@ -99,6 +99,36 @@ class PinnedTrustRoot:
 
 
 @dataclass(frozen=True)
+class ListedKey:
+    """One of the keys a controlled list (the HR-approved roster) names for one person.
+
+    Staff who sign only their own training acknowledgements are not registry signers: the
+    roster binds their key to them, so their names stay out of the published registry. A
+    key its owner revoked in OpenPGP no longer counts, for anything it signed.
+    """
+
+    keys: tuple[str, ...]
+    whose: str
+    revoked: frozenset[str] = frozenset()
+
+    def refusal(
+        self, history: RegistryHistory, fingerprint: str, at: datetime
+    ) -> tuple[SignerEntry | None, str]:
+        """ "" for a listed, unrevoked key, else why it does not count."""
+        if fingerprint not in self.keys:
+            return None, (
+                f"signed with key {fingerprint}, which the roster does not list for "
+                f"{self.whose}: a person acknowledges only for themselves"
+            )
+        if fingerprint in self.revoked:
+            return None, (
+                f"key {fingerprint} of {self.whose} carries an OpenPGP revocation: what it "
+                "signed no longer counts; acknowledge again with the new key"
+            )
+        return None, ""
+
+
+@dataclass(frozen=True)
 class SignatureVerdict:
     """One signature judged: gpg's facts, the signer's entry, and why it does not count."""
 

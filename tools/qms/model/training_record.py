@@ -2,7 +2,7 @@
 
 One kind, three ways of making it, each saying which it is:
 
-- `self`: a person acknowledges, with their own registered key, that they read and
+- `self`: a person acknowledges, with their own key (the roster lists it), that they read and
   understood exact document versions ("read and understood");
 - `session`: a trainer attests a classroom or on-the-job session: attendees, date,
   document versions, form;
@@ -25,6 +25,7 @@ from typing import Any
 from qms.model.approval import canonical_json, text_field
 from qms.model.canonical import parse_canonical
 from qms.model.document import Version
+from qms.model.signature_rules import Authority, ListedKey, RegisteredSigner
 from qms.model.timeutil import format_utc, parse_utc
 
 SCHEMA = "qms-training/1"
@@ -38,7 +39,8 @@ class Method(StrEnum):
     IMPORT = "import"
 
 
-# The registry role each way of making a record needs ("" for self: the person's own key).
+# The registry role each way of making a record needs ("" for self: the person's own key,
+# which the roster lists, not the registry).
 METHOD_ROLES = {Method.SELF: "", Method.SESSION: "trainer", Method.IMPORT: "training-coordinator"}
 # Forms of a trainer-led session.
 SESSION_FORMS = ("classroom", "on-the-job", "e-learning")
@@ -141,21 +143,10 @@ class TrainingRecord:
         )
 
 
-def record_refusal(record: TrainingRecord, signer_keys_of: Mapping[str, tuple[str, ...]]) -> str:
-    """Why a record's shape does not fit its method ("" when it does); pure.
-
-    `signer_keys_of` maps employee -> their registered keys (from the roster): a person
-    acknowledges only for themselves, with a key of their own.
-    """
-    if record.method is Method.SELF:
-        employees = record.employees
-        if len(employees) != 1:
-            return "an acknowledgement in person names exactly one person"
-        if record.signer_fingerprint not in signer_keys_of.get(employees[0], ()):
-            return (
-                f"signed with key {record.signer_fingerprint}, which the roster does not list "
-                f"for {employees[0]}: a person acknowledges only for themselves"
-            )
+def record_refusal(record: TrainingRecord) -> str:
+    """Why a record's shape does not fit its method ("" when it does); pure."""
+    if record.method is Method.SELF and len(record.employees) != 1:
+        return "an acknowledgement in person names exactly one person"
     if record.method is Method.SESSION and record.form not in SESSION_FORMS:
         return f"session form '{record.form}' is not one of {', '.join(SESSION_FORMS)}"
     late = [c for c in record.completions if c.completed_on > record.signed_at.date()]
@@ -165,3 +156,15 @@ def record_refusal(record: TrainingRecord, signer_keys_of: Mapping[str, tuple[st
             f"({format_utc(record.signed_at)})"
         )
     return ""
+
+
+def record_authority(
+    record: TrainingRecord, keys_of: Mapping[str, tuple[str, ...]], revoked: frozenset[str]
+) -> Authority:
+    """Who may sign `record`: for `self`, a key the roster lists for the one person it
+    names (`keys_of`: employee -> keys); else a registered signer in the method's role."""
+    if record.method is Method.SELF:
+        # More than one person is refused by record_refusal; no key is listed for "".
+        employee = record.employees[0] if len(record.employees) == 1 else ""
+        return ListedKey(keys_of.get(employee, ()), employee, revoked)
+    return RegisteredSigner(METHOD_ROLES[record.method])

@@ -128,7 +128,7 @@ def change_control(
     moment = now
     approvals: dict[str, dict[Version, VersionApproval]] = {}
     findings: list[Finding] = []
-    with hermetic_unless_given(SignatureLayout.of(config).keys, keyring) as keyring:
+    with hermetic_unless_given(SignatureLayout.of(config).key_folders, keyring) as keyring:
         if registry is None:
             registry = load_registry(config, keyring)
         for document in selected:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,19 @@ class SignatureLayout:
 
     @property
     def keys(self) -> Path:
-        """Public keys of every signer, ever."""
+        """Public keys of every registered signer, ever (published with each release)."""
         return self.base / "keys"
+
+    @property
+    def staff_keys(self) -> Path:
+        """Public keys of people who sign only their own training acknowledgements: the
+        roster, not the signer registry, says whose they are, and they are never published."""
+        return self.training / "keys"
+
+    @property
+    def key_folders(self) -> tuple[Path, Path]:
+        """Every folder a handbook keyring is built from: signers' keys and staff keys."""
+        return (self.keys, self.staff_keys)
 
     @property
     def registry_file(self) -> Path:
@@ -81,6 +93,12 @@ class SignatureLayout:
     def key_file(self, fingerprint: str) -> Path:
         """Where a signer's public key is kept."""
         return self.keys / f"{fingerprint}{SIGNATURE_SUFFIX}"
+
+    def staff_key_file(self, fingerprint: str) -> Path:
+        """Where a roster-listed person's own public key is kept: named by a digest of the
+        fingerprint, since a release manifest lists the paths it witnesses."""
+        name = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+        return self.staff_keys / f"{name}{SIGNATURE_SUFFIX}"
 
     def revision_file(self, revision: int) -> Path:
         """The snapshot of one registry revision."""

@@ -18,17 +18,20 @@ def write_signed(
     stated_at: datetime,
     user_keys: UserKeys,
     fingerprint: str,
+    key_path: Path | None = None,
 ) -> list[Path]:
     """Sign `data` with `fingerprint`, write it at `path`; return the files written, sorted.
 
     The statement's own time (`stated_at`) must agree with gpg's, since verify compares them.
+    The signer's public key is filed at `key_path` (default: the signers' keys) if missing.
     """
     signature, signed_at = user_keys.sign_detached(data, fingerprint)
     if abs(signed_at - stated_at).total_seconds() > 60:
         raise QmsError("gpg's clock and this machine's disagree by over a minute", "fix the clock")
     files = {path: data, SignatureLayout.signature_of(path): signature}
-    if not layout.key_file(fingerprint).is_file():
-        files[layout.key_file(fingerprint)] = user_keys.export_public(fingerprint)
+    key_path = key_path or layout.key_file(fingerprint)
+    if not key_path.is_file():
+        files[key_path] = user_keys.export_public(fingerprint)
     for target, content in files.items():
         write_atomic(target, content)
     return sorted(files)

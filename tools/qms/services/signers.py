@@ -66,8 +66,15 @@ def choose_key(
     *,
     signers: Sequence[SignerEntry] = (),
     now: datetime | None = None,
+    unlisted: tuple[str, str] = (
+        "none of your secret keys is in the signer registry",
+        "ask a registry administrator to run 'qms signers add', or pass --key",
+    ),
 ) -> str:
     """The key to sign with: --key, or the signer's only registered secret key.
+
+    `registered` may be another list of keys (the roster's), with `unlisted` saying what
+    to do when none of yours is on it.
 
     With the registry's `signers` and `now`, keys whose registration no longer counts
     (revoked, ended) are passed over, so a signer who replaced a key need not name the
@@ -83,10 +90,7 @@ def choose_key(
     if len(mine) == 1:
         return mine[0]
     if not mine:
-        raise RefusedError(
-            "none of your secret keys is in the signer registry",
-            "ask a registry administrator to run 'qms signers add', or pass --key",
-        )
+        raise RefusedError(*unlisted)
     raise QmsError(
         f"you hold {len(mine)} registered keys",
         "choose one with --key FINGERPRINT:",

@@ -127,6 +127,8 @@ def input_digests(
         _digest(
             [
                 *sorted(layout.keys.glob("*")),
+                # Training counts on every page follow the roster, its keys and records.
+                *sorted(p for p in layout.training.rglob("*") if p.is_file()),
                 *sorted(layout.registry_history.glob("*")),
                 *sorted(layout.migrations.glob("*")),
                 layout.registry_file,
@@ -166,7 +168,7 @@ def _verify(
     progress: Callable[[int, int], None] | None,
 ) -> tuple[Verification, ChangeControl]:
     """Approvals and change control of `selected`, from one keyring and one registry."""
-    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
+    with hermetic_keyring(*SignatureLayout.of(config).key_folders) as keyring:
         registry = load_registry(config, keyring)
         verification = verify_handbook(
             config,

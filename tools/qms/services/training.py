@@ -27,7 +27,7 @@ from qms.model.training import (
     assign,
     document_training,
 )
-from qms.model.training_record import METHOD_ROLES, TrainingRecord, record_refusal
+from qms.model.training_record import TrainingRecord, record_authority, record_refusal
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
@@ -207,14 +207,16 @@ def _record_completions(
         record = TrainingRecord.from_bytes(data)
     except StatementError as exc:
         return str(exc), []
-    authority = RegisteredSigner(METHOD_ROLES[record.method])
+    problem = record_refusal(record)
+    if problem:
+        return problem, []
+    authority = record_authority(record, keys, frozenset(keyring.revoked()))
     claim = Claim(record.signer_fingerprint, record.signed_at)
     verdict = verify_signed(
         keyring, SignatureLayout.signature_of(path), data, claim, authority, history
     )
-    problem = verdict.problem or record_refusal(record, keys)
-    if problem:
-        return problem, []
+    if verdict.problem:
+        return verdict.problem, []
     judged = [c for c in record.completions if not partial or c.document_id in items]
     for c in judged:
         problem = completion_problem(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from qms.adapters.files import write_atomic
 from qms.adapters.git import Repository
-from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
+from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring, keys_in
 from qms.config import QmsConfig
 from qms.errors import RefusedError
 from qms.model.csvcells import read_rows
@@ -24,6 +24,7 @@ from qms.model.training_record import (
     Completed,
     Method,
     TrainingRecord,
+    record_authority,
     record_refusal,
 )
 from qms.services.content import sha256_of
@@ -69,7 +70,7 @@ def _signer(
     )
     entry, refusal = RegisteredSigner(role).refusal(registry.history, fingerprint, now)
     if refusal or entry is None:
-        hint = f"the role '{role}' is given with 'qms signers add'" if role else "use your key"
+        hint = f"the role '{role}' is given with 'qms signers add'"
         raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", hint)
     info = keyring.key(fingerprint)
     if info is not None and info.expires is not None and info.expires <= now:
@@ -100,7 +101,7 @@ def import_roster(
         )
     layout = SignatureLayout.of(config)
     moment = now.replace(microsecond=0)
-    with hermetic_keyring(layout.keys) as keyring:
+    with hermetic_keyring(*layout.key_folders) as keyring:
         registry = load_registry(config, keyring)
         fingerprint, entry = _signer(keyring, registry, user_keys, key, ROSTER_ROLE, moment)
         previous = load_roster(config, keyring, registry.history).roster
@@ -184,7 +185,11 @@ def _file(config: QmsConfig, record: TrainingRecord, user_keys: UserKeys, messag
     data = record.to_bytes()
     year = record.signed_at.strftime("%Y")
     path = layout.training_records / year / f"{sha256_of(data)[:16]}{STATEMENT_SUFFIX}"
-    files = write_signed(layout, path, data, record.signed_at, user_keys, record.signer_fingerprint)
+    fingerprint = record.signer_fingerprint
+    # Someone who signs only for themselves keeps their key with the roster, unpublished.
+    own = record.method is Method.SELF and not layout.key_file(fingerprint).is_file()
+    key_path = layout.staff_key_file(fingerprint) if own else None
+    files = write_signed(layout, path, data, record.signed_at, user_keys, fingerprint, key_path)
     commit = Repository(config.root).commit(files, message)
     return Filed(path, commit, record.signer_name, len(record.completions))
 
@@ -192,29 +197,52 @@ def _file(config: QmsConfig, record: TrainingRecord, user_keys: UserKeys, messag
 def acknowledge(
     config: QmsConfig, ids: Sequence[str], user_keys: UserKeys, key: str | None, now: datetime
 ) -> Filed:
-    """Sign, with your own key, that you read and understood the current version of `ids`."""
+    """Sign, with your own key, that you read and understood the current version of `ids`.
+
+    The key need not be in the signer registry: the HR-approved roster says whose it is.
+    """
     moment = now.replace(microsecond=0)
     layout = SignatureLayout.of(config)
-    with hermetic_keyring(layout.keys) as keyring:
+    with hermetic_keyring(*layout.key_folders) as keyring:
         registry = load_registry(config, keyring)
-        fingerprint, _ = _signer(keyring, registry, user_keys, key, "", moment)
         context = _context(config, keyring, registry, ids, moment)
-    person = next((p for p in context.roster.people if fingerprint in p.keys), None)
+        revoked = frozenset(keyring.revoked())
+    listed = {fpr: p for p in context.roster.people for fpr in p.keys}
+    fingerprint = choose_key(
+        user_keys,
+        key,
+        listed,
+        unlisted=(
+            "none of your secret keys is listed on the staff roster",
+            "HR adds your key fingerprint to your roster entry (column keys), or pass --key",
+        ),
+    )
+    person = listed.get(fingerprint)
     if person is None:
         raise RefusedError(
             f"key {fingerprint} is not listed for anyone on the staff roster",
             "HR adds your key fingerprint to your roster entry (column keys)",
         )
+    _refuse_expired(user_keys, fingerprint, moment)
     completions = tuple(
         Completed(person.employee, document_id, version, digest, moment.date())
         for document_id, version, digest in _current(context, [*context.items])
     )
     record = TrainingRecord(Method.SELF, completions, person.name, fingerprint, moment)
-    refusal = record_refusal(record, {person.employee: person.keys})
-    if refusal:
-        raise RefusedError(refusal, "acknowledge with your own key")
-    listed = ", ".join(f"{c.document_id} {c.version}" for c in completions)
-    return _file(config, record, user_keys, f"Training: {person.employee} read {listed}\n")
+    authority = record_authority(record, {person.employee: person.keys}, revoked)
+    _, refusal = authority.refusal(registry.history, fingerprint, moment)
+    problem = record_refusal(record) or refusal
+    if problem:
+        raise RefusedError(problem, "acknowledge with your own key")
+    listed_ids = ", ".join(f"{c.document_id} {c.version}" for c in completions)
+    return _file(config, record, user_keys, f"Training: {person.employee} read {listed_ids}\n")
+
+
+def _refuse_expired(user_keys: UserKeys, fingerprint: str, now: datetime) -> None:
+    """Refuse a key that has expired: what it signs now would not count."""
+    for info in keys_in(user_keys.export_public(fingerprint)):
+        if info.expires is not None and info.expires <= now:
+            raise RefusedError(f"key {fingerprint} has expired", "renew it or use another key")
 
 
 def attest_session(
@@ -235,7 +263,7 @@ def attest_session(
     if held_on > moment.date():
         raise RefusedError(f"the session date {held_on} lies in the future", "attest after it")
     layout = SignatureLayout.of(config)
-    with hermetic_keyring(layout.keys) as keyring:
+    with hermetic_keyring(*layout.key_folders) as keyring:
         registry = load_registry(config, keyring)
         fingerprint, entry = _signer(
             keyring, registry, user_keys, key, METHOD_ROLES[Method.SESSION], moment
@@ -275,7 +303,7 @@ def import_completions(
     """
     moment = now.replace(microsecond=0)
     layout = SignatureLayout.of(config)
-    with hermetic_keyring(layout.keys) as keyring:
+    with hermetic_keyring(*layout.key_folders) as keyring:
         registry = load_registry(config, keyring)
         fingerprint, entry = _signer(
             keyring, registry, user_keys, key, METHOD_ROLES[Method.IMPORT], moment

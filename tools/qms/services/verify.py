@@ -197,7 +197,7 @@ def altered_signature_files(
     if committed is None:
         committed = history_alterations(config, repo)
     altered = repo.altered_files(
-        config.signatures_path, committed, editable=(layout.keys, *layout.live_files)
+        config.signatures_path, committed, editable=(*layout.key_folders, *layout.live_files)
     )
     findings = []
     for path, (how, commit) in altered.items():
@@ -236,7 +236,7 @@ def verify_handbook(
     verdicts: list[DocumentVerdict] = []
     repo = open_repository(config.root)
     layout = SignatureLayout.of(config)
-    with hermetic_unless_given(layout.keys, keyring) as keyring:
+    with hermetic_unless_given(layout.key_folders, keyring) as keyring:
         if registry is None:
             registry = load_registry(config, keyring)
         prefetch(
