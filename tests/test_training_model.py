@@ -10,6 +10,7 @@ import pytest
 from qms.model.approval import StatementError
 from qms.model.document import Version
 from qms.model.frontmatter import parse_document
+from qms.model.registry_history import RegistryHistory
 from qms.model.roster import Roster, RosterError, from_csv
 from qms.model.training import (
     Completion,
@@ -22,7 +23,13 @@ from qms.model.training import (
     assign,
     share_trained,
 )
-from qms.model.training_record import Completed, Method, TrainingRecord, record_refusal
+from qms.model.training_record import (
+    Completed,
+    Method,
+    TrainingRecord,
+    record_authority,
+    record_refusal,
+)
 
 from .test_frontmatter_model import VALID
 
@@ -91,6 +98,20 @@ def test_joining_a_role_later_moves_the_due_date() -> None:
     assert assign(leaver, ITEM, POLICY, [], date(2026, 8, 2)).state is TrainingState.NOT_REQUIRED
     states = [assign(p, ITEM, POLICY, [], date(2026, 8, 2)) for p in (joiner, leaver)]
     assert share_trained(states) == (0, 1)
+
+
+def test_a_stricter_requirement_shortens_the_due_period_for_its_roles_only() -> None:
+    # GMP: operators are trained on a revised batch SOP by its effective date.
+    strict = Requirement(("production-operator",), ids=("SOP-GMP-004",), due_days=0)
+    general = Requirement(("production-operator", "qa"), types=("sop",))
+    policy = TrainingPolicy((general, strict))
+    assert policy.as_dict()["requirements"][1]["due_days"] == 0
+    assert "due_days" not in policy.as_dict()["requirements"][0]
+    late = assign(ANA, ITEM, policy, [], date(2026, 1, 2))
+    assert late.state is TrainingState.OVERDUE and late.due == date(2026, 1, 1)
+    reviewer = Person("E2001", "Hanna Berg", (RoleSpell("qa", date(2025, 1, 1)),))
+    relaxed = assign(reviewer, ITEM, policy, [], date(2026, 1, 2))
+    assert relaxed.state is TrainingState.DUE and relaxed.due == date(2026, 1, 31)
 
 
 def test_roster_round_trips_in_one_canonical_form() -> None:
@@ -162,14 +183,26 @@ def test_training_records_are_canonical_and_say_how_they_were_made() -> None:
     assert TrainingRecord.from_bytes(imported.to_bytes()).source_system == "LMS"
 
 
-def test_a_person_acknowledges_only_for_themselves() -> None:
+def test_a_person_acknowledges_only_for_themselves_with_a_listed_key() -> None:
     keys = {"E1001": (FPR,)}
-    assert record_refusal(record(Method.SELF, "E1001"), keys) == ""
-    assert "exactly one person" in record_refusal(record(Method.SELF, "E1001", "E1002"), keys)
+    history = RegistryHistory(())
+    at = datetime(2026, 6, 3, 10, tzinfo=UTC)
+
+    def refusal(made: TrainingRecord, revoked: frozenset[str] = frozenset()) -> str:
+        authority = record_authority(made, keys, revoked)
+        return record_refusal(made) or authority.refusal(history, made.signer_fingerprint, at)[1]
+
+    # The roster's key counts though no signer registry names it.
+    assert refusal(record(Method.SELF, "E1001")) == ""
+    assert "exactly one person" in refusal(record(Method.SELF, "E1001", "E1002"))
     other = record(Method.SELF, "E1001", fpr="B" * 40)
-    assert "a person acknowledges only for themselves" in record_refusal(other, keys)
+    assert "a person acknowledges only for themselves" in refusal(other)
+    assert "OpenPGP revocation" in refusal(record(Method.SELF, "E1001"), frozenset({FPR}))
+    # A trainer's attestation needs the registry role: an empty registry admits no one.
+    session = record(Method.SESSION, "E1001", form="classroom", title="x")
+    assert refusal(session) != ""
     odd = record(Method.SESSION, "E1001", form="webinar", title="x")
-    assert "session form 'webinar'" in record_refusal(odd, keys)
+    assert "session form 'webinar'" in record_refusal(odd)
 
 
 def test_an_effectiveness_gate_holds_a_version_until_enough_are_trained() -> None:

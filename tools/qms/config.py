@@ -210,6 +210,7 @@ def _training(table: Mapping[str, Any]) -> TrainingPolicy | None:
             tuple(item.get("ids", ())),
             tuple(item.get("types", ())),
             tuple(item.get("tags", ())),
+            item.get("due_days"),
         )
         for item in raw.get("requirements", [])
     )

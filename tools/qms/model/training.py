@@ -23,6 +23,9 @@ class Requirement:
     ids: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    # Days to complete, when this requirement is stricter than the policy's: 0 is "trained
+    # by the effective date", as GMP asks of the operators of a revised batch procedure.
+    due_days: int | None = None
 
     def selects(self, document: Document) -> bool:
         """Whether `document` falls under this requirement."""
@@ -36,12 +39,16 @@ class Requirement:
 
     def as_dict(self) -> dict[str, Any]:
         """The requirement as the signing policy approves it."""
-        return {
+        requirement: dict[str, Any] = {
             "roles": list(self.roles),
             "ids": list(self.ids),
             "types": list(self.types),
             "tags": list(self.tags),
         }
+        # Only when set, so that a policy approved before the field existed stays approved.
+        if self.due_days is not None:
+            requirement["due_days"] = self.due_days
+        return requirement
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,16 @@ class TrainingPolicy:
     def gate_for(self, document: Document) -> float:
         """The share a version of `document` needs trained to be in force (0: no gate)."""
         return dict(self.gates).get(str(document.type), 0.0)
+
+    def days_for(self, document: Document, roles: Iterable[str]) -> int:
+        """Days a person holding `roles` has for `document`: the strictest requirement."""
+        held = set(roles)
+        days = [
+            r.due_days
+            for r in self.requirements
+            if r.due_days is not None and held & set(r.roles) and r.selects(document)
+        ]
+        return min(days, default=self.due_days)
 
     def roles_for(self, document: Document) -> tuple[str, ...]:
         """The roles that must read `document`, sorted."""
@@ -219,7 +236,8 @@ def assign(
     if done is not None:
         return Assignment(person.employee, document.id, target, TrainingState.DONE, None, done)
     starts = [d for d in (training_start(target, item, policy), person.joined(required, on)) if d]
-    due = max(starts) + timedelta(days=policy.due_days) if starts else None
+    days = policy.days_for(document, required)
+    due = max(starts) + timedelta(days=days) if starts else None
     state = TrainingState.OVERDUE if due is not None and on > due else TrainingState.DUE
     return Assignment(person.employee, document.id, target, state, due)
 
