@@ -127,9 +127,10 @@ def _ack(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "ack",
         help="sign that you read and understood the current version of documents",
         description=(
-            "Signs, with your own registered key, one record naming each document's id, "
-            "current version and approved content digest. Your key must be listed for you "
-            "on the roster."
+            "Signs, with your own key, one record naming each document's id, current "
+            "version and approved content digest. HR lists the key's fingerprint for you "
+            "on the roster; it need not be in the signer registry, and is kept under "
+            "signatures/training/keys/, never published."
         ),
         epilog="Example: qms training ack SOP-HR-001 POL-ISMS-001",
     )

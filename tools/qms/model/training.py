@@ -118,7 +118,8 @@ class Person:
     employee: str
     name: str
     spells: tuple[RoleSpell, ...]
-    # Fingerprints of the person's registered signing keys, for acknowledging in person.
+    # Fingerprints of the keys the person acknowledges with: the roster, approved by HR,
+    # is what binds them to the person (model/signature_rules.py ListedKey).
     keys: tuple[str, ...] = ()
 
     def roles_on(self, day: date) -> tuple[str, ...]:

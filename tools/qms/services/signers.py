@@ -92,7 +92,7 @@ def choose_key(
     if not mine:
         raise RefusedError(*unlisted)
     raise QmsError(
-        f"you hold {len(mine)} registered keys",
+        f"you hold {len(mine)} keys that may sign",
         "choose one with --key FINGERPRINT:",
         [_describe(fpr, entries.get(fpr)) for fpr in mine],
     )

@@ -52,14 +52,16 @@ def witnessed_files(
     if not base.is_dir():
         return {}
     found = {}
-    live = set(SignatureLayout.of(config).live_files)
+    layout = SignatureLayout.of(config)
+    live = set(layout.live_files)
+    key_folders = layout.key_folders
     for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.is_symlink()):
         relative = path.relative_to(config.root).as_posix()
         if path in live:
             continue
         if tracked is not None and relative not in tracked:
             continue
-        if relative.startswith("signatures/keys/"):
+        if path.parent in key_folders:
             if keys:
                 found[relative] = PRESENT
             continue
