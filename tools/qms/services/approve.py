@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from qms.adapters.git import Repository
-from qms.adapters.gpg import UserKeys, hermetic_keyring
+from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import RefusedError
 from qms.model.approval import MEANING_ORDER, Meaning, Statement
@@ -20,7 +20,7 @@ from qms.services.handbook import canonical_id, load_handbook, select
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
 from qms.services.signed_files import write_signed
-from qms.services.signers import choose_key
+from qms.services.signers import signing_key
 from qms.services.verify import judge
 
 
@@ -80,22 +80,15 @@ def approve(
     layout = SignatureLayout.of(config)
     with hermetic_keyring(layout.keys) as keyring:
         registry = load_registry(config, keyring)
-        latest = registry.approved(
-            "no approval can be trusted until a registry administrator repairs it"
-        )
-        fingerprint = choose_key(
+        fingerprint, entry = signing_key(
+            keyring,
+            registry,
             user_keys,
             key,
-            {s.fingerprint for s in latest.signers},
-            signers=latest.signers,
-            now=now,
+            now,
+            untrusted="no approval can be trusted until a registry administrator repairs it",
+            unregistered="ask a registry administrator to register or renew the key",
         )
-        entry, refusal = registry.history.signer_at(fingerprint, now)
-        if entry is None:
-            raise RefusedError(
-                f"cannot sign with {fingerprint}: {refusal}",
-                "ask a registry administrator to register or renew the key",
-            )
         rules = config.rules_for(document.type)
         rule = next((r for r in rules if r.meaning == meaning), None)
         if rule is None:
@@ -104,9 +97,6 @@ def approve(
                 f"it takes {', '.join(str(r.meaning) for r in rules)}",
             )
         role = _choose_role(entry, rule.roles, document, meaning)
-        info = keyring.key(fingerprint)
-        if info is not None and info.expires is not None and info.expires <= now:
-            raise RefusedError(f"key {fingerprint} has expired", "renew it or use another key")
         content = document_content(config, document)
         statement = Statement(
             document_id=document.id,
@@ -132,7 +122,7 @@ def approve(
             folder_version=statement.version,
             statement=statement,
             signature=SignatureFacts(
-                True, fingerprint, statement.signed_at, info.expires if info else None
+                True, fingerprint, statement.signed_at, _expiry(keyring, fingerprint)
             ),
         )
         trial = judge_document(
@@ -174,3 +164,9 @@ def _advice(meaning: Meaning) -> str:
     if earlier:
         return f"{' and '.join(earlier)} must come first, each by someone else"
     return "each signer signs a version once per meaning"
+
+
+def _expiry(keyring: Keyring, fingerprint: str) -> datetime | None:
+    """The key's expiry as the handbook keyring knows it (None: never, or not filed yet)."""
+    info = keyring.key(fingerprint)
+    return info.expires if info else None

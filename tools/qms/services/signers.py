@@ -7,10 +7,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from qms.adapters.gpg import UserKeys, keys_in
+from qms.adapters.gpg import Keyring, UserKeys, keys_in
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
 from qms.model.findings import FindingCode
+from qms.model.signature_rules import RegisteredSigner
 from qms.model.signers import ROLE, Registry, SignerEntry, canonical_policy
 from qms.model.timeutil import format_utc
 from qms.services.layout import SignatureLayout
@@ -92,10 +93,40 @@ def choose_key(
     if not mine:
         raise RefusedError(*unlisted)
     raise QmsError(
-        f"you hold {len(mine)} keys that may sign",
+        f"you hold {len(mine)} registered keys",
         "choose one with --key FINGERPRINT:",
         [_describe(fpr, entries.get(fpr)) for fpr in mine],
     )
+
+
+def signing_key(
+    keyring: Keyring,
+    registry: RegistryState,
+    user_keys: UserKeys,
+    key: str | None,
+    now: datetime,
+    *,
+    role: str = "",
+    untrusted: str,
+    unregistered: str,
+) -> tuple[str, SignerEntry]:
+    """The registered key to sign with now, and its entry: one rule for every command that
+    signs as a registered signer (holding `role` when one is named).
+
+    Refused, with `untrusted` or `unregistered` as what to do, while the registry is not
+    approved, when the key's registration does not count now, and when the key expired.
+    """
+    latest = registry.approved(untrusted)
+    fingerprint = choose_key(
+        user_keys, key, {s.fingerprint for s in latest.signers}, signers=latest.signers, now=now
+    )
+    entry, refusal = RegisteredSigner(role).refusal(registry.history, fingerprint, now)
+    if refusal or entry is None:
+        raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", unregistered)
+    info = keyring.key(fingerprint)
+    if info is not None and info.expires is not None and info.expires <= now:
+        raise RefusedError(f"key {fingerprint} has expired", "renew it or use another key")
+    return fingerprint, entry
 
 
 def _describe(fingerprint: str, entry: SignerEntry | None) -> str:

@@ -15,7 +15,6 @@ from qms.errors import RefusedError
 from qms.model.csvcells import read_rows
 from qms.model.document import Version
 from qms.model.roster import ROSTER_ROLE, Roster, RosterApproval, from_csv
-from qms.model.signature_rules import RegisteredSigner
 from qms.model.signers import SignerEntry
 from qms.model.training import InForce
 from qms.model.training_record import (
@@ -32,7 +31,7 @@ from qms.services.handbook import load_handbook, select
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.registry import RegistryState, load_registry
 from qms.services.signed_files import write_signed
-from qms.services.signers import choose_key
+from qms.services.signers import choose_key, signing_key
 from qms.services.training import (
     approved_contents,
     completion_problem,
@@ -64,18 +63,16 @@ def _signer(
     now: datetime,
 ) -> tuple[str, SignerEntry]:
     """The key to sign with and its registry entry, when it may sign as `role` now."""
-    latest = registry.approved("no training record can be trusted until it is repaired")
-    fingerprint = choose_key(
-        user_keys, key, {s.fingerprint for s in latest.signers}, signers=latest.signers, now=now
+    return signing_key(
+        keyring,
+        registry,
+        user_keys,
+        key,
+        now,
+        role=role,
+        untrusted="no training record can be trusted until it is repaired",
+        unregistered=f"the role '{role}' is given with 'qms signers add'",
     )
-    entry, refusal = RegisteredSigner(role).refusal(registry.history, fingerprint, now)
-    if refusal or entry is None:
-        hint = f"the role '{role}' is given with 'qms signers add'"
-        raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", hint)
-    info = keyring.key(fingerprint)
-    if info is not None and info.expires is not None and info.expires <= now:
-        raise RefusedError(f"key {fingerprint} has expired", "renew it or use another key")
-    return fingerprint, entry
 
 
 def import_roster(

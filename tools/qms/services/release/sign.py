@@ -21,7 +21,7 @@ from qms.services.release.folder_files import (
     record_folder,
 )
 from qms.services.release.signers import release_signers
-from qms.services.signers import choose_key
+from qms.services.signers import signing_key
 
 
 def _signature_name(role: str, fingerprint: str) -> str:
@@ -64,13 +64,15 @@ def sign_release(
     layout = SignatureLayout.of(config)
     with hermetic_keyring(layout.keys) as keyring:
         registry = load_registry(config, keyring)
-        latest = registry.history.latest
-        if not registry.trusted or latest is None:
-            raise RefusedError("the signer registry is not approved", "run 'qms verify'")
-        fingerprint = choose_key(user_keys, key, {s.fingerprint for s in latest.signers})
-        entry, refusal = registry.history.signer_at(fingerprint, now)
-        if entry is None:
-            raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", "use a registered key")
+        fingerprint, entry = signing_key(
+            keyring,
+            registry,
+            user_keys,
+            key,
+            now,
+            untrusted="run 'qms verify'",
+            unregistered="use a registered key",
+        )
         signed = release_signers(record_dir / "signatures", data, keyring, registry)
         # The new signature, under a role of its own, must not share a person with any.
         trial = {role: s.fingerprint for role, s in signed.items()} | {"": fingerprint}
