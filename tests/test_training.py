@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import git
+import gnupg
 import pytest
 
 from qms.adapters.gpg import fingerprints_in
 from tests.conftest import ROOTS
-from tests.keys import Person, make_person, remove_home
+from tests.keys import Person, make_person, remove_home, short_tempdir
 from tests.signing_repo import Team, commit_all, make_signing_repo, register, run, team
 
 __all__ = ["team"]
@@ -360,3 +362,90 @@ def test_names_reach_only_the_set_that_admits_personal_data(
             for employee, name in unregistered:
                 assert name.encode() not in data and employee.encode() not in data, (path, name)
     assert checked > 20
+
+
+def revoked_copy(person: Person) -> str:
+    """`person`'s public key with the revocation gpg made at key generation applied."""
+    certificate = person.home / "openpgp-revocs.d" / f"{person.fingerprint}.rev"
+    scratch = short_tempdir("qt-")
+    try:
+        gpg = gnupg.GPG(gnupghome=str(scratch))
+        gpg.import_keys(person.public_key.read_bytes())
+        gpg.import_keys(certificate.read_text().replace(":-----BEGIN", "-----BEGIN"))
+        armored: str = gpg.export_keys(person.fingerprint, armor=True)
+        return armored
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_an_older_approved_roster_put_back_does_not_count(
+    repo: Path, staff: Staff, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = qms(capsys, repo, "training", "ack", DOC, *as_(staff.ana))
+    assert code == 0, err
+    assert state_of(status(capsys, repo)[1], "E1001") == "done"
+    roster = repo / "signatures/training/roster.yaml"
+    approved_first = roster.read_bytes()
+    # HR takes Ana's key off the roster: what it signed no longer counts.
+    (tmp_path / "hr2.csv").write_text(roster_csv(staff).replace(staff.ana.fingerprint, ""))
+    code, _, err = qms(capsys, repo, "training", "roster", "import", str(tmp_path / "hr2.csv"),
+                       *as_(staff.hanna))  # fmt: skip
+    assert code == 0, err
+    assert state_of(status(capsys, repo)[1], "E1001") != "done"
+    # Someone without the HR key puts the earlier approved roster back.
+    roster.write_bytes(approved_first)
+    commit_all(repo, "Restore the roster")
+    code, out, err = qms(capsys, repo, "training", "status", "--json")
+    assert code == 1 and json.loads(out) == []
+    assert "it is an older roster HR approved" in err and "signatures/training/roster.yaml" in err
+
+
+def test_a_key_belongs_to_one_person_on_the_roster(
+    repo: Path, staff: Staff, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = roster_csv(staff).replace(
+        "E1002,Ben Ortiz,operator,2025-03-01,,",
+        f"E1002,Ben Ortiz,operator,2025-03-01,,{staff.ana.fingerprint}",
+    )
+    (tmp_path / "hr3.csv").write_text(shared)
+    before = head(repo)
+    code, _, err = qms(capsys, repo, "training", "roster", "import", str(tmp_path / "hr3.csv"),
+                       *as_(staff.hanna))  # fmt: skip
+    assert code == 1 and head(repo) == before
+    assert f"hr3.csv:3: key {staff.ana.fingerprint} is listed for E1001 above" in err
+    # A roster edited by hand to the same effect is refused as it is read.
+    roster = repo / "signatures/training/roster.yaml"
+    text = roster.read_text()
+    ben = text.index('employee: "E1002"')
+    listed = f'keys: ["{staff.ana.fingerprint}"]\n    roles:'
+    roster.write_text(text[:ben] + text[ben:].replace("roles:", listed, 1))
+    code, _, err = qms(capsys, repo, "training", "status")
+    assert code == 1 and "a key belongs to one person" in err
+
+
+def test_a_staff_key_keeps_its_revocation_and_a_bad_one_is_a_training_finding(
+    repo: Path, staff: Staff, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = qms(capsys, repo, "training", "ack", DOC, *as_(staff.ana))
+    assert code == 0, err
+    [key_file] = (repo / "signatures/training/keys").glob("*.asc")
+    original = key_file.read_bytes()
+    key_file.write_text(revoked_copy(staff.ana))
+    commit_all(repo, "Ana revokes her key")
+    assert state_of(status(capsys, repo)[1], "E1001") != "done"
+    # Undoing the revocation is found, though the file is a key and may change.
+    key_file.write_bytes(original)
+    commit_all(repo, "Drop the revocation")
+    code, out, err = qms(capsys, repo, "verify", "--json")
+    assert code == 1
+    [altered] = json.loads(out)["altered"]
+    assert altered["path"] == key_file.relative_to(repo).as_posix()
+    assert f"no longer holds the revocation of {staff.ana.fingerprint}" in altered["message"]
+    # A file that is no key at all, among staff keys, leaves the registry and approvals be.
+    (repo / "signatures/training/keys/0000000000000000.asc").write_text("not a key\n")
+    commit_all(repo, "A broken staff key")
+    code, out, _ = qms(capsys, repo, "status", "--json")
+    [row] = [r for r in json.loads(out)["documents"] if r["id"] == DOC]
+    assert row["status"] == "effective"
+    code, _, err = qms(capsys, repo, "training", "status")
+    assert code == 1 and "0000000000000000.asc: not a valid public key" in err

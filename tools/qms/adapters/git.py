@@ -51,6 +51,10 @@ class Repository:
     def _relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()
 
+    def relative_path(self, path: Path) -> str:
+        """`path` from the top of the working tree, as git names it."""
+        return self._relative(path)
+
     def uncommitted(self, path: Path) -> bool:
         """Whether `path` is untracked or differs from HEAD (in the index or working tree)."""
         relative = self._relative(path)
@@ -265,6 +269,19 @@ class Repository:
             elif not _under(path, kept) and current.read_bytes() != self._first_version(path):
                 found[path] = ("modified", commit)
         return found
+
+    def modified_in_tree(self, folder: Path) -> tuple[str, ...]:
+        """Tracked files under `folder` that the working tree changed (paths from the top)."""
+        if not self._repo.head.is_valid():
+            return ()
+        listed = self._repo.git.ls_files("--modified", "--", self._relative(folder))
+        return tuple(line for line in listed.split("\n") if line)
+
+    def committed_versions(self, path: str) -> list[bytes]:
+        """Every content `path` (from the top) was committed with, as HEAD reaches it."""
+        listed = self._repo.git.log("-m", "--format=%H", "--", path)
+        found = [self.blob_at(commit, path) for commit in dict.fromkeys(listed.split())]
+        return [data for data in found if data is not None]
 
     def _first_version(self, path: str) -> bytes | None:
         """The bytes `path` had in the commit that first added it."""

@@ -150,10 +150,18 @@ def located_where(where: str, located: Located, path: tuple[str | int, ...]) -> 
 
 def _checked(people: Iterable[Person], where: str) -> Roster:
     seen: set[str] = set()
+    holders: dict[str, str] = {}
     for person in people:
         if person.employee in seen:
             raise RosterError(f"{where}: employee {person.employee} is listed twice")
         seen.add(person.employee)
+        for key in person.keys:
+            # One key is one person's: listed for two, it would sign for either.
+            if holders.setdefault(key, person.employee) != person.employee:
+                raise RosterError(
+                    f"{where}: key {key} is listed for both {holders[key]} and "
+                    f"{person.employee}; a key belongs to one person"
+                )
     return Roster(tuple(people))
 
 
@@ -167,6 +175,7 @@ def from_csv(text: str, where: str) -> tuple[Roster | None, tuple[str, ...]]:
     if unreadable:
         return None, (f"{unreadable[0]}; the export needs {', '.join(CSV_COLUMNS)}",)
     rows: dict[str, dict[str, Any]] = {}
+    key_holders: dict[str, str] = {}
     problems: list[str] = []
     for line, item in lines:
         try:
@@ -189,9 +198,18 @@ def from_csv(text: str, where: str) -> tuple[Roster | None, tuple[str, ...]]:
             continue
         entry["spells"].append(spell)
         try:
-            entry["keys"].update(normalise_fingerprint(k) for k in item.get("keys", "").split())
+            keys = {normalise_fingerprint(k) for k in item.get("keys", "").split()}
         except ValueError as exc:
             problems.append(f"{where}:{line}: keys: {exc}")
+            continue
+        entry["keys"].update(keys)
+        for key in sorted(keys):
+            holder = key_holders.setdefault(key, item["employee"])
+            if holder != item["employee"]:
+                problems.append(
+                    f"{where}:{line}: key {key} is listed for {holder} above; a key belongs "
+                    "to one person"
+                )
     if problems:
         return None, tuple(problems)
     people = tuple(

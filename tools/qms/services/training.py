@@ -27,7 +27,7 @@ from qms.model.training import (
     assign,
     document_training,
 )
-from qms.model.training_record import TrainingRecord, record_authority, record_refusal
+from qms.model.training_record import Method, TrainingRecord, record_authority, record_refusal
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
@@ -97,14 +97,16 @@ def load_roster(config: QmsConfig, keyring: Keyring, history: RegistryHistory) -
         return ApprovedRoster(None, None, (Finding(shown, None, str(exc), FindingCode.TRAINING),))
     digest = sha256_of(data)
     problems: list[str] = []
+    # Every approval is judged, and only the latest valid one may stand: the roster is a
+    # live file, so an older approved roster put back (a key HR removed, a leaver's dates
+    # undone) must not count, as an older registry revision does not.
+    valid: list[RosterApproval] = []
     for statement_path in sorted(layout.roster_approvals.glob(f"*{STATEMENT_SUFFIX}")):
         statement_bytes = statement_path.read_bytes()
         try:
             approval = RosterApproval.from_bytes(statement_bytes)
         except StatementError as exc:
             problems.append(f"{statement_path.name}: {exc}")
-            continue
-        if approval.roster_sha256 != digest:
             continue
         claim = Claim(approval.signer_fingerprint, approval.signed_at)
         verdict = verify_signed(
@@ -116,8 +118,18 @@ def load_roster(config: QmsConfig, keyring: Keyring, history: RegistryHistory) -
             history,
         )
         if verdict.valid:
-            return ApprovedRoster(roster, approval, ())
-        problems.append(f"{statement_path.name}: {verdict.problem}")
+            valid.append(approval)
+        elif approval.roster_sha256 == digest:
+            problems.append(f"{statement_path.name}: {verdict.problem}")
+    latest = max(valid, key=lambda a: a.signed_at, default=None)
+    if latest is not None and latest.roster_sha256 == digest:
+        return ApprovedRoster(roster, latest, ())
+    if latest is not None and any(a.roster_sha256 == digest for a in valid):
+        problems = [
+            f"it is an older roster HR approved; the latest approval, of "
+            f"{format_utc(latest.signed_at)}, names other content: restore the roster HR "
+            "approved last from git"
+        ]
     detail = "; ".join(problems) or "no approval names its SHA-256"
     message = (
         f"the roster is not approved by HR ({detail}); change it only with "
@@ -175,9 +187,19 @@ def load_training(
     files = record_files(config)
     prefetch(keyring, ((SignatureLayout.signature_of(p), p.read_bytes()) for p in files))
     completions: list[Completion] = []
-    findings: list[Finding] = []
+    staff_keys = SignatureLayout.of(config).staff_keys
+    findings = [
+        Finding(
+            display_path(config.root, path),
+            None,
+            "not a valid public key; restore it from git history, keys are never edited",
+            FindingCode.TRAINING,
+        )
+        for path in keyring.rejected
+        if path.parent == staff_keys
+    ]
     if roster.roster is None:
-        return TrainingFacts(roster, (), ())
+        return TrainingFacts(roster, (), tuple(findings))
     people = roster.roster
     keys = {p.employee: p.keys for p in people.people}
     for path in files:
@@ -224,7 +246,10 @@ def _record_completions(
         )
         if problem:
             return problem, []
-    signer = f"{record.signer_name} (key {record.signer_fingerprint})"
+    # A self record is shown under the roster's name for its one person (the key was
+    # admitted as theirs), never under the name the record gives itself.
+    own = roster.index.get(record.employees[0]) if record.method is Method.SELF else None
+    signer = f"{own.name if own else record.signer_name} (key {record.signer_fingerprint})"
     context = record.title or record.source_system
     return "", [
         Completion(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from qms.adapters.git import Repository, open_repository
-from qms.adapters.gpg import Keyring, hermetic_unless_given
+from qms.adapters.gpg import Keyring, hermetic_unless_given, keys_in
 from qms.config import QmsConfig
 from qms.model.approval import Statement, StatementError
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
@@ -212,6 +212,46 @@ def altered_signature_files(
     return tuple(findings)
 
 
+def weakened_keys(
+    config: QmsConfig, repo: Repository | None, committed: Mapping[str, str]
+) -> tuple[Finding, ...]:
+    """A finding for each key file that lost a key or an OpenPGP revocation that an
+    earlier commit of it held.
+
+    Key files may change, since a revocation is appended to a key; they may not lose one.
+    For staff keys nothing else records a revocation, so undoing it would bring back what
+    the key signed after it; replacing a key would quietly disown what it signed.
+    """
+    if repo is None:
+        return ()
+    layout = SignatureLayout.of(config)
+    folders = {repo.relative_path(folder) for folder in layout.key_folders}
+    changed = {p for p in committed if p.rsplit("/", 1)[0] in folders}
+    for folder in layout.key_folders:
+        changed.update(repo.modified_in_tree(folder))
+    findings = []
+    for path in sorted(changed):
+        current = repo.root / path
+        if not current.is_file():
+            continue  # a deleted key file is altered_signature_files' finding
+        now = {info.fingerprint: info for info in keys_in(current.read_bytes())}
+        lost = sorted(
+            f"the key {info.fingerprint}" if info.fingerprint not in now else
+            f"the revocation of {info.fingerprint}"
+            for data in repo.committed_versions(path)
+            for info in keys_in(data)
+            if info.fingerprint not in now or (info.revoked and not now[info.fingerprint].revoked)
+        )  # fmt: skip
+        if lost:
+            shown = display_path(config.root, current)
+            message = (
+                f"no longer holds {lost[0]}, which an earlier commit of it held; keys only "
+                f"gain revocations: restore it with 'git log -p -- {path}'"
+            )
+            findings.append(Finding(shown, None, message, FindingCode.ALTERED))
+    return tuple(findings)
+
+
 def verify_handbook(
     config: QmsConfig,
     handbook: Handbook | None = None,
@@ -267,10 +307,15 @@ def verify_handbook(
         if repo.is_shallow
         else ""
     )
+    if repo is not None and committed is None:
+        committed = history_alterations(config, repo)
     return Verification(
         registry,
         tuple(verdicts),
-        altered_signature_files(config, repo, committed),
+        (
+            *altered_signature_files(config, repo, committed),
+            *weakened_keys(config, repo, committed or {}),
+        ),
         unchecked,
         training,
         facts,
