@@ -156,11 +156,18 @@ def _heat_cell(
     )
 
 
-def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, residual: bool) -> str:
+HEAT_MAP_TITLES = {
+    "inherent": "Inherent risk (before treatment)",
+    "current": "Current residual risk (controls in place now)",
+    "target": "Residual risk (after treatment)",
+}
+
+
+def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, stage: str) -> str:
     """A 5x5 grid, impact up and likelihood across, each cell counting its risks."""
-    cells = heat_map(risk_rows(graph), residual)
+    cells = heat_map(risk_rows(graph), stage)
     threshold = settings(app).risk_acceptance_threshold
-    title = "Residual risk (after treatment)" if residual else "Inherent risk (before treatment)"
+    title = HEAT_MAP_TITLES[stage]
     rows = []
     for impact in range(5, 0, -1):
         axis = (
@@ -190,14 +197,20 @@ def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, residual: bool) -> str:
     )
 
 
+def _stages(graph: Graph) -> tuple[str, ...]:
+    """Inherent and target; current between them once any risk carries a current residual."""
+    if any(row.has_current for row in risk_rows(graph)):
+        return ("inherent", "current", "target")
+    return ("inherent", "target")
+
+
 def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
     """Heat maps before and after treatment, then the sortable register."""
     maps = html_node(
         '<div class="qms-heatmaps">'
         + _legend(settings(app).risk_acceptance_threshold)
         + '<div class="qms-side-by-side">'
-        + _heat_map(app, fromdoc, graph, False)
-        + _heat_map(app, fromdoc, graph, True)
+        + "".join(_heat_map(app, fromdoc, graph, stage) for stage in _stages(graph))
         + "</div></div>\n"
     )
     body: list[list[Cell]] = []
