@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 
+from qms.config import config_from_table
+from qms.errors import ConfigError
 from qms.model.canonical import StatementError
 from qms.model.risk_acceptance import (
     DEFAULT_POLICY,
@@ -122,3 +126,48 @@ def test_the_statement_round_trips_in_canonical_bytes_only() -> None:
 def test_acceptances_refuse_hostile_input_with_their_own_error(data: bytes) -> None:
     with pytest.raises(StatementError):
         Acceptance.from_bytes(data)
+
+
+LEVELS = {
+    "levels": [
+        {"up_to": 8, "roles": ["risk-owner"]},
+        {"up_to": 15, "roles": ["ciso"]},
+        {"up_to": 25, "roles": ["ceo"]},
+    ]
+}
+
+
+def test_levels_are_part_of_the_signing_policy_only_when_configured(tmp_path: Path) -> None:
+    plain = config_from_table(tmp_path, {})
+    assert "risk_acceptance" not in plain.signing_policy()
+    assert plain.risk_acceptance is None
+    configured = config_from_table(
+        tmp_path,
+        {"risk_acceptance": LEVELS, "roles": {"ciso": "Chief Information Security Officer"}},
+    )
+    assert configured.signing_policy()["risk_acceptance"] == LEVELS
+    assert {k: v for k, v in configured.signing_policy().items() if k != "risk_acceptance"} == {
+        **plain.signing_policy(),
+        "role_titles": {"ciso": "Chief Information Security Officer"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"levels": []}, "[tool.qms.risk_acceptance] levels must be an array of tables"),
+        ({}, "[tool.qms.risk_acceptance] needs levels"),
+        ({"levels": [{"up_to": 30, "roles": ["ceo"]}]}, "levels[0]: up_to must be a score"),
+        ({"levels": [{"up_to": 25, "roles": ["CEO"]}]}, "levels[0]: roles must list role keys"),
+        ({"levels": [{"up_to": 20, "roles": ["ceo"]}]}, "the last level must reach up_to = 25"),
+        ({"levels": [{"up_to": 25, "roles": ["ceo"]}, {"up_to": 25, "roles": ["x"]}]},
+         "levels must rise"),
+        ({"levels": [{"up_to": 25, "roles": ["ceo"], "by": 1}]}, "holds up_to and roles only"),
+    ],
+)  # fmt: skip
+def test_bad_levels_are_one_line_config_errors(
+    tmp_path: Path, table: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        config_from_table(tmp_path, {"risk_acceptance": table})
+    assert message in str(error.value) and "\n" not in str(error.value)
