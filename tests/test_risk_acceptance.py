@@ -309,3 +309,20 @@ def test_only_a_signed_acceptance_treats_a_risk_without_controls(
     assert code == 0, err
     code, out, err = qms(capsys, repo, "build", "--fresh")
     assert code == 0 and "RSK-002" not in out, out
+
+
+def test_an_acceptance_of_a_risk_no_longer_in_the_register_is_named(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = qms(capsys, repo, "risk", "accept", "RSK-003", "--until", "2099-01-01",
+                       *as_(team.approver))  # fmt: skip
+    assert code == 0, err
+    text = (repo / RISKS).read_text()
+    (repo / RISKS).write_text(text[: text.index("```{risk} Printer toner theft")])
+    commit_all(repo, "RSK-003 closed")
+    code, rows = status(capsys, repo)
+    assert code == 1 and "RSK-003" not in rows
+    code, _, err = qms(capsys, repo, "risk", "status")
+    [statement] = (repo / ACCEPTANCES / "RSK-003").glob("*.json")
+    shown = statement.relative_to(repo).as_posix()
+    assert f"{shown}: RSK-003 is not a risk of this handbook\n" in err

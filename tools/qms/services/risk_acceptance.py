@@ -223,8 +223,9 @@ def _verified(
     if not verdict.valid:
         return None, f"{acceptance.risk_id}: {verdict.problem}"
     risk = risks.get(acceptance.risk_id)
-    owner = owner_of(config, history, risk) if risk is not None else ""
-    refusal = signing_refusal(acceptance, risk, policy, owner)
+    if risk is None:
+        return None, signing_refusal(acceptance, None, policy, "")
+    refusal = signing_refusal(acceptance, risk, policy, owner_of(config, history, risk))
     if refusal:
         return None, f"{acceptance.risk_id}: {refusal}"
     return acceptance, ""
