@@ -163,6 +163,8 @@ def test_levels_are_part_of_the_signing_policy_only_when_configured(tmp_path: Pa
         ({"levels": [{"up_to": 25, "roles": ["ceo"]}, {"up_to": 25, "roles": ["x"]}]},
          "levels must rise"),
         ({"levels": [{"up_to": 25, "roles": ["ceo"], "by": 1}]}, "holds up_to and roles only"),
+        ({**LEVELS, "owner_roles": ["Clinical"]}, "owner_roles must list role keys"),
+        ({**LEVELS, "owners": []}, "has an unknown key"),
     ],
 )  # fmt: skip
 def test_bad_levels_are_one_line_config_errors(
@@ -171,3 +173,15 @@ def test_bad_levels_are_one_line_config_errors(
     with pytest.raises(ConfigError) as error:
         config_from_table(tmp_path, {"risk_acceptance": table})
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_owner_roles_may_carry_the_titles_risk_owner_fields_name(tmp_path: Path) -> None:
+    table = {**LEVELS, "owner_roles": ["clinical-operations"]}
+    titles = {"clinical-operations": "Head of Clinical Operations"}
+    with pytest.raises(ConfigError, match="names roles no approval rule or release uses"):
+        config_from_table(tmp_path, {"risk_acceptance": LEVELS, "roles": titles})
+    config = config_from_table(tmp_path, {"risk_acceptance": table, "roles": titles})
+    assert config.signing_policy()["risk_acceptance"]["owner_roles"] == ["clinical-operations"]
+    assert owner_role("Head of Clinical Operations", dict(config.role_titles)) == (
+        "clinical-operations"
+    )

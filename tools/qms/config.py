@@ -248,7 +248,7 @@ def _risk_acceptance(table: Mapping[str, Any]) -> AcceptancePolicy | None:
     problem = level_problems(levels)
     if problem:
         raise ConfigError(f"[tool.qms.risk_acceptance] {problem}", "fix it in pyproject.toml")
-    return AcceptancePolicy(levels)
+    return AcceptancePolicy(levels, tuple(dict.fromkeys(raw.get("owner_roles", ()))))
 
 
 def read_table(root: Path) -> dict[str, Any] | None:

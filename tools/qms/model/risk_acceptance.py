@@ -47,16 +47,22 @@ class AcceptancePolicy:
     """The levels, lowest first; the last reaches the highest score."""
 
     levels: tuple[AcceptanceLevel, ...]
+    # Roles that own risks without a level of their own: named so that they may carry a
+    # title in [tool.qms.roles], which a risk's risk_owner field names them by.
+    owner_roles: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """As the signing policy holds it."""
-        return {"levels": [level.as_dict() for level in self.levels]}
+        data: dict[str, Any] = {"levels": [level.as_dict() for level in self.levels]}
+        if self.owner_roles:
+            data["owner_roles"] = list(self.owner_roles)
+        return data
 
     @property
     def roles(self) -> tuple[str, ...]:
-        """Every registry role a level names (not the risk-owner placeholder)."""
+        """Every registry role the policy names (not the risk-owner placeholder)."""
         named = (r for level in self.levels for r in level.roles if r != RISK_OWNER)
-        return tuple(dict.fromkeys(named))
+        return tuple(dict.fromkeys([*named, *self.owner_roles]))
 
     def level_of(self, score: int) -> int:
         """The index of the level a score needs."""
