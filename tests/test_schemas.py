@@ -31,6 +31,7 @@ NAMES = (
     "frontmatter",
     "manifest",
     "migration",
+    "risk-acceptance",
     "roster-approval",
     "roster",
     "signers",

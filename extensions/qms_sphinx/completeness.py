@@ -11,6 +11,7 @@ from sphinx.util import logging
 from qms.model.traceability import completeness_findings
 from qms_sphinx.catalogue import catalogues_of
 from qms_sphinx.graph import build_graph
+from qms_sphinx.risk_acceptance import acceptances_of
 from qms_sphinx.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ def check(app: Sphinx, builder: Builder) -> None:
     for need in graph.needs.values():
         locate.setdefault(need.id, (paths.get(need.docname, need.docname), need.lineno))
     threshold = settings(app).risk_acceptance_threshold
-    for finding in completeness_findings(graph, threshold, locate):
+    acceptances = acceptances_of(app)
+    found = completeness_findings(graph, threshold, locate, acceptances.accepted)
+    for finding in [*found, *acceptances.findings]:
         where = f"{finding.path}:{finding.line}" if finding.line else finding.path
         logger.warning(finding.message, location=where, type="qms", subtype=finding.code)
 

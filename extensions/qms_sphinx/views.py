@@ -20,7 +20,9 @@ from qms.model.traceability import (
     soa_rows,
 )
 from qms.model.vocabulary import IMPLEMENTATION, MAPS_TO, RequirementKind
+from qms.services.risk_acceptance import RiskStatus
 from qms_sphinx.graph import graph_of
+from qms_sphinx.risk_acceptance import acceptances_of
 from qms_sphinx.settings import settings
 from qms_sphinx.state import view_pages
 from qms_sphinx.tables import Cell, doc_link, html_link, html_node, scrolling, table
@@ -156,11 +158,18 @@ def _heat_cell(
     )
 
 
-def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, residual: bool) -> str:
+HEAT_MAP_TITLES = {
+    "inherent": "Inherent risk (before treatment)",
+    "current": "Current residual risk (controls in place now)",
+    "target": "Residual risk (after treatment)",
+}
+
+
+def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, stage: str) -> str:
     """A 5x5 grid, impact up and likelihood across, each cell counting its risks."""
-    cells = heat_map(risk_rows(graph), residual)
+    cells = heat_map(risk_rows(graph), stage)
     threshold = settings(app).risk_acceptance_threshold
-    title = "Residual risk (after treatment)" if residual else "Inherent risk (before treatment)"
+    title = HEAT_MAP_TITLES[stage]
     rows = []
     for impact in range(5, 0, -1):
         axis = (
@@ -190,20 +199,29 @@ def _heat_map(app: Sphinx, fromdoc: str, graph: Graph, residual: bool) -> str:
     )
 
 
+def _stages(graph: Graph) -> tuple[str, ...]:
+    """Inherent and target; current between them once any risk carries a current residual."""
+    if any(row.has_current for row in risk_rows(graph)):
+        return ("inherent", "current", "target")
+    return ("inherent", "target")
+
+
 def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
     """Heat maps before and after treatment, then the sortable register."""
     maps = html_node(
         '<div class="qms-heatmaps">'
         + _legend(settings(app).risk_acceptance_threshold)
         + '<div class="qms-side-by-side">'
-        + _heat_map(app, fromdoc, graph, False)
-        + _heat_map(app, fromdoc, graph, True)
+        + "".join(_heat_map(app, fromdoc, graph, stage) for stage in _stages(graph))
         + "</div></div>\n"
     )
+    stages = _stages(graph)
+    acceptances = acceptances_of(app)
     body: list[list[Cell]] = []
     classes: list[list[str]] = []
     for row in risk_rows(graph):
         risk = row.risk
+        current = [str(row.current)] if "current" in stages else []
         body.append(
             [
                 _need_link(app, fromdoc, risk),
@@ -212,15 +230,19 @@ def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
                 risk.text("risk_owner"),
                 str(row.inherent),
                 risk.text("treatment"),
+                *current,
                 str(row.residual),
                 _links(app, fromdoc, row.controls)
                 if row.controls
-                else ("accepted" if risk.text("acceptance") else "none"),
+                else _no_controls(risk, acceptances.of(risk.id)),
+                _acceptance(acceptances.of(risk.id)),
             ]
         )
         classes.append([f"qms-risk-{_band(max(row.inherent, 1))}"])
-    headers = ["ID", "Risk", "Asset or process", "Owner", "Inherent", "Treatment", "Residual",
-               "Mitigating controls"]  # fmt: skip
+    residual = ["Current", "Target"] if "current" in stages else ["Residual"]
+    headers = ["ID", "Risk", "Asset or process", "Owner", "Inherent", "Treatment", *residual,
+               "Mitigating controls", "Accepted"]  # fmt: skip
+    widths = [1, 4, 3, 2, 1, 1, *([1] * len(residual)), 2, 3]
     return [
         maps,
         scrolling(
@@ -228,12 +250,36 @@ def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
                 headers,
                 body,
                 classes=["qms-risks", "qms-sortable"],
-                widths=[1, 4, 3, 2, 1, 1, 1, 2],
+                widths=widths,
                 row_classes=classes,
             ),
             wide=True,
         ),
     ]
+
+
+def _no_controls(risk: Need, status: RiskStatus | None) -> str:
+    """What treats a risk without controls: a signed acceptance, or nothing that counts.
+
+    The typed acceptance field is free text: shown as such, never as an acceptance.
+    """
+    if status is not None and status.valid:
+        return "accepted"
+    if risk.text("acceptance"):
+        return "accepted (unsigned, does not count)"
+    return "none"
+
+
+def _acceptance(status: RiskStatus | None) -> str:
+    """Who accepted the risk, when, until when, at which score; or why it does not hold."""
+    if status is None or status.acceptance is None:
+        return "required, none signed" if status and status.risk.needs_acceptance else ""
+    accepted = status.acceptance
+    text = (
+        f"{accepted.signer_name} ({accepted.signer_role}), {accepted.signed_at.date()}, "
+        f"until {accepted.until}, at score {accepted.score}"
+    )
+    return f"LAPSED ({status.lapse}): {text}" if status.lapse else text
 
 
 def render_traceability(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:

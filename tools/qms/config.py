@@ -12,6 +12,7 @@ from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.approval_rules import MeaningRule
 from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
+from qms.model.risk_acceptance import AcceptanceLevel, AcceptancePolicy, level_problems
 from qms.model.roster import ROSTER_ROLE
 from qms.model.schemas import problems
 from qms.model.signers import REGISTRY_ADMIN, normalise_fingerprint
@@ -50,6 +51,9 @@ class QmsConfig:
     role_titles: tuple[tuple[str, str], ...] = ()
     # Who must read what, by when ([tool.qms.training]); None when not configured.
     training: TrainingPolicy | None = None
+    # Who may accept which residual risk score ([tool.qms.risk_acceptance]); None when
+    # not configured.
+    risk_acceptance: AcceptancePolicy | None = None
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -92,6 +96,9 @@ class QmsConfig:
         # once a registry administrator approves it (qms signers policy).
         if self.training is not None:
             policy["training"] = self.training.as_dict()
+        # Risk acceptance levels likewise (issue 15); absent, the policy is unchanged.
+        if self.risk_acceptance is not None:
+            policy["risk_acceptance"] = self.risk_acceptance.as_dict()
         return policy
 
     @property
@@ -128,6 +135,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
     approvals = _approvals(table.get("approvals", {}))
     release_roles = tuple(table.get("release", {}).get("signer_roles", ("qa",)))
     training = _training(table)
+    risk_acceptance = _risk_acceptance(table)
     return QmsConfig(
         root=root,
         organisation=table.get("organisation", QmsConfig.organisation),
@@ -142,8 +150,11 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         approvals=approvals,
         sets=tuple(_document_set(name, spec) for name, spec in table.get("sets", {}).items()),
         release_roles=release_roles,
-        role_titles=_role_titles(table.get("roles", {}), approvals, release_roles, training),
+        role_titles=_role_titles(
+            table.get("roles", {}), approvals, release_roles, training, risk_acceptance
+        ),
         training=training,
+        risk_acceptance=risk_acceptance,
     )
 
 
@@ -152,6 +163,7 @@ def _role_titles(
     approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...],
     release_roles: tuple[str, ...],
     training: TrainingPolicy | None,
+    risk_acceptance: AcceptancePolicy | None = None,
 ) -> tuple[tuple[str, str], ...]:
     # A title for a role nobody can hold is most likely a misspelt key.
     known = {REGISTRY_ADMIN, *release_roles}
@@ -159,6 +171,8 @@ def _role_titles(
     if training is not None:
         known |= {ROSTER_ROLE, *(r for r in METHOD_ROLES.values() if r)}
         known |= {role for r in training.requirements for role in r.roles}
+    if risk_acceptance is not None:
+        known |= set(risk_acceptance.roles)
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(
@@ -221,6 +235,21 @@ def _training(table: Mapping[str, Any]) -> TrainingPolicy | None:
         raw.get("retrain_on_minor", False),
         gates,
     )
+
+
+def _risk_acceptance(table: Mapping[str, Any]) -> AcceptancePolicy | None:
+    """The risk acceptance levels of a table its schema has accepted (None when absent)."""
+    raw = table.get("risk_acceptance")
+    if raw is None:
+        return None
+    levels = tuple(
+        AcceptanceLevel(item["up_to"], tuple(dict.fromkeys(item["roles"])))
+        for item in raw["levels"]
+    )
+    problem = level_problems(levels)
+    if problem:
+        raise ConfigError(f"[tool.qms.risk_acceptance] {problem}", "fix it in pyproject.toml")
+    return AcceptancePolicy(levels, tuple(dict.fromkeys(raw.get("owner_roles", ()))))
 
 
 def read_table(root: Path) -> dict[str, Any] | None:

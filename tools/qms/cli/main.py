@@ -22,6 +22,7 @@ from qms.cli import (
     history,
     hook,
     release,
+    risk,
     signers,
     status,
     training,
@@ -92,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         exports,
         release,
         training,
+        # Risk acceptance (issue 15)
+        risk,
         hook,
     ):
         module.add_parser(commands)

@@ -105,6 +105,19 @@ class FindingCode(StrEnum):
         "a risk scores above the acceptance threshold with neither a mitigating control nor "
         "a recorded acceptance; add a control that mitigates it, or record the acceptance",
     )
+    # Risk acceptance (issue 15)
+    RISK_ACCEPTANCE = (
+        "risk-acceptance",
+        "a signed risk acceptance does not count (its signature, its signer's role at the "
+        "accepted score, an unknown risk, or a statement not in canonical form); have the "
+        "risk owner accept the risk again with 'qms risk accept'",
+    )
+    RISK_ACCEPTANCE_LAPSED = (
+        "risk-acceptance-lapsed",
+        "a risk's signed acceptance no longer holds: its current score rose above the "
+        "accepted one, its date passed, or its signer no longer holds a role that may accept "
+        "the current score; review the risk and have it accepted again with 'qms risk accept'",
+    )
     REQUIREMENT_UNMAPPED = (
         "requirement-unmapped",
         "a regulatory requirement maps to no Annex A control; add maps_to in its catalogue file",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -205,9 +205,17 @@ def soa_rows(graph: Graph) -> list[SoaRow]:
     return rows
 
 
+# The three assessments of a risk, each a pair of (likelihood, impact) fields: before
+# treatment, with the controls in place now, and after the treatment plan.
+INHERENT = ("likelihood", "impact")
+CURRENT = ("current_likelihood", "current_impact")
+TARGET = ("residual_likelihood", "residual_impact")
+STAGES = {"inherent": INHERENT, "current": CURRENT, "target": TARGET}
+
+
 @dataclass(frozen=True)
 class RiskRow:
-    """One risk with its scores before and after treatment."""
+    """One risk with its scores before treatment, now, and after the treatment plan."""
 
     risk: Need
     controls: tuple[Need, ...]
@@ -219,10 +227,28 @@ class RiskRow:
 
     @property
     def residual(self) -> int:
-        """Likelihood times impact after treatment."""
+        """Likelihood times impact after treatment (the target residual)."""
         return (self.risk.score("residual_likelihood") or 0) * (
             self.risk.score("residual_impact") or 0
         )
+
+    def scores(self, stage: str) -> tuple[int | None, int | None]:
+        """(likelihood, impact) of `stage`; the current ones are the target's when unset."""
+        likelihood, impact = (self.risk.score(name) for name in STAGES[stage])
+        if stage == "current" and likelihood is None and impact is None:
+            return self.scores("target")
+        return likelihood, impact
+
+    @property
+    def has_current(self) -> bool:
+        """Whether the risk carries a current residual of its own."""
+        return any(self.risk.score(name) is not None for name in CURRENT)
+
+    @property
+    def current(self) -> int:
+        """Likelihood times impact with the controls in place now."""
+        likelihood, impact = self.scores("current")
+        return (likelihood or 0) * (impact or 0)
 
     def as_dict(self) -> dict[str, Any]:
         """The row as the exports write it."""
@@ -254,12 +280,11 @@ def risk_rows(graph: Graph) -> list[RiskRow]:
     ]
 
 
-def heat_map(rows: Iterable[RiskRow], residual: bool) -> dict[tuple[int, int], list[Need]]:
-    """(likelihood, impact) -> risks in that cell, before or after treatment."""
+def heat_map(rows: Iterable[RiskRow], stage: str) -> dict[tuple[int, int], list[Need]]:
+    """(likelihood, impact) -> risks in that cell, at `stage` (inherent, current, target)."""
     cells: dict[tuple[int, int], list[Need]] = {}
     for row in rows:
-        names = ("residual_likelihood", "residual_impact") if residual else ("likelihood", "impact")
-        likelihood, impact = (row.risk.score(n) for n in names)
+        likelihood, impact = row.scores(stage)
         if likelihood and impact:
             cells.setdefault((likelihood, impact), []).append(row.risk)
     return cells
@@ -323,13 +348,40 @@ def coverage(graph: Graph, catalogue: str) -> Coverage:
     return Coverage(catalogue, tuple(covered), tuple(gaps))
 
 
+def _residual_problems(row: RiskRow) -> list[str]:
+    """Scores that rise along inherent -> current -> target."""
+    if not row.has_current:
+        if row.residual > row.inherent:
+            return [
+                f"residual score {row.residual} is higher than the inherent score {row.inherent}"
+            ]
+        return []
+    if None in row.scores("current"):
+        return ["current_likelihood and current_impact are given together, or neither"]
+    found = []
+    if row.current > row.inherent:
+        found.append(
+            f"current score {row.current} is higher than the inherent score {row.inherent}"
+        )
+    if row.residual > row.current:
+        found.append(
+            f"target residual score {row.residual} is higher than the current score {row.current}"
+        )
+    return found
+
+
 def completeness_findings(
-    graph: Graph, threshold: int, locate: Mapping[str, tuple[str, int | None]]
+    graph: Graph,
+    threshold: int,
+    locate: Mapping[str, tuple[str, int | None]],
+    accepted: Collection[str] = (),
 ) -> list[Finding]:
     """The rules that break the build, each located at the need that breaks it.
 
     `locate` maps need ids to (path, line); requirements generated from data files
-    are located at their line in the data file.
+    are located at their line in the data file. `accepted` are the ids of risks with a
+    valid signed acceptance (model/risk_acceptance.py): the typed `acceptance` field is
+    free text and counts for nothing.
     """
     findings: list[Finding] = []
 
@@ -362,13 +414,9 @@ def completeness_findings(
                 FindingCode.SOA_UNIMPLEMENTED,
             )
     for row in risk_rows(graph):
-        if row.residual > row.inherent:
-            report(
-                row.risk,
-                f"residual score {row.residual} is higher than the inherent score {row.inherent}",
-                FindingCode.RISK_RESIDUAL,
-            )
-        if row.inherent > threshold and not row.controls and not row.risk.text("acceptance"):
+        for message in _residual_problems(row):
+            report(row.risk, message, FindingCode.RISK_RESIDUAL)
+        if row.inherent > threshold and not row.controls and row.risk.id not in accepted:
             report(
                 row.risk,
                 f"score {row.inherent} is above the acceptance threshold "

@@ -146,11 +146,16 @@ NEED_TYPES = (
             Field("vulnerability", "The weakness the threat exploits"),
             _score("likelihood", "Inherent likelihood, 1 to 5"),
             _score("impact", "Inherent impact, 1 to 5"),
-            _score("residual_likelihood", "Likelihood after treatment, 1 to 5"),
-            _score("residual_impact", "Impact after treatment, 1 to 5"),
+            _score("residual_likelihood", "Target likelihood, after the treatment plan, 1 to 5"),
+            _score("residual_impact", "Target impact, after the treatment plan, 1 to 5"),
             Field("treatment", "Risk treatment option", values=TREATMENT),
             Field("risk_owner", "The role accountable for the risk"),
-            Field("acceptance", "The owner's recorded acceptance of the residual risk"),
+            # Free text only: what counts as acceptance is a signed qms-risk-acceptance/1
+            # statement (qms risk accept), never this field.
+            Field("acceptance", "The owner's reasoning for accepting the residual risk"),
+            # Issue 15, current residual (optional; absent, it is the target residual).
+            _score("current_likelihood", "Likelihood with the controls in place now, 1 to 5"),
+            _score("current_impact", "Impact with the controls in place now, 1 to 5"),
         ),
     ),
     NeedType(PROCEDURE, "Procedure", "PRC-", "#DCB239", links=((IMPLEMENTS, (CONTROL,)),)),

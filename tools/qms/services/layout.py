@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from qms.config import QmsConfig
@@ -85,6 +86,17 @@ class SignatureLayout:
     def training_records(self) -> Path:
         """Training records, by year, named by their digest so no name shows in a path."""
         return self.training / "records"
+
+    # Risk acceptances (issue 15)
+    @property
+    def risk_acceptances(self) -> Path:
+        """Signed risk acceptances, one folder per risk; each file is only ever added."""
+        return self.base / "risks" / "acceptances"
+
+    def risk_acceptance_file(self, risk_id: str, signed_at: datetime, fingerprint: str) -> Path:
+        """One acceptance, named by its time and signer so that none is ever overwritten."""
+        stamp = signed_at.strftime("%Y%m%dT%H%M%SZ")
+        return self.risk_acceptances / risk_id / f"{stamp}--{fingerprint[-16:]}{STATEMENT_SUFFIX}"
 
     def migration_file(self, number: int) -> Path:
         """One migration statement (its signature lies beside it)."""
