@@ -347,7 +347,12 @@ def test_names_reach_only_the_set_that_admits_personal_data(
         code, _, err = qms(capsys, repo, "release", "sign", "R1", *as_(person))
         assert code == 0, err
     published = repo.parent / "published"
+    # The auditor pack admits personal data: never into a folder anyone may read.
     code, _, err = qms(capsys, repo, "release", "publish", "R1", "--to", str(published))
+    assert code == 1 and "holds the set auditor, which admits confidential" in err
+    assert not published.exists()
+    code, _, err = qms(capsys, repo, "release", "publish", "R1", "--to", str(published),
+                       "--restricted")  # fmt: skip
     assert code == 0, err
     # Everyone on the roster who signs nothing but their own training stays out of every
     # file of the published release outside the auditor set: pages, keys and registry.

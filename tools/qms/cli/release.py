@@ -65,6 +65,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     publish = sub.add_parser("publish", help="copy a signed release to DIR/NAME, never overwriting")
     publish.add_argument("name", metavar="NAME")
     publish.add_argument("--to", required=True, type=Path, metavar="DIR")
+    publish.add_argument(
+        "--restricted",
+        action="store_true",
+        help=(
+            "DIR is readable only by people who sign in: needed for a release with a set "
+            "that admits confidential documents and personal data (an auditor pack)"
+        ),
+    )
     publish.set_defaults(handler=run_publish)
 
 
@@ -111,7 +119,7 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_publish(args: argparse.Namespace, ctx: Context) -> int:
     """Publish."""
-    result = publish_release(ctx.config(), args.name, args.to)
+    result = publish_release(ctx.config(), args.name, args.to, restricted=args.restricted)
     if result.removed:
         sys.stderr.write(
             f"qms release publish: removed {plural(len(result.removed), 'leftover')} of "

@@ -16,7 +16,9 @@ from qms.adapters.files import write_atomic
 from qms.adapters.gpg import hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
+from qms.model.document import Classification
 from qms.model.release import Manifest
+from qms.model.training import PERSONAL_DATA
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
 from qms.services.release.folder import verify_release_folder
@@ -57,11 +59,15 @@ class Published:
     already: bool = False
 
 
-def publish_release(config: QmsConfig, name: str, target: Path) -> Published:
+def publish_release(
+    config: QmsConfig, name: str, target: Path, restricted: bool = False
+) -> Published:
     """Copy a fully signed, verified release to target/name atomically; never overwrite.
 
     Publishes into one target run one at a time (a lock file the kernel releases when a
     process dies), so whatever staging is found on entry was left by an interrupted one.
+    A release with a set that admits personal data (and confidential documents) goes
+    only to a target its publisher says is access-controlled (`restricted`).
     """
     check_name(name)
     built = build_folder(config, name)
@@ -74,6 +80,7 @@ def publish_release(config: QmsConfig, name: str, target: Path) -> Published:
             f"the build of {name} is missing or differs from its manifest",
             f"check out its commit and run 'qms release create {name}'",
         )
+    _refuse_open_target(config, Manifest.from_bytes(record.read_bytes()), name, restricted)
     target.mkdir(parents=True, exist_ok=True)
     target.chmod(target.stat().st_mode | 0o755)
     with _publish_lock(target):
@@ -116,6 +123,26 @@ def _is_published_copy(folder: Path, manifest: bytes, trust_roots: tuple[str, ..
         return not verify_release_folder(folder, trust_roots)
     except QmsError:
         return False
+
+
+def _refuse_open_target(config: QmsConfig, manifest: Manifest, name: str, restricted: bool) -> None:
+    """Refuse to put a set that admits personal data where anyone may read it: by its
+    definition, or by a confidential or restricted document the manifest lists in it."""
+    admitting = {s.name for s in config.sets if s.admits(PERSONAL_DATA)}
+    order = list(Classification)  # lowest to highest
+    held = {str(c) for c in order[order.index(PERSONAL_DATA) :]}
+    closed = [
+        set_name
+        for set_name, documents in sorted(manifest.sets.items())
+        if set_name in admitting or any(d.get("classification") in held for d in documents)
+    ]
+    if closed and not restricted:
+        raise RefusedError(
+            f"release {name} holds the set {closed[0]}, which admits {PERSONAL_DATA} "
+            "documents and who was trained when (personal data)",
+            "publish it only to a folder readers must sign in to, with --restricted, or "
+            "release the open sets on their own with 'qms release create --set'",
+        )
 
 
 @contextmanager
