@@ -8,10 +8,12 @@ from sphinx.application import Sphinx
 from sphinx.builders import Builder
 from sphinx.util import logging
 
+from qms.model.audits import audit_findings
 from qms.model.traceability import completeness_findings
 from qms_sphinx.catalogue import catalogues_of
 from qms_sphinx.graph import build_graph
 from qms_sphinx.settings import settings
+from qms_sphinx.state import documents
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,11 @@ def check(app: Sphinx, builder: Builder) -> None:
     for need in graph.needs.values():
         locate.setdefault(need.id, (paths.get(need.docname, need.docname), need.lineno))
     threshold = settings(app).risk_acceptance_threshold
-    for finding in completeness_findings(graph, threshold, locate):
+    found = completeness_findings(graph, threshold, locate)
+    # Internal audits and CAPA: a CAPA's changes name versions of the documents read.
+    versions = {document.id: document.version for document in documents(app.env).values()}
+    found += audit_findings(graph, versions, locate)
+    for finding in found:
         where = f"{finding.path}:{finding.line}" if finding.line else finding.path
         logger.warning(finding.message, location=where, type="qms", subtype=finding.code)
 
