@@ -22,6 +22,7 @@ from qms.cli.main import main
 from qms.config import load_config
 from qms.errors import ConfigError
 from qms.model.approval import Statement, StatementError
+from qms.model.capa import CapaStatement
 from qms.model.catalogue import parse_catalogue
 from qms.model.document import MAX_ID_LENGTH
 from qms.model.frontmatter import parse_document
@@ -162,6 +163,12 @@ def test_training_records_refuse_with_their_own_error(data: bytes) -> None:
     for kind in (TrainingRecord, RosterApproval):
         with pytest.raises(StatementError):
             kind.from_bytes(data)
+
+
+@given(data=json_texts())
+def test_capa_statements_refuse_with_their_own_error(data: bytes) -> None:
+    with pytest.raises(StatementError):
+        CapaStatement.from_bytes(data)
 
 
 @given(text=YAML_TEXT, value=VALUES)

@@ -26,6 +26,7 @@ from tests.conftest import REPO
 
 NAMES = (
     "approval",
+    "capa-statement",
     "catalogue",
     "config",
     "frontmatter",

@@ -10,6 +10,7 @@ from typing import Any
 from qms.errors import ConfigError, NotAHandbookError
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.approval_rules import MeaningRule
+from qms.model.capa import CapaPolicy
 from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
 from qms.model.roster import ROSTER_ROLE
@@ -50,6 +51,8 @@ class QmsConfig:
     role_titles: tuple[tuple[str, str], ...] = ()
     # Who must read what, by when ([tool.qms.training]); None when not configured.
     training: TrainingPolicy | None = None
+    # Who closes and verifies CAPAs ([tool.qms.capa]); None when not configured.
+    capa: CapaPolicy | None = None
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -92,6 +95,9 @@ class QmsConfig:
         # once a registry administrator approves it (qms signers policy).
         if self.training is not None:
             policy["training"] = self.training.as_dict()
+        # Who closes and verifies CAPAs, likewise: only when configured.
+        if self.capa is not None:
+            policy["capa"] = self.capa.as_dict()
         return policy
 
     @property
@@ -128,6 +134,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
     approvals = _approvals(table.get("approvals", {}))
     release_roles = tuple(table.get("release", {}).get("signer_roles", ("qa",)))
     training = _training(table)
+    capa = _capa(table)
     return QmsConfig(
         root=root,
         organisation=table.get("organisation", QmsConfig.organisation),
@@ -142,8 +149,9 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         approvals=approvals,
         sets=tuple(_document_set(name, spec) for name, spec in table.get("sets", {}).items()),
         release_roles=release_roles,
-        role_titles=_role_titles(table.get("roles", {}), approvals, release_roles, training),
+        role_titles=_role_titles(table.get("roles", {}), approvals, release_roles, training, capa),
         training=training,
+        capa=capa,
     )
 
 
@@ -152,6 +160,7 @@ def _role_titles(
     approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...],
     release_roles: tuple[str, ...],
     training: TrainingPolicy | None,
+    capa: CapaPolicy | None = None,
 ) -> tuple[tuple[str, str], ...]:
     # A title for a role nobody can hold is most likely a misspelt key.
     known = {REGISTRY_ADMIN, *release_roles}
@@ -159,6 +168,8 @@ def _role_titles(
     if training is not None:
         known |= {ROSTER_ROLE, *(r for r in METHOD_ROLES.values() if r)}
         known |= {role for r in training.requirements for role in r.roles}
+    if capa is not None:
+        known |= capa.roles
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(
@@ -219,6 +230,18 @@ def _training(table: Mapping[str, Any]) -> TrainingPolicy | None:
         raw.get("due_days", TrainingPolicy.due_days),
         raw.get("retrain_on_minor", False),
         gates,
+    )
+
+
+def _capa(table: Mapping[str, Any]) -> CapaPolicy | None:
+    """Who closes and verifies CAPAs, from a table its schema has accepted (None when absent)."""
+    raw = table.get("capa")
+    if raw is None:
+        return None
+    return CapaPolicy(
+        tuple(raw.get("close_roles", CapaPolicy.close_roles)),
+        tuple(raw.get("verify_roles", CapaPolicy.verify_roles)),
+        tuple(raw.get("gxp_roles", CapaPolicy.gxp_roles)),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from qms.config import QmsConfig
@@ -73,6 +74,17 @@ class SignatureLayout:
     def training_records(self) -> Path:
         """Training records, by year, named by their digest so no name shows in a path."""
         return self.training / "records"
+
+    # Internal audits and CAPA.
+    @property
+    def capa(self) -> Path:
+        """CAPA closures and effectiveness verifications, one folder per CAPA."""
+        return self.base / "capa"
+
+    def capa_statement_file(self, capa_id: str, act: str, fingerprint: str, at: datetime) -> Path:
+        """One file per signed closure or verification, so nothing is ever rewritten."""
+        stamp = at.strftime("%Y%m%dT%H%M%SZ")
+        return self.capa / capa_id / f"{act}--{fingerprint[-16:]}--{stamp}{STATEMENT_SUFFIX}"
 
     def migration_file(self, number: int) -> Path:
         """One migration statement (its signature lies beside it)."""
