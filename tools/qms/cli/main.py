@@ -16,6 +16,7 @@ from qms.cli import (
     approve,
     authoring,
     build,
+    capa,
     check,
     diff,
     exports,
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         exports,
         release,
         training,
+        capa,
         hook,
     ):
         module.add_parser(commands)
