@@ -218,3 +218,20 @@ def test_without_capa_configuration_nothing_is_signed_and_the_policy_is_unchange
     assert rows[PLAIN]["state"] == "action overdue"
     code, _, err = qms(capsys, root, "capa", "close", GXP, *as_(team.approver))
     assert code == 2 and "no [tool.qms.capa] names who closes and verifies CAPAs" in err
+
+
+def test_a_bump_reason_naming_a_capa_needs_that_capa(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = repo / "docs" / "procedures.md"
+    before = path.read_text()
+    code, _, err = qms(capsys, repo, "bump", "SOP-ACC-001", "--reason", "CAPA-2026-0099: reminders")
+    assert code == 2
+    assert "the reason names CAPA-2026-0099, which is no CAPA of this handbook" in err
+    assert path.read_text() == before
+    code, out, err = qms(
+        capsys, repo, "bump", "SOP-ACC-001", "--reason", f"{GXP}: reminders (EQMS-CAPA-7)"
+    )
+    assert code == 0, err
+    assert out == "SOP-ACC-001: version 1.0 -> 1.1\n"
+    assert f'change_reason: "{GXP}: reminders (EQMS-CAPA-7)"' in path.read_text()

@@ -25,6 +25,8 @@ from qms.model.vocabulary import (
 )
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A CAPA id as prose names it ("CAPA-2026-0031: ..."), not the tail of another id.
+_CAPA_ID = re.compile(r"(?<![A-Za-z0-9-])CAPA(?:-[A-Z0-9]+)+\b")
 # An audit programme looks at three years: every clause and theme is audited within them.
 CYCLE_YEARS = 3
 
@@ -37,6 +39,11 @@ def day_of(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def capa_ids_in(text: str) -> tuple[str, ...]:
+    """The CAPA ids a text names (a change reason), in order, once each."""
+    return tuple(dict.fromkeys(_CAPA_ID.findall(text)))
 
 
 def changed_versions(text: str) -> tuple[tuple[str, str], ...]:
