@@ -69,3 +69,25 @@ def test_the_programme_flags_clauses_and_themes_no_audit_of_the_cycle_covered() 
     assert rows["9"].covered and rows["A.5"].covered
     assert not rows["10"].covered and not rows["A.8"].covered
     assert programme_cycle(graph, 2027) == (2025, 2026, 2027)
+
+
+@pytest.mark.sphinx("html", testroot="capa", freshenv=True)
+def test_the_capa_log_and_the_programme_show_derived_states_and_gaps(
+    app: SphinxTestApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2026-03-01: CAPA-2026-0032's action (due 2026-02-28) is late, CAPA-2026-0031's is done.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1772323200")
+    app.build()
+    assert warnings(app) == []
+    log = (app.outdir / "capa.html").read_text()
+    assert "2 CAPAs on 2026-03-01; 1 overdue." in log
+    assert '<span class="qms-badge-capa-late">action overdue</span>' in log
+    assert '<span class="qms-badge-capa-open">open</span>' in log
+    assert 'href="#CAPA-2026-0031"' in log
+    assert "ACT-2026-0031-1 due 2026-06-30, done 2026-06-15" in log
+    # No registry in a test root: the page says no signature counts.
+    assert "No closure or effectiveness check counts" in log
+    programme = (app.outdir / "audits.html").read_text()
+    assert "Cycle 2024 to 2026: 2 not covered by any audit." in programme
+    assert programme.count('<span class="qms-badge-audit-gap">not covered</span>') == 2
+    assert 'href="#AUD-2026-01"' in programme

@@ -235,3 +235,28 @@ def test_a_bump_reason_naming_a_capa_needs_that_capa(
     assert code == 0, err
     assert out == "SOP-ACC-001: version 1.0 -> 1.1\n"
     assert f'change_reason: "{GXP}: reminders (EQMS-CAPA-7)"' in path.read_text()
+
+
+def test_the_site_shows_a_signed_closure_and_a_refused_one_as_a_warning(
+    repo: Path, team: Team, isms: Person, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = qms(capsys, repo, "capa", "close", GXP, *as_(team.approver))
+    assert code == 0, err
+    code, out, err = qms(capsys, repo, "build", "--fresh", "--out", str(repo / "site"))
+    assert code == 0, out + err
+    page = (repo / "site" / "capa.html").read_text()
+    assert "closed, awaiting effectiveness check</span>" in page
+    assert "(Sarah ONeill)" in page and "No closure or effectiveness check counts" not in page
+    # A statement naming a CAPA the handbook does not hold breaks the build, located.
+    layout = SignatureLayout.of(load_config(repo))
+    moment = datetime.now(tz=UTC).replace(microsecond=0)
+    statement = CapaStatement(
+        "CAPA-2026-0077", Act.CLOSE, "isms-manager", isms.name, isms.fingerprint, moment
+    )
+    path = layout.capa_statement_file("CAPA-2026-0077", "close", isms.fingerprint, moment)
+    write_signed(layout, path, statement.to_bytes(), moment, UserKeys(isms.home), isms.fingerprint)
+    commit_all(repo, "A stray closure")
+    code, out, err = qms(capsys, repo, "build", "--out", str(repo / "site"))
+    assert code == 1
+    assert "signatures/capa/CAPA-2026-0077/close--" in out + err
+    assert "names CAPA-2026-0077, which is no CAPA of this handbook" in out + err

@@ -110,7 +110,7 @@ def _run_list(args: argparse.Namespace, ctx: Context) -> int:
     else:
         flat = [row.as_flat() for row in log.rows]
         print_table(COLUMNS, [[row[c] for c in COLUMNS] for row in flat])
-    findings = (*run.findings, *log.findings)
+    findings = (*run.findings, *log.registry_findings, *log.findings)
     if findings:
         print_findings(findings, sys.stderr)
         sys.stderr.write(

@@ -188,6 +188,9 @@ class CoverageRow:
         return any(audits for _, audits in self.by_year)
 
 
+_CLAUSES = {"4": "Context of the organisation", "5": "Leadership", "6": "Planning",
+            "7": "Support", "8": "Operation", "9": "Performance evaluation",
+            "10": "Improvement"}  # fmt: skip
 _THEMES = {"5": "Organisational controls", "6": "People controls",
            "7": "Physical controls", "8": "Technological controls"}  # fmt: skip
 
@@ -201,7 +204,7 @@ def _area(requirement: Need) -> tuple[str, str] | None:
         return (f"A.{theme}", _THEMES.get(theme, f"Annex A theme {theme}"))
     if kind == RequirementKind.MANAGEMENT and ref:
         clause = ref.split(".")[0]
-        return (clause, f"Clause {clause}")
+        return (clause, _CLAUSES.get(clause, f"Clause {clause}"))
     return None
 
 

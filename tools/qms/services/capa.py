@@ -227,6 +227,8 @@ class CapaLog:
 
     rows: tuple[CapaRow, ...]
     findings: tuple[Finding, ...]
+    # Why the signer registry does not verify (then no signature counts).
+    registry_findings: tuple[Finding, ...] = ()
 
     @property
     def overdue(self) -> tuple[CapaRow, ...]:
@@ -244,9 +246,11 @@ def capa_log(config: QmsConfig, graph: Graph, on: date) -> CapaLog:
     with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
         registry = load_registry(config, keyring)
         if not registry.trusted:
-            facts = CapaFacts({}, registry.findings)
-        else:
-            facts = load_capa(config, keyring, registry.history, by_id)
+            untrusted = registry.findings or (
+                Finding("signatures", None, "no approved signer registry", FindingCode.REGISTRY),
+            )
+            return CapaLog(tuple(capa_rows(items, CapaFacts({}, ()), on)), (), untrusted)
+        facts = load_capa(config, keyring, registry.history, by_id)
     return CapaLog(tuple(capa_rows(items, facts, on)), facts.findings)
 
 
