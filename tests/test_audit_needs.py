@@ -80,7 +80,8 @@ def test_the_capa_log_and_the_programme_show_derived_states_and_gaps(
     app.build()
     assert warnings(app) == []
     log = (app.outdir / "capa.html").read_text()
-    assert "2 CAPAs on 2026-03-01; 1 overdue." in log
+    assert "3 CAPAs (1 kept in an external eQMS) on 2026-03-01; 1 overdue." in log
+    assert "EQMS-CAPA-7781" in log and "not in any import</span>" in log
     assert '<span class="qms-badge-capa-late">action overdue</span>' in log
     assert '<span class="qms-badge-capa-open">open</span>' in log
     assert 'href="#CAPA-2026-0031"' in log

@@ -260,3 +260,39 @@ def test_the_site_shows_a_signed_closure_and_a_refused_one_as_a_warning(
     assert code == 1
     assert "signatures/capa/CAPA-2026-0077/close--" in out + err
     assert "names CAPA-2026-0077, which is no CAPA of this handbook" in out + err
+
+
+def test_external_capa_states_come_from_a_signed_eqms_import(
+    repo: Path, team: Team, isms: Person, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # FND-2026-02 names EQMS-CAPA-7781: before any import the log says so, and counts it.
+    code, rows, err = log(capsys, repo, "2026-03-01")
+    assert code == 0, err
+    assert rows["EQMS-CAPA-7781"]["state"] == "not in any import"
+    assert rows["EQMS-CAPA-7781"]["findings"] == ["FND-2026-02"]
+    before = head(repo)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("capa_id,state,due\nEQMS-CAPA-7781,pending,\nbad id,open,2026-01-01\n"
+                   "EQMS-CAPA-7782,open,31.1.2026\n")  # fmt: skip
+    code, _, err = qms(capsys, repo, "capa", "import", str(bad), "--system", "Vault",
+                       *as_(team.approver))  # fmt: skip
+    assert code == 1 and "3 bad row(s)" in err and "nothing was written" in err
+    assert f"{bad}:2: state 'pending' is not one of open, closed, effective, not-effective" in err
+    assert f"{bad}:3: capa_id 'bad id' is not an id" in err
+    assert f"{bad}:4: due '31.1.2026' is not a day written YYYY-MM-DD" in err
+    good = tmp_path / "eqms.csv"
+    good.write_text("capa_id,state,due\nEQMS-CAPA-7781,open,2026-02-15\nEQMS-CAPA-9,closed,\n")
+    code, _, err = qms(capsys, repo, "capa", "import", str(good), "--system", "Vault", *as_(isms))
+    assert code == 1 and "holds none of the roles that may import CAPA states (qa)" in err
+    assert head(repo) == before
+    code, out, err = qms(capsys, repo, "capa", "import", str(good), "--system", "Vault",
+                         *as_(team.approver))  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("imported: 2 CAPA states from Vault, signed by Sarah ONeill as qa;")
+    code, rows, err = log(capsys, repo, "2026-02-01")
+    assert rows["EQMS-CAPA-7781"]["state"] == "open"
+    assert rows["EQMS-CAPA-7781"]["external"] == "Vault"
+    assert "EQMS-CAPA-9" not in rows  # no finding names it
+    code, rows, err = log(capsys, repo, "2026-02-20", "--strict")
+    assert code == 1 and rows["EQMS-CAPA-7781"]["state"] == "action overdue"
+    assert rows[PLAIN]["state"] == "open"  # the handbook's own CAPA is not late yet

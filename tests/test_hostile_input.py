@@ -23,6 +23,7 @@ from qms.config import load_config
 from qms.errors import ConfigError
 from qms.model.approval import Statement, StatementError
 from qms.model.capa import CapaStatement
+from qms.model.capa_import import CapaImport
 from qms.model.catalogue import parse_catalogue
 from qms.model.document import MAX_ID_LENGTH
 from qms.model.frontmatter import parse_document
@@ -167,8 +168,9 @@ def test_training_records_refuse_with_their_own_error(data: bytes) -> None:
 
 @given(data=json_texts())
 def test_capa_statements_refuse_with_their_own_error(data: bytes) -> None:
-    with pytest.raises(StatementError):
-        CapaStatement.from_bytes(data)
+    for kind in (CapaStatement, CapaImport):
+        with pytest.raises(StatementError):
+            kind.from_bytes(data)
 
 
 @given(text=YAML_TEXT, value=VALUES)

@@ -26,6 +26,7 @@ from tests.conftest import REPO
 
 NAMES = (
     "approval",
+    "capa-import",
     "capa-statement",
     "catalogue",
     "config",

@@ -90,6 +90,17 @@ def _log_rows(app: Sphinx, fromdocname: str, graph: Graph, log: CapaLog) -> list
              data["source"], data["owner"], "yes" if row.item.gxp else "no", actions,
              data["check_due"], closed, checked, html_badge(data["state"], state_class)]
         )  # fmt: skip
+    for external in log.external:
+        flat = external.as_flat()
+        state = external.state
+        badge = f"qms-badge-capa-{_BADGES.get(state, 'late') if state else 'late'}"
+        findings = Html(" ".join(
+            _need_link(app, fromdocname, graph, f).markup for f in external.findings
+        ))  # fmt: skip
+        rows.append(
+            [flat["id"], flat["title"], Html(f"finding {findings.markup}"), "", "", "",
+             flat["next_due"], "", "", html_badge(flat["state"], badge)]
+        )  # fmt: skip
     return rows
 
 
@@ -98,7 +109,7 @@ def render_log(app: Sphinx, fromdocname: str, graph: Graph) -> list[nodes.Node]:
     log = capa_log(settings(app), graph, judged_on(app))
     for finding in log.findings:
         logger.warning(finding.message, location=finding.path, type="qms", subtype=finding.code)
-    if not log.rows:
+    if not log.rows and not log.external:
         return [nodes.paragraph("", "No CAPA is recorded in this handbook.")]
     parts: list[nodes.Node] = []
     if log.registry_findings:
@@ -108,11 +119,10 @@ def render_log(app: Sphinx, fromdocname: str, graph: Graph) -> list[nodes.Node]:
             )
         )
     overdue = len(log.overdue)
-    parts.append(
-        nodes.paragraph(
-            "", f"{len(log.rows)} CAPAs on {judged_on(app).isoformat()}; {overdue} overdue."
-        )
-    )
+    total = len(log.rows) + len(log.external)
+    on = judged_on(app).isoformat()
+    external = f" ({len(log.external)} kept in an external eQMS)" if log.external else ""
+    parts.append(nodes.paragraph("", f"{total} CAPAs{external} on {on}; {overdue} overdue."))
     parts.append(html_node(html_table(LOG, _log_rows(app, fromdocname, graph, log),
                                       ["qms-capa", "qms-sortable"], wide=True)))  # fmt: skip
     return parts

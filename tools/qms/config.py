@@ -242,6 +242,7 @@ def _capa(table: Mapping[str, Any]) -> CapaPolicy | None:
         tuple(raw.get("close_roles", CapaPolicy.close_roles)),
         tuple(raw.get("verify_roles", CapaPolicy.verify_roles)),
         tuple(raw.get("gxp_roles", CapaPolicy.gxp_roles)),
+        tuple(raw.get("import_roles", CapaPolicy.import_roles)),
     )
 
 

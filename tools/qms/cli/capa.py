@@ -6,14 +6,16 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from qms.cli.context import Context
 from qms.cli.output import plural, print_findings, print_json, print_table
 from qms.cli.signing import add_signing_options, user_keys
 from qms.clock import now, today
+from qms.errors import QmsError
 from qms.model.capa import Act, CapaState, Result
-from qms.services.capa import capa_log
-from qms.services.capa_sign import Signed, sign_capa
+from qms.services.capa import capa_log, log_data, log_table
+from qms.services.capa_sign import Signed, import_states, sign_capa
 from qms.services.traceability import load_graph, render
 
 COLUMNS = ("id", "state", "owner", "next_due", "title")
@@ -78,6 +80,24 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verify.add_argument("--comment", default="", help="the evidence the check looked at")
     add_signing_options(verify, "your key (you hold a verifying role)")
     verify.set_defaults(handler=_run_sign(Act.VERIFY))
+    imp = sub.add_parser(
+        "import",
+        help="sign the CAPA states of an external eQMS export (CSV) as QA",
+        description=(
+            "The integration point for CAPA kept in an eQMS: columns capa_id,state,due "
+            "(state: open, closed, effective, not-effective; due: the next action's date "
+            "while open, the effectiveness check's once closed, may be empty). A finding "
+            "names such a CAPA with ':external_capa: ID'; the log counts it, overdue "
+            "derived from due. The whole export is refused if any row is bad, every bad row "
+            "named. Signed by a holder of [tool.qms.capa] import_roles; the latest import "
+            "that counts is the eQMS's state."
+        ),
+        epilog="Example: qms capa import eqms-capa-2026-11.csv --system 'Veeva Vault QMS'",
+    )
+    imp.add_argument("csv", type=Path, metavar="CSV")
+    imp.add_argument("--system", required=True, help="the eQMS it came from")
+    add_signing_options(imp, "your key (you hold an import role, QA)")
+    imp.set_defaults(handler=_run_import)
     parser.set_defaults(handler=_run_list)
 
 
@@ -104,12 +124,11 @@ def _run_list(args: argparse.Namespace, ctx: Context) -> int:
     run = load_graph(config)
     log = capa_log(config, run.graph, on)
     if args.format == "json":
-        print_json([row.as_dict() for row in log.rows])
+        print_json(log_data(log))
     elif args.format == "csv":
-        sys.stdout.write(render([row.as_flat() for row in log.rows], "csv"))
+        sys.stdout.write(render(log_table(log), "csv"))
     else:
-        flat = [row.as_flat() for row in log.rows]
-        print_table(COLUMNS, [[row[c] for c in COLUMNS] for row in flat])
+        print_table(COLUMNS, [[row[c] for c in COLUMNS] for row in log_table(log)])
     findings = (*run.findings, *log.registry_findings, *log.findings)
     if findings:
         print_findings(findings, sys.stderr)
@@ -119,8 +138,24 @@ def _run_list(args: argparse.Namespace, ctx: Context) -> int:
         )
     if args.format == "text" or (args.strict and log.overdue):
         counted = plural(len(log.overdue), "CAPA") + " overdue" if log.overdue else "none overdue"
-        sys.stderr.write(f"{plural(len(log.rows), 'CAPA')}, {counted} on {on.isoformat()}\n")
+        total = len(log.rows) + len(log.external)
+        sys.stderr.write(f"{plural(total, 'CAPA')}, {counted} on {on.isoformat()}\n")
     return 1 if findings or (args.strict and log.overdue) else 0
+
+
+def _run_import(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        text = args.csv.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise QmsError(f"{args.csv} is not UTF-8 text", "export the CSV as UTF-8") from exc
+    signed = import_states(
+        ctx.config(), text, str(args.csv), args.system, user_keys(args), args.key, now()
+    )
+    sys.stdout.write(
+        f"imported: {plural(signed.count, 'CAPA state')} from {args.system}, signed by "
+        f"{signed.signer} as {signed.role}; committed {signed.commit[:12]}\n"
+    )
+    return 0
 
 
 def _run_sign(act: Act) -> Callable[[argparse.Namespace, Context], int]:

@@ -64,6 +64,8 @@ class CapaPolicy:
     verify_roles: tuple[str, ...] = ("isms-manager", "qa")
     # A GxP-relevant CAPA is closed and verified by these roles only.
     gxp_roles: tuple[str, ...] = ("qa",)
+    # Who signs CAPA states imported from an external eQMS (model/capa_import.py).
+    import_roles: tuple[str, ...] = ("qa",)
 
     def roles_for(self, act: Act, gxp: bool) -> tuple[str, ...]:
         """The roles that may sign `act` for a CAPA (GxP-relevant or not)."""
@@ -74,7 +76,9 @@ class CapaPolicy:
     @property
     def roles(self) -> frozenset[str]:
         """Every role this policy names."""
-        return frozenset((*self.close_roles, *self.verify_roles, *self.gxp_roles))
+        return frozenset(
+            (*self.close_roles, *self.verify_roles, *self.gxp_roles, *self.import_roles)
+        )
 
     def as_dict(self) -> dict[str, list[str]]:
         """As the signing policy holds it."""
@@ -82,6 +86,7 @@ class CapaPolicy:
             "close_roles": list(self.close_roles),
             "verify_roles": list(self.verify_roles),
             "gxp_roles": list(self.gxp_roles),
+            "import_roles": list(self.import_roles),
         }
 
 

@@ -13,11 +13,12 @@ from qms.config import QmsConfig
 from qms.model.audits import CapaItem, capa_items, changed_versions
 from qms.model.canonical import StatementError
 from qms.model.capa import Act, CapaState, CapaStatement, derive_state, statement_refusal
+from qms.model.capa_import import CapaImport, ExternalCapa
 from qms.model.findings import Finding, FindingCode
 from qms.model.registry_history import RegistryHistory
 from qms.model.signature_rules import Claim, RegisteredSigner
 from qms.model.traceability import Graph
-from qms.model.vocabulary import ADDRESSES
+from qms.model.vocabulary import ADDRESSES, FINDING
 from qms.services.handbook import display_path
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.registry import load_registry
@@ -222,6 +223,105 @@ def capa_rows(items: Sequence[CapaItem], facts: CapaFacts, on: date) -> list[Cap
 
 
 @dataclass(frozen=True)
+class ExternalRow:
+    """A CAPA kept in an external eQMS that a finding names, as the latest import has it."""
+
+    capa_id: str
+    findings: tuple[str, ...]
+    imported: ExternalCapa | None
+    system: str
+    on: date
+
+    @property
+    def state(self) -> CapaState | None:
+        """Its state on the day judged; None when no import that counts lists it."""
+        return self.imported.state_on(self.on) if self.imported else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """As `qms capa --json` shows it: the fields an eQMS import knows."""
+        state = self.state
+        return {
+            "id": self.capa_id,
+            "external": self.system or True,
+            "findings": list(self.findings),
+            "due": self.imported.due.isoformat() if self.imported and self.imported.due else "",
+            "state": str(state) if state else "not in any import",
+        }
+
+    def as_flat(self) -> dict[str, str]:
+        """The row in the columns of the handbook's own CAPAs (those it does not know empty)."""
+        data = self.as_dict()
+        return {
+            "id": self.capa_id,
+            "title": f"external: {self.system}" if self.system else "external",
+            "source": "finding",
+            "findings": "; ".join(self.findings),
+            "state": data["state"],
+            "next_due": data["due"],
+        }
+
+
+def external_rows(graph: Graph, latest: CapaImport | None, on: date) -> tuple[ExternalRow, ...]:
+    """Each external CAPA a finding names, with the latest import's word on it."""
+    named: dict[str, list[str]] = {}
+    for finding in graph.of_type(FINDING):
+        if finding.text("external_capa"):
+            named.setdefault(finding.text("external_capa"), []).append(finding.id)
+    imported = {row.capa_id: row for row in latest.rows} if latest else {}
+    system = latest.source_system if latest else ""
+    return tuple(
+        ExternalRow(capa_id, tuple(ids), imported.get(capa_id), system, on)
+        for capa_id, ids in sorted(named.items())
+    )
+
+
+def import_files(config: QmsConfig) -> list[Path]:
+    """Every CAPA import file, in order."""
+    folder = SignatureLayout.of(config).capa_imports
+    return sorted(folder.glob(f"*{STATEMENT_SUFFIX}")) if folder.is_dir() else []
+
+
+def latest_import(
+    config: QmsConfig, keyring: Keyring, history: RegistryHistory
+) -> tuple[CapaImport | None, tuple[Finding, ...]]:
+    """The latest signed eQMS import that counts, and why any other does not."""
+    latest: CapaImport | None = None
+    findings: list[Finding] = []
+    for path in import_files(config):
+        shown = display_path(config.root, path)
+        data = path.read_bytes()
+        try:
+            statement = CapaImport.from_bytes(data)
+        except StatementError as exc:
+            findings.append(Finding(shown, None, str(exc), FindingCode.CAPA))
+            continue
+        problem = ""
+        if config.capa is None:
+            problem = "no [tool.qms.capa] names who imports CAPA states"
+        elif statement.role not in config.capa.import_roles:
+            problem = (
+                f"the role '{statement.role}' may not import CAPA states; [tool.qms.capa] "
+                f"names {', '.join(config.capa.import_roles)}"
+            )
+        else:
+            claim = Claim(statement.signer_fingerprint, statement.signed_at)
+            verdict = verify_signed(
+                keyring,
+                SignatureLayout.signature_of(path),
+                data,
+                claim,
+                RegisteredSigner(statement.role),
+                history,
+            )
+            problem = "" if verdict.valid else verdict.problem
+        if problem:
+            findings.append(Finding(shown, None, problem, FindingCode.CAPA))
+        elif latest is None or statement.signed_at > latest.signed_at:
+            latest = statement
+    return latest, tuple(findings)
+
+
+@dataclass(frozen=True)
 class CapaLog:
     """The CAPA log on a day, and why any signature in it does not count."""
 
@@ -229,11 +329,27 @@ class CapaLog:
     findings: tuple[Finding, ...]
     # Why the signer registry does not verify (then no signature counts).
     registry_findings: tuple[Finding, ...] = ()
+    # CAPAs kept in an external eQMS that findings name.
+    external: tuple[ExternalRow, ...] = ()
 
     @property
-    def overdue(self) -> tuple[CapaRow, ...]:
-        """The CAPAs with an overdue action or effectiveness check."""
-        return tuple(row for row in self.rows if row.state.overdue)
+    def overdue(self) -> tuple[CapaRow | ExternalRow, ...]:
+        """The CAPAs with an overdue action or effectiveness check, external ones too."""
+        rows: tuple[CapaRow | ExternalRow, ...] = (*self.rows, *self.external)
+        return tuple(row for row in rows if row.state is not None and row.state.overdue)
+
+
+def log_table(log: CapaLog) -> list[dict[str, str]]:
+    """Every row of the log, external ones after, each cell one text, in the same columns."""
+    own = [row.as_flat() for row in log.rows]
+    columns = list(own[0]) if own else ["id", "title", "source", "findings", "state", "next_due"]
+    external = [{**dict.fromkeys(columns, ""), **row.as_flat()} for row in log.external]
+    return own + external
+
+
+def log_data(log: CapaLog) -> list[dict[str, Any]]:
+    """Every row of the log as `qms capa --json` shows it, external ones after."""
+    return [*(row.as_dict() for row in log.rows), *(row.as_dict() for row in log.external)]
 
 
 def capa_log(config: QmsConfig, graph: Graph, on: date) -> CapaLog:
@@ -249,9 +365,20 @@ def capa_log(config: QmsConfig, graph: Graph, on: date) -> CapaLog:
             untrusted = registry.findings or (
                 Finding("signatures", None, "no approved signer registry", FindingCode.REGISTRY),
             )
-            return CapaLog(tuple(capa_rows(items, CapaFacts({}, ()), on)), (), untrusted)
+            return CapaLog(
+                tuple(capa_rows(items, CapaFacts({}, ()), on)),
+                (),
+                untrusted,
+                external_rows(graph, None, on),
+            )
         facts = load_capa(config, keyring, registry.history, by_id)
-    return CapaLog(tuple(capa_rows(items, facts, on)), facts.findings)
+        latest, import_findings = latest_import(config, keyring, registry.history)
+    return CapaLog(
+        tuple(capa_rows(items, facts, on)),
+        facts.findings + import_findings,
+        (),
+        external_rows(graph, latest, on),
+    )
 
 
 def unknown_capa_ids(config: QmsConfig, ids: Sequence[str]) -> list[str]:

@@ -13,8 +13,10 @@ from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
 from qms.model.audits import CapaItem, capa_items
 from qms.model.capa import Act, CapaPolicy, CapaStatement, Result, open_actions, statement_refusal
+from qms.model.capa_import import CapaImport, from_csv
 from qms.model.signers import SignerEntry
 from qms.services.capa import CapaRecord, load_capa
+from qms.services.content import sha256_of
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
 from qms.services.signed_files import write_signed
@@ -30,6 +32,7 @@ class Signed:
     commit: str
     signer: str
     role: str
+    count: int = 1
 
 
 def _policy(config: QmsConfig) -> CapaPolicy:
@@ -153,3 +156,55 @@ def _refuse_state(item: CapaItem, act: Act, record: CapaRecord) -> None:
             "written",
             "a CAPA that was not effective is followed by a new CAPA",
         )
+
+
+def import_states(
+    config: QmsConfig,
+    text: str,
+    source: str,
+    system: str,
+    user_keys: UserKeys,
+    key: str | None,
+    now: datetime,
+) -> Signed:
+    """Sign the CAPA states of an eQMS export as one import; all or nothing, every bad row
+    named."""
+    policy = _policy(config)
+    rows, problems = from_csv(text, source)
+    if rows is None:
+        raise RefusedError(
+            f"{len(problems)} bad row(s) in {source}; nothing was written",
+            "correct the export and import it again",
+            problems,
+        )
+    system = " ".join(system.split())
+    if not system:
+        raise QmsError("an import names its source system", "pass --system 'the eQMS'")
+    moment = now.replace(microsecond=0)
+    layout = SignatureLayout.of(config)
+    with hermetic_keyring(layout.keys) as keyring:
+        registry = load_registry(config, keyring)
+        latest = registry.approved("no CAPA import can be trusted until it is repaired")
+        fingerprint = choose_key(
+            user_keys, key, {s.fingerprint for s in latest.signers}, signers=latest.signers,
+            now=moment,
+        )  # fmt: skip
+        entry, refusal = registry.history.signer_at(fingerprint, moment)
+    if entry is None:
+        raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", "use your key")
+    role = next((r for r in policy.import_roles if r in entry.roles), "")
+    if not role:
+        raise RefusedError(
+            f"{entry.name} holds none of the roles that may import CAPA states "
+            f"({', '.join(policy.import_roles)}); nothing was written",
+            "sign with a key of one of those roles ([tool.qms.capa] import_roles)",
+        )
+    statement = CapaImport(
+        rows, system, sha256_of(text.encode("utf-8")), role, entry.name, fingerprint, moment
+    )
+    path = layout.capa_import_file(fingerprint, moment)
+    files = write_signed(layout, path, statement.to_bytes(), moment, user_keys, fingerprint)
+    commit = Repository(config.root).commit(
+        files, f"CAPA states: {len(rows)} from {system}, signed by {entry.name}\n"
+    )
+    return Signed(path, commit, entry.name, role, len(rows))
