@@ -68,7 +68,7 @@ def test_the_programme_flags_clauses_and_themes_no_audit_of_the_cycle_covered() 
     assert dict(rows["9"].by_year) == {2024: ("AUD-2024-01",), 2025: (), 2026: ("AUD-2026-01",)}
     assert rows["9"].covered and rows["A.5"].covered
     assert not rows["10"].covered and not rows["A.8"].covered
-    assert programme_cycle(graph, 2027) == (2025, 2026, 2027)
+    assert programme_cycle(graph, 2026) == (2026, 2027, 2028)
 
 
 @pytest.mark.sphinx("html", testroot="capa", freshenv=True)
@@ -89,6 +89,7 @@ def test_the_capa_log_and_the_programme_show_derived_states_and_gaps(
     # No registry in a test root: the page says no signature counts.
     assert "No closure or effectiveness check counts" in log
     programme = (app.outdir / "audits.html").read_text()
-    assert "Cycle 2024 to 2026: 2 not covered by any audit." in programme
+    assert "Cycle 2026 to 2028: 2 not covered by any audit." in programme
+    assert '<th class="head"><p>2028</p></th>' in programme
     assert programme.count('<span class="qms-badge-audit-gap">not covered</span>') == 2
     assert 'href="#AUD-2026-01"' in programme

@@ -122,7 +122,7 @@ def test_states_follow_actions_closure_and_check_dates(
     assert rows[GXP]["result"] == "effective" and rows[GXP]["verified_by"] == "Sarah ONeill"
     # The text and CSV forms say the same.
     code, out, err = qms(capsys, repo, "capa", "--on", later)
-    assert f"{GXP}  effective" in out and "2 CAPAs, 1 CAPA overdue" in err
+    assert f"{GXP}  effective" in out and "3 CAPAs, 1 CAPA overdue" in err
     code, out, _ = qms(capsys, repo, "capa", "--csv", "--on", later)
     assert out.startswith('\ufeff"id","title","source"') and "ACT-2026-0031-1 due 2026-06-30" in out
 

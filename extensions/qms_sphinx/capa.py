@@ -46,15 +46,15 @@ class CapaLogDirective(SphinxDirective):
 
 class AuditProgrammeDirective(SphinxDirective):
     """``{qms-audit-programme}``: which clauses and Annex A themes each year's audits
-    covered, over a three-year cycle (ending `:last-year:`, else the latest audit's year);
-    what none covered is flagged."""
+    covered, over a three-year cycle (from `:cycle-start:`, else the three years ending with
+    the latest audit's); what none covered is flagged."""
 
     has_content = False
-    option_spec = {"last-year": directives.nonnegative_int}  # noqa: RUF012 - docutils API
+    option_spec = {"cycle-start": directives.nonnegative_int}  # noqa: RUF012 - docutils API
 
     def run(self) -> list[nodes.Node]:
         view_pages(self.env).add(self.env.docname)
-        node = capa_placeholder(view="audit-programme", last_year=self.options.get("last-year"))
+        node = capa_placeholder(view="audit-programme", first_year=self.options.get("cycle-start"))
         self.set_source_info(node)
         return [node]
 
@@ -129,10 +129,10 @@ def render_log(app: Sphinx, fromdocname: str, graph: Graph) -> list[nodes.Node]:
 
 
 def render_programme(
-    app: Sphinx, fromdocname: str, graph: Graph, last_year: int | None
+    app: Sphinx, fromdocname: str, graph: Graph, first_year: int | None
 ) -> list[nodes.Node]:
     """Clauses and Annex A themes by year of the cycle, the audits that covered each."""
-    years = programme_cycle(graph, last_year)
+    years = programme_cycle(graph, first_year)
     if not years:
         return [nodes.paragraph("", "No audit is recorded in this handbook.")]
     rows: list[list[str | Html]] = []
@@ -189,7 +189,7 @@ def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         if node["view"] == "capa-log":
             node.replace_self(render_log(app, docname, graph))
         else:
-            node.replace_self(render_programme(app, docname, graph, node.get("last_year")))
+            node.replace_self(render_programme(app, docname, graph, node.get("first_year")))
 
 
 def setup(app: Sphinx) -> None:

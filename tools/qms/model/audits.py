@@ -215,10 +215,13 @@ def _key_order(key: str) -> tuple[int, int]:
     return (1 if theme != key else 0, number)
 
 
-def programme_cycle(graph: Graph, last_year: int | None = None) -> tuple[int, ...]:
-    """The three years the programme is judged over: ending `last_year`, else the latest audit's."""
+def programme_cycle(graph: Graph, first_year: int | None = None) -> tuple[int, ...]:
+    """The three years the programme is judged over: from `first_year` (the cycle the audit
+    programme plans), else the three ending with the latest audit's year."""
+    if first_year is not None:
+        return tuple(range(first_year, first_year + CYCLE_YEARS))
     years = [d.year for a in graph.of_type(AUDIT) if (d := day_of(a.text("audit_date")))]
-    end = last_year if last_year is not None else max(years, default=None)
+    end = max(years, default=None)
     return tuple(range(end - CYCLE_YEARS + 1, end + 1)) if end is not None else ()
 
 
