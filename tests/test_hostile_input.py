@@ -22,6 +22,8 @@ from qms.cli.main import main
 from qms.config import load_config
 from qms.errors import ConfigError
 from qms.model.approval import Statement, StatementError
+from qms.model.capa import CapaStatement
+from qms.model.capa_import import CapaImport
 from qms.model.catalogue import parse_catalogue
 from qms.model.document import MAX_ID_LENGTH
 from qms.model.frontmatter import parse_document
@@ -160,6 +162,13 @@ def test_statement_and_manifest_refuse_with_their_own_error(data: bytes) -> None
 @given(data=json_texts())
 def test_training_records_refuse_with_their_own_error(data: bytes) -> None:
     for kind in (TrainingRecord, RosterApproval):
+        with pytest.raises(StatementError):
+            kind.from_bytes(data)
+
+
+@given(data=json_texts())
+def test_capa_statements_refuse_with_their_own_error(data: bytes) -> None:
+    for kind in (CapaStatement, CapaImport):
         with pytest.raises(StatementError):
             kind.from_bytes(data)
 

@@ -26,6 +26,8 @@ from tests.conftest import REPO
 
 NAMES = (
     "approval",
+    "capa-import",
+    "capa-statement",
     "catalogue",
     "config",
     "frontmatter",

@@ -11,6 +11,7 @@ from sphinx.config import Config
 from qms import __version__
 from qms_sphinx import (
     approvals,
+    capa,
     catalogue,
     completeness,
     control_block,
@@ -53,6 +54,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     control_block.setup(app)
     register.setup(app)
     training.setup(app)
+    capa.setup(app)
     navigation.setup(app)
     need_findings.setup(app)
     needs_purge.setup(app)

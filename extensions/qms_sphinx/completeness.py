@@ -8,11 +8,13 @@ from sphinx.application import Sphinx
 from sphinx.builders import Builder
 from sphinx.util import logging
 
+from qms.model.audits import audit_findings
 from qms.model.traceability import completeness_findings
 from qms_sphinx.catalogue import catalogues_of
 from qms_sphinx.graph import build_graph
 from qms_sphinx.risk_acceptance import acceptances_of
 from qms_sphinx.settings import settings
+from qms_sphinx.state import documents
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,10 @@ def check(app: Sphinx, builder: Builder) -> None:
         locate.setdefault(need.id, (paths.get(need.docname, need.docname), need.lineno))
     threshold = settings(app).risk_acceptance_threshold
     acceptances = acceptances_of(app)
-    found = completeness_findings(graph, threshold, locate, acceptances.accepted)
+    found = [*completeness_findings(graph, threshold, locate, acceptances.accepted)]
+    # Internal audits and CAPA: a CAPA's changes name versions of the documents read.
+    versions = {document.id: document.version for document in documents(app.env).values()}
+    found += audit_findings(graph, versions, locate)
     for finding in [*found, *acceptances.findings]:
         where = f"{finding.path}:{finding.line}" if finding.line else finding.path
         logger.warning(finding.message, location=where, type="qms", subtype=finding.code)

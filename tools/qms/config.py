@@ -10,6 +10,7 @@ from typing import Any
 from qms.errors import ConfigError, NotAHandbookError
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.approval_rules import MeaningRule
+from qms.model.capa import CapaPolicy
 from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
 from qms.model.risk_acceptance import AcceptanceLevel, AcceptancePolicy, level_problems
@@ -54,6 +55,8 @@ class QmsConfig:
     # Who may accept which residual risk score ([tool.qms.risk_acceptance]); None when
     # not configured.
     risk_acceptance: AcceptancePolicy | None = None
+    # Who closes and verifies CAPAs ([tool.qms.capa]); None when not configured.
+    capa: CapaPolicy | None = None
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -99,6 +102,9 @@ class QmsConfig:
         # Risk acceptance levels likewise (issue 15); absent, the policy is unchanged.
         if self.risk_acceptance is not None:
             policy["risk_acceptance"] = self.risk_acceptance.as_dict()
+        # Who closes and verifies CAPAs, likewise: only when configured.
+        if self.capa is not None:
+            policy["capa"] = self.capa.as_dict()
         return policy
 
     @property
@@ -136,6 +142,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
     release_roles = tuple(table.get("release", {}).get("signer_roles", ("qa",)))
     training = _training(table)
     risk_acceptance = _risk_acceptance(table)
+    capa = _capa(table)
     return QmsConfig(
         root=root,
         organisation=table.get("organisation", QmsConfig.organisation),
@@ -151,10 +158,11 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         sets=tuple(_document_set(name, spec) for name, spec in table.get("sets", {}).items()),
         release_roles=release_roles,
         role_titles=_role_titles(
-            table.get("roles", {}), approvals, release_roles, training, risk_acceptance
+            table.get("roles", {}), approvals, release_roles, training, risk_acceptance, capa
         ),
         training=training,
         risk_acceptance=risk_acceptance,
+        capa=capa,
     )
 
 
@@ -164,6 +172,7 @@ def _role_titles(
     release_roles: tuple[str, ...],
     training: TrainingPolicy | None,
     risk_acceptance: AcceptancePolicy | None = None,
+    capa: CapaPolicy | None = None,
 ) -> tuple[tuple[str, str], ...]:
     # A title for a role nobody can hold is most likely a misspelt key.
     known = {REGISTRY_ADMIN, *release_roles}
@@ -173,6 +182,8 @@ def _role_titles(
         known |= {role for r in training.requirements for role in r.roles}
     if risk_acceptance is not None:
         known |= set(risk_acceptance.roles)
+    if capa is not None:
+        known |= capa.roles
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(
@@ -250,6 +261,19 @@ def _risk_acceptance(table: Mapping[str, Any]) -> AcceptancePolicy | None:
     if problem:
         raise ConfigError(f"[tool.qms.risk_acceptance] {problem}", "fix it in pyproject.toml")
     return AcceptancePolicy(levels, tuple(dict.fromkeys(raw.get("owner_roles", ()))))
+
+
+def _capa(table: Mapping[str, Any]) -> CapaPolicy | None:
+    """Who closes and verifies CAPAs, from a table its schema has accepted (None when absent)."""
+    raw = table.get("capa")
+    if raw is None:
+        return None
+    return CapaPolicy(
+        tuple(raw.get("close_roles", CapaPolicy.close_roles)),
+        tuple(raw.get("verify_roles", CapaPolicy.verify_roles)),
+        tuple(raw.get("gxp_roles", CapaPolicy.gxp_roles)),
+        tuple(raw.get("import_roles", CapaPolicy.import_roles)),
+    )
 
 
 def read_table(root: Path) -> dict[str, Any] | None:

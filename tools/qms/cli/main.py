@@ -16,6 +16,7 @@ from qms.cli import (
     approve,
     authoring,
     build,
+    capa,
     check,
     diff,
     exports,
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         training,
         # Risk acceptance (issue 15)
         risk,
+        capa,
         hook,
     ):
         module.add_parser(commands)

@@ -161,6 +161,18 @@ class FindingCode(StrEnum):
         "person not on the roster, a version never approved, or content other than approved); "
         "record the training again, or have HR import the roster again",
     )
+    # Internal audits and CAPA
+    AUDIT = (
+        "audit",
+        "an audit, finding, CAPA or action lacks a link or holds a wrong date, or a CAPA names "
+        "a document version that does not exist; fix the field the message names, at its line",
+    )
+    CAPA = (
+        "capa",
+        "a CAPA closure or effectiveness verification does not count (signature, signer's role, "
+        "a CAPA not in the handbook, a verification dated before the closure), or an external "
+        "CAPA import does not; sign it again with 'qms capa close' or 'qms capa verify'",
+    )
     # Releases and witnesses
     RELEASE = (
         "release",

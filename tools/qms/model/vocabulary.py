@@ -18,12 +18,23 @@ CONTROL = "control"
 RISK = "risk"
 PROCEDURE = "procedure"
 EVIDENCE = "evidence"
+# Internal audits and CAPA (ISO/IEC 27001 9.2 and 10.2).
+AUDIT = "audit"
+FINDING = "finding"
+CAPA = "capa"
+ACTION = "action"
 
 # The link types.
 IMPLEMENTS = "implements"
 MITIGATES = "mitigates"
 DEMONSTRATES = "demonstrates"
 MAPS_TO = "maps_to"
+# Internal audits and CAPA.
+COVERS = "covers"
+RAISED_IN = "raised_in"
+CONCERNS = "concerns"
+ADDRESSES = "addresses"
+ACTION_OF = "action_of"
 
 
 class RequirementKind(StrEnum):
@@ -43,6 +54,11 @@ IMPLEMENTATION = ("implemented", "partial", "planned", "not-started")
 TREATMENT = ("mitigate", "accept", "transfer", "avoid")
 # Likelihood and impact are scored 1 (rare / negligible) to 5 (almost certain / severe).
 SCORE_RANGE = (1, 5)
+# Internal audits and CAPA.
+AUDIT_KINDS = ("internal", "external", "certification")
+CLASSIFICATIONS = ("major", "minor", "observation", "opportunity")
+CAPA_SOURCES = ("finding", "incident", "management-review", "customer")
+GXP = ("yes", "no")
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,12 @@ LINK_TYPES = (
     LinkType(MITIGATES, "mitigates", "mitigated by"),
     LinkType(DEMONSTRATES, "demonstrates", "demonstrated by"),
     LinkType(MAPS_TO, "maps to", "mapped from"),
+    # Internal audits and CAPA.
+    LinkType(COVERS, "covers", "audited by"),
+    LinkType(RAISED_IN, "raised in", "raised"),
+    LinkType(CONCERNS, "concerns", "found against by"),
+    LinkType(ADDRESSES, "addresses", "addressed by"),
+    LinkType(ACTION_OF, "action of", "actions"),
 )
 
 NEED_TYPES = (
@@ -160,6 +182,63 @@ NEED_TYPES = (
     ),
     NeedType(PROCEDURE, "Procedure", "PRC-", "#DCB239", links=((IMPLEMENTS, (CONTROL,)),)),
     NeedType(EVIDENCE, "Evidence", "EVD-", "#9856A5", links=((DEMONSTRATES, (CONTROL,)),)),
+    # Internal audits and CAPA: an audit covers clauses and controls, a finding is raised
+    # in an audit against one of them, a CAPA addresses findings through dated actions.
+    # A CAPA's state is never a field: it is derived from signed closures and
+    # verifications (model/capa.py).
+    NeedType(
+        AUDIT,
+        "Audit",
+        "AUD-",
+        "#A7C7E7",
+        fields=(
+            Field("audit_kind", "Internal, external or certification audit", values=AUDIT_KINDS),
+            Field("audit_date", "The day the audit ended, YYYY-MM-DD"),
+            Field("auditor", "Who led the audit"),
+        ),
+        links=((COVERS, (REQUIREMENT,)),),
+    ),
+    NeedType(
+        FINDING,
+        "Finding",
+        "FND-",
+        "#E7A7A7",
+        fields=(
+            Field("classification", "Nonconformity grade or kind", values=CLASSIFICATIONS),
+            Field("evidence", "The objective evidence the auditor saw"),
+            Field("external_capa", "The CAPA id in an external eQMS, when CAPA is kept there"),
+        ),
+        links=((RAISED_IN, (AUDIT,)), (CONCERNS, (REQUIREMENT, CONTROL))),
+    ),
+    NeedType(
+        CAPA,
+        "CAPA",
+        "CAPA-",
+        "#C7E7A7",
+        fields=(
+            Field("source", "What raised it", values=CAPA_SOURCES),
+            Field("source_ref", "The incident, review or customer reference it comes from"),
+            Field("owner", "The role accountable for the CAPA"),
+            Field("root_cause", "The cause the actions remove"),
+            Field("gxp", "Whether it has GxP impact (QA closes and verifies it)", values=GXP),
+            Field("check_due", "When the effectiveness check is due, YYYY-MM-DD"),
+            Field("criterion", "What the effectiveness check must show"),
+            Field("changes", "Controlled document versions it changes: 'SOP-X-001 2.1, ...'"),
+        ),
+        links=((ADDRESSES, (FINDING,)),),
+    ),
+    NeedType(
+        ACTION,
+        "Action",
+        "ACT-",
+        "#E7E7A7",
+        fields=(
+            Field("due", "When the action is due, YYYY-MM-DD"),
+            Field("done", "When it was done, YYYY-MM-DD (empty while open)"),
+            Field("action_owner", "Who carries it out"),
+        ),
+        links=((ACTION_OF, (CAPA,)),),
+    ),
 )
 
 REQUIRED_FIELDS = (
@@ -190,6 +269,19 @@ REQUIRED_FIELDS = (
         ),
         "a risk is assessed before and after treatment and has an owner",
     ),
+    # Internal audits and CAPA.
+    RequiredFields(AUDIT, ("audit_kind", "audit_date"), "an audit names its kind and date"),
+    RequiredFields(
+        FINDING,
+        ("classification", "evidence"),
+        "a finding carries its classification and evidence",
+    ),
+    RequiredFields(
+        CAPA,
+        ("source", "owner", "root_cause", "check_due", "criterion"),
+        "a CAPA names its source, owner, root cause and effectiveness check",
+    ),
+    RequiredFields(ACTION, ("due",), "an action has a due date"),
 )
 
 # Every field name of every need type, once, in declaration order.

@@ -10,9 +10,11 @@ from qms.adapters.files import read_text, write_atomic
 from qms.adapters.git import open_repository
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
+from qms.model.audits import capa_ids_in
 from qms.model.document import Document, DocumentType, Version
 from qms.model.frontmatter import split_front_matter
 from qms.model.vocabulary import ID_PATTERN
+from qms.services.capa import unknown_capa_ids
 from qms.services.handbook import load_handbook, select
 from qms.services.history import document_revisions
 
@@ -136,6 +138,14 @@ def bump(config: QmsConfig, document_id: str, reason: str, major: bool = False) 
         raise QmsError("a new version needs a reason", "pass --reason 'what changed and why'")
     handbook = load_handbook(config)
     [document] = select(handbook.documents, [document_id])
+    # A reason naming a CAPA names one that exists: the change is traceable to it.
+    unknown = unknown_capa_ids(config, capa_ids_in(reason))
+    if unknown:
+        raise QmsError(
+            f"the reason names {', '.join(unknown)}, which is no CAPA of this handbook; "
+            "nothing was changed",
+            "'qms capa' lists the CAPAs; correct the id in --reason",
+        )
     old = document.version
     new = Version(old.major + 1, 0) if major else Version(old.major, old.minor + 1)
     path = config.root / document.path

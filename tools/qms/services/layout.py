@@ -98,6 +98,26 @@ class SignatureLayout:
         stamp = signed_at.strftime("%Y%m%dT%H%M%SZ")
         return self.risk_acceptances / risk_id / f"{stamp}--{fingerprint[-16:]}{STATEMENT_SUFFIX}"
 
+    # Internal audits and CAPA.
+    @property
+    def capa(self) -> Path:
+        """CAPA closures and effectiveness verifications, one folder per CAPA."""
+        return self.base / "capa"
+
+    @property
+    def capa_imports(self) -> Path:
+        """CAPA states imported from an external eQMS, one signed file per import."""
+        return self.base / "capa-imports"
+
+    def capa_import_file(self, fingerprint: str, at: datetime) -> Path:
+        """One signed import."""
+        return self.capa_imports / f"{at.strftime('%Y%m%dT%H%M%SZ')}--{fingerprint[-16:]}.json"
+
+    def capa_statement_file(self, capa_id: str, act: str, fingerprint: str, at: datetime) -> Path:
+        """One file per signed closure or verification, so nothing is ever rewritten."""
+        stamp = at.strftime("%Y%m%dT%H%M%SZ")
+        return self.capa / capa_id / f"{act}--{fingerprint[-16:]}--{stamp}{STATEMENT_SUFFIX}"
+
     def migration_file(self, number: int) -> Path:
         """One migration statement (its signature lies beside it)."""
         return self.migrations / f"{number:04d}{STATEMENT_SUFFIX}"
