@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from qms.adapters.git import Repository, open_repository
-from qms.adapters.gpg import Keyring, hermetic_unless_given, keys_in
+from qms.adapters.gpg import GpgError, KeyInfo, Keyring, hermetic_unless_given, keys_in
 from qms.config import QmsConfig
 from qms.model.approval import Statement, StatementError
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
@@ -234,12 +234,15 @@ def weakened_keys(
         current = repo.root / path
         if not current.is_file():
             continue  # a deleted key file is altered_signature_files' finding
-        now = {info.fingerprint: info for info in keys_in(current.read_bytes())}
+        held = _readable_keys(current.read_bytes())
+        if not held:
+            continue  # not a key at all: the registry or training says so, at the file
+        now = {info.fingerprint: info for info in held}
         lost = sorted(
             f"the key {info.fingerprint}" if info.fingerprint not in now else
             f"the revocation of {info.fingerprint}"
             for data in repo.committed_versions(path)
-            for info in keys_in(data)
+            for info in _readable_keys(data)
             if info.fingerprint not in now or (info.revoked and not now[info.fingerprint].revoked)
         )  # fmt: skip
         if lost:
@@ -250,6 +253,14 @@ def weakened_keys(
             )
             findings.append(Finding(shown, None, message, FindingCode.ALTERED))
     return tuple(findings)
+
+
+def _readable_keys(armored: bytes) -> tuple[KeyInfo, ...]:
+    """The keys in a key file's bytes; none when gpg cannot read them."""
+    try:
+        return keys_in(armored)
+    except GpgError:
+        return ()
 
 
 def verify_handbook(
