@@ -68,7 +68,7 @@ def test_example_training_shows_every_way_of_recording_and_every_state(
     assert code == 0, err
     assert json.loads(out)["registry"]["trusted"] is True
     # Judged on a fixed day, so that the picture does not drift with the calendar:
-    # SOP-HR-001 2.0 takes effect on 2027-01-04 and is due 30 days later; documents
+    # SOP-HR-001 2.x takes effect on 2027-01-04 and is due 30 days later; documents
     # effective since 2026-11-30 were due on 2026-12-30.
     code, out, err = run(
         capsys, "--root", str(REPO), "training", "status", "--json", "--on", "2027-01-15"
@@ -85,8 +85,17 @@ def test_example_training_shows_every_way_of_recording_and_every_state(
     [joiner] = {row["due"] for row in rows if row["employee"] == "E1314"}
     assert joiner == "2027-02-03"  # joined 2027-01-04
     hr = [row for row in rows if row["document"] == "SOP-HR-001"]
-    assert {row["version"] for row in hr} == {"2.0"}
-    assert {row["state"] for row in hr} == {"done", "due"}
+    assert {row["version"] for row in hr} == {"2.1"}
+    assert {row["state"] for row in hr} == {"done", "due"}  # 2.0's acknowledgement counts
+    # Operators and QC analysts read SOP-QA-003 by the day it took effect (due_days 0):
+    # on the day after, whoever has not is overdue, while everyone else still has 30 days.
+    code, out, err = run(
+        capsys, "--root", str(REPO), "training", "status", "--json", "--on", "2026-12-01"
+    )
+    assert code == 0, err
+    late = [row for row in json.loads(out) if row["state"] == "overdue"]
+    assert late and {row["document"] for row in late} == {"SOP-QA-003"}
+    assert {row["due"] for row in late} == {"2026-11-30"}
 
 
 def test_example_audit_trail_shows_a_session_that_covered_several_documents(
