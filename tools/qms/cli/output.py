@@ -16,8 +16,8 @@ from qms.model.findings import Finding
 def print_json(data: object, stream: TextIO | None = None) -> None:
     """Write `data` as indented, key-sorted JSON."""
     out = stream or sys.stdout
-    json.dump(data, out, indent=2, sort_keys=True, ensure_ascii=False)
-    out.write("\n")
+    # One write: json.dump writes each of its (many) pieces to the stream separately.
+    out.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def print_findings(findings: Sequence[Finding], stream: TextIO | None = None) -> None:

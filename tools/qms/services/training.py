@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -268,6 +268,17 @@ def matrix(
     return tuple(sorted(found, key=lambda a: (a.employee, a.document_id)))
 
 
+@dataclass(frozen=True)
+class DocumentsTraining:
+    """Training as verify judges it: the facts, the matrix on a day, and per document."""
+
+    facts: TrainingFacts | None = None
+    # Every assignment on the day judged (none without requirements).
+    assignments: tuple[Assignment, ...] = ()
+    # Per verified document with requirements: its completion per role.
+    by_document: Mapping[str, DocumentTraining] = field(default_factory=dict)
+
+
 def training_of_documents(
     config: QmsConfig,
     keyring: Keyring,
@@ -275,32 +286,38 @@ def training_of_documents(
     verdicts: Sequence[DocumentVerdict],
     on: date,
     partial: bool,
-) -> tuple[TrainingFacts | None, dict[str, DocumentTraining]]:
-    """The verified training facts, and per verified document its completion per role on
-    `on` (none without requirements). `partial`: the verdicts are some of the handbook's.
+) -> DocumentsTraining:
+    """The verified training facts, the matrix on `on`, and per verified document its
+    completion per role (none without requirements). `partial`: the verdicts are some of
+    the handbook's.
 
     What a page shows and what an effectiveness gate counts; records that do not count
     are findings of `qms training status`, not of the document.
     """
     policy = config.training
     if policy is None:
-        return None, {}
+        return DocumentsTraining()
     items = in_force_items([v.document for v in verdicts], approved_contents(verdicts))
     facts = load_training(config, keyring, history, items, partial=partial)
     if not policy.requirements:
-        return facts, {}
+        return DocumentsTraining(facts)
     roster = facts.roster.roster
     people = roster.index if roster else {}
+    assignments = matrix(facts, items, policy, on)
     by_document: dict[str, list[Assignment]] = {}
-    for assignment in matrix(facts, items, policy, on):
+    for assignment in assignments:
         by_document.setdefault(assignment.document_id, []).append(assignment)
-    return facts, {
-        v.document.id: document_training(
-            v.document, by_document.get(v.document.id, []), people, policy, on
-        )
-        for v in verdicts
-        if policy.roles_for(v.document)
-    }
+    return DocumentsTraining(
+        facts,
+        assignments,
+        {
+            v.document.id: document_training(
+                v.document, by_document.get(v.document.id, []), people, policy, on
+            )
+            for v in verdicts
+            if policy.roles_for(v.document)
+        },
+    )
 
 
 def training_events(facts: TrainingFacts, document_id: str) -> list[dict[str, str]]:

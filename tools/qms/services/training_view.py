@@ -50,7 +50,10 @@ def training_view(config: QmsConfig, on: date, now: datetime) -> TrainingView:
     registry = verification.registry
     # Verify judged every record once, against every document: the same facts serve here.
     facts = verification.training_facts or TrainingFacts(ApprovedRoster(None, None, ()), (), ())
-    return TrainingView(policy, items, facts, matrix(facts, items, policy, on), registry.findings)
+    # Verify derived the matrix for its own day already; another day needs its own.
+    same_day = facts is verification.training_facts and on == now.date()
+    assignments = verification.training_matrix if same_day else matrix(facts, items, policy, on)
+    return TrainingView(policy, items, facts, assignments, registry.findings)
 
 
 def matrix_rows(

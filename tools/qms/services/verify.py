@@ -15,7 +15,7 @@ from qms.model.document import Document
 from qms.model.findings import Finding, FindingCode
 from qms.model.line_endings import line_ending_summary
 from qms.model.status import NO_EVIDENCE, Evidence
-from qms.model.training import DocumentTraining
+from qms.model.training import Assignment, DocumentTraining
 from qms.services.content import crlf_only_difference, document_content
 from qms.services.handbook import (
     Handbook,
@@ -29,7 +29,7 @@ from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations
 from qms.services.registry import RegistryState, load_registry
 from qms.services.signatures import prefetch, signature_facts
-from qms.services.training import TrainingFacts, training_of_documents
+from qms.services.training import DocumentsTraining, TrainingFacts, training_of_documents
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class Verification:
     training: Mapping[str, DocumentTraining] = field(default_factory=dict)
     # The verified roster and training records (None without training requirements).
     training_facts: TrainingFacts | None = None
+    # The training matrix on the day verified (none without requirements).
+    training_matrix: tuple[Assignment, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -253,12 +255,12 @@ def verify_handbook(
             verdicts.append(judge(config, document, keyring, registry, moment, repo))
             if progress is not None:
                 progress(len(verdicts), len(selected))
-        facts, training = (
+        training = (
             training_of_documents(
                 config, keyring, registry.history, verdicts, moment.date(), documents is not None
             )
             if registry.trusted
-            else (None, {})
+            else DocumentsTraining()
         )
     unchecked = (
         "the handbook is not in a git repository"
@@ -272,6 +274,7 @@ def verify_handbook(
         tuple(verdicts),
         altered_signature_files(config, repo, committed),
         unchecked,
-        training,
-        facts,
+        training.by_document,
+        training.facts,
+        training.assignments,
     )
