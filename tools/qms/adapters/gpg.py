@@ -15,6 +15,7 @@ from pathlib import Path
 
 import gnupg
 
+from qms.adapters.verified_cache import VerifiedCache, entry_key
 from qms.errors import QmsError
 from qms.model.signature_rules import SignatureFacts
 from qms.model.timeutil import from_epoch
@@ -23,7 +24,7 @@ KEY_SUFFIX = ".asc"
 
 
 # Results of verifications in this process, by (keyring digest, digest of signature and
-# data). In memory only: nothing outside signatures/ is ever trusted across runs.
+# data). Across runs, only a `VerifiedCache` a caller attaches keeps anything.
 _VERIFIED: dict[tuple[str, str], SignatureFacts] = {}
 
 
@@ -78,6 +79,13 @@ class Keyring:
         self.digest = ""
         # Key files that held no usable public key: the caller reports them.
         self.rejected: list[Path] = []
+        # Good verifications of earlier runs, when the caller attached them (kept_by).
+        self.cache: VerifiedCache | None = None
+
+    @property
+    def gpg_version(self) -> str:
+        """The version of gpg that verifies, as it reports it."""
+        return ".".join(str(part) for part in self._gpg.version or ())
 
     def import_key(self, armored: bytes) -> tuple[str, ...]:
         """Import public key material; return the fingerprints it held."""
@@ -106,12 +114,24 @@ class Keyring:
     def verify(self, signature_path: Path, data: bytes) -> SignatureFacts:
         """Check one detached signature over `data` (once per exact bytes and keyring)."""
         key = self._memo_key(signature_path, data)
-        if key is not None and key in _VERIFIED:
-            return _VERIFIED[key]
+        known = self._known(key)
+        if known is not None:
+            return known
         facts = self._verify(signature_path, data)
         if key is not None:
             _VERIFIED[key] = facts
+            if self.cache is not None:
+                self.cache.put(entry_key(*key), facts)
         return facts
+
+    def _known(self, key: tuple[str, str] | None) -> SignatureFacts | None:
+        """This process's result for `key`, else the attached cache's (not copied into
+        this process's: a later run without the cache must not see it)."""
+        if key is None:
+            return None
+        if key in _VERIFIED:
+            return _VERIFIED[key]
+        return self.cache.get(entry_key(*key)) if self.cache is not None else None
 
     def verify_many(self, items: Sequence[tuple[Path, bytes]]) -> None:
         """Verify many signatures on every core; later `verify` calls reuse the results.
@@ -119,7 +139,7 @@ class Keyring:
         gpg verifies one detached signature per process, so the processes run side by side.
         """
         self._listed()  # list the keys once, before threads read the listing
-        todo = [item for item in items if self._memo_key(*item) not in _VERIFIED]
+        todo = [item for item in items if self._known(self._memo_key(*item)) is None]
         if len(todo) < 2:
             return
         # Twice the cores: Python's side of each call overlaps another gpg's work.

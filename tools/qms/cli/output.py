@@ -46,6 +46,17 @@ def _format_name(text: str) -> str:
     return _FORMAT_ALIASES.get(text.lower(), text.lower())
 
 
+def add_cache_option(parser: argparse.ArgumentParser) -> None:
+    """--no-cache: ask gpg about every signature again, for an independent check."""
+    parser.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="verify every signature with gpg again, not reusing what earlier runs of this "
+        "clone found good (kept in its git folder, qms/verified-signatures.json)",
+    )
+
+
 def add_format_option(
     parser: argparse.ArgumentParser, formats: Sequence[str], default: str | None = None
 ) -> None:

@@ -41,11 +41,14 @@ class TrainingView:
         return self.registry_findings + self.facts.all_findings
 
 
-def training_view(config: QmsConfig, on: date, now: datetime) -> TrainingView:
-    """Verify approvals, the roster and training records, and derive the matrix on `on`."""
+def training_view(config: QmsConfig, on: date, now: datetime, cache: bool = False) -> TrainingView:
+    """Verify approvals, the roster and training records, and derive the matrix on `on`.
+
+    `cache`: reuse what gpg said of signatures in this clone's earlier runs
+    (`services/signatures.py` `kept_verifications`)."""
     policy = config.training or TrainingPolicy()
     handbook = load_handbook(config)
-    verification = verify_handbook(config, handbook, now=now)
+    verification = verify_handbook(config, handbook, now=now, cache=cache)
     items = in_force_items(handbook.documents, approved_contents(verification.verdicts))
     registry = verification.registry
     # Verify judged every record once, against every document: the same facts serve here.

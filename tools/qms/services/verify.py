@@ -28,7 +28,7 @@ from qms.services.handbook import (
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations
 from qms.services.registry import RegistryState, load_registry
-from qms.services.signatures import prefetch, signature_facts
+from qms.services.signatures import kept_verifications, prefetch, signature_facts
 from qms.services.training import DocumentsTraining, TrainingFacts, training_of_documents
 
 
@@ -93,11 +93,16 @@ def verify_selected(
     ids: Sequence[str],
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    cache: bool = False,
 ) -> tuple[Handbook, Verification]:
-    """Load the handbook and verify the documents with `ids` (all when empty) at `now`."""
+    """Load the handbook and verify the documents with `ids` (all when empty) at `now`;
+    `cache` as for `verify_handbook`."""
     handbook = load_handbook(config)
     selected = select(handbook.documents, ids)
-    return handbook, verify_handbook(config, handbook, selected, now=now, progress=progress)
+    verification = verify_handbook(
+        config, handbook, selected, now=now, progress=progress, cache=cache
+    )
+    return handbook, verification
 
 
 def read_records(
@@ -224,13 +229,16 @@ def verify_handbook(
     committed: Mapping[str, str] | None = None,
     keyring: Keyring | None = None,
     registry: RegistryState | None = None,
+    cache: bool = False,
 ) -> Verification:
     """Verify the registry and the approvals of `documents` (default: all).
 
     `progress(done, total)` is called after each document, for long runs. `committed`:
     history_alterations as kept by a caller that saw the same HEAD. `keyring` and
     `registry`: a hermetic keyring and the registry loaded with it, by a caller that
-    shares them with change control; by default both are opened here.
+    shares them with change control; by default both are opened here. `cache`: ask gpg
+    only about signatures this clone has not found good before (`kept_verifications`);
+    a release never does.
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
@@ -238,7 +246,10 @@ def verify_handbook(
     verdicts: list[DocumentVerdict] = []
     repo = open_repository(config.root)
     layout = SignatureLayout.of(config)
-    with hermetic_unless_given(layout.keys, keyring) as keyring:
+    with (
+        hermetic_unless_given(layout.keys, keyring) as keyring,
+        kept_verifications(keyring, repo, cache),
+    ):
         if registry is None:
             registry = load_registry(config, keyring)
         prefetch(
