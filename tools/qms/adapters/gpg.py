@@ -113,14 +113,20 @@ class Keyring:
 
     def verify(self, signature_path: Path, data: bytes) -> SignatureFacts:
         """Check one detached signature over `data` (once per exact bytes and keyring)."""
-        key = self._memo_key(signature_path, data)
+        return self._verify_keyed(signature_path, data, self._memo_key(signature_path, data))
+
+    def _verify_keyed(
+        self, signature_path: Path, data: bytes, key: tuple[str, str] | None
+    ) -> SignatureFacts:
         known = self._known(key)
         if known is not None:
             return known
         facts = self._verify(signature_path, data)
         if key is not None:
             _VERIFIED[key] = facts
-            if self.cache is not None:
+            # Kept across runs only if the signature file still holds the bytes the key
+            # names, so an entry is what gpg said of exactly those bytes.
+            if self.cache is not None and self._memo_key(signature_path, data) == key:
                 self.cache.put(entry_key(*key), facts)
         return facts
 
@@ -139,12 +145,13 @@ class Keyring:
         gpg verifies one detached signature per process, so the processes run side by side.
         """
         self._listed()  # list the keys once, before threads read the listing
-        todo = [item for item in items if self._known(self._memo_key(*item)) is None]
+        keyed = [(item, self._memo_key(*item)) for item in items]
+        todo = [(item, key) for item, key in keyed if self._known(key) is None]
         if len(todo) < 2:
             return
         # Twice the cores: Python's side of each call overlaps another gpg's work.
         with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
-            list(pool.map(lambda item: self.verify(*item), todo))
+            list(pool.map(lambda job: self._verify_keyed(job[0][0], job[0][1], job[1]), todo))
 
     def _memo_key(self, signature_path: Path, data: bytes) -> tuple[str, str] | None:
         if not self.digest:

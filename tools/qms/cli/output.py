@@ -12,12 +12,23 @@ from typing import TextIO
 from qms.adapters.files import write_atomic
 from qms.model.findings import Finding
 
+# Pieces of JSON text written at once.
+_BATCH = 4096
+
 
 def print_json(data: object, stream: TextIO | None = None) -> None:
     """Write `data` as indented, key-sorted JSON."""
     out = stream or sys.stdout
-    # One write: json.dump writes each of its (many) pieces to the stream separately.
-    out.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    # Pieces joined in batches: json.dump writes each of its (many) pieces separately,
+    # and one string of a large matrix would hold its whole text at once.
+    encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
+    pieces: list[str] = []
+    for piece in encoder.iterencode(data):
+        pieces.append(piece)
+        if len(pieces) == _BATCH:
+            out.write("".join(pieces))
+            pieces.clear()
+    out.write("".join(pieces) + "\n")
 
 
 def print_findings(findings: Sequence[Finding], stream: TextIO | None = None) -> None:

@@ -172,18 +172,19 @@ def load_training(
     counted nor refused; without it, a completion of a document not among them is refused.
     """
     roster = load_roster(config, keyring, history)
-    files = record_files(config)
-    prefetch(keyring, ((SignatureLayout.signature_of(p), p.read_bytes()) for p in files))
+    # Each record read once: gpg checks them all in one batch, then each is judged.
+    files = {path: path.read_bytes() for path in record_files(config)}
+    prefetch(keyring, ((SignatureLayout.signature_of(p), data) for p, data in files.items()))
     completions: list[Completion] = []
     findings: list[Finding] = []
     if roster.roster is None:
         return TrainingFacts(roster, (), ())
     people = roster.roster
     keys = {p.employee: p.keys for p in people.people}
-    for path in files:
+    for path, data in files.items():
         shown = display_path(config.root, path)
         problem, found = _record_completions(
-            path, keyring, history, people, keys, items, shown, partial
+            path, data, keyring, history, people, keys, items, shown, partial
         )
         if problem:
             findings.append(Finding(shown, None, problem, FindingCode.TRAINING))
@@ -193,6 +194,7 @@ def load_training(
 
 def _record_completions(
     path: Path,
+    data: bytes,
     keyring: Keyring,
     history: RegistryHistory,
     roster: Roster,
@@ -201,8 +203,8 @@ def _record_completions(
     shown: str,
     partial: bool,
 ) -> tuple[str, list[Completion]]:
-    """(why the record does not count, []) or ("", its completions among `items`)."""
-    data = path.read_bytes()
+    """(why the record `data` of `path` does not count, []) or ("", its completions among
+    `items`)."""
     try:
         record = TrainingRecord.from_bytes(data)
     except StatementError as exc:
