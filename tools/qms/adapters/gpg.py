@@ -111,9 +111,13 @@ class Keyring:
         """Fingerprints of the imported keys that their owners revoked."""
         return tuple(sorted(f for f, info in self._listed().items() if info.revoked))
 
-    def verify(self, signature_path: Path, data: bytes) -> SignatureFacts:
-        """Check one detached signature over `data` (once per exact bytes and keyring)."""
-        return self._verify_keyed(signature_path, data, self._memo_key(signature_path, data))
+    def verify(
+        self, signature_path: Path, data: bytes, signature: bytes | None = None
+    ) -> SignatureFacts:
+        """Check one detached signature over `data` (once per exact bytes and keyring);
+        `signature`: the signature file's bytes, when the caller has read them."""
+        key = self._memo_key(signature_path, data, signature)
+        return self._verify_keyed(signature_path, data, key)
 
     def _verify_keyed(
         self, signature_path: Path, data: bytes, key: tuple[str, str] | None
@@ -145,7 +149,13 @@ class Keyring:
         gpg verifies one detached signature per process, so the processes run side by side.
         """
         self._listed()  # list the keys once, before threads read the listing
-        keyed = [(item, self._memo_key(*item)) for item in items]
+        keyed = []
+        for path, data in items:
+            try:
+                signature = path.read_bytes()
+            except OSError:
+                continue  # a missing signature is named by `verify`, without gpg
+            keyed.append(((path, data), self._memo_key(path, data, signature)))
         todo = [(item, key) for item, key in keyed if self._known(key) is None]
         if len(todo) < 2:
             return
@@ -153,13 +163,16 @@ class Keyring:
         with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
             list(pool.map(lambda job: self._verify_keyed(job[0][0], job[0][1], job[1]), todo))
 
-    def _memo_key(self, signature_path: Path, data: bytes) -> tuple[str, str] | None:
+    def _memo_key(
+        self, signature_path: Path, data: bytes, signature: bytes | None = None
+    ) -> tuple[str, str] | None:
         if not self.digest:
             return None
-        try:
-            signature = signature_path.read_bytes()
-        except OSError:
-            return None
+        if signature is None:
+            try:
+                signature = signature_path.read_bytes()
+            except OSError:
+                return None
         digest = hashlib.sha256(hashlib.sha256(signature).digest() + data).hexdigest()
         return self.digest, digest
 

@@ -26,9 +26,11 @@ from qms.model.signature_rules import (
 
 def signature_facts(keyring: Keyring, signature: Path, data: bytes) -> SignatureFacts:
     """What gpg says of `signature` over `data`; a missing signature file is named."""
-    if not signature.is_file():
+    try:
+        signature_bytes = signature.read_bytes()
+    except OSError:
         return SignatureFacts(False, problem=f"signature file {signature.name} is missing")
-    return keyring.verify(signature, data)
+    return keyring.verify(signature, data, signature_bytes)
 
 
 def verify_signed(
@@ -45,7 +47,7 @@ def verify_signed(
 
 def prefetch(keyring: Keyring, items: Iterable[tuple[Path, bytes]]) -> None:
     """Have gpg check many signatures at once (in parallel); later calls reuse the results."""
-    keyring.verify_many([(signature, data) for signature, data in items if signature.is_file()])
+    keyring.verify_many(list(items))
 
 
 # Where a clone keeps what gpg said in earlier runs: its own git folder, never committed,
