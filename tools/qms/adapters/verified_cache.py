@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,29 +30,40 @@ def entry_key(keyring_digest: str, item_digest: str) -> str:
     return hashlib.sha256(f"{keyring_digest}:{item_digest}".encode("ascii")).hexdigest()
 
 
-def _facts(value: Any) -> SignatureFacts:
-    fingerprint, signed_at, expires = value
-    if not isinstance(fingerprint, str) or not isinstance(signed_at, str):
-        raise ValueError("not a verification")
-    return SignatureFacts(
-        good=True,
-        fingerprint=fingerprint,
-        signed_at=parse_utc(signed_at),
-        key_expires=parse_utc(expires) if isinstance(expires, str) else None,
-    )
+def _facts(value: Any) -> SignatureFacts | None:
+    """A kept entry as gpg's answer; None (asked again) for one that is not well formed."""
+    try:
+        fingerprint, signed_at, expires = value
+        if not isinstance(fingerprint, str) or not isinstance(signed_at, str):
+            return None
+        return SignatureFacts(
+            good=True,
+            fingerprint=fingerprint,
+            signed_at=parse_utc(signed_at),
+            key_expires=parse_utc(expires) if isinstance(expires, str) else None,
+        )
+    except (ValueError, TypeError):
+        return None
 
 
-def _stamp(moment: datetime | None) -> str | None:
-    return format_utc(moment) if moment is not None else None
+def _entry(facts: SignatureFacts) -> list[str | None]:
+    return [
+        facts.fingerprint,
+        format_utc(facts.signed_at) if facts.signed_at else None,
+        format_utc(facts.key_expires) if facts.key_expires else None,
+    ]
 
 
 @dataclass
 class VerifiedCache:
-    """Good verifications by `entry_key`, as read from `path` and added to in this run."""
+    """Good verifications by `entry_key`, as read from `path` and added to in this run.
+
+    Entries stay as read until one is asked for: a run reads many, uses few when the
+    caller verifies only some documents."""
 
     path: Path
     gpg_version: str
-    entries: dict[str, SignatureFacts] = field(default_factory=dict)
+    entries: dict[str, Any] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     changed: bool = False
 
@@ -65,7 +75,9 @@ class VerifiedCache:
             raw = load_json(path.read_bytes())
             if raw.get("format") != FORMAT or raw.get("gpg") != gpg_version:
                 raise ValueError("another format")
-            cache.entries = {str(k): _facts(v) for k, v in raw["entries"].items()}
+            if not isinstance(raw["entries"], dict):
+                raise ValueError("no entries")
+            cache.entries = raw["entries"]
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             cache.entries = {}
             cache.changed = path.exists()
@@ -73,7 +85,7 @@ class VerifiedCache:
 
     def get(self, key: str) -> SignatureFacts | None:
         """A kept good verification, if any."""
-        facts = self.entries.get(key)
+        facts = _facts(self.entries.get(key))
         if facts is not None:
             self.used.add(key)
         return facts
@@ -81,7 +93,7 @@ class VerifiedCache:
     def put(self, key: str, facts: SignatureFacts) -> None:
         """Keep `facts` if gpg found the signature good (a failure is asked again)."""
         if facts.good and facts.fingerprint and facts.signed_at is not None:
-            self.entries[key] = facts
+            self.entries[key] = _entry(facts)
             self.used.add(key)
             self.changed = True
 
@@ -96,10 +108,7 @@ class VerifiedCache:
         data = {
             "format": FORMAT,
             "gpg": self.gpg_version,
-            "entries": {
-                k: [f.fingerprint, _stamp(f.signed_at), _stamp(f.key_expires)]
-                for k, f in sorted(keep.items())
-            },
+            "entries": dict(sorted(keep.items())),
         }
         try:
             write_atomic(self.path, (json.dumps(data, separators=(",", ":")) + "\n").encode())

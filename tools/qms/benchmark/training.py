@@ -76,7 +76,7 @@ def add_training(
     per person and document), committed."""
     root = synthetic.root
     gpg = gnupg.GPG(gnupghome=str(synthetic.gnupg_home))
-    keys = _Signer(synthetic.gnupg_home)
+    keys = UserKeys(synthetic.gnupg_home)
     admin = load_config(root).trust_roots[0]
     with (root / "pyproject.toml").open("a") as handle:
         handle.write(TRAINING)
@@ -116,8 +116,9 @@ def add_training(
             for start in range(0, people, SESSION)
         ]  # fmt: skip
     # gpg signs one record per process: several side by side.
+    signer = _Signer(synthetic.gnupg_home)  # after every key was made
     with ThreadPoolExecutor(max_workers=4) as pool:
-        records = list(pool.map(lambda job: _session(config, keys, found["trainer"], *job), jobs))
+        records = list(pool.map(lambda job: _session(config, signer, found["trainer"], *job), jobs))
     repo.git.add(A=True)
     repo.index.commit("Training records")
     return TrainedHandbook(synthetic, people, people * len(versions), tuple(records),
