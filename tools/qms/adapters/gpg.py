@@ -15,6 +15,7 @@ from pathlib import Path
 
 import gnupg
 
+from qms.adapters.verified_cache import VerifiedCache, entry_key
 from qms.errors import QmsError
 from qms.model.signature_rules import SignatureFacts
 from qms.model.timeutil import from_epoch
@@ -23,7 +24,7 @@ KEY_SUFFIX = ".asc"
 
 
 # Results of verifications in this process, by (keyring digest, digest of signature and
-# data). In memory only: nothing outside signatures/ is ever trusted across runs.
+# data). Across runs, only a `VerifiedCache` a caller attaches keeps anything.
 _VERIFIED: dict[tuple[str, str], SignatureFacts] = {}
 
 
@@ -78,6 +79,13 @@ class Keyring:
         self.digest = ""
         # Key files that held no usable public key: the caller reports them.
         self.rejected: list[Path] = []
+        # Good verifications of earlier runs, when the caller attached them (kept_by).
+        self.cache: VerifiedCache | None = None
+
+    @property
+    def gpg_version(self) -> str:
+        """The version of gpg that verifies, as it reports it."""
+        return ".".join(str(part) for part in self._gpg.version or ())
 
     def import_key(self, armored: bytes) -> tuple[str, ...]:
         """Import public key material; return the fingerprints it held."""
@@ -103,15 +111,37 @@ class Keyring:
         """Fingerprints of the imported keys that their owners revoked."""
         return tuple(sorted(f for f, info in self._listed().items() if info.revoked))
 
-    def verify(self, signature_path: Path, data: bytes) -> SignatureFacts:
-        """Check one detached signature over `data` (once per exact bytes and keyring)."""
-        key = self._memo_key(signature_path, data)
-        if key is not None and key in _VERIFIED:
-            return _VERIFIED[key]
+    def verify(
+        self, signature_path: Path, data: bytes, signature: bytes | None = None
+    ) -> SignatureFacts:
+        """Check one detached signature over `data` (once per exact bytes and keyring);
+        `signature`: the signature file's bytes, when the caller has read them."""
+        key = self._memo_key(signature_path, data, signature)
+        return self._verify_keyed(signature_path, data, key)
+
+    def _verify_keyed(
+        self, signature_path: Path, data: bytes, key: tuple[str, str] | None
+    ) -> SignatureFacts:
+        known = self._known(key)
+        if known is not None:
+            return known
         facts = self._verify(signature_path, data)
         if key is not None:
             _VERIFIED[key] = facts
+            # Kept across runs only if the signature file still holds the bytes the key
+            # names, so an entry is what gpg said of exactly those bytes.
+            if self.cache is not None and self._memo_key(signature_path, data) == key:
+                self.cache.put(entry_key(*key), facts)
         return facts
+
+    def _known(self, key: tuple[str, str] | None) -> SignatureFacts | None:
+        """This process's result for `key`, else the attached cache's (not copied into
+        this process's: a later run without the cache must not see it)."""
+        if key is None:
+            return None
+        if key in _VERIFIED:
+            return _VERIFIED[key]
+        return self.cache.get(entry_key(*key)) if self.cache is not None else None
 
     def verify_many(self, items: Sequence[tuple[Path, bytes]]) -> None:
         """Verify many signatures on every core; later `verify` calls reuse the results.
@@ -119,20 +149,30 @@ class Keyring:
         gpg verifies one detached signature per process, so the processes run side by side.
         """
         self._listed()  # list the keys once, before threads read the listing
-        todo = [item for item in items if self._memo_key(*item) not in _VERIFIED]
+        keyed = []
+        for path, data in items:
+            try:
+                signature = path.read_bytes()
+            except OSError:
+                continue  # a missing signature is named by `verify`, without gpg
+            keyed.append(((path, data), self._memo_key(path, data, signature)))
+        todo = [(item, key) for item, key in keyed if self._known(key) is None]
         if len(todo) < 2:
             return
         # Twice the cores: Python's side of each call overlaps another gpg's work.
         with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
-            list(pool.map(lambda item: self.verify(*item), todo))
+            list(pool.map(lambda job: self._verify_keyed(job[0][0], job[0][1], job[1]), todo))
 
-    def _memo_key(self, signature_path: Path, data: bytes) -> tuple[str, str] | None:
+    def _memo_key(
+        self, signature_path: Path, data: bytes, signature: bytes | None = None
+    ) -> tuple[str, str] | None:
         if not self.digest:
             return None
-        try:
-            signature = signature_path.read_bytes()
-        except OSError:
-            return None
+        if signature is None:
+            try:
+                signature = signature_path.read_bytes()
+            except OSError:
+                return None
         digest = hashlib.sha256(hashlib.sha256(signature).digest() + data).hexdigest()
         return self.digest, digest
 
@@ -171,7 +211,7 @@ def hermetic_keyring(*keys_dirs: Path) -> Iterator[Keyring]:
         for folder in keys_dirs:
             for path in sorted(folder.glob(f"*{KEY_SUFFIX}")) if folder.is_dir() else []:
                 data = path.read_bytes()
-                name = f"{folder.name}/{path.name}".encode()
+                name = f"{folder.parent.name}/{folder.name}/{path.name}".encode()
                 digest.update(name + b"\0" + data + b"\0")
                 try:
                     keyring.import_key(data)

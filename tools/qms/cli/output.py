@@ -12,12 +12,23 @@ from typing import TextIO
 from qms.adapters.files import write_atomic
 from qms.model.findings import Finding
 
+# Pieces of JSON text written at once.
+_BATCH = 4096
+
 
 def print_json(data: object, stream: TextIO | None = None) -> None:
     """Write `data` as indented, key-sorted JSON."""
     out = stream or sys.stdout
-    json.dump(data, out, indent=2, sort_keys=True, ensure_ascii=False)
-    out.write("\n")
+    # Pieces joined in batches: json.dump writes each of its (many) pieces separately,
+    # and one string of a large matrix would hold its whole text at once.
+    encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
+    pieces: list[str] = []
+    for piece in encoder.iterencode(data):
+        pieces.append(piece)
+        if len(pieces) == _BATCH:
+            out.write("".join(pieces))
+            pieces.clear()
+    out.write("".join(pieces) + "\n")
 
 
 def print_findings(findings: Sequence[Finding], stream: TextIO | None = None) -> None:
@@ -44,6 +55,17 @@ _FORMAT_ALIASES = {"md": "markdown"}
 
 def _format_name(text: str) -> str:
     return _FORMAT_ALIASES.get(text.lower(), text.lower())
+
+
+def add_cache_option(parser: argparse.ArgumentParser) -> None:
+    """--no-cache: ask gpg about every signature again, for an independent check."""
+    parser.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="verify every signature with gpg again, not reusing what earlier runs of this "
+        "clone found good (kept in its git folder, qms/verified-signatures.json)",
+    )
 
 
 def add_format_option(

@@ -8,7 +8,14 @@ from datetime import date
 from pathlib import Path
 
 from qms.cli.context import Context
-from qms.cli.output import add_format_option, plural, print_findings, print_json, print_table
+from qms.cli.output import (
+    add_cache_option,
+    add_format_option,
+    plural,
+    print_findings,
+    print_json,
+    print_table,
+)
 from qms.cli.signing import add_signing_options, user_keys
 from qms.clock import now, today
 from qms.errors import QmsError
@@ -73,12 +80,14 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _on_option(parser: argparse.ArgumentParser) -> None:
+    """--on, and --no-cache: the options of every command that verifies and judges."""
     parser.add_argument(
         "--on",
         type=date.fromisoformat,
         metavar="YYYY-MM-DD",
         help="judge on this day (default: today, UTC)",
     )
+    add_cache_option(parser)
 
 
 def _status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -184,7 +193,7 @@ def _view(args: argparse.Namespace, ctx: Context) -> TrainingView:
             "no training requirements are configured",
             "add [tool.qms.training] to pyproject.toml (see the README, For staff and trainers)",
         )
-    return training_view(config, _today(args), now())
+    return training_view(config, _today(args), now(), cache=args.cache)
 
 
 def _print_rows(rows: list[dict[str, str]], fmt: str, columns: tuple[str, ...]) -> None:

@@ -7,7 +7,7 @@ import re
 import sys
 
 from qms.cli.context import Context
-from qms.cli.output import print_findings, print_json, print_table
+from qms.cli.output import add_cache_option, print_findings, print_json, print_table
 from qms.cli.progress import counter, progress_bar
 from qms.clock import now, today
 from qms.errors import QmsError
@@ -78,6 +78,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "as the new high-water mark",
     )
     parser.add_argument("--reason", default="", help="why the rollback was deliberate")
+    add_cache_option(parser)
     parser.epilog = (
         "Each clone keeps a high-water mark in its git folder: after a clean verify, what "
         "the branch held. A later verify fails when a signature file it saw is gone or "
@@ -94,7 +95,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.reason and not args.accept_rollback:
         raise QmsError("--reason goes with --accept-rollback", "add --accept-rollback, or drop it")
     with progress_bar(enabled=not args.json) as bar:
-        _, verification = verify_selected(config, args.ids, now(), counter(bar, "verifying"))
+        _, verification = verify_selected(
+            config, args.ids, now(), counter(bar, "verifying"), cache=args.cache
+        )
     witnessed = witness_verify(
         config,
         verification.findings,

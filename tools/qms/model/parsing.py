@@ -31,6 +31,8 @@ _TOML_STRING_OR_COMMENT = re.compile(
     re.DOTALL,
 )
 _BRACKET = re.compile(r"[\[\]{}]")
+# The characters a JSON depth scan looks at; an escape and the character it escapes are one.
+_JSON_TOKEN = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
 
 
 class NestingError(yaml.MarkedYAMLError):
@@ -186,8 +188,8 @@ def load_yaml(text: str) -> Any:
 def bracket_depth(text: str, strings: re.Pattern[str] | None = None) -> int:
     """How deep the arrays and objects of a JSON (or TOML) text nest, strings ignored.
 
-    JSON is scanned in one pass, character by character: a regular expression for its
-    strings backtracks quadratically on an unterminated string of escapes (a hang an
+    JSON is scanned in one pass over its quotes, brackets and escapes: a regular expression
+    for its strings backtracks quadratically on an unterminated string of escapes (a hang an
     attacker could commit). TOML gives its string-and-comment pattern, which is bounded
     by lines.
     """
@@ -199,17 +201,14 @@ def bracket_depth(text: str, strings: re.Pattern[str] | None = None) -> int:
             deepest = max(deepest, depth)
         return deepest
     depth = deepest = 0
-    inside = escaped = False
-    for char in text:
-        if inside:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                inside = False
-        elif char == '"':
-            inside = True
+    inside = False
+    # Only the characters that matter, in one linear pass: a backslash outside a string
+    # is invalid JSON, so the parser stops there whatever follows it.
+    for char in _JSON_TOKEN.findall(text):
+        if char == '"':
+            inside = not inside
+        elif inside:
+            continue
         elif char in "[{":
             depth += 1
             deepest = max(deepest, depth)

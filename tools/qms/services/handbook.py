@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -39,6 +40,11 @@ class Handbook:
 
 def display_path(root: Path, path: Path) -> str:
     """A path as users see it in messages: relative to the repository root."""
+    # The common case as text: relative_to costs more than the rest of reading a small
+    # training record, and a verify shows tens of thousands.
+    text, base = str(path), str(root) + os.sep
+    if text.startswith(base) and root.is_absolute() == path.is_absolute():
+        return text[len(base) :].replace(os.sep, "/")
     try:
         return path.relative_to(root).as_posix()
     except ValueError:

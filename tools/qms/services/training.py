@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -184,8 +184,9 @@ def load_training(
     counted nor refused; without it, a completion of a document not among them is refused.
     """
     roster = load_roster(config, keyring, history)
-    files = record_files(config)
-    prefetch(keyring, ((SignatureLayout.signature_of(p), p.read_bytes()) for p in files))
+    # Each record read once: gpg checks them all in one batch, then each is judged.
+    files = {path: path.read_bytes() for path in record_files(config)}
+    prefetch(keyring, ((SignatureLayout.signature_of(p), data) for p, data in files.items()))
     completions: list[Completion] = []
     staff_keys = SignatureLayout.of(config).staff_keys
     findings = [
@@ -202,10 +203,10 @@ def load_training(
         return TrainingFacts(roster, (), tuple(findings))
     people = roster.roster
     keys = {p.employee: p.keys for p in people.people}
-    for path in files:
+    for path, data in files.items():
         shown = display_path(config.root, path)
         problem, found = _record_completions(
-            path, keyring, history, people, keys, items, shown, partial
+            path, data, keyring, history, people, keys, items, shown, partial
         )
         if problem:
             findings.append(Finding(shown, None, problem, FindingCode.TRAINING))
@@ -215,6 +216,7 @@ def load_training(
 
 def _record_completions(
     path: Path,
+    data: bytes,
     keyring: Keyring,
     history: RegistryHistory,
     roster: Roster,
@@ -223,8 +225,8 @@ def _record_completions(
     shown: str,
     partial: bool,
 ) -> tuple[str, list[Completion]]:
-    """(why the record does not count, []) or ("", its completions among `items`)."""
-    data = path.read_bytes()
+    """(why the record `data` of `path` does not count, []) or ("", its completions among
+    `items`)."""
     try:
         record = TrainingRecord.from_bytes(data)
     except StatementError as exc:
@@ -295,6 +297,17 @@ def matrix(
     return tuple(sorted(found, key=lambda a: (a.employee, a.document_id)))
 
 
+@dataclass(frozen=True)
+class DocumentsTraining:
+    """Training as verify judges it: the facts, the matrix on a day, and per document."""
+
+    facts: TrainingFacts | None = None
+    # Every assignment on the day judged (none without requirements).
+    assignments: tuple[Assignment, ...] = ()
+    # Per verified document with requirements: its completion per role.
+    by_document: Mapping[str, DocumentTraining] = field(default_factory=dict)
+
+
 def training_of_documents(
     config: QmsConfig,
     keyring: Keyring,
@@ -302,32 +315,38 @@ def training_of_documents(
     verdicts: Sequence[DocumentVerdict],
     on: date,
     partial: bool,
-) -> tuple[TrainingFacts | None, dict[str, DocumentTraining]]:
-    """The verified training facts, and per verified document its completion per role on
-    `on` (none without requirements). `partial`: the verdicts are some of the handbook's.
+) -> DocumentsTraining:
+    """The verified training facts, the matrix on `on`, and per verified document its
+    completion per role (none without requirements). `partial`: the verdicts are some of
+    the handbook's.
 
     What a page shows and what an effectiveness gate counts; records that do not count
     are findings of `qms training status`, not of the document.
     """
     policy = config.training
     if policy is None:
-        return None, {}
+        return DocumentsTraining()
     items = in_force_items([v.document for v in verdicts], approved_contents(verdicts))
     facts = load_training(config, keyring, history, items, partial=partial)
     if not policy.requirements:
-        return facts, {}
+        return DocumentsTraining(facts)
     roster = facts.roster.roster
     people = roster.index if roster else {}
+    assignments = matrix(facts, items, policy, on)
     by_document: dict[str, list[Assignment]] = {}
-    for assignment in matrix(facts, items, policy, on):
+    for assignment in assignments:
         by_document.setdefault(assignment.document_id, []).append(assignment)
-    return facts, {
-        v.document.id: document_training(
-            v.document, by_document.get(v.document.id, []), people, policy, on
-        )
-        for v in verdicts
-        if policy.roles_for(v.document)
-    }
+    return DocumentsTraining(
+        facts,
+        assignments,
+        {
+            v.document.id: document_training(
+                v.document, by_document.get(v.document.id, []), people, policy, on
+            )
+            for v in verdicts
+            if policy.roles_for(v.document)
+        },
+    )
 
 
 def training_events(facts: TrainingFacts, document_id: str) -> list[dict[str, str]]:

@@ -41,16 +41,22 @@ class TrainingView:
         return self.registry_findings + self.facts.all_findings
 
 
-def training_view(config: QmsConfig, on: date, now: datetime) -> TrainingView:
-    """Verify approvals, the roster and training records, and derive the matrix on `on`."""
+def training_view(config: QmsConfig, on: date, now: datetime, cache: bool = False) -> TrainingView:
+    """Verify approvals, the roster and training records, and derive the matrix on `on`.
+
+    `cache`: reuse what gpg said of signatures in this clone's earlier runs
+    (`services/signatures.py` `kept_verifications`)."""
     policy = config.training or TrainingPolicy()
     handbook = load_handbook(config)
-    verification = verify_handbook(config, handbook, now=now)
+    verification = verify_handbook(config, handbook, now=now, cache=cache)
     items = in_force_items(handbook.documents, approved_contents(verification.verdicts))
     registry = verification.registry
     # Verify judged every record once, against every document: the same facts serve here.
     facts = verification.training_facts or TrainingFacts(ApprovedRoster(None, None, ()), (), ())
-    return TrainingView(policy, items, facts, matrix(facts, items, policy, on), registry.findings)
+    # Verify derived the matrix for its own day already; another day needs its own.
+    same_day = facts is verification.training_facts and on == now.date()
+    assignments = verification.training_matrix if same_day else matrix(facts, items, policy, on)
+    return TrainingView(policy, items, facts, assignments, registry.findings)
 
 
 def matrix_rows(

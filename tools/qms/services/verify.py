@@ -15,7 +15,7 @@ from qms.model.document import Document
 from qms.model.findings import Finding, FindingCode
 from qms.model.line_endings import line_ending_summary
 from qms.model.status import NO_EVIDENCE, Evidence
-from qms.model.training import DocumentTraining
+from qms.model.training import Assignment, DocumentTraining
 from qms.services.content import crlf_only_difference, document_content
 from qms.services.handbook import (
     Handbook,
@@ -28,8 +28,8 @@ from qms.services.handbook import (
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations
 from qms.services.registry import RegistryState, load_registry
-from qms.services.signatures import prefetch, signature_facts
-from qms.services.training import TrainingFacts, training_of_documents
+from qms.services.signatures import kept_verifications, prefetch, signature_facts
+from qms.services.training import DocumentsTraining, TrainingFacts, training_of_documents
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class Verification:
     training: Mapping[str, DocumentTraining] = field(default_factory=dict)
     # The verified roster and training records (None without training requirements).
     training_facts: TrainingFacts | None = None
+    # The training matrix on the day verified (none without requirements).
+    training_matrix: tuple[Assignment, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -91,11 +93,16 @@ def verify_selected(
     ids: Sequence[str],
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    cache: bool = False,
 ) -> tuple[Handbook, Verification]:
-    """Load the handbook and verify the documents with `ids` (all when empty) at `now`."""
+    """Load the handbook and verify the documents with `ids` (all when empty) at `now`;
+    `cache` as for `verify_handbook`."""
     handbook = load_handbook(config)
     selected = select(handbook.documents, ids)
-    return handbook, verify_handbook(config, handbook, selected, now=now, progress=progress)
+    verification = verify_handbook(
+        config, handbook, selected, now=now, progress=progress, cache=cache
+    )
+    return handbook, verification
 
 
 def read_records(
@@ -273,13 +280,16 @@ def verify_handbook(
     committed: Mapping[str, str] | None = None,
     keyring: Keyring | None = None,
     registry: RegistryState | None = None,
+    cache: bool = False,
 ) -> Verification:
     """Verify the registry and the approvals of `documents` (default: all).
 
     `progress(done, total)` is called after each document, for long runs. `committed`:
     history_alterations as kept by a caller that saw the same HEAD. `keyring` and
     `registry`: a hermetic keyring and the registry loaded with it, by a caller that
-    shares them with change control; by default both are opened here.
+    shares them with change control; by default both are opened here. `cache`: ask gpg
+    only about signatures this clone has not found good before (`kept_verifications`);
+    a release never does.
     """
     handbook = handbook or load_handbook(config)
     selected = handbook.documents if documents is None else tuple(documents)
@@ -287,7 +297,10 @@ def verify_handbook(
     verdicts: list[DocumentVerdict] = []
     repo = open_repository(config.root)
     layout = SignatureLayout.of(config)
-    with hermetic_unless_given(layout.key_folders, keyring) as keyring:
+    with (
+        hermetic_unless_given(layout.key_folders, keyring) as keyring,
+        kept_verifications(keyring, repo, cache),
+    ):
         if registry is None:
             registry = load_registry(config, keyring)
         prefetch(
@@ -304,12 +317,12 @@ def verify_handbook(
             verdicts.append(judge(config, document, keyring, registry, moment, repo))
             if progress is not None:
                 progress(len(verdicts), len(selected))
-        facts, training = (
+        training = (
             training_of_documents(
                 config, keyring, registry.history, verdicts, moment.date(), documents is not None
             )
             if registry.trusted
-            else (None, {})
+            else DocumentsTraining()
         )
     unchecked = (
         "the handbook is not in a git repository"
@@ -328,6 +341,7 @@ def verify_handbook(
             *weakened_keys(config, repo, committed or {}),
         ),
         unchecked,
-        training,
-        facts,
+        training.by_document,
+        training.facts,
+        training.assignments,
     )
