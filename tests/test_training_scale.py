@@ -101,14 +101,14 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_written_afresh(
 def _plant_good(root: Path, signature: Path, data: bytes, fingerprint: str) -> None:
     """A cache entry claiming gpg found `signature` over `data` good."""
     config = load_config(root)
-    with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
-        digest, version = keyring.digest, keyring.gpg_version
+    with hermetic_keyring(*SignatureLayout.of(config).key_folders) as keyring:
+        state, version = keyring.key_state(fingerprint), keyring.gpg_version
     item = hashlib.sha256(hashlib.sha256(signature.read_bytes()).digest() + data).hexdigest()
     path = cache_file(root)
     kept = json.loads(path.read_text())
     assert kept["gpg"] == version
     signed_at = json.loads(data)["signed_at"]
-    kept["entries"][entry_key(digest, item)] = [fingerprint, signed_at, None]
+    kept["entries"][entry_key(item)] = [fingerprint, signed_at, None, state]
     path.write_text(json.dumps(kept))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -74,6 +75,7 @@ class Keyring:
         self._gpg = _gpg(home)
         self._home = home
         self._keys: dict[str, KeyInfo] = {}
+        self._states: dict[str, str] = {}
         # SHA-256 over the imported key files: names the keyring's exact contents, so a
         # verification result can be reused for exactly the same bytes and keys.
         self.digest = ""
@@ -100,8 +102,22 @@ class Keyring:
     def _listed(self) -> dict[str, KeyInfo]:
         """The imported keys by fingerprint, listed once per import."""
         if not self._keys:
-            self._keys = {info.fingerprint: info for info in map(_key_info, self._gpg.list_keys())}
+            listing = self._gpg.list_keys()
+            self._keys = {info.fingerprint: info for info in map(_key_info, listing)}
+            # What gpg lists of each key (subkeys, capabilities, expiry, revocation): a
+            # kept verification counts only while its key reads the same.
+            self._states = {
+                str(raw["fingerprint"]): hashlib.sha256(
+                    json.dumps(raw, sort_keys=True, default=str).encode()
+                ).hexdigest()
+                for raw in listing
+            }
         return self._keys
+
+    def key_state(self, fingerprint: str) -> str:
+        """A digest of everything gpg lists of a key ("" when it is not imported)."""
+        self._listed()
+        return self._states.get(fingerprint, "")
 
     def key(self, fingerprint: str) -> KeyInfo | None:
         """The listed key of a primary fingerprint, if imported."""
@@ -131,7 +147,7 @@ class Keyring:
             # Kept across runs only if the signature file still holds the bytes the key
             # names, so an entry is what gpg said of exactly those bytes.
             if self.cache is not None and self._memo_key(signature_path, data) == key:
-                self.cache.put(entry_key(*key), facts)
+                self.cache.put(entry_key(key[1]), facts, self.key_state)
         return facts
 
     def _known(self, key: tuple[str, str] | None) -> SignatureFacts | None:
@@ -141,7 +157,7 @@ class Keyring:
             return None
         if key in _VERIFIED:
             return _VERIFIED[key]
-        return self.cache.get(entry_key(*key)) if self.cache is not None else None
+        return self.cache.get(entry_key(key[1]), self.key_state) if self.cache else None
 
     def verify_many(self, items: Sequence[tuple[Path, bytes]]) -> None:
         """Verify many signatures on every core; later `verify` calls reuse the results.

@@ -1,16 +1,19 @@
 """What gpg said of signatures in earlier runs, kept in a file of this clone's git folder.
 
-Only good verifications are kept, each under the SHA-256 of everything gpg's answer
-depends on: the keyring's exact key files, the signature's bytes and the signed bytes (and
-gpg's version). Nothing else is kept: every rule (who may sign, when, the registry, the
-roster) is judged again on each run. A file that is unreadable, damaged or of another
-format is ignored, not trusted, and written afresh.
+Only good verifications are kept, each under the SHA-256 of the signature's bytes and the
+signed bytes (and gpg's version), with the state of the key that made it: an entry counts
+only while that key reads exactly as it did (same subkeys, expiry, revocation), so a new
+key elsewhere in the keyring (a new hire's) leaves every other entry good. Nothing else is
+kept: every rule (who may sign, when, the registry, the roster) is judged again on each
+run. A file that is unreadable, damaged or of another format is ignored, not trusted, and
+written afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,21 +23,24 @@ from qms.model.parsing import load_json
 from qms.model.signature_rules import SignatureFacts
 from qms.model.timeutil import format_utc, parse_utc
 
-FORMAT = "qms-verified-signatures/1"
+FORMAT = "qms-verified-signatures/2"
 # Entries kept at most: past it, only those used by the last run are written back.
 LIMIT = 500_000
 
 
-def entry_key(keyring_digest: str, item_digest: str) -> str:
-    """The key of one verification: the keyring's contents and the signature's bytes."""
-    return hashlib.sha256(f"{keyring_digest}:{item_digest}".encode("ascii")).hexdigest()
+def entry_key(item_digest: str) -> str:
+    """The key of one verification: the signature's and the signed bytes' digest."""
+    return hashlib.sha256(f"signature:{item_digest}".encode("ascii")).hexdigest()
 
 
-def _facts(value: Any) -> SignatureFacts | None:
-    """A kept entry as gpg's answer; None (asked again) for one that is not well formed."""
+def _facts(value: Any, key_state: Callable[[str], str]) -> SignatureFacts | None:
+    """A kept entry as gpg's answer; None (asked again) for one that is not well formed,
+    or whose signing key no longer reads as it did (`key_state`)."""
     try:
-        fingerprint, signed_at, expires = value
+        fingerprint, signed_at, expires, state = value
         if not isinstance(fingerprint, str) or not isinstance(signed_at, str):
+            return None
+        if not isinstance(state, str) or key_state(fingerprint) != state:
             return None
         return SignatureFacts(
             good=True,
@@ -46,11 +52,12 @@ def _facts(value: Any) -> SignatureFacts | None:
         return None
 
 
-def _entry(facts: SignatureFacts) -> list[str | None]:
+def _entry(facts: SignatureFacts, state: str) -> list[str | None]:
     return [
         facts.fingerprint,
         format_utc(facts.signed_at) if facts.signed_at else None,
         format_utc(facts.key_expires) if facts.key_expires else None,
+        state,
     ]
 
 
@@ -83,17 +90,17 @@ class VerifiedCache:
             cache.changed = path.exists()
         return cache
 
-    def get(self, key: str) -> SignatureFacts | None:
-        """A kept good verification, if any."""
-        facts = _facts(self.entries.get(key))
+    def get(self, key: str, key_state: Callable[[str], str]) -> SignatureFacts | None:
+        """A kept good verification, if any, made by a key that still reads as it did."""
+        facts = _facts(self.entries.get(key), key_state)
         if facts is not None:
             self.used.add(key)
         return facts
 
-    def put(self, key: str, facts: SignatureFacts) -> None:
+    def put(self, key: str, facts: SignatureFacts, key_state: Callable[[str], str]) -> None:
         """Keep `facts` if gpg found the signature good (a failure is asked again)."""
         if facts.good and facts.fingerprint and facts.signed_at is not None:
-            self.entries[key] = _entry(facts)
+            self.entries[key] = _entry(facts, key_state(facts.fingerprint))
             self.used.add(key)
             self.changed = True
 
