@@ -30,6 +30,7 @@ NAMES = (
     "config",
     "frontmatter",
     "manifest",
+    "metric-results",
     "migration",
     "roster-approval",
     "roster",

@@ -17,6 +17,7 @@ from qms_sphinx import (
     determinism,
     docrefs,
     documents,
+    metrics,
     navigation,
     need_findings,
     needs_purge,
@@ -60,6 +61,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     catalogue.setup(app)
     views.setup(app)
     completeness.setup(app)
+    metrics.setup(app)  # monitoring and measurement (issue 16)
     superseded.setup(app)
     release_mode.setup(app)
     search.setup(app)
