@@ -151,6 +151,13 @@ class Repository:
         """The current commit, if any."""
         return self._repo.head.commit.hexsha if self._repo.head.is_valid() else None
 
+    def resolve(self, ref: str) -> str | None:
+        """The commit a tag, branch or (abbreviated) commit id names; None if it names none."""
+        try:
+            return str(self._repo.commit(ref).hexsha)
+        except (git.BadName, ValueError, git.GitCommandError):
+            return None
+
     def changes(self, folder: str, suffix: str) -> Iterator[FileChange]:
         """Every change to files under `folder` ending in `suffix`, oldest commit first.
 

@@ -21,6 +21,7 @@ from qms.cli import (
     exports,
     history,
     hook,
+    metrics,  # monitoring and measurement (issue 16)
     release,
     signers,
     status,
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         exports,
         release,
         training,
+        metrics,  # monitoring and measurement (issue 16)
         hook,
     ):
         module.add_parser(commands)
