@@ -14,6 +14,7 @@ from qms_sphinx import (
     catalogue,
     completeness,
     control_block,
+    dashboard,
     determinism,
     docrefs,
     documents,
@@ -62,6 +63,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     views.setup(app)
     completeness.setup(app)
     metrics.setup(app)  # monitoring and measurement (issue 16)
+    dashboard.setup(app)  # monitoring and measurement (issue 16)
     superseded.setup(app)
     release_mode.setup(app)
     search.setup(app)
