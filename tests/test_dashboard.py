@@ -7,10 +7,12 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from sphinx.testing.util import SphinxTestApp
 
 from qms.adapters.charts import Threshold, trend_chart
 from tests.conftest import ROOTS
+from tests.sphinx_helpers import warnings
 
 IMAGES = re.compile(
     r'<img class="qms-chart-svg" src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)"'
@@ -96,3 +98,11 @@ def test_what_authors_write_is_escaped(tmp_path: Path) -> None:
     board = html[html.index('<div class="qms-dashboard">') :]
     assert "<script>alert" not in board
     assert "Reviews &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co" in board
+
+
+@pytest.mark.sphinx("needs", testroot="metrics", freshenv=True)
+def test_a_non_html_build_leaves_the_dashboard_out(app: SphinxTestApp) -> None:
+    # `qms check` and the exports read the handbook with the needs builder.
+    app.build()
+    assert warnings(app) == []
+    assert (app.outdir / "needs.json").is_file()

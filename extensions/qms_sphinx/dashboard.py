@@ -73,8 +73,12 @@ def _build(app: Sphinx, only: tuple[str, ...]) -> Dashboard:
 
 
 def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Replace each placeholder with its dashboard."""
+    """Replace each placeholder with its dashboard (HTML builders only: the needs export of
+    `qms check` and the exports neither show it nor should pay for its charts)."""
     for node in list(doctree.findall(dashboard_placeholder)):
+        if app.builder.format != "html":
+            node.replace_self([])
+            continue
         board = _build(app, tuple(node["only"]))
         if not board.tiles:
             node.replace_self(nodes.paragraph("", "No KPI is defined: add metric needs."))

@@ -98,7 +98,12 @@ def trend_chart(
                 color=line.colour,
                 fontsize=8,
             )
+        # Twelve months side by side do not fit: slanted, they do.
         axes.set_xticks(positions, list(periods))
+        if len(periods) > 6:
+            axes.tick_params(axis="x", labelrotation=40)
+            for label in axes.get_xticklabels():
+                label.set_horizontalalignment("right")
         axes.set_xlim(-0.5, max(len(periods) - 0.5, 0.5))
         axes.set_ylabel(unit)
         axes.set_title(title, loc="left", fontsize=10)
