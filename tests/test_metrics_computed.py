@@ -78,10 +78,37 @@ def test_qms_metrics_reports_state_trend_and_caches_per_commit(
     cache = repo / ".git" / "qms" / "metrics" / f"{head}.json"
     kept = json.loads(cache.read_text(encoding="utf-8"))
     assert kept["format"] == FORMAT and kept["values"]["controls-implemented"] == 50.0
-    # A cache of another format is not trusted: the value is counted again.
-    cache.write_text(json.dumps({"format": FORMAT + 1, "values": {"controls-implemented": 7}}))
-    again = json.loads(run(capsys, "--root", str(repo), "metrics", "--json")[1])
-    assert {r["id"]: r["value"] for r in again["metrics"]}["KPI-CTL-01"] == 50.0
+    assert [m["id"] for m in kept["metrics"]] == ["KPI-ACC-01", "KPI-CTL-01", "KPI-INC-01"]
+
+    def value_of_ctl() -> float:
+        report = json.loads(run(capsys, "--root", str(repo), "metrics", "--json")[1])
+        return float({r["id"]: r["value"] for r in report["metrics"]}["KPI-CTL-01"])
+
+    # A kept commit is read back, not counted again (no Sphinx read, no verify) ...
+    kept["values"]["controls-implemented"] = 7
+    cache.write_text(json.dumps(kept), encoding="utf-8")
+    assert value_of_ctl() == 7.0
+    # ... unless it is of another format, or damaged: then it is counted again.
+    cache.write_text(json.dumps({**kept, "format": FORMAT + 1}), encoding="utf-8")
+    assert value_of_ctl() == 50.0
+    kept["values"]["controls-implemented"] = 7
+    cache.write_text(json.dumps({**kept, "metrics": [{"id": "KPI-CTL-01"}]}), encoding="utf-8")
+    assert value_of_ctl() == 50.0
+    # A tree with changes is never kept: its values belong to no commit.
+    (repo / "docs" / "soa.md").write_text(
+        (repo / "docs" / "soa.md")
+        .read_text(encoding="utf-8")
+        .replace(":implementation: partial", ":implementation: implemented"),
+        encoding="utf-8",
+    )
+    cache.unlink()
+    assert value_of_ctl() == 100.0
+    assert not cache.exists()
+    git.Repo(repo).git.checkout("--", ".")
+    (repo / "docs" / "_metrics" / "kpi-new.yaml").write_text("metric: KPI-ACC-01\n")
+    assert value_of_ctl() == 50.0
+    assert not cache.exists()  # nor a tree with files git does not track
+    (repo / "docs" / "_metrics" / "kpi-new.yaml").unlink()
     code, out, err = run(capsys, "--root", str(repo), "metrics")
     assert code == 0
     assert out.splitlines()[0].split() == ["KPI", "VALUE", "TARGET", "STATE", "TREND", "PERIOD",

@@ -72,6 +72,10 @@ class Repository:
         """Whether tracked files differ from HEAD (untracked and ignored files do not count)."""
         return bool(self._repo.is_dirty(untracked_files=False))
 
+    def has_untracked(self, folder: Path) -> bool:
+        """Whether `folder` holds files git does not track (ignored files do not count)."""
+        return bool(self._repo.git.ls_files("--others", "--exclude-standard", "--", str(folder)))
+
     def staged_paths(self) -> list[str]:
         """Paths whose staged content differs from HEAD."""
         if not self._repo.head.is_valid():

@@ -74,6 +74,17 @@ class Metric:
         }
 
 
+def metric_from_dict(data: Mapping[str, Any]) -> Metric:
+    """A metric from its `as_dict` mapping (as a per-commit cache keeps it)."""
+    red = data.get("red")
+    return Metric(
+        str(data["id"]), str(data["title"]), str(data["definition"]), str(data["unit"]),
+        str(data["direction"]), float(data["target"]), float(data["amber"]),
+        None if red is None else float(red), str(data["frequency"]), str(data["owner"]),
+        str(data["source"]), tuple(data["objectives"]), tuple(data["controls"]),
+    )  # fmt: skip
+
+
 def _number(text: str) -> float | None:
     try:
         value = float(text)
@@ -229,6 +240,11 @@ def parse_results(path: str, text: str) -> tuple[ResultFile | None, list[Finding
     for problem in found:
         where = problem.path[:-1] if problem.keyword == "required" else problem.path
         fail(located.line(where) if where else 1, problem.message)
+    entries: list[Any] = [] if found else data["results"]
+    for index, entry in enumerate(entries):
+        # JSON Schema's numbers include .nan, .inf and integers no float can hold.
+        if _number(str(entry["value"])) is None:
+            fail(located.line(("results", index, "value")), "'value' must be a finite number")
     if findings:
         return None, findings
     results = tuple(

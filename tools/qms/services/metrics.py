@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -15,7 +16,15 @@ from qms.config import QmsConfig, load_config
 from qms.errors import QmsError
 from qms.model.findings import Finding, FindingCode
 from qms.model.metric_sources import FORMAT, Facts, approval_days, computed_values
-from qms.model.metrics import MANUAL, Metric, Result, check_results, metrics_of, missing_results
+from qms.model.metrics import (
+    MANUAL,
+    Metric,
+    Result,
+    check_results,
+    metric_from_dict,
+    metrics_of,
+    missing_results,
+)
 from qms.model.metrics import trend as trend_of
 from qms.model.reviews import due_reviews
 from qms.model.vocabulary import METRIC
@@ -102,24 +111,57 @@ def _facts(config: QmsConfig, on: date, now: datetime) -> tuple[Facts, tuple[Fin
     return facts, run.findings
 
 
-def _cached(repo: Repository | None, commit: str) -> dict[str, float | None] | None:
+@dataclass(frozen=True)
+class _Known:
+    """What a commit's handbook says about its KPIs: kept per commit, read back on a hit."""
+
+    metrics: tuple[Metric, ...]
+    ill_defined: tuple[str, ...]
+    computed: Mapping[str, float | None]
+    findings: tuple[Finding, ...]
+
+    def as_dict(self, commit: str) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "commit": commit,
+            "metrics": [m.as_dict() for m in self.metrics],
+            "ill_defined": list(self.ill_defined),
+            "values": dict(self.computed),
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def _cache_path(repo: Repository, commit: str) -> Path:
+    return repo.git_dir / CACHE / f"{commit}.json"
+
+
+def _cached(repo: Repository | None, commit: str) -> _Known | None:
     if repo is None or not commit:
         return None
     try:
-        kept = json.loads((repo.git_dir / CACHE / f"{commit}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(kept, dict) or kept.get("format") != FORMAT:
-        return None  # another format: recomputed, never trusted
-    values = kept.get("values")
-    return values if isinstance(values, dict) else None
+        kept = json.loads(_cache_path(repo, commit).read_text(encoding="utf-8"))
+        if not isinstance(kept, dict) or kept.get("format") != FORMAT:
+            return None  # another format: recomputed, never trusted
+        return _Known(
+            tuple(metric_from_dict(m) for m in kept["metrics"]),
+            tuple(str(i) for i in kept["ill_defined"]),
+            {str(k): None if v is None else float(v) for k, v in kept["values"].items()},
+            tuple(
+                Finding(str(f["path"]), f["line"], str(f["message"]), str(f["code"]))
+                for f in kept["findings"]
+            ),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # damaged: counted again
 
 
-def _keep(repo: Repository | None, commit: str, values: dict[str, float | None]) -> None:
-    if repo is None or not commit:
-        return
-    data = {"format": FORMAT, "commit": commit, "values": values}
-    write_atomic(repo.git_dir / CACHE / f"{commit}.json", json.dumps(data, sort_keys=True).encode())
+def _known(config: QmsConfig, on: date, now: datetime) -> _Known:
+    """Sphinx's read of the needs and a verify: the slow part, done once per commit."""
+    facts, read = _facts(config, on, now)
+    metrics, defined = metrics_of(facts.graph)
+    ids = {m.id for m in metrics}
+    ill = tuple(n.id for n in facts.graph.of_type(METRIC) if n.id not in ids)
+    return _Known(metrics, ill, computed_values(facts), (*read, *defined))
 
 
 def _row(
@@ -145,19 +187,21 @@ def _report_here(
 ) -> MetricsReport:
     """The report of the tree at `config.root`; computed values kept in `cache`'s git folder."""
     repo = open_repository(config.root)
-    clean = repo is not None and not repo.is_dirty()
-    computed = _cached(cache, commit) if clean else None
-    facts, read = _facts(config, on, now)
-    if computed is None:
-        computed = computed_values(facts)
-        if clean:
-            _keep(cache, commit, computed)
-    metrics, defined = metrics_of(facts.graph)
-    known = {m.id: m for m in metrics}
+    # Only a tree that is its commit may be kept as that commit (new pages count too).
+    clean = repo is not None and not repo.is_dirty() and not repo.has_untracked(config.docs_path)
+    known = _cached(cache, commit) if clean else None
+    if known is None:
+        known = _known(config, on, now)
+        if clean and cache is not None and commit:
+            write_atomic(
+                _cache_path(cache, commit),
+                json.dumps(known.as_dict(commit), sort_keys=True).encode(),
+            )
+    metrics = {m.id: m for m in known.metrics}
     files, problems = load_results(config.docs_path / RESULTS_FOLDER, config.root)
-    ill = {n.id for n in facts.graph.of_type(METRIC) if n.id not in known}
-    results, mismatches = check_results(files, known, ill)
-    rows = tuple(_row(m, results.get(m.id, ()), computed.get(m.source), on) for m in metrics)
+    results, mismatches = check_results(files, metrics, known.ill_defined)
+    computed = known.computed
+    rows = tuple(_row(m, results.get(m.id, ()), computed.get(m.source), on) for m in known.metrics)
     folder = config.docs_path / RESULTS_FOLDER
     missing = tuple(
         Finding(
@@ -167,7 +211,7 @@ def _report_here(
         )
         for row in rows for period in row.missing
     )  # fmt: skip
-    findings = (*read, *defined, *problems, *mismatches, *missing)
+    findings = (*known.findings, *problems, *mismatches, *missing)
     return MetricsReport(commit, on, rows, findings)
 
 
