@@ -130,6 +130,7 @@ def test_strict_fails_on_red_and_missing_and_at_shows_a_past_commit(
     code, _, err = run(capsys, "--root", str(repo), "metrics", "--strict")
     assert code == 1
     assert "docs/_metrics/kpi-inc-01.yaml: KPI-INC-01: no result for" in err
+    assert "KPI-CTL-01" not in err  # amber is no failure
     now = {
         r["id"]: r
         for r in json.loads(run(capsys, "--root", str(repo), "metrics", "--json")[1])["metrics"]
@@ -142,6 +143,14 @@ def test_strict_fails_on_red_and_missing_and_at_shows_a_past_commit(
     assert past["KPI-ACC-01"]["value"] == 88.0
     assert json.loads(out)["commit"] == first
     assert (repo / ".git" / "qms" / "metrics" / f"{first}.json").is_file()
+
+
+def test_strict_names_each_red_kpi(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--root", str(repo), "metrics", "--strict")
+    assert code == 1
+    assert "KPI-ACC-01  88%" in out  # the table still comes first
+    assert "KPI-ACC-01: red, 88% against ≥ 100%\n" in err
+    assert "1 red KPI" in err
 
 
 def test_a_bad_at_is_one_line_with_what_to_do(

@@ -97,6 +97,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     red = [row for row in report.rows if row.state == RED]
     if args.strict and (missing or red):
         print_findings(missing, sys.stderr)
+        for row in red:
+            sys.stderr.write(f"{row.metric.id}: red, {_cells(row)[1]} against {_cells(row)[2]}\n")
         sys.stderr.write(
             f"qms metrics: {plural(len(red), 'red KPI')}, {plural(len(missing), 'missing result')}"
             "; add the results to docs/_metrics/ or act on the red KPIs\n"
