@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
@@ -36,7 +36,6 @@ class Facts:
     approval_days: tuple[float, ...] = ()
     # None until the CAPA register exists: its metrics then have no value.
     capas: CapaCounts | None = None
-    extra: Mapping[str, float] = field(default_factory=dict)
 
 
 def _percent(part: int, whole: int) -> float | None:
