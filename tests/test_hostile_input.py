@@ -27,6 +27,7 @@ from qms.model.capa_import import CapaImport
 from qms.model.catalogue import parse_catalogue
 from qms.model.document import MAX_ID_LENGTH
 from qms.model.frontmatter import parse_document
+from qms.model.metrics import parse_results
 from qms.model.parsing import MAX_DEPTH, MAX_VALUES, bracket_depth
 from qms.model.release import Manifest
 from qms.model.roster import Roster, RosterApproval, RosterError, from_csv
@@ -344,3 +345,13 @@ def test_signers_list_exits_0_1_or_2_without_a_traceback(
     assert "Traceback" not in out + err
     if code != 0:
         assert "signatures/signers.yaml" in err
+
+
+@given(text=YAML_TEXT, value=VALUES)
+def test_metric_results_are_findings_never_a_crash(text: str, value: Any) -> None:
+    # Monitoring and measurement (issue 16): a results file of docs/_metrics/.
+    for body in (text, f"metric: KPI-X-01\nunit: '%'\nresults:\n  - period: '2026-Q1'\n"
+                 f"    source: s\n    value: {yaml_value(value).strip() or 'x'}\n"):  # fmt: skip
+        found, findings = parse_results("m.yaml", body)
+        assert (found is None) == bool(findings)
+        assert all((f.line or 0) >= 1 for f in findings)

@@ -32,6 +32,7 @@ NAMES = (
     "config",
     "frontmatter",
     "manifest",
+    "metric-results",
     "migration",
     "risk-acceptance",
     "roster-approval",

@@ -15,9 +15,11 @@ from qms_sphinx import (
     catalogue,
     completeness,
     control_block,
+    dashboard,
     determinism,
     docrefs,
     documents,
+    metrics,
     navigation,
     need_findings,
     needs_purge,
@@ -62,6 +64,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     catalogue.setup(app)
     views.setup(app)
     completeness.setup(app)
+    metrics.setup(app)  # monitoring and measurement (issue 16)
+    dashboard.setup(app)  # monitoring and measurement (issue 16)
     superseded.setup(app)
     release_mode.setup(app)
     search.setup(app)

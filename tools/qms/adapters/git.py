@@ -76,6 +76,10 @@ class Repository:
         """Whether tracked files differ from HEAD (untracked and ignored files do not count)."""
         return bool(self._repo.is_dirty(untracked_files=False))
 
+    def has_untracked(self, folder: Path) -> bool:
+        """Whether `folder` holds files git does not track (ignored files do not count)."""
+        return bool(self._repo.git.ls_files("--others", "--exclude-standard", "--", str(folder)))
+
     def staged_paths(self) -> list[str]:
         """Paths whose staged content differs from HEAD."""
         if not self._repo.head.is_valid():
@@ -154,6 +158,13 @@ class Repository:
     def head(self) -> str | None:
         """The current commit, if any."""
         return self._repo.head.commit.hexsha if self._repo.head.is_valid() else None
+
+    def resolve(self, ref: str) -> str | None:
+        """The commit a tag, branch or (abbreviated) commit id names; None if it names none."""
+        try:
+            return str(self._repo.commit(ref).hexsha)
+        except (git.BadName, ValueError, git.GitCommandError):
+            return None
 
     def changes(self, folder: str, suffix: str) -> Iterator[FileChange]:
         """Every change to files under `folder` ending in `suffix`, oldest commit first.

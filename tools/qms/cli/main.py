@@ -22,6 +22,7 @@ from qms.cli import (
     exports,
     history,
     hook,
+    metrics,  # monitoring and measurement (issue 16)
     release,
     risk,
     signers,
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         # Risk acceptance (issue 15)
         risk,
         capa,
+        metrics,  # monitoring and measurement (issue 16)
         hook,
     ):
         module.add_parser(commands)

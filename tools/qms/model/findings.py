@@ -196,6 +196,24 @@ class FindingCode(StrEnum):
         "a warning of Sphinx or one of its extensions, without a type of its own; fix what "
         "the message says at the place it names",
     )
+    # Monitoring and measurement (issue 16)
+    METRIC = (
+        "metric",
+        "a KPI's target, amber or red threshold is not a number, or the thresholds are not "
+        "in order (target, then amber, then red, from better to worse); fix the metric need",
+    )
+    METRIC_RESULT = (
+        "metric-result",
+        "a results file of docs/_metrics/ is malformed, names an unknown or computed metric, "
+        "has another unit than the metric, a period that does not fit its frequency or a "
+        "period twice; fix the entry at the line named",
+    )
+    METRIC_MISSING = (
+        "metric-missing",
+        "a manual KPI has no result for a period that has ended; add it to the metric's "
+        "file in docs/_metrics/ (qms metrics --strict fails until then)",
+    )
+    # end of monitoring and measurement
     QMS = ("qms", "a problem found by qms without a more specific code; read its message")
 
 

@@ -36,6 +36,32 @@ CONCERNS = "concerns"
 ADDRESSES = "addresses"
 ACTION_OF = "action_of"
 
+# --- Monitoring and measurement (ISO 27001 9.1, issue 16): need types, links, values.
+OBJECTIVE = "objective"
+METRIC = "metric"
+MEASURES = "measures"
+SUPPORTS = "supports"
+DIRECTIONS = ("higher", "lower")
+FREQUENCIES = ("monthly", "quarterly")
+# `manual`: results are written in docs/_metrics/; the others are computed at each commit
+# (model/metric_sources.py holds what each counts).
+METRIC_SOURCES = (
+    "manual",
+    "controls-implemented",
+    "controls-evidenced",
+    "reviews-overdue",
+    "documents-effective",
+    "documents-in-review",
+    "documents-draft",
+    "risks-above-threshold-inherent",
+    "risks-above-threshold-residual",
+    "training-completion",
+    "approval-days-median",
+    "capas-open",
+    "capas-overdue",
+)
+# --- end of monitoring and measurement
+
 
 class RequirementKind(StrEnum):
     """What meets a requirement, as its catalogue file says.
@@ -128,6 +154,9 @@ LINK_TYPES = (
     LinkType(CONCERNS, "concerns", "found against by"),
     LinkType(ADDRESSES, "addresses", "addressed by"),
     LinkType(ACTION_OF, "action of", "actions"),
+    # Monitoring and measurement (issue 16)
+    LinkType(MEASURES, "measures", "measured by"),
+    LinkType(SUPPORTS, "supports", "supported by"),
 )
 
 NEED_TYPES = (
@@ -239,6 +268,32 @@ NEED_TYPES = (
         ),
         links=((ACTION_OF, (CAPA,)),),
     ),
+    # Monitoring and measurement (issue 16): objectives (6.2) and the KPIs that measure them.
+    NeedType(
+        OBJECTIVE,
+        "Objective",
+        "OBJ-",
+        "#7FB3D5",
+        fields=(Field("owner", "The role accountable for the objective or KPI"),),
+    ),
+    NeedType(
+        METRIC,
+        "Metric",
+        "KPI-",
+        "#A9CCE3",
+        fields=(
+            Field("definition", "What is counted, and how"),
+            Field("unit", "The unit of every value, e.g. %, days, count"),
+            Field("direction", "Which way is better", values=DIRECTIONS),
+            Field("target", "The value aimed at (a number)"),
+            Field("amber", "Worse than this is amber (a number; default: the target)"),
+            Field("red", "Worse than this is red (a number; default: never red)"),
+            Field("frequency", "How often a result is due", values=FREQUENCIES),
+            Field("owner", "The role accountable for the objective or KPI"),
+            Field("source", "Where the values come from", values=METRIC_SOURCES),
+        ),
+        links=((MEASURES, (CONTROL,)), (SUPPORTS, (OBJECTIVE,))),
+    ),
 )
 
 REQUIRED_FIELDS = (
@@ -282,6 +337,13 @@ REQUIRED_FIELDS = (
         "a CAPA names its source, owner, root cause and effectiveness check",
     ),
     RequiredFields(ACTION, ("due",), "an action has a due date"),
+    # Monitoring and measurement (issue 16)
+    RequiredFields(
+        METRIC,
+        ("owner", "target", "frequency", "unit", "direction", "source"),
+        "a KPI has an owner, a target and a frequency, and says its unit, which way is "
+        "better and where its values come from",
+    ),
 )
 
 # Every field name of every need type, once, in declaration order.

@@ -1,0 +1,94 @@
+"""The ``{qms-dashboard}`` directive: KPI tiles, trend charts, objective progress, risk profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from weakref import WeakKeyDictionary
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from qms.model.metrics import AMBER, GREEN, NO_RESULT, RED, check_results, metrics_of
+from qms.model.vocabulary import METRIC
+from qms.services.dashboard import Dashboard, dashboard, site_facts
+from qms.services.metric_results import RESULTS_FOLDER, load_results
+from qms_sphinx.approvals import judged_on
+from qms_sphinx.graph import graph_of
+from qms_sphinx.settings import settings
+from qms_sphinx.state import documents, page_states, view_pages
+from qms_sphinx.tables import html_node
+from qms_sphinx.templating import render as render_template
+
+TEMPLATE = "qms-dashboard.html"
+STATES = (RED, AMBER, GREEN, NO_RESULT)
+
+# One dashboard per build and choice of KPIs: charts are drawn once, not once per page.
+_BUILT: WeakKeyDictionary[Sphinx, dict[tuple[str, ...], Dashboard]] = WeakKeyDictionary()
+
+
+class dashboard_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
+    """Placeholder, filled in once every need and page state is known."""
+
+
+def _ids(text: str) -> list[str]:
+    return [part for part in text.replace(",", " ").split() if part]
+
+
+class DashboardDirective(SphinxDirective):
+    """``{qms-dashboard}``: every KPI (or those of ``:metrics:``) with its state and trend."""
+
+    has_content = False
+    option_spec = {"metrics": directives.unchanged}  # noqa: RUF012 - docutils' own shape
+
+    def run(self) -> list[nodes.Node]:
+        view_pages(self.env).add(self.env.docname)
+        folder = Path(self.env.srcdir) / RESULTS_FOLDER
+        # Read again when a results file changes (or one is added: the folder's time).
+        for path in [folder, *sorted(folder.glob("*.yaml"))] if folder.is_dir() else []:
+            self.env.note_dependency(str(path))
+        node = dashboard_placeholder(only=tuple(_ids(self.options.get("metrics", ""))))
+        self.set_source_info(node)
+        return [node]
+
+
+def _build(app: Sphinx, only: tuple[str, ...]) -> Dashboard:
+    built = _BUILT.setdefault(app, {})
+    if only not in built:
+        graph = graph_of(app)
+        metrics, _ = metrics_of(graph)  # ill-defined ones are reported by qms_sphinx.metrics
+        known = {m.id: m for m in metrics}
+        files, _ = load_results(Path(app.srcdir) / RESULTS_FOLDER, Path(app.confdir))
+        ill = {n.id for n in graph.of_type(METRIC) if n.id not in known}
+        results, _ = check_results(files, known, ill)
+        on = judged_on(app)
+        pages = page_states(app.env)
+        facts = site_facts(
+            graph, settings(app).risk_acceptance_threshold, pages.values(),
+            documents(app.env).values(), on,
+        )  # fmt: skip
+        built[only] = dashboard(metrics, results, facts, on, only)
+    return built[only]
+
+
+def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Replace each placeholder with its dashboard (HTML builders only: the needs export of
+    `qms check` and the exports neither show it nor should pay for its charts)."""
+    for node in list(doctree.findall(dashboard_placeholder)):
+        if app.builder.format != "html":
+            node.replace_self([])
+            continue
+        board = _build(app, tuple(node["only"]))
+        if not board.tiles:
+            node.replace_self(nodes.paragraph("", "No KPI is defined: add metric needs."))
+            continue
+        markup = render_template(app, TEMPLATE, board=board, states=STATES)
+        node.replace_self(html_node(markup))
+
+
+def setup(app: Sphinx) -> None:
+    """Register the directive and its event."""
+    app.add_node(dashboard_placeholder)
+    app.add_directive("qms-dashboard", DashboardDirective)
+    app.connect("doctree-resolved", fill)

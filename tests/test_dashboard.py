@@ -1,0 +1,108 @@
+"""The {qms-dashboard}: tiles, charts reproducible to the byte, accessible and escaped."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sphinx.testing.util import SphinxTestApp
+
+from qms.adapters.charts import Threshold, trend_chart
+from tests.conftest import ROOTS
+from tests.sphinx_helpers import warnings
+
+IMAGES = re.compile(
+    r'<img class="qms-chart-svg" src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)"'
+)
+
+
+def _build(tmp_path: Path, name: str, edit: tuple[str, str] | None = None) -> str:
+    src = tmp_path / name
+    shutil.copytree(ROOTS / "test-metrics", src)
+    if edit is not None:
+        page = src / "objectives.md"
+        text = page.read_text(encoding="utf-8")
+        assert edit[0] in text
+        page.write_text(text.replace(edit[0], edit[1]), encoding="utf-8")
+    app = SphinxTestApp("html", srcdir=src, freshenv=True)
+    try:
+        app.build()
+        return (app.outdir / "objectives.html").read_text(encoding="utf-8")
+    finally:
+        app.cleanup()
+
+
+def _dashboard(html: str) -> str:
+    start = html.index('<div class="qms-dashboard">')
+    return html[start : html.index("</div>", start)]
+
+
+def test_two_builds_of_one_commit_draw_the_same_bytes(tmp_path: Path) -> None:
+    first, second = _build(tmp_path, "one"), _build(tmp_path, "two")
+    charts = IMAGES.findall(first)
+    # KPI-ACC-01 (three quarters), KPI-INC-01 (two months) and the risk profile.
+    assert len(charts) == 3
+    assert _dashboard(first) == _dashboard(second)
+    svg = base64.b64decode(charts[0][0])
+    assert svg.startswith(b"<?xml") and b"<svg" in svg
+    assert b"<dc:date>" not in svg  # no build time in the bytes
+    assert b"<text" not in svg  # glyphs as paths from the bundled font, not the machine's
+
+
+def test_the_chart_adapter_is_deterministic_and_salted() -> None:
+    def draw(salt: str) -> bytes:
+        return trend_chart("KPI-X-01 X", ["2026-Q1", "2026-Q2"], [1.0, 2.0], ["red", "green"],
+                           [Threshold("target", 2.0, "#2e7d32")], "%", salt)  # fmt: skip
+
+    assert draw("KPI-X-01") == draw("KPI-X-01")
+    assert draw("KPI-X-01") != draw("KPI-Y-01")  # element ids differ between charts
+
+
+def test_tiles_states_and_accessible_charts(tmp_path: Path) -> None:
+    html = _build(tmp_path, "tiles")
+    board = html[html.index('<div class="qms-dashboard">') :]
+    assert "1 red</span>" in board and "2 amber</span>" in board and "0 green</span>" in board
+    assert '<span class="qms-tile-value">88% <span class="qms-trend"' in board
+    alts = [alt for _, alt in IMAGES.findall(html)]
+    assert alts[0] == (
+        "Trend of KPI-ACC-01 Access reviews on time, target ≥ 100%: 2026-Q1: 100% (green); "
+        "2026-Q2: 96.5% (green); 2026-Q3: 88% (red)"
+    )
+    assert alts[2].startswith(
+        "Risks per band before and after treatment: low 1 inherent, 2 residual"
+    )
+    # The data behind each chart, as a table.
+    assert (
+        "<tr><td>2026-Q2</td><td>96.5%</td><td>green</td><td>LIMS review two days late.</td></tr>"
+        in board
+    )
+    assert "<td><strong>OBJ-ACC</strong> Keep GxP systems under access control</td>" in board
+
+
+def test_a_chosen_subset(tmp_path: Path) -> None:
+    html = _build(
+        tmp_path, "subset", ("```{qms-dashboard}\n", "```{qms-dashboard}\n:metrics: KPI-CTL-01\n")
+    )
+    board = html[html.index('<div class="qms-dashboard">') :]
+    assert "KPI-CTL-01" in board and "KPI-ACC-01" not in board
+    assert "Counted from the handbook at this commit: 50%." in board
+
+
+def test_what_authors_write_is_escaped(tmp_path: Path) -> None:
+    html = _build(
+        tmp_path, "escaped", ("Access reviews on time", 'Reviews <script>alert("x")</script> & co')
+    )
+    board = html[html.index('<div class="qms-dashboard">') :]
+    assert "<script>alert" not in board
+    assert "Reviews &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co" in board
+
+
+@pytest.mark.sphinx("needs", testroot="metrics", freshenv=True)
+def test_a_non_html_build_leaves_the_dashboard_out(app: SphinxTestApp) -> None:
+    # `qms check` and the exports read the handbook with the needs builder.
+    app.build()
+    assert warnings(app) == []
+    assert (app.outdir / "needs.json").is_file()
