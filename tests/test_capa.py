@@ -14,8 +14,10 @@ import pytest
 from qms.adapters.gpg import UserKeys
 from qms.config import load_config
 from qms.model.capa import Act, CapaStatement, Result
+from qms.services.capa import capa_counts, capa_log
 from qms.services.layout import SignatureLayout
 from qms.services.signed_files import write_signed
+from qms.services.traceability import load_graph
 from tests.conftest import ROOTS
 from tests.keys import Person, make_person, remove_home
 from tests.signing_repo import Team, commit_all, make_signing_repo, register, run, team
@@ -125,6 +127,14 @@ def test_states_follow_actions_closure_and_check_dates(
     assert f"{GXP}  effective" in out and "3 CAPAs, 1 CAPA overdue" in err
     code, out, _ = qms(capsys, repo, "capa", "--csv", "--on", later)
     assert out.startswith('\ufeff"id","title","source"') and "ACT-2026-0031-1 due 2026-06-30" in out
+    # The KPIs on open and overdue CAPAs count the log as `qms capa` shows it.
+    config = load_config(repo)
+    counts = capa_counts(capa_log(config, load_graph(config).graph, date.fromisoformat(later)))
+    _, rows, _ = log(capsys, repo, later)
+    # A CAPA of another eQMS that no import lists has no known state and is not counted.
+    known = [row["state"] for row in rows.values() if row["state"] != "not in any import"]
+    assert counts.open == sum(state != "effective" for state in known) >= 1
+    assert counts.overdue == 1
 
 
 def test_a_not_effective_check_is_its_own_state(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -12,6 +13,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from qms.model.metrics import AMBER, GREEN, NO_RESULT, RED, check_results, metrics_of
 from qms.model.vocabulary import METRIC
+from qms.services.capa import capa_counts, capa_log
 from qms.services.dashboard import Dashboard, dashboard, site_facts
 from qms.services.metric_results import RESULTS_FOLDER, load_results
 from qms_sphinx.approvals import judged_on
@@ -68,6 +70,8 @@ def _build(app: Sphinx, only: tuple[str, ...]) -> Dashboard:
             graph, settings(app).risk_acceptance_threshold, pages.values(),
             documents(app.env).values(), on,
         )  # fmt: skip
+        # The CAPA log as its own page shows it, so that both count the same CAPAs.
+        facts = replace(facts, capas=capa_counts(capa_log(settings(app), graph, on)))
         built[only] = dashboard(metrics, results, facts, on, only)
     return built[only]
 

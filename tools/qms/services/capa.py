@@ -15,6 +15,7 @@ from qms.model.canonical import StatementError
 from qms.model.capa import Act, CapaState, CapaStatement, derive_state, statement_refusal
 from qms.model.capa_import import CapaImport, ExternalCapa
 from qms.model.findings import Finding, FindingCode
+from qms.model.metric_sources import CapaCounts
 from qms.model.registry_history import RegistryHistory
 from qms.model.signature_rules import Claim, RegisteredSigner
 from qms.model.traceability import Graph
@@ -387,3 +388,15 @@ def unknown_capa_ids(config: QmsConfig, ids: Sequence[str]) -> list[str]:
         return []
     known = {item.id for item in capa_items(load_graph(config).graph)}
     return [capa_id for capa_id in ids if capa_id not in known]
+
+
+def capa_counts(log: CapaLog) -> CapaCounts:
+    """Open and overdue CAPAs of the log, the handbook's own and the imported ones: what
+    the KPIs `capas-open` and `capas-overdue` count. A CAPA is open until its
+    effectiveness check found it effective."""
+    states = [row.state for row in log.rows]
+    states += [row.state for row in log.external if row.state is not None]
+    return CapaCounts(
+        open=sum(state is not CapaState.EFFECTIVE for state in states),
+        overdue=sum(state.overdue for state in states),
+    )

@@ -28,6 +28,7 @@ from qms.model.metrics import (
 from qms.model.metrics import trend as trend_of
 from qms.model.reviews import due_reviews
 from qms.model.vocabulary import METRIC
+from qms.services.capa import capa_counts, capa_log
 from qms.services.handbook import display_path
 from qms.services.metric_results import RESULTS_FOLDER, load_results
 from qms.services.traceability import load_graph
@@ -107,6 +108,7 @@ def _facts(config: QmsConfig, on: date, now: datetime) -> tuple[Facts, tuple[Fin
         overdue_reviews=len(due_reviews(handbook.documents, on, 0).overdue),
         training=tuple((role, done, affected) for role, (done, affected) in sorted(roles.items())),
         approval_days=approval_days(signatures),
+        capas=capa_counts(capa_log(config, run.graph, on)),
     )
     return facts, run.findings
 
