@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from qms.model.findings import Finding, FindingCode
-from qms.model.located import load_located
-from qms.model.schemas import problems
+from qms.model.located import load_checked
 from qms.model.vocabulary import ID_PATTERN, RequirementKind
 
 # The shape of a catalogue file is qms/schemas/catalogue.schema.json.
@@ -49,17 +46,10 @@ def parse_catalogue(path: str, stem: str, text: str) -> tuple[Catalogue | None, 
     def fail(line: int, message: str) -> None:
         findings.append(Finding(path, line, message, FindingCode.CATALOGUE))
 
-    try:
-        located = load_located(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        fail(mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")
+    checked = load_checked(text, SCHEMA, fail, "a catalogue is a mapping")
+    if checked is None:
         return None, findings
-    data = None if located is None else located.value
-    found = problems(SCHEMA, data)
-    if located is None or not isinstance(data, dict):
-        fail(1, found[0].message)
-        return None, findings
+    located, data, found = checked.located, checked.data, checked.problems
     key = data.get("key")
     if key != stem:
         fail(1, f"'key' must equal the file name without .yaml ({stem!r}), found {key!r}")

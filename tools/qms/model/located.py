@@ -7,13 +7,14 @@ The loading itself is `model/parsing.py`'s: bounded depth, bounded aliases, safe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from qms.model.parsing import compose_yaml, construct
+from qms.model.schemas import Problem, problems
 
 Path = tuple[str | int, ...]
 
@@ -102,3 +103,32 @@ def load_located(text: str) -> Located | None:
     if root is None:
         return None
     return Located(construct(root), node_marks(root))
+
+
+@dataclass(frozen=True)
+class CheckedMapping:
+    """A YAML mapping read with the line of each node, and its schema's problems."""
+
+    located: Located
+    data: dict[str, Any]
+    problems: list[Problem]
+
+
+def load_checked(
+    text: str, schema: str, fail: Callable[[int, str], None], not_a_mapping: str
+) -> CheckedMapping | None:
+    """`text` as a YAML mapping checked against `schema`; None, having told `fail` at which
+    line, when it is not YAML or not a mapping (a data file users write: a catalogue, a
+    KPI's results)."""
+    try:
+        located = load_located(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        fail(mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")
+        return None
+    data = None if located is None else located.value
+    found = problems(schema, data)
+    if located is None or not isinstance(data, dict):
+        fail(1, found[0].message if found else not_a_mapping)
+        return None
+    return CheckedMapping(located, data, found)

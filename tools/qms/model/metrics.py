@@ -7,11 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import yaml
-
 from qms.model.findings import Finding, FindingCode
-from qms.model.located import load_located
-from qms.model.schemas import problems
+from qms.model.located import load_checked
 from qms.model.traceability import Graph, Need
 from qms.model.vocabulary import MEASURES, METRIC, SUPPORTS
 
@@ -226,17 +223,10 @@ def parse_results(path: str, text: str) -> tuple[ResultFile | None, list[Finding
     def fail(line: int, message: str) -> None:
         findings.append(Finding(path, line, message, FindingCode.METRIC_RESULT))
 
-    try:
-        located = load_located(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        fail(mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")
+    checked = load_checked(text, SCHEMA, fail, "a results file is a mapping")
+    if checked is None:
         return None, findings
-    data = None if located is None else located.value
-    found = problems(SCHEMA, data)
-    if located is None or not isinstance(data, dict):
-        fail(1, found[0].message if found else "a results file is a mapping")
-        return None, findings
+    located, data, found = checked.located, checked.data, checked.problems
     for problem in found:
         where = problem.path[:-1] if problem.keyword == "required" else problem.path
         fail(located.line(where) if where else 1, problem.message)
