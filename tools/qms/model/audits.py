@@ -143,7 +143,7 @@ def _problems(graph: Graph, need: Need, documents: Mapping[str, Version]) -> lis
             found.append("a finding names the clause, control or requirement it concerns")
     elif need.type == CAPA:
         found += _date_problems(need, ("check_due",))
-        if need.text("source") == "finding" and not need.outgoing(ADDRESSES):
+        if need.text("origin") == "finding" and not need.outgoing(ADDRESSES):
             found.append("a CAPA raised from a finding names it (':addresses: FND-...')")
         if not graph.linked_to(need.id, ACTION_OF):
             found.append(f"a CAPA has dated actions: add an action with ':action_of: {need.id}'")

@@ -83,7 +83,7 @@ SCORE_RANGE = (1, 5)
 # Internal audits and CAPA.
 AUDIT_KINDS = ("internal", "external", "certification")
 CLASSIFICATIONS = ("major", "minor", "observation", "opportunity")
-CAPA_SOURCES = ("finding", "incident", "management-review", "customer")
+CAPA_ORIGINS = ("finding", "incident", "management-review", "customer")
 GXP = ("yes", "no")
 
 
@@ -158,6 +158,9 @@ LINK_TYPES = (
     LinkType(MEASURES, "measures", "measured by"),
     LinkType(SUPPORTS, "supports", "supported by"),
 )
+
+# One field, one meaning, whichever type carries it (CAPA, objective, KPI).
+OWNER = Field("owner", "The role accountable for it")
 
 NEED_TYPES = (
     NeedType(
@@ -245,9 +248,9 @@ NEED_TYPES = (
         "CAPA-",
         "#C7E7A7",
         fields=(
-            Field("source", "What raised it", values=CAPA_SOURCES),
+            Field("origin", "What raised it", values=CAPA_ORIGINS),
             Field("source_ref", "The incident, review or customer reference it comes from"),
-            Field("owner", "The role accountable for the CAPA"),
+            OWNER,
             Field("root_cause", "The cause the actions remove"),
             Field("gxp", "Whether it has GxP impact (QA closes and verifies it)", values=GXP),
             Field("check_due", "When the effectiveness check is due, YYYY-MM-DD"),
@@ -274,7 +277,7 @@ NEED_TYPES = (
         "Objective",
         "OBJ-",
         "#7FB3D5",
-        fields=(Field("owner", "The role accountable for the objective or KPI"),),
+        fields=(OWNER,),
     ),
     NeedType(
         METRIC,
@@ -289,7 +292,7 @@ NEED_TYPES = (
             Field("amber", "Worse than this is amber (a number; default: the target)"),
             Field("red", "Worse than this is red (a number; default: never red)"),
             Field("frequency", "How often a result is due", values=FREQUENCIES),
-            Field("owner", "The role accountable for the objective or KPI"),
+            OWNER,
             Field("source", "Where the values come from", values=METRIC_SOURCES),
         ),
         links=((MEASURES, (CONTROL,)), (SUPPORTS, (OBJECTIVE,))),
@@ -333,8 +336,8 @@ REQUIRED_FIELDS = (
     ),
     RequiredFields(
         CAPA,
-        ("source", "owner", "root_cause", "check_due", "criterion"),
-        "a CAPA names its source, owner, root cause and effectiveness check",
+        ("origin", "owner", "root_cause", "check_due", "criterion"),
+        "a CAPA names its origin, owner, root cause and effectiveness check",
     ),
     RequiredFields(ACTION, ("due",), "an action has a due date"),
     # Monitoring and measurement (issue 16)

@@ -153,7 +153,7 @@ class CapaRow:
         return {
             "id": need.id,
             "title": need.title,
-            "source": need.text("source"),
+            "source": need.text("origin"),
             "source_ref": need.text("source_ref"),
             "findings": list(need.outgoing(ADDRESSES)),
             "owner": need.text("owner"),
