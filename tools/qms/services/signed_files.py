@@ -25,6 +25,13 @@ def write_signed(
     The statement's own time (`stated_at`) must agree with gpg's, since verify compares them.
     The signer's public key is filed at `key_path` (default: the signers' keys) if missing.
     """
+    if path.exists():
+        # Signed files are only ever added: one made in the same second under the same
+        # name is never replaced.
+        raise QmsError(
+            f"{path.name} exists already: a statement of that name was signed this second",
+            "sign again in a moment",
+        )
     signature, signed_at = user_keys.sign_detached(data, fingerprint)
     if abs(signed_at - stated_at).total_seconds() > 60:
         raise QmsError("gpg's clock and this machine's disagree by over a minute", "fix the clock")

@@ -123,7 +123,9 @@ def import_roster(
         f"CSV import of {Path(source).name} (SHA-256 {sha256_of(text.encode('utf-8'))})",
     )
     stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-    path = layout.roster_approvals / f"{stamp}--{fingerprint[-16:]}{STATEMENT_SUFFIX}"
+    # The approval's own digest in the name: two imports within a second never share one.
+    own = sha256_of(approval.to_bytes())[:12]
+    path = layout.roster_approvals / f"{stamp}--{fingerprint[-16:]}--{own}{STATEMENT_SUFFIX}"
     write_atomic(layout.roster_file, data)
     files = [layout.roster_file, *write_signed(layout, path, approval.to_bytes(), moment,
                                                user_keys, fingerprint)]  # fmt: skip
