@@ -20,7 +20,7 @@ from qms.services.content import sha256_of
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
 from qms.services.signed_files import write_signed
-from qms.services.signers import choose_key
+from qms.services.signers import signing_key
 from qms.services.traceability import load_graph
 
 
@@ -89,14 +89,15 @@ def sign_capa(
     layout = SignatureLayout.of(config)
     with hermetic_keyring(layout.keys) as keyring:
         registry = load_registry(config, keyring)
-        latest = registry.approved("no CAPA can be closed or verified until it is repaired")
-        fingerprint = choose_key(
-            user_keys, key, {s.fingerprint for s in latest.signers}, signers=latest.signers,
-            now=moment,
-        )  # fmt: skip
-        entry, refusal = registry.history.signer_at(fingerprint, moment)
-        if entry is None:
-            raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", "use your key")
+        fingerprint, entry = signing_key(
+            keyring,
+            registry,
+            user_keys,
+            key,
+            moment,
+            untrusted="no CAPA can be closed or verified until it is repaired",
+            unregistered="use your key",
+        )
         record = load_capa(config, keyring, registry.history, {i.id: i for i in items}).of(capa_id)
     _refuse_state(item, act, record)
     role = _role(entry, policy.roles_for(act, item.gxp), act, item)
@@ -184,14 +185,15 @@ def import_states(
     layout = SignatureLayout.of(config)
     with hermetic_keyring(layout.keys) as keyring:
         registry = load_registry(config, keyring)
-        latest = registry.approved("no CAPA import can be trusted until it is repaired")
-        fingerprint = choose_key(
-            user_keys, key, {s.fingerprint for s in latest.signers}, signers=latest.signers,
-            now=moment,
-        )  # fmt: skip
-        entry, refusal = registry.history.signer_at(fingerprint, moment)
-    if entry is None:
-        raise RefusedError(f"cannot sign with {fingerprint}: {refusal}", "use your key")
+        fingerprint, entry = signing_key(
+            keyring,
+            registry,
+            user_keys,
+            key,
+            moment,
+            untrusted="no CAPA import can be trusted until it is repaired",
+            unregistered="use your key",
+        )
     role = next((r for r in policy.import_roles if r in entry.roles), "")
     if not role:
         raise RefusedError(
