@@ -396,6 +396,11 @@ def test_an_older_approved_roster_put_back_does_not_count(
     code, _, err = qms(capsys, repo, "training", "roster", "import", str(tmp_path / "hr2.csv"),
                        *as_(staff.hanna))  # fmt: skip
     assert code == 0, err
+    # However fast the second import, it is stated later than the first: the latest is
+    # never a tie that a filename would decide.
+    approvals = sorted((repo / "signatures/training/roster-approvals").glob("*.json"))
+    stamps = [a.name.split("--")[0] for a in approvals]
+    assert len(stamps) >= 2 and len(set(stamps)) == len(stamps), stamps
     assert state_of(status(capsys, repo)[1], "E1001") != "done"
     # Someone without the HR key puts the earlier approved roster back.
     roster.write_bytes(approved_first)

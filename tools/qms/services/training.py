@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from qms.adapters.gpg import Keyring
@@ -41,6 +41,9 @@ class ApprovedRoster:
     roster: Roster | None
     approval: RosterApproval | None
     findings: tuple[Finding, ...]
+    # The time of the latest valid HR approval, whatever roster it names: a new import is
+    # stated later than it, so that "the latest" is never a tie.
+    latest_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,18 @@ def load_roster(config: QmsConfig, keyring: Keyring, history: RegistryHistory) -
         elif approval.roster_sha256 == digest:
             problems.append(f"{statement_path.name}: {verdict.problem}")
     latest = max(valid, key=lambda a: a.signed_at, default=None)
-    if latest is not None and latest.roster_sha256 == digest:
-        return ApprovedRoster(roster, latest, ())
-    if latest is not None and any(a.roster_sha256 == digest for a in valid):
+    latest_at = latest.signed_at if latest is not None else None
+    tied = {a.roster_sha256 for a in valid if a.signed_at == latest_at}
+    if latest is not None and len(tied) > 1:
+        # Two valid approvals of one second naming different rosters: neither is the
+        # latest, and a filename must not decide.
+        problems = [
+            f"{len(tied)} approvals of {format_utc(latest.signed_at)} name different "
+            "rosters; import the roster HR means again"
+        ]
+    elif latest is not None and latest.roster_sha256 == digest:
+        return ApprovedRoster(roster, latest, (), latest_at)
+    elif latest is not None and any(a.roster_sha256 == digest for a in valid):
         problems = [
             f"it is an older roster HR approved; the latest approval, of "
             f"{format_utc(latest.signed_at)}, names other content: restore the roster HR "
@@ -135,7 +147,9 @@ def load_roster(config: QmsConfig, keyring: Keyring, history: RegistryHistory) -
         f"the roster is not approved by HR ({detail}); change it only with "
         "'qms training roster import CSV --key HR-KEY'"
     )
-    return ApprovedRoster(None, None, (Finding(shown, None, message, FindingCode.TRAINING),))
+    return ApprovedRoster(
+        None, None, (Finding(shown, None, message, FindingCode.TRAINING),), latest_at
+    )
 
 
 def record_files(config: QmsConfig) -> list[Path]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from qms.adapters.files import write_atomic
@@ -101,7 +101,12 @@ def import_roster(
     with hermetic_keyring(*layout.key_folders) as keyring:
         registry = load_registry(config, keyring)
         fingerprint, entry = _signer(keyring, registry, user_keys, key, ROSTER_ROLE, moment)
-        previous = load_roster(config, keyring, registry.history).roster
+        in_force = load_roster(config, keyring, registry.history)
+    previous = in_force.roster
+    if in_force.latest_at is not None and moment <= in_force.latest_at:
+        # A second import within the second of the last: state it one second later (well
+        # inside the clock tolerance), so that it is the latest by construction.
+        moment = in_force.latest_at + timedelta(seconds=1)
     dropped = sorted(
         {p.employee for p in previous.people} - {p.employee for p in roster.people}
         if previous
