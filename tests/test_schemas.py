@@ -31,6 +31,7 @@ NAMES = (
     "catalogue",
     "config",
     "frontmatter",
+    "impact",
     "manifest",
     "metric-results",
     "migration",

@@ -22,6 +22,7 @@ from qms.cli import (
     exports,
     history,
     hook,
+    impact,  # change impact (issue 17)
     metrics,  # monitoring and measurement (issue 16)
     release,
     risk,
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         risk,
         capa,
         metrics,  # monitoring and measurement (issue 16)
+        impact,  # change impact (issue 17)
         hook,
     ):
         module.add_parser(commands)

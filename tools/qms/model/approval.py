@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,11 +14,15 @@ from qms.model.canonical import canonical_json as canonical_json
 from qms.model.canonical import parse_canonical
 from qms.model.timeutil import format_utc, parse_utc
 
-# The shape of both versions is qms/schemas/approval.schema.json.
+# The shape of every version is qms/schemas/approval.schema.json.
 # Version 2 adds the git commit that held the signed content, so that a rewritten
-# history is detected; version 1 statements (without it) stay valid.
+# history is detected; version 1 statements (without it) stay valid. Version 3 adds the
+# fingerprints of the items the document links to upstream (change impact,
+# model/impact.py); statements of versions 1 and 2 record none and stay valid.
+SCHEMA_V3 = "qms-approval/3"
 SCHEMA = "qms-approval/2"
 SCHEMA_V1 = "qms-approval/1"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class Meaning(StrEnum):
@@ -48,11 +53,20 @@ class Statement:
     includes: tuple[tuple[str, str], ...] = ()
     # The commit whose tree held the signed content ("" in version 1 statements).
     commit: str = ""
+    # (upstream item id, fingerprint), sorted by id; None in statements before version 3.
+    upstream: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def schema(self) -> str:
+        """The statement's version: the oldest that holds all it records."""
+        if self.upstream is not None:
+            return SCHEMA_V3
+        return SCHEMA if self.commit else SCHEMA_V1
 
     def as_dict(self) -> dict[str, Any]:
         """The statement as JSON-ready data (the canonical field set)."""
         data: dict[str, Any] = {
-            "schema": SCHEMA if self.commit else SCHEMA_V1,
+            "schema": self.schema,
             "document_id": self.document_id,
             "version": self.version,
             "content_sha256": self.content_sha256,
@@ -66,6 +80,8 @@ class Statement:
         }
         if self.commit:
             data["commit"] = self.commit
+        if self.upstream is not None:
+            data["upstream"] = [{"item": i, "fingerprint": f} for i, f in self.upstream]
         return data
 
     def signer_summary(self) -> dict[str, str]:
@@ -85,7 +101,9 @@ class Statement:
     @classmethod
     def from_bytes(cls, data: bytes) -> Statement:
         """Parse a statement; refuse anything that is not exactly canonical."""
-        return parse_canonical(data, (SCHEMA, SCHEMA_V1), "statement", cls._build, "approval")
+        return parse_canonical(
+            data, (SCHEMA_V3, SCHEMA, SCHEMA_V1), "statement", cls._build, "approval"
+        )
 
     @classmethod
     def _build(cls, raw: dict[str, Any]) -> Statement:
@@ -101,7 +119,17 @@ class Statement:
             comment=raw["comment"] if isinstance(raw["comment"], str) else "",
             includes=tuple((item["path"], item["sha256"]) for item in raw["includes"]),
             commit=raw.get("commit", ""),
+            upstream=_upstream(raw["upstream"]) if "upstream" in raw else None,
         )
+
+
+def _upstream(entries: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    found = tuple((entry["item"], entry["fingerprint"]) for entry in entries)
+    if any(_HEX64.fullmatch(digest) is None for _, digest in found):
+        raise ValueError("an upstream fingerprint must be 64 hex digits")
+    if [item for item, _ in found] != sorted({item for item, _ in found}):
+        raise ValueError("upstream items must be sorted by id, each once")
+    return found
 
 
 def text_field(raw: Any, key: str) -> str:

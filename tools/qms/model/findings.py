@@ -118,6 +118,13 @@ class FindingCode(StrEnum):
         "accepted one, its date passed, or its signer no longer holds a role that may accept "
         "the current score; review the risk and have it accepted again with 'qms risk accept'",
     )
+    # Change impact (issue 17)
+    IMPACT_ASSESSMENT = (
+        "impact-assessment",
+        "a signed impact assessment of a suspect link does not count (its signature, its "
+        "signer's role, or a statement not in canonical form); have a reviewer assess the "
+        "link again with 'qms impact assess'",
+    )
     REQUIREMENT_UNMAPPED = (
         "requirement-unmapped",
         "a regulatory requirement maps to no Annex A control; add maps_to in its catalogue file",

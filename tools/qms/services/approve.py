@@ -17,6 +17,7 @@ from qms.model.signature_rules import SignatureFacts
 from qms.model.signers import SignerEntry
 from qms.services.content import document_content, included_files
 from qms.services.handbook import canonical_id, load_handbook, select
+from qms.services.impact import recorded_upstream
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
 from qms.services.signed_files import write_signed
@@ -98,6 +99,7 @@ def approve(
             )
         role = _choose_role(entry, rule.roles, document, meaning)
         content = document_content(config, document)
+        head = _head(repo)
         statement = Statement(
             document_id=document.id,
             version=str(document.version),
@@ -110,7 +112,10 @@ def approve(
             signed_at=now.replace(microsecond=0),
             comment=comment,
             # Never "": a statement that names no commit (qms-approval/1) is a finding.
-            commit=_head(repo),
+            commit=head,
+            # What its items link to upstream, as that commit holds it: a later edit of
+            # one makes the link suspect (services/impact.py).
+            upstream=recorded_upstream(config, document.id, head, handbook),
         )
         # Judge the new signature beside the existing ones before writing anything:
         # order, duplicates and segregation of duties are decided by the same rules

@@ -118,6 +118,17 @@ class SignatureLayout:
         stamp = at.strftime("%Y%m%dT%H%M%SZ")
         return self.capa / capa_id / f"{act}--{fingerprint[-16:]}--{stamp}{STATEMENT_SUFFIX}"
 
+    # Change impact (issue 17)
+    @property
+    def impact(self) -> Path:
+        """Signed impact assessments of suspect links, one folder per downstream document."""
+        return self.base / "impact"
+
+    def impact_file(self, document_id: str, signed_at: datetime, fingerprint: str) -> Path:
+        """One assessment, named by its time and signer so that none is ever overwritten."""
+        stamp = signed_at.strftime("%Y%m%dT%H%M%SZ")
+        return self.impact / document_id / f"{stamp}--{fingerprint[-16:]}{STATEMENT_SUFFIX}"
+
     def migration_file(self, number: int) -> Path:
         """One migration statement (its signature lies beside it)."""
         return self.migrations / f"{number:04d}{STATEMENT_SUFFIX}"
