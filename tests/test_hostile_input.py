@@ -27,7 +27,9 @@ from qms.model.capa_import import CapaImport
 from qms.model.catalogue import parse_catalogue
 from qms.model.document import MAX_ID_LENGTH
 from qms.model.frontmatter import parse_document
+from qms.model.impact import Assessment
 from qms.model.metrics import parse_results
+from qms.model.need_source import parse_items
 from qms.model.parsing import MAX_DEPTH, MAX_VALUES, bracket_depth
 from qms.model.release import Manifest
 from qms.model.roster import Roster, RosterApproval, RosterError, from_csv
@@ -158,6 +160,18 @@ def test_statement_and_manifest_refuse_with_their_own_error(data: bytes) -> None
         Manifest.from_bytes(data)
     except ValueError as exc:
         assert str(exc)
+
+
+@given(data=json_texts())
+def test_impact_assessments_refuse_with_their_own_error(data: bytes) -> None:
+    with pytest.raises(StatementError):
+        Assessment.from_bytes(data)
+
+
+@given(text=st.text(alphabet="`~{}:\n \tabcontrl-id=CTL1", max_size=300))
+def test_need_sources_are_items_never_a_crash(text: str) -> None:
+    for item in parse_items("doc.md", text):
+        assert item.id and 1 <= item.line <= text.count("\n") + 1
 
 
 @given(data=json_texts())

@@ -85,26 +85,32 @@ def parse_items(path: str, text: str) -> tuple[Item, ...]:
     """Every need of a Markdown source, in source order; `line` is its directive's line."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     found: list[Item] = []
+    # Fences of the other directives open around the line: needs nested in them count.
+    open_fences: list[str] = []
     index = 0
     while index < len(lines):
-        opened = _FENCE.match(lines[index])
+        line = lines[index]
+        if open_fences and _closes(line, open_fences[-1]):
+            open_fences.pop()
+            index += 1
+            continue
+        opened = _FENCE.match(line)
         if opened is None:
             index += 1
             continue
         directive = _DIRECTIVE.match(opened["info"].strip())
-        end = _block(lines, index, opened["fence"])
         if directive is None:
-            index = end + 1  # fenced code: nothing in it is a need
+            index = _block(lines, index, opened["fence"]) + 1  # fenced code: no needs in it
             continue
-        if directive["name"] in _NEED_NAMES:
-            item = _need(
-                directive["name"], directive["title"], lines[index + 1 : end], path, index + 1
-            )
-            if item is not None:
-                found.append(item)
-            index = end + 1
+        if directive["name"] not in _NEED_NAMES:
+            open_fences.append(opened["fence"])
+            index += 1
             continue
-        index += 1  # another directive: needs nested in it still count
+        end = _block(lines, index, opened["fence"])
+        item = _need(directive["name"], directive["title"], lines[index + 1 : end], path, index + 1)
+        if item is not None:
+            found.append(item)
+        index = end + 1
     return tuple(found)
 
 
