@@ -19,6 +19,7 @@ from qms_sphinx import (
     determinism,
     docrefs,
     documents,
+    impact,  # change impact (issue 17)
     metrics,
     navigation,
     need_findings,
@@ -64,6 +65,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     catalogue.setup(app)
     views.setup(app)
     completeness.setup(app)
+    impact.setup(app)  # change impact (issue 17)
     metrics.setup(app)  # monitoring and measurement (issue 16)
     dashboard.setup(app)  # monitoring and measurement (issue 16)
     superseded.setup(app)

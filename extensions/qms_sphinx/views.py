@@ -10,6 +10,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
+from qms.model.impact import State
 from qms.model.traceability import (
     DECISIONS,
     Graph,
@@ -22,6 +23,7 @@ from qms.model.traceability import (
 from qms.model.vocabulary import IMPLEMENTATION, MAPS_TO, RequirementKind
 from qms.services.risk_acceptance import RiskStatus
 from qms_sphinx.graph import graph_of
+from qms_sphinx.impact import impact_of
 from qms_sphinx.risk_acceptance import acceptances_of
 from qms_sphinx.settings import settings
 from qms_sphinx.state import view_pages
@@ -59,6 +61,21 @@ def _links(app: Sphinx, fromdoc: str, needs: Sequence[Need]) -> Cell:
     return [_need_link(app, fromdoc, n) for n in needs]
 
 
+def _impact(app: Sphinx, fromdoc: str, graph: Graph, items: Sequence[Need]) -> Cell:
+    """The suspect and assessed links of some downstream items, each linked to its item."""
+    ids = {need.id for need in items}
+    found: list[nodes.Node] = []
+    for state in impact_of(app).links:
+        if state.link.item not in ids or state.state not in (State.SUSPECT, State.CLEARED):
+            continue
+        need = graph.needs.get(state.link.item)
+        text = f"{state.link.item} → {state.link.upstream}"
+        link = _need_link(app, fromdoc, need, text) if need else nodes.literal("", text)
+        word = "suspect" if state.state == State.SUSPECT else "assessed"
+        found.append(nodes.inline("", "", link, nodes.Text(f" {word}"), classes=[f"qms-{word}"]))
+    return found or ""
+
+
 def _counts(title: str, counter: Counter[str], order: Sequence[str]) -> nodes.Node:
     rows = [[name, str(counter.get(name, 0))] for name in order if counter.get(name, 0)]
     return table([title, "Controls"], rows, classes=["qms-counts"])
@@ -88,15 +105,19 @@ def render_soa(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
                 _links(app, fromdoc, row.decisions),
                 _links(app, fromdoc, row.procedures),
                 _links(app, fromdoc, row.risks),
+                _impact(app, fromdoc, graph, [*row.decisions, *row.procedures]),
             ]
         )
     headers = ["Annex A", "Control", "Decision", "Justification", "Status", "Implemented by",
-               "Procedures", "Risks"]  # fmt: skip
+               "Procedures", "Risks", "Suspect links"]  # fmt: skip
     return [
         summary,
         scrolling(
             table(
-                headers, body, classes=["qms-soa", "qms-sortable"], widths=[1, 3, 1, 5, 1, 1, 2, 2]
+                headers,
+                body,
+                classes=["qms-soa", "qms-sortable"],
+                widths=[1, 3, 1, 5, 1, 1, 2, 2, 2],
             ),
             wide=True,
         ),
@@ -325,13 +346,14 @@ def render_traceability(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.N
             row.decision,
             _links(app, fromdoc, row.procedures),
             _links(app, fromdoc, row.evidence),
+            _impact(app, fromdoc, graph, [*row.decisions, *row.procedures, *row.evidence]),
         ]
         for row in soa_rows(graph)
     ]
     parts.append(
         scrolling(
             table(
-                ["Annex A", "Control", "Decision", "Procedures", "Evidence"],
+                ["Annex A", "Control", "Decision", "Procedures", "Evidence", "Suspect links"],
                 chain,
                 classes=["qms-matrix", "qms-sortable"],
             ),
