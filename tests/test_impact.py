@@ -4,6 +4,7 @@ assessment clears it, a new edit makes it suspect again; on real git and gpg."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -224,3 +225,36 @@ def test_an_approval_before_version_3_is_judged_from_git_at_its_commit(
     assert report["suspect"][0]["recorded_from"] == "git"
     code, out, err = qms(capsys, repo, "impact")
     assert code == 0 and "PRC-BCK-01" in out and "1 suspect link" in err
+
+
+def test_the_site_notes_suspect_and_assessed_links_without_a_warning(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    approve_all(capsys, repo, team, DOC)
+    edit(repo, SOA, "GxP systems hold", "GxP and clinical systems hold", "Widen CTL-5-15")
+    code, _, err = qms(capsys, repo, "impact", "assess", "PRC-ACC-01", "CTL-5-15",
+                       "--decision", "change", "--ref", "CC-2027-0004",
+                       "--reason", "clinical systems join the quarterly review",
+                       *as_(team.reviewer))  # fmt: skip
+    assert code == 0, err
+    code, out, err = qms(capsys, repo, "build", "--fresh")
+    assert code == 0, out + err
+    html = (repo / "_build/html/procedures.html").read_text()
+    suspect = html[html.index('class="admonition qms-impact qms-suspect"') :]
+    suspect = suspect[: suspect.index("</div>")]
+    # Beside the evidence item, after its need: the link, both fingerprints, what to do.
+    assert html.index('id="EVD-ACC-01"') < html.index("qms-impact qms-suspect")
+    assert "EVD-ACC-01" in suspect and "CTL-5-15" in suspect
+    assert "after SOP-ACC-001 1.0 was approved" in suspect
+    assert "qms impact assess EVD-ACC-01 CTL-5-15" in suspect
+    assessed = html[html.index('class="admonition qms-impact qms-assessed"') :]
+    assessed = assessed[: assessed.index("</div>")]
+    assert "PRC-ACC-01" in assessed and team.reviewer.name in assessed
+    assert "change (CC-2027-0004)" in assessed and "clinical systems join" in assessed
+    for page in ("matrix", "soa"):
+        view = re.sub(
+            r"\s+", " ", re.sub(r"<[^>]+>", "", (repo / f"_build/html/{page}.html").read_text())
+        )
+        assert "Suspect links" in view
+        assert "EVD-ACC-01 → CTL-5-15 suspect" in view, page
+        assert "PRC-ACC-01 → CTL-5-15 assessed" in view, page

@@ -105,7 +105,7 @@ def render_soa(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
                 _links(app, fromdoc, row.decisions),
                 _links(app, fromdoc, row.procedures),
                 _links(app, fromdoc, row.risks),
-                _impact(app, fromdoc, graph, [*row.decisions, *row.procedures]),
+                _impact(app, fromdoc, graph, [*row.decisions, *row.procedures, *row.evidence]),
             ]
         )
     headers = ["Annex A", "Control", "Decision", "Justification", "Status", "Implemented by",
