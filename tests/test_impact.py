@@ -258,3 +258,35 @@ def test_the_site_notes_suspect_and_assessed_links_without_a_warning(
         assert "Suspect links" in view
         assert "EVD-ACC-01 → CTL-5-15 suspect" in view, page
         assert "PRC-ACC-01 → CTL-5-15 assessed" in view, page
+
+
+def test_diff_lists_the_items_a_change_modifies_and_the_links_it_makes_suspect(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    approve_all(capsys, repo, team, "REG-ISMS-001")
+    text = (repo / SOA).read_text()
+    # One content edit (CTL-5-15) and one whitespace-only edit (CTL-8-13), not committed.
+    edited = text.replace("GxP systems hold", "GxP and clinical systems hold").replace(
+        ":justification: Batch records must stay retrievable.",
+        ":justification:  Batch records  must stay\tretrievable. ",
+    )
+    assert edited.count("clinical") == 1 and "  must stay" in edited
+    (repo / SOA).write_text(edited)
+    html = tmp_path / "redline.html"
+    code, out, err = qms(capsys, repo, "diff", "REG-ISMS-001", "--html", str(html))
+    assert code == 0, err
+    lines = out.splitlines()
+    start = lines.index("Items changed: 1")
+    assert lines[start + 1].split() == [
+        "changed", "CTL-5-15", "(control)", "Role-based", "access", "to", "GxP", "systems",
+    ]  # fmt: skip
+    assert lines[start + 2] == "Will become suspect: 2 links of 1 document (SOP-ACC-001)"
+    suspect = [line.split("  (")[0].strip() for line in lines[start + 3 :]]
+    assert suspect == [
+        "SOP-ACC-001: EVD-ACC-01 demonstrates CTL-5-15",
+        "SOP-ACC-001: PRC-ACC-01 implements CTL-5-15",
+    ]
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.read_text(encoding="utf-8")))
+    assert "Items changed: 1" in page and "CTL-5-15 control Role-based access" in page
+    assert "2 links of 1 document (SOP-ACC-001) become suspect" in page
+    assert "PRC-ACC-01 implements CTL-5-15" in page and "CTL-8-13" not in page.split("Redline")[0]

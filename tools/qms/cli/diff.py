@@ -23,7 +23,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Show what changed in DOC-ID between two versions, by default between the last "
             "approved version and the working copy. --html writes a self-contained page with "
-            "insertions and deletions marked, to attach to a change request."
+            "insertions and deletions marked, to attach to a change request. Both list the "
+            "traceable items the change modifies and every link of another document to them: "
+            "those links become suspect once the change is in (see 'qms impact')."
         ),
         epilog="Example: qms diff SOP-ITO-002 --from 1.0 --html cc-2026-0142-redline.html",
     )
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         code = _COLOURS.get(line[:1], "") if colour and not line.startswith(("---", "+++")) else ""
         reset = _RESET if code else ""
         sys.stdout.write(f"{code}{line}{reset}\n")
+    sys.stdout.write("\n" + "\n".join(result.impact_lines()) + "\n")
     if args.html:
         write_file(args.html, result.html_page())
         sys.stderr.write(f"qms diff: redline written to {args.html}\n")

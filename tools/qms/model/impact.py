@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from qms.model.canonical import canonical_json, parse_canonical
+from qms.model.fingerprints import fingerprint
 from qms.model.need_source import Item
 from qms.model.timeutil import format_utc, parse_utc
 from qms.model.vocabulary import DEMONSTRATES, IMPLEMENTS, MITIGATES
@@ -253,3 +254,45 @@ def judge_link(
         latest = max(cleared, key=lambda a: a.signed_at)
         return LinkState(link, State.CLEARED, was, now, baseline, latest)
     return LinkState(link, State.SUSPECT, was, now, baseline)
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """An item a change of a document adds, modifies or removes (whitespace never counts)."""
+
+    id: str
+    type: str
+    title: str
+    kind: str  # "added", "changed" or "removed"
+
+
+def item_changes(old: Sequence[Item], new: Sequence[Item]) -> tuple[ItemChange, ...]:
+    """What changes between two states of one document's items, by fingerprint, in id order."""
+    before = {i.id: i for i in old}
+    after = {i.id: i for i in new}
+    found: list[ItemChange] = []
+    for item_id in sorted(before.keys() | after.keys()):
+        was, now = before.get(item_id), after.get(item_id)
+        if was is None and now is not None:
+            found.append(ItemChange(item_id, now.type, now.title, "added"))
+        elif now is None and was is not None:
+            found.append(ItemChange(item_id, was.type, was.title, "removed"))
+        elif was is not None and now is not None and fingerprint(was) != fingerprint(now):
+            found.append(ItemChange(item_id, now.type, now.title, "changed"))
+    return tuple(found)
+
+
+def downstream_of(
+    changes: Iterable[ItemChange], links: Iterable[Link], document_id: str
+) -> tuple[Link, ...]:
+    """The links of other documents to a changed or removed item: suspect once it is in.
+
+    The changed document's own links are not listed: its next approval records them anew.
+    """
+    touched = {c.id for c in changes if c.kind != "added"}
+    return tuple(
+        sorted(
+            (lk for lk in links if lk.upstream in touched and lk.document_id != document_id),
+            key=lambda lk: (lk.upstream, lk.document_id, lk.item),
+        )
+    )

@@ -10,10 +10,13 @@ from qms.adapters.git import Repository, open_repository
 from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.document import Document, Version
+from qms.model.impact import ItemChange, Link, downstream_of, item_changes
+from qms.model.need_source import parse_items
 from qms.model.redline import Change, redline, unified
 from qms.services.change_control import change_control
 from qms.services.handbook import load_handbook, select
 from qms.services.history import VersionSpan, version_spans
+from qms.services.impact import handbook_items
 from qms.services.templates import render
 
 WORKING_COPY = "working copy"
@@ -27,10 +30,31 @@ class Redline:
     old_label: str
     new_label: str
     changes: list[Change]
+    # The items the change adds, modifies or removes, and the links of other documents to
+    # them, which become suspect once the change is in (change impact).
+    items: tuple[ItemChange, ...] = ()
+    impacted: tuple[Link, ...] = ()
 
     def unified(self) -> list[str]:
         """The changes as unified-diff lines, headed by the two labels."""
         return unified(self.changes, self.old_label, self.new_label)
+
+    def impact_lines(self) -> list[str]:
+        """The items changed and the downstream links that become suspect, for a terminal."""
+        lines = [f"Items changed: {len(self.items)}"]
+        lines += [f"  {c.kind:8} {c.id} ({c.type}) {c.title}" for c in self.items]
+        documents = sorted({link.document_id for link in self.impacted})
+        lines.append(
+            f"Will become suspect: {_count(len(self.impacted), 'link')} of "
+            f"{_count(len(documents), 'document')}"
+            + (f" ({', '.join(documents)})" if documents else "")
+        )
+        lines += [
+            f"  {link.document_id}: {link.item} {link.link} {link.upstream}  "
+            f"({link.path}:{link.line})"
+            for link in self.impacted
+        ]
+        return lines
 
     def html_page(self) -> str:
         """A self-contained HTML page with insertions and deletions marked (inline CSS, no
@@ -43,7 +67,14 @@ class Redline:
             changes=changes,
             inserted=sum(c.kind in ("insert", "change") for c in changes),
             deleted=sum(c.kind in ("delete", "change") for c in changes),
+            items=self.items,
+            impacted=self.impacted,
+            documents=sorted({link.document_id for link in self.impacted}),
         )
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}" + ("" if number == 1 else "s")
 
 
 def _version(text: str) -> Version:
@@ -95,4 +126,14 @@ def document_redline(
 
     old_text, old_label = state(old)
     new_text, new_label = state(new)
-    return Redline(document, old_label, new_label, redline(old_text, new_text))
+    items = item_changes(parse_items(document.path, old_text), parse_items(document.path, new_text))
+    current = handbook_items(config, handbook)
+    links = [link for d in current.by_document for link in current.links(d)]
+    return Redline(
+        document,
+        old_label,
+        new_label,
+        redline(old_text, new_text),
+        items,
+        downstream_of(items, links, document.id),
+    )
