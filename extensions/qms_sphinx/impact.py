@@ -98,7 +98,7 @@ def _paragraph(state: LinkState) -> nodes.paragraph:
     assert done is not None
     ref = f" ({done.ref})" if done.ref else ""
     para += nodes.Text(
-        f" changed after {approved} was approved; assessed by {done.signer_name} "
+        f", which changed after {approved} was approved; assessed by {done.signer_name} "
         f"({done.signer_role}) on {display_utc(done.signed_at)}: {done.decision}{ref}. "
         f"{done.reason}"
     )

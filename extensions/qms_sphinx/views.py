@@ -15,6 +15,7 @@ from qms.model.traceability import (
     DECISIONS,
     Graph,
     Need,
+    SoaRow,
     coverage,
     heat_map,
     risk_rows,
@@ -61,12 +62,15 @@ def _links(app: Sphinx, fromdoc: str, needs: Sequence[Need]) -> Cell:
     return [_need_link(app, fromdoc, n) for n in needs]
 
 
-def _impact(app: Sphinx, fromdoc: str, graph: Graph, items: Sequence[Need]) -> Cell:
-    """The suspect and assessed links of some downstream items, each linked to its item."""
-    ids = {need.id for need in items}
+def _impact(app: Sphinx, fromdoc: str, graph: Graph, row: SoaRow) -> Cell:
+    """The suspect and assessed links within one row's chain, each linked to its item."""
+    ids = {need.id for need in (*row.decisions, *row.procedures, *row.evidence)}
+    upstream = {need.id for need in (row.requirement, *row.decisions, *row.risks)}
     found: list[nodes.Node] = []
     for state in impact_of(app).links:
-        if state.link.item not in ids or state.state not in (State.SUSPECT, State.CLEARED):
+        if state.state not in (State.SUSPECT, State.CLEARED):
+            continue
+        if state.link.item not in ids or state.link.upstream not in upstream:
             continue
         need = graph.needs.get(state.link.item)
         text = f"{state.link.item} → {state.link.upstream}"
@@ -105,7 +109,7 @@ def render_soa(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
                 _links(app, fromdoc, row.decisions),
                 _links(app, fromdoc, row.procedures),
                 _links(app, fromdoc, row.risks),
-                _impact(app, fromdoc, graph, [*row.decisions, *row.procedures, *row.evidence]),
+                _impact(app, fromdoc, graph, row),
             ]
         )
     headers = ["Annex A", "Control", "Decision", "Justification", "Status", "Implemented by",
@@ -346,7 +350,7 @@ def render_traceability(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.N
             row.decision,
             _links(app, fromdoc, row.procedures),
             _links(app, fromdoc, row.evidence),
-            _impact(app, fromdoc, graph, [*row.decisions, *row.procedures, *row.evidence]),
+            _impact(app, fromdoc, graph, row),
         ]
         for row in soa_rows(graph)
     ]
