@@ -108,3 +108,22 @@ def test_example_audit_trail_shows_a_session_that_covered_several_documents(
     trained = [e for e in json.loads(out) if e["event"].startswith("trained (session)")]
     assert [e["event"] for e in trained] == ["trained (session): 6 people"]
     assert "E1" not in json.dumps(trained)  # counted, not named
+
+
+def test_example_shows_one_open_suspect_link_and_one_cleared_by_an_assessment(
+    site: SphinxRun,
+) -> None:
+    """CTL-8-16 was widened in REG-ISMS-001 1.2 after SOP-ITO-003 1.0 was approved; the ISMS
+    Manager assessed the evidence's link, the procedure's is open (after make resign-example)."""
+    from qms.clock import now
+    from qms.services.impact import impact_status
+
+    impact = impact_status(load_config(REPO), now())
+    assert impact.findings == ()
+    assert [(s.link.item, s.link.upstream) for s in impact.suspect] == [("PRC-MON-03", "CTL-8-16")]
+    [cleared] = [s for s in impact.links if s.state == "cleared"]
+    assert (cleared.link.item, cleared.link.upstream) == ("EVD-MON-01", "CTL-8-16")
+    assert cleared.assessment is not None and cleared.assessment.ref == "CC-2026-0214"
+    html = (site.outdir / "procedures" / "sop-ito-003.html").read_text(encoding="utf-8")
+    assert html.count('class="admonition qms-impact qms-suspect"') == 1
+    assert html.count('class="admonition qms-impact qms-assessed"') == 1
