@@ -23,7 +23,7 @@ from qms.model.timeutil import display_utc
 from qms.services.impact import Impact, impact_status
 from qms_sphinx.approvals import judged_at
 from qms_sphinx.settings import settings
-from qms_sphinx.state import documents
+from qms_sphinx.state import documents, view_pages
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +73,10 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
         docname: _shown(impact.of_document(document.id))
         for docname, document in documents(env).items()
     }
-    changed = [name for name, shown in after.items() if before.get(name, ()) != shown]
+    changed = {name for name, shown in after.items() if before.get(name, ()) != shown}
     setattr(env, _SHOWN, after)
-    return changed
+    # The SoA and the matrix show every link's state too.
+    return sorted(changed | view_pages(env)) if changed else []
 
 
 def _paragraph(state: LinkState) -> nodes.paragraph:
