@@ -16,6 +16,8 @@ from qms.model.impact import (
     Decision,
     Link,
     State,
+    downstream_of,
+    item_changes,
     judge_link,
     upstream_links,
 )
@@ -165,3 +167,22 @@ def test_a_link_is_suspect_until_an_assessment_binds_both_fingerprints() -> None
     other = assessed("d" * 64, "b" * 64, later)
     for stale in (before, other):
         assert judge_link(link, baseline, {"CTL-5-15": "b" * 64}, (stale,)).state == State.SUSPECT
+
+
+def test_item_changes_name_added_changed_and_removed_items_and_their_downstream_links() -> None:
+    edited = SOURCE.replace("GxP systems hold", "GxP and clinical systems hold").replace(
+        ":id: PRC-ACC-01", ":id: PRC-ACC-02"
+    )
+    changes = item_changes(parse_items("doc.md", SOURCE), parse_items("doc.md", edited))
+    assert [(c.id, c.kind) for c in changes] == [
+        ("CTL-5-15", "changed"), ("PRC-ACC-01", "removed"), ("PRC-ACC-02", "added"),
+    ]  # fmt: skip
+    whitespace = SOURCE.replace("GxP systems hold", "GxP  systems\thold")
+    assert item_changes(parse_items("a.md", SOURCE), parse_items("a.md", whitespace)) == ()
+    links = [
+        Link("SOP-A", "PRC-A-01", "implements", "CTL-5-15"),
+        Link("REG-A", "PRC-ACC-01", "implements", "CTL-5-15"),  # the changed document's own
+        Link("SOP-B", "EVD-B-01", "demonstrates", "PRC-ACC-02"),  # an added item: no links yet
+        Link("SOP-C", "PRC-C-01", "implements", "CTL-9-9"),
+    ]
+    assert downstream_of(changes, links, "REG-A") == (links[0],)
