@@ -19,12 +19,14 @@ from qms_sphinx import (
     determinism,
     docrefs,
     documents,
+    external,
     metrics,
     navigation,
     need_findings,
     needs_purge,
     raw_html,
     register,
+    release_diff,
     release_mode,
     search,
     superseded,
@@ -64,6 +66,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     catalogue.setup(app)
     views.setup(app)
     completeness.setup(app)
+    external.setup(app)  # external documents (issue 17)
+    release_diff.setup(app)  # release comparison (issue 17)
     metrics.setup(app)  # monitoring and measurement (issue 16)
     dashboard.setup(app)  # monitoring and measurement (issue 16)
     superseded.setup(app)

@@ -169,6 +169,8 @@ def latest_diff(config: QmsConfig, old: str = "", new: str = "") -> tuple[Releas
                 return None, "name both releases (:old: and :new:) or neither"
             return compare_signed(config, named[0], named[1], registry), ""
         releases = signed_releases(config, keyring, registry)
+        if not releases:
+            return None, "no release of this handbook is signed yet"
         if len(releases) < 2:
-            return None, f"{len(releases)} signed release(s) so far: nothing to compare yet"
+            return None, f"release {releases[0].name} is the only signed release so far"
         return compare_signed(config, releases[-2], releases[-1], registry), ""
