@@ -45,6 +45,11 @@ ITEMS = """
 :justification: Server rooms at every site
 :implementation: implemented
 ```
+
+```{procedure} Quarterly access and entry review
+:id: PRC-ACC-001
+:implements: CTL-ACC-001, CTL-PHY-001
+```
 """
 
 
@@ -89,6 +94,7 @@ def _make_two_releases(tmp_path: Path, team: Team, capsys: Output) -> Path:
     text = text.replace(":implementation: partial", ":implementation: implemented")
     text = text.replace(":residual_likelihood: 2", ":residual_likelihood: 1")
     text = text.replace("Badge-controlled entry\n:id: CTL-PHY-001", "Visitor log\n:id: CTL-PHY-002")
+    text = text.replace("CTL-ACC-001, CTL-PHY-001", "CTL-ACC-001, CTL-PHY-002")
     # Whitespace alone is no change of an item.
     text = text.replace(
         "```{risk} Leaver accounts stay active", "```{risk}   Leaver accounts  stay active"
@@ -134,6 +140,7 @@ def test_release_diff_lists_what_changed_between_two_signed_releases(
     assert {i["id"]: i["changed"] for i in diff["items_changed"]} == {
         "CTL-ACC-001": ["implementation"],
         "RSK-ACC-001": ["residual_likelihood"],
+        "PRC-ACC-001": ["implements"],
     }
     soa = {(s["id"], s["field"]): (s["old"], s["new"]) for s in diff["soa"]}
     assert soa[("CTL-ACC-001", "implementation")] == ("partial", "implemented")
@@ -184,3 +191,31 @@ def test_an_unsigned_or_tampered_release_is_refused_in_one_line(
     code, out, err = run(capsys, "--root", str(two_releases), "release", "diff", "R1", "R2")
     assert code == 1 and out == "" and len(err.splitlines()) == 1
     assert "release R1 is not a signed release (no valid signature for qa, reviewer)" in err
+
+
+def test_the_auditor_page_compares_the_two_latest_signed_releases(
+    two_releases: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = Path(shutil.copytree(two_releases, tmp_path / "handbook", symlinks=True))
+    config = root / "pyproject.toml"
+    pages = 'site_pages = ["index", "register", "*/index", "changes"]\n'
+    config.write_text(config.read_text().replace("[tool.qms]\n", f"[tool.qms]\n{pages}", 1))
+    (root / "docs/changes.md").write_text("# Changes\n\n```{qms-release-diff}\n```\n")
+    index = root / "docs/index.md"
+    index.write_text(index.read_text().replace("register\n", "register\nchanges\n"))
+    code, _, err = run(capsys, "--root", str(root), "build")
+    assert code == 0, err
+    html = (root / "_build/html/changes.html").read_text(encoding="utf-8")
+    assert "Release R1 (commit " in html and "compared with release R2" in html
+    assert "CC-2026-0142: deprovisioning automated" in html and "Documents revised (1)" in html
+    assert "<td><p>CTL-PHY-002</p></td>" in html
+    # A page naming a release that is not signed is a located warning, not a comparison.
+    (root / "docs/changes.md").write_text(
+        "# Changes\n\n```{qms-release-diff}\n:old: R1\n:new: R9\n```\n"
+    )
+    code, out, err = run(capsys, "--root", str(root), "build")
+    assert code == 1
+    assert (
+        "docs/changes.md:3: {qms-release-diff}: no release R9 under signatures/releases"
+        in out + err
+    )

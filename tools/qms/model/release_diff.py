@@ -221,14 +221,19 @@ def _soa(old: Need | None, new: Need | None) -> list[SoaChange]:
     ]
 
 
+def _scored(scores: tuple[int | None, int | None]) -> tuple[int | None, int | None] | None:
+    """A stage's scores; None when the risk is not scored at that stage at all."""
+    return None if scores == (None, None) else scores
+
+
 def _risk(old: Need | None, new: Need | None) -> list[RiskChange]:
     shown = new or old
     if shown is None:
         return []
     changes = []
     for stage in STAGES:
-        before = RiskRow(old, ()).scores(stage) if old else None
-        after = RiskRow(new, ()).scores(stage) if new else None
+        before = _scored(RiskRow(old, ()).scores(stage)) if old else None
+        after = _scored(RiskRow(new, ()).scores(stage)) if new else None
         if before != after:
             changes.append(RiskChange(shown.id, shown.title, stage, before, after))
     return changes
