@@ -22,6 +22,8 @@ POLICY = "docs/policies/pol-isms-001.md"  # the public set's one document
 # Who signs what under the example's rules: a policy is authored, reviewed by QA and
 # approved by the CEO and the CIO; a release is signed by the ISMS Manager and QA.
 PEOPLE = ("lena-vogt", "sarah-oneill", "katrin-hofmann", "thomas-brandt")
+APPROVALS = (("authored", "lena-vogt"), ("reviewed", "sarah-oneill"),
+             ("approved", "katrin-hofmann"), ("approved", "thomas-brandt"))  # fmt: skip
 
 
 @pytest.fixture
@@ -78,8 +80,7 @@ def test_release_diff_between_two_releases_of_the_example(
     reason = "CC-2026-0201: Lyon packaging site added to the ISMS scope"
     qms("bump", "POL-ISMS-001", "--reason", reason)
     commit_all(root, "POL-ISMS-001: Lyon packaging site")
-    for meaning, who in (("authored", "lena-vogt"), ("reviewed", "sarah-oneill"),
-                         ("approved", "katrin-hofmann"), ("approved", "thomas-brandt")):  # fmt: skip
+    for meaning, who in APPROVALS:
         signed("approve", "POL-ISMS-001", "--meaning", meaning, who=who)
     release("E2")
     after = parse_document(POLICY, path.read_text(encoding="utf-8")).document
