@@ -179,6 +179,8 @@ def test_an_unsigned_or_tampered_release_is_refused_in_one_line(
     code, out, err = run(capsys, "--root", str(two_releases), "release", "diff", "R2", "R3")
     assert (code, out) == (2, "") and len(err.splitlines()) == 1
     assert "no release R3 under signatures/releases" in err
+    code, out, err = run(capsys, "--root", str(two_releases), "release", "diff", "../R1", "R2")
+    assert (code, out) == (2, "") and "release name '../R1' is not allowed" in err
     # Half-signed: the manifest is committed with one of two signatures.
     approver = ("--key", team.approver.fingerprint, "--gnupghome", str(team.approver.home))
     code, _, err = run(capsys, "--root", str(two_releases), "release", "sign", "R3", *approver)

@@ -22,7 +22,7 @@ from qms.model.timeutil import parse_utc
 from qms.services.history import Revision, committed_sources, document_revisions
 from qms.services.layout import SignatureLayout
 from qms.services.registry import RegistryState, load_registry
-from qms.services.release.folder_files import MANIFEST, record_folder
+from qms.services.release.folder_files import MANIFEST, check_name, record_folder
 from qms.services.release.signers import approved_roles, release_signers, shared_signers
 
 
@@ -38,6 +38,7 @@ def signed_release(
     config: QmsConfig, name: str, keyring: Keyring, registry: RegistryState
 ) -> SignedRelease:
     """The verified manifest of release `name`, or a refusal saying why it does not count."""
+    check_name(name)
     path = record_folder(config, name) / MANIFEST
     if not path.is_file():
         raise QmsError(
