@@ -62,7 +62,7 @@ def _state(register: ExternalRegister, path: str) -> str | Html:
         return html_badge("copy changed", "qms-badge-external-drift")
     if FindingCode.EXTERNAL_REVIEW in codes:
         return html_badge("review overdue", "qms-badge-external-overdue")
-    return "current"
+    return html_badge("current", "qms-badge-external-current")
 
 
 def section(app: Sphinx) -> str:
