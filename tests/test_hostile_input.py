@@ -26,9 +26,11 @@ from qms.model.capa import CapaStatement
 from qms.model.capa_import import CapaImport
 from qms.model.catalogue import parse_catalogue
 from qms.model.document import MAX_ID_LENGTH
+from qms.model.external import parse_external
 from qms.model.frontmatter import parse_document
 from qms.model.impact import Assessment
 from qms.model.metrics import parse_results
+from qms.model.need_blocks import need_blocks
 from qms.model.need_source import parse_items
 from qms.model.parsing import MAX_DEPTH, MAX_VALUES, bracket_depth
 from qms.model.release import Manifest
@@ -369,3 +371,27 @@ def test_metric_results_are_findings_never_a_crash(text: str, value: Any) -> Non
         found, findings = parse_results("m.yaml", body)
         assert (found is None) == bool(findings)
         assert all((f.line or 0) >= 1 for f in findings)
+
+
+@given(text=YAML_TEXT, value=VALUES, field=st.sampled_from(["edition", "reviewed", "copy", "url"]))
+def test_external_documents_are_findings_never_a_crash(text: str, value: Any, field: str) -> None:
+    # External documents (issue 17): a registration of docs/_external/.
+    valid = {
+        "id": "EXT-X-1", "title": "t", "issuer": "i", "edition": "1", "url": "https://x",
+        "owner": "o", "reviewed": "2026-01-01", "review_months": 12,
+    }  # fmt: skip
+    lines = "".join(f"{k}: {v!r}\n" for k, v in valid.items() if k != field)
+    for body in (text, lines + f"{field}: {yaml_value(value).strip() or 'x'}\n"):
+        found, findings = parse_external("e.yaml", body)
+        assert (found is None) == bool(findings)
+        assert all((f.line or 0) >= 1 for f in findings)
+
+
+@given(text=TEXT)
+def test_need_blocks_never_crash(text: str) -> None:
+    # Release comparison (issue 17): items read from a published source without Sphinx.
+    for source in (text, f"```{{control}} {text}\n:id: CTL-X-1\n{text}\n```\n"):
+        blocks = need_blocks(source, "d")
+        assert all((b.need.lineno or 0) >= 1 and "\n\n\n" not in b.body for b in blocks)
+        if source != text:
+            assert blocks and blocks[0].need.type == "control"

@@ -30,6 +30,7 @@ NAMES = (
     "capa-statement",
     "catalogue",
     "config",
+    "external",
     "frontmatter",
     "impact",
     "manifest",

@@ -19,6 +19,7 @@ from qms_sphinx import (
     determinism,
     docrefs,
     documents,
+    external,
     impact,  # change impact (issue 17)
     metrics,
     navigation,
@@ -26,6 +27,7 @@ from qms_sphinx import (
     needs_purge,
     raw_html,
     register,
+    release_diff,
     release_mode,
     search,
     superseded,
@@ -66,6 +68,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     views.setup(app)
     completeness.setup(app)
     impact.setup(app)  # change impact (issue 17)
+    external.setup(app)  # external documents (issue 17)
+    release_diff.setup(app)  # release comparison (issue 17)
     metrics.setup(app)  # monitoring and measurement (issue 16)
     dashboard.setup(app)  # monitoring and measurement (issue 16)
     superseded.setup(app)

@@ -18,6 +18,7 @@ from qms.model.status import Evidence
 from qms.services.handbook import StatusRow, status_of
 from qms.services.history import withdrawn
 from qms_sphinx.approvals import css_slug, row_for, state_of
+from qms_sphinx.external import section as external_section
 from qms_sphinx.settings import settings
 from qms_sphinx.state import documents, site_state, view_pages
 from qms_sphinx.superseded import superseded_page, superseded_versions
@@ -190,6 +191,7 @@ def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
         + current
         + retired
         + "</div>\n"
+        + ("" if doc_type else external_section(app))
     )
 
 

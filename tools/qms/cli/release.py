@@ -9,6 +9,7 @@ from pathlib import Path
 from qms.cli.context import Context
 from qms.cli.output import plural, print_findings
 from qms.cli.progress import progress_bar
+from qms.cli.release_diff import add_diff_parser
 from qms.cli.signing import add_signing_options, fingerprint_arg, user_keys
 from qms.clock import now
 from qms.services.release import (
@@ -74,6 +75,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     publish.set_defaults(handler=run_publish)
+    add_diff_parser(sub)
 
 
 def run_create(args: argparse.Namespace, ctx: Context) -> int:

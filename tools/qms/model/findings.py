@@ -197,6 +197,27 @@ class FindingCode(StrEnum):
         "a witness (published release) is unreadable, does not verify, or attests files or "
         "commits this history no longer holds; check the witness or restore the history",
     )
+    RELEASE_DIFF = (
+        "release-diff",
+        "a {qms-release-diff} page names a release that is not under signatures/releases or "
+        "is not fully signed; name a signed release in :old: and :new:, or neither",
+    )
+    # External documents (issue 17)
+    EXTERNAL = (
+        "external",
+        "a registration in docs/_external/ is unreadable, lacks a field, holds a wrong value "
+        "or reuses an id; fix it at the line named",
+    )
+    EXTERNAL_COPY = (
+        "external-copy",
+        "an external document's local copy is missing or its SHA-256 differs from the one "
+        "registered; register the new edition (edition, reviewed, sha256) or restore the copy",
+    )
+    EXTERNAL_REVIEW = (
+        "external-review",
+        "an external document is past its review date; confirm the edition in use is current "
+        "(or register the new one) and update 'reviewed'",
+    )
     # Catch-alls
     SPHINX = (
         "sphinx",

@@ -16,6 +16,7 @@ HANDBOOK_PAGES = (
     (REGISTER, "Document register"),
     ("traceability", "Traceability matrix"),
     ("training", "Training matrix"),
+    ("release-changes", "Changes between releases"),
     ("frameworks/index", "Frameworks"),
 )
 
