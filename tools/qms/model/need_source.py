@@ -2,7 +2,8 @@
 
 The site reads needs through sphinx-needs; commands that judge change impact (`qms
 impact`, `qms approve`, `qms diff`) read the same MyST directives here, from the bytes
-of a source as a commit or the working tree holds it. Only the need directives of
+of a source as a commit or the working tree holds it; a release comparison reads a
+published source through `model/need_blocks.py`, on top of this parser. Only the need directives of
 `model/vocabulary.py` count; fenced code (a fence without a directive) is skipped.
 """
 
@@ -16,7 +17,8 @@ from qms.model.catalogue import Catalogue
 from qms.model.vocabulary import LINK_NAMES, NEED_TYPES, REQUIREMENT
 
 _NEED_NAMES = frozenset(t.name for t in NEED_TYPES)
-_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>.*)$")
+# Colon fences too: the site enables MyST's colon_fence (extensions/qms_sphinx/settings.py).
+_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}|:{3,})\s*(?P<info>.*)$")
 _DIRECTIVE = re.compile(r"^\{(?P<name>[A-Za-z0-9_:-]+)\}\s*(?P<title>.*)$")
 _OPTION = re.compile(r"^:(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)$")
 
