@@ -144,6 +144,9 @@ def profile_chart(
         axes.set_xticks(positions, [stages[i % len(stages)] for i in range(len(positions))],
                         minor=True)  # fmt: skip
         axes.set_xticks(list(range(len(groups))), list(groups))
+        # The middle bar's stage sits where the period's tick is: keep both labels.
+        axes.xaxis.remove_overlapping_locs = False
+        axes.set_xlim(-0.6, len(groups) - 0.4)
         axes.tick_params(axis="x", which="major", pad=14, length=0)
         axes.tick_params(axis="x", which="minor", length=0, labelsize=7)
         axes.set_ylabel("risks")
