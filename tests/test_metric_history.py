@@ -177,13 +177,20 @@ def test_computed_kpis_and_the_risk_profile_go_back_over_git(
 def test_one_commit_draws_the_same_bytes_with_and_without_the_cache(
     history: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root, _ = history
+    root, commits = history
+    folder = root / ".git" / "qms" / "metrics"
     cold = IMAGES.findall(_build(root, capsys))
+    # April's point was counted last, in the clone that had read the three before it.
+    april = folder / f"{commits[3]}-2026-04-30.json"
+    carried = april.read_bytes()
     warm = IMAGES.findall(_build(root, capsys))  # every past point read back
-    shutil.rmtree(root / ".git" / "qms" / "metrics")
+    april.unlink()
+    alone = IMAGES.findall(_build(root, capsys))  # April's counted again, on its own
+    assert april.read_bytes() == carried  # reading only what changed counts the same
+    shutil.rmtree(folder)
     again = IMAGES.findall(_build(root, capsys))  # every past point counted again
     # KPI-ACC-01, KPI-INC-01, KPI-CTL-01, KPI-RSK-01 and the risk profile.
     assert len(cold) == 5
-    assert cold == warm == again
+    assert cold == warm == alone == again
     svg = base64.b64decode(cold[-1][0])
     assert b"<dc:date>" not in svg and b"<text" not in svg

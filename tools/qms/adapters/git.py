@@ -225,6 +225,11 @@ class Repository:
         clone.git.checkout(commit, detach=True)
         return Repository(folder)
 
+    def check_out(self, commit: str) -> None:
+        """Move this clone's working tree to `commit` (detached); only changed files are
+        written, so their times alone change."""
+        self._repo.git.checkout(commit, detach=True, force=True)
+
     def file_at(self, commit: str, path: str) -> bytes:
         """The bytes of `path` (relative to the repository root) in `commit`."""
         blob = self._repo.commit(commit).tree / path

@@ -6,17 +6,19 @@ history of the commit being built (`model/metrics.py` `history_points`), never f
 clock: one commit always draws the same charts. A point not kept yet is counted in a
 child process (a Sphinx read inside a Sphinx build would share its global state) with a
 fixed hash seed, time zone and locale, which keeps it in `.git/qms/metrics/`; every
-later build reads it back.
+later build reads it back. The points missing are counted in one clone that moves from
+commit to commit, so each reads again only what changed (`compute_points`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -55,18 +57,30 @@ def _end_of_day(on: date) -> datetime:
     return datetime.combine(on, time(23, 59, 59), UTC)
 
 
-def compute_point(repo: Repository, commit: str, on: date) -> Known:
-    """Count `commit` judged on `on` in a clone of its own, and keep it. A commit that holds
-    no readable handbook is kept as such (no values), so it is not tried again."""
+def compute_points(repo: Repository, points: Sequence[tuple[str, date]]) -> None:
+    """Count each (commit, day) in one clone, oldest commit first, and keep it.
+
+    The clone moves from commit to commit, so Sphinx reads again only the documents that
+    changed, and gpg is asked only about signatures this run has not seen (the clone's own
+    cache of verified signatures, which starts empty). A commit that holds no readable
+    handbook is kept as such (no values), so it is not tried again.
+    """
+    ordered = sorted(points, key=lambda p: (repo.commit_time(p[0]), p[1], p[0]))
+    if not ordered:
+        return
     with tempfile.TemporaryDirectory(prefix="qms-history-") as scratch:
-        repo.clone_at(commit, Path(scratch) / "at")
-        try:
-            known = known_here(load_config(Path(scratch) / "at"), on, _end_of_day(on))
-        except QmsError as error:
-            problem = Finding("", None, f"{commit[:10]}: {error}", FindingCode.METRIC)
-            known = Known((), (), {}, (problem,), None)
-    keep(repo, commit, on, known)
-    return known
+        tree, kept = Path(scratch) / "at", Path(scratch) / "kept"
+        clone = repo.clone_at(ordered[0][0], tree)
+        for commit, on in ordered:
+            clone.check_out(commit)
+            try:
+                known = known_here(load_config(tree), on, _end_of_day(on), kept)
+            except QmsError as error:
+                problem = Finding("", None, f"{commit[:10]}: {error}", FindingCode.METRIC)
+                known = Known((), (), {}, (problem,), None)
+                # What a failed read left is not carried to the next commit.
+                shutil.rmtree(kept, ignore_errors=True)
+            keep(repo, commit, on, known)
 
 
 def _compute_in_child(root: Path, points: Collection[tuple[str, date]]) -> None:
@@ -129,8 +143,7 @@ def main() -> int:
     if repo is None:
         sys.stderr.write(f"{job['root']} is not under git\n")
         return 1
-    for commit, day in job["points"]:
-        compute_point(repo, str(commit), date.fromisoformat(day))
+    compute_points(repo, [(str(c), date.fromisoformat(day)) for c, day in job["points"]])
     return 0
 
 

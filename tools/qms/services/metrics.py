@@ -85,10 +85,14 @@ class MetricsReport:
         }
 
 
-def _facts(config: QmsConfig, on: date, now: datetime) -> tuple[Facts, tuple[Finding, ...]]:
-    """What the product knows about the tree of `config.root`."""
-    run = load_graph(config)
-    handbook, verification = verify_selected(config, (), now)
+def _facts(
+    config: QmsConfig, on: date, now: datetime, kept: Path | None = None
+) -> tuple[Facts, tuple[Finding, ...]]:
+    """What the product knows about the tree of `config.root`; with `kept`, a folder for
+    Sphinx's environment and this clone's verified signatures are carried from one tree
+    to the next (see `services/metric_history.py`)."""
+    run = load_graph(config, kept)
+    handbook, verification = verify_selected(config, (), now, cache=kept is not None)
     statuses = tuple(str(row.status.status) for row, _ in verification.rows(config, on))
     roles: dict[str, list[int]] = {}
     for trained in verification.training.values():
@@ -178,9 +182,10 @@ def keep(repo: Repository, commit: str, on: date, known: Known) -> None:
     write_atomic(cache_path(repo, commit, on), data)
 
 
-def known_here(config: QmsConfig, on: date, now: datetime) -> Known:
-    """Sphinx's read of the needs and a verify: the slow part, done once per commit and day."""
-    facts, read = _facts(config, on, now)
+def known_here(config: QmsConfig, on: date, now: datetime, kept: Path | None = None) -> Known:
+    """Sphinx's read of the needs and a verify: the slow part, done once per commit and day
+    (`kept` as for `_facts`)."""
+    facts, read = _facts(config, on, now, kept)
     metrics, defined = metrics_of(facts.graph)
     ids = {m.id for m in metrics}
     ill = tuple(n.id for n in facts.graph.of_type(METRIC) if n.id not in ids)
