@@ -57,13 +57,16 @@ def _end_of_day(on: date) -> datetime:
     return datetime.combine(on, time(23, 59, 59), UTC)
 
 
-def compute_points(repo: Repository, points: Sequence[tuple[str, date]]) -> None:
+def compute_points(
+    repo: Repository, points: Sequence[tuple[str, date]], handbook: str = "."
+) -> None:
     """Count each (commit, day) in one clone, oldest commit first, and keep it.
 
     The clone moves from commit to commit, so Sphinx reads again only the documents that
     changed, and gpg is asked only about signatures this run has not seen (the clone's own
-    cache of verified signatures, which starts empty). A commit that holds no readable
-    handbook is kept as such (no values), so it is not tried again.
+    cache of verified signatures, which starts empty). `handbook` is the handbook's folder
+    from the top of the repository. A commit that holds no readable handbook is kept as
+    such (no values), so it is not tried again.
     """
     ordered = sorted(points, key=lambda p: (repo.commit_time(p[0]), p[1], p[0]))
     if not ordered:
@@ -74,7 +77,7 @@ def compute_points(repo: Repository, points: Sequence[tuple[str, date]]) -> None
         for commit, on in ordered:
             clone.check_out(commit)
             try:
-                known = known_here(load_config(tree), on, _end_of_day(on), kept)
+                known = known_here(load_config(tree / handbook), on, _end_of_day(on), kept)
             except QmsError as error:
                 problem = Finding("", None, f"{commit[:10]}: {error}", FindingCode.METRIC)
                 known = Known((), (), {}, (problem,), None)
@@ -143,7 +146,8 @@ def main() -> int:
     if repo is None:
         sys.stderr.write(f"{job['root']} is not under git\n")
         return 1
-    compute_points(repo, [(str(c), date.fromisoformat(day)) for c, day in job["points"]])
+    points = [(str(c), date.fromisoformat(day)) for c, day in job["points"]]
+    compute_points(repo, points, repo.relative_path(Path(job["root"])) or ".")
     return 0
 
 
