@@ -122,11 +122,6 @@ class Dashboard:
     bands: tuple[str, ...] = tuple(name for name, _ in RISK_BANDS)
 
     @property
-    def risk_now(self) -> ProfileColumn | None:
-        """The risk profile of this build."""
-        return self.risk_history[-1] if self.risk_history else None
-
-    @property
     def risk_alt(self) -> str:
         """What the risk profile chart shows, in words."""
         return "Risks per score band, per quarter: " + "; ".join(
