@@ -29,3 +29,17 @@ def test_training_benchmark_smoke(tmp_path: Path) -> None:
     table = report_training(row).splitlines()
     assert table[0].startswith("| P | D | completions | signatures | status (s) |")
     assert table[2].startswith("| 25 | 5 | 125 | 2 | ")
+
+
+def test_history_benchmark_smoke(tmp_path: Path) -> None:
+    from qms.benchmark.__main__ import measure_history, report_history
+
+    row = measure_history(tmp_path, 20, 10, 40)
+    # 40 daily commits from tomorrow end at least one month, and that month is counted.
+    assert row["commits"] > 40 and row["points"] >= 2
+    assert row["build_code"] == 0  # the dashboard and its history build without a warning
+    for key in ("cold_s", "warm_s", "build_s"):
+        assert row[key] > 0, key
+    table = report_history(row).splitlines()
+    assert table[0].startswith("| D | commits | points | counted, no cache (s) |")
+    assert table[2].startswith(f"| 20 | {row['commits']} | {row['points']} | ")

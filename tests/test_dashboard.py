@@ -71,9 +71,14 @@ def test_tiles_states_and_accessible_charts(tmp_path: Path) -> None:
         "Trend of KPI-ACC-01 Access reviews on time, target ≥ 100%: 2026-Q1: 100% (green); "
         "2026-Q2: 96.5% (green); 2026-Q3: 88% (red)"
     )
-    assert alts[2].startswith(
-        "Risks per band before and after treatment: low 1 inherent, 2 residual"
+    # risks.md by hand: RSK-001 20 -> 10, RSK-002 12 -> 4, RSK-003 2 -> 2, no current
+    # residuals (the target's stand for them); bands from 1, 5, 10 and 16. Outside git there
+    # is no history: only this build's quarter.
+    assert alts[2].endswith(
+        " (to date): inherent 1 low 0 medium 1 high 1 critical, current 2 low 0 medium 1 high "
+        "0 critical, target 2 low 0 medium 1 high 0 critical"
     )
+    assert "<td>inherent</td><td>1</td><td>0</td><td>1</td><td>1</td><td>3</td>" in board
     # The data behind each chart, as a table.
     assert (
         "<tr><td>2026-Q2</td><td>96.5%</td><td>green</td><td>LIMS review two days late.</td></tr>"

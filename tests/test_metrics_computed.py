@@ -75,7 +75,8 @@ def test_qms_metrics_reports_state_trend_and_caches_per_commit(
     assert rows["KPI-ACC-01"]["trend"] == "↓"
     assert (rows["KPI-CTL-01"]["value"], rows["KPI-CTL-01"]["state"]) == (50.0, "amber")
     head = git.Repo(repo).head.commit.hexsha
-    cache = repo / ".git" / "qms" / "metrics" / f"{head}.json"
+    # Kept per commit and the day it was judged on (overdue counts depend on the day).
+    cache = repo / ".git" / "qms" / "metrics" / f"{head}-{data['date']}.json"
     kept = json.loads(cache.read_text(encoding="utf-8"))
     assert kept["format"] == FORMAT and kept["values"]["controls-implemented"] == 50.0
     assert [m["id"] for m in kept["metrics"]] == ["KPI-ACC-01", "KPI-CTL-01", "KPI-INC-01"]
@@ -142,7 +143,14 @@ def test_strict_fails_on_red_and_missing_and_at_shows_a_past_commit(
     past = {r["id"]: r for r in json.loads(out)["metrics"]}
     assert past["KPI-ACC-01"]["value"] == 88.0
     assert json.loads(out)["commit"] == first
-    assert (repo / ".git" / "qms" / "metrics" / f"{first}.json").is_file()
+    day = json.loads(out)["date"]
+    assert (
+        day
+        == datetime.fromtimestamp(git.Repo(repo).commit(first).committed_date, UTC)
+        .date()
+        .isoformat()
+    )
+    assert (repo / ".git" / "qms" / "metrics" / f"{first}-{day}.json").is_file()
 
 
 def test_strict_names_each_red_kpi(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

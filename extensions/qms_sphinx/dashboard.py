@@ -11,10 +11,11 @@ from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from qms.model.metrics import AMBER, GREEN, NO_RESULT, RED, check_results, metrics_of
+from qms.model.metrics import AMBER, GREEN, MANUAL, NO_RESULT, RED, check_results, metrics_of
 from qms.model.vocabulary import METRIC
 from qms.services.capa import capa_counts, capa_log
 from qms.services.dashboard import Dashboard, dashboard, site_facts
+from qms.services.metric_history import History, metric_history
 from qms.services.metric_results import RESULTS_FOLDER, load_results
 from qms_sphinx.approvals import judged_on
 from qms_sphinx.graph import graph_of
@@ -28,6 +29,8 @@ STATES = (RED, AMBER, GREEN, NO_RESULT)
 
 # One dashboard per build and choice of KPIs: charts are drawn once, not once per page.
 _BUILT: WeakKeyDictionary[Sphinx, dict[tuple[str, ...], Dashboard]] = WeakKeyDictionary()
+# The history of the computed KPIs and the risk profile, once per build.
+_HISTORY: WeakKeyDictionary[Sphinx, History | None] = WeakKeyDictionary()
 
 
 class dashboard_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
@@ -72,7 +75,10 @@ def _build(app: Sphinx, only: tuple[str, ...]) -> Dashboard:
         )  # fmt: skip
         # The CAPA log as its own page shows it, so that both count the same CAPAs.
         facts = replace(facts, capas=capa_counts(capa_log(settings(app), graph, on)))
-        built[only] = dashboard(metrics, results, facts, on, only)
+        if app not in _HISTORY:
+            computed = {m.frequency for m in metrics if m.source != MANUAL}
+            _HISTORY[app] = metric_history(Path(app.confdir), computed)
+        built[only] = dashboard(metrics, results, facts, on, only, _HISTORY[app])
     return built[only]
 
 

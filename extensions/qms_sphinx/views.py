@@ -13,11 +13,13 @@ from sphinx.util.docutils import SphinxDirective
 from qms.model.impact import State
 from qms.model.traceability import (
     DECISIONS,
+    RISK_BANDS,
     Graph,
     Need,
     SoaRow,
     coverage,
     heat_map,
+    risk_band,
     risk_rows,
     soa_rows,
 )
@@ -128,18 +130,11 @@ def render_soa(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
     ]
 
 
-_BANDS = ((16, "critical"), (10, "high"), (5, "medium"), (1, "low"))
-
-
-def _band(score: int) -> str:
-    return next(name for floor, name in _BANDS if score >= floor)
-
-
 def _legend(threshold: int) -> str:
     """What the colours and the outline of the heat maps mean."""
     items = []
     ceiling = 25
-    for floor, name in _BANDS:
+    for name, floor in reversed(RISK_BANDS):
         items.append(
             f'<li><span class="qms-swatch qms-heat-{name}" aria-hidden="true"></span>'
             f"{escape(name)}: score {floor}&#8211;{ceiling}</li>"
@@ -163,7 +158,7 @@ def _heat_cell(
     app: Sphinx, fromdoc: str, likelihood: int, impact: int, risks: Sequence[Need], threshold: int
 ) -> str:
     score = likelihood * impact
-    classes = f"qms-heat-{_band(score)}" + (" qms-above-threshold" if score > threshold else "")
+    classes = f"qms-heat-{risk_band(score)}" + (" qms-above-threshold" if score > threshold else "")
     where = f"likelihood {likelihood}, impact {impact}, score {score}"
     if not risks:
         return f'<td class="{classes}" title="{escape(where)}: no risks"></td>'
@@ -263,7 +258,7 @@ def render_risks(app: Sphinx, fromdoc: str, graph: Graph) -> list[nodes.Node]:
                 _acceptance(acceptances.of(risk.id)),
             ]
         )
-        classes.append([f"qms-risk-{_band(max(row.inherent, 1))}"])
+        classes.append([f"qms-risk-{risk_band(max(row.inherent, 1))}"])
     residual = ["Current", "Target"] if "current" in stages else ["Residual"]
     headers = ["ID", "Risk", "Asset or process", "Owner", "Inherent", "Treatment", *residual,
                "Mitigating controls", "Accepted"]  # fmt: skip

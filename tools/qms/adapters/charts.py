@@ -112,26 +112,48 @@ def trend_chart(
         return _svg(figure, salt)
 
 
-def bar_chart(
+def profile_chart(
     title: str,
-    categories: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float], str]],
+    groups: Sequence[str],
+    stages: Sequence[str],
+    bands: Sequence[tuple[str, str]],
+    counts: Sequence[Sequence[Sequence[int]]],
     salt: str,
 ) -> bytes:
-    """Grouped bars: one group per category, one bar per (name, values, colour) series."""
+    """Stacked bars in groups: per group (a period), one bar per stage, stacked by band
+    (name, colour), lowest band at the bottom; `counts[group][stage][band]`."""
     from matplotlib.figure import Figure
 
     with _style():
-        figure = Figure(figsize=(5.2, 2.6), dpi=100, layout="constrained")
+        width = 0.26
+        figure = Figure(figsize=(max(5.2, 0.9 * len(groups) + 1.6), 3.0), dpi=100,
+                        layout="constrained")  # fmt: skip
         axes = figure.add_subplot()
-        width = 0.8 / max(len(series), 1)
-        for index, (name, values, colour) in enumerate(series):
-            offsets = [i + (index - (len(series) - 1) / 2) * width for i in range(len(categories))]
-            bars = axes.bar(offsets, list(values), width, label=name, color=colour)
-            axes.bar_label(bars, fontsize=8)
-        axes.set_xticks(list(range(len(categories))), list(categories))
+        positions = [g + (s - (len(stages) - 1) / 2) * width * 1.1
+                     for g in range(len(groups)) for s in range(len(stages))]  # fmt: skip
+        bottoms = [0] * len(positions)
+        for b, (name, colour) in enumerate(bands):
+            heights = [counts[g][s][b] for g in range(len(groups)) for s in range(len(stages))]
+            axes.bar(positions, heights, width, bottom=bottoms, label=name, color=colour,
+                     edgecolor=INK, linewidth=0.4)  # fmt: skip
+            bottoms = [low + high for low, high in zip(bottoms, heights, strict=True)]
+        for position, total in zip(positions, bottoms, strict=True):
+            axes.annotate(f"{total}", (position, total), xytext=(0, 1), textcoords="offset points",
+                          ha="center", va="bottom", fontsize=7)  # fmt: skip
+        # The stage under each bar, the period under each group.
+        axes.set_xticks(positions, [stages[i % len(stages)] for i in range(len(positions))],
+                        minor=True)  # fmt: skip
+        axes.set_xticks(list(range(len(groups))), list(groups))
+        # The middle bar's stage sits where the period's tick is: keep both labels.
+        axes.xaxis.remove_overlapping_locs = False
+        axes.set_xlim(-0.6, len(groups) - 0.4)
+        axes.tick_params(axis="x", which="major", pad=14, length=0)
+        axes.tick_params(axis="x", which="minor", length=0, labelsize=7)
         axes.set_ylabel("risks")
+        axes.set_ylim(0, max([*bottoms, 1]) * 1.18)
         axes.set_title(title, loc="left", fontsize=10)
-        axes.legend(frameon=False, fontsize=8)
+        handles, labels = axes.get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=len(bands),
+                      frameon=False, fontsize=8)  # fmt: skip
         axes.spines[["top", "right"]].set_visible(False)
         return _svg(figure, salt)

@@ -138,6 +138,15 @@ class Repository:
             return frozenset()
         return frozenset(self._repo.git.rev_list("--first-parent", "HEAD").split())
 
+    def first_parent_log(self) -> tuple[tuple[str, int], ...]:
+        """HEAD's first-parent chain, newest first, as (commit, committer time) pairs:
+        the branch's own states in the order it had them."""
+        if not self._repo.head.is_valid():
+            return ()
+        listed = self._repo.git.rev_list("--first-parent", "--timestamp", "HEAD").split("\n")
+        pairs = (line.split(" ", 1) for line in listed if line)
+        return tuple((commit, int(seconds)) for seconds, commit in pairs)
+
     def is_published(self, commit: str) -> bool:
         """Whether a remote-tracking branch holds `commit`: others may have it too."""
         try:
@@ -215,6 +224,11 @@ class Repository:
         clone = self._repo.clone(str(folder), shared=True, no_checkout=True)
         clone.git.checkout(commit, detach=True)
         return Repository(folder)
+
+    def check_out(self, commit: str) -> None:
+        """Move this clone's working tree to `commit` (detached); only changed files are
+        written, so their times alone change."""
+        self._repo.git.checkout(commit, detach=True, force=True)
 
     def file_at(self, commit: str, path: str) -> bytes:
         """The bytes of `path` (relative to the repository root) in `commit`."""

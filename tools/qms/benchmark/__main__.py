@@ -15,6 +15,7 @@ from typing import Any
 import gnupg
 
 from qms.benchmark.generate import generate, generate_floor, remove
+from qms.benchmark.history import add_history
 from qms.benchmark.training import add_training, one_more_record
 
 
@@ -101,6 +102,45 @@ def measure(workdir: Path, documents: int, k: int) -> dict[str, Any]:
         "gpg_loop_s": loop,
         "signatures": 3 * documents,
     }
+
+
+def measure_history(workdir: Path, documents: int, k: int, commits: int) -> dict[str, Any]:
+    """The history of the computed KPIs: counted with no cache (every ended month and
+    quarter along `commits` daily commits), read back from the cache, and the full build
+    that draws it (cache kept)."""
+    full = generate(workdir / f"history-{documents}", documents, k)
+    root = str(full.root)
+    try:
+        branch = add_history(full, commits)
+        cold = _child("history", root)
+        warm = _child("history", root)
+        build = _child("qms", "--root", root, "build", "--fresh")
+    finally:
+        remove(full)
+    return {
+        "documents": documents,
+        "commits": branch,
+        "points": cold["points"],
+        "cold_s": cold["seconds"],
+        "warm_s": warm["seconds"],
+        "build_s": build["seconds"],
+        "build_code": build["code"],
+    }
+
+
+def report_history(row: dict[str, Any], full_build_s: float | None = None) -> str:
+    """The history table: cold and kept against the full build (the one measured beside it,
+    when given: the build without a dashboard)."""
+    base = full_build_s if full_build_s is not None else row["build_s"]
+    lines = [
+        "| D | commits | points | counted, no cache (s) | read back (s) | full build (s) | "
+        "read back / build | counted / build |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {row['documents']} | {row['commits']} | {row['points']} | {row['cold_s']:.1f} | "
+        f"{row['warm_s']:.2f} | {base:.1f} | {100 * row['warm_s'] / base:.1f} % | "
+        f"{100 * row['cold_s'] / base:.0f} % |",
+    ]
+    return "\n".join(lines)
 
 
 def measure_training(
@@ -206,6 +246,15 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure P people with one signed record per person and document (40 x P "
         "signatures; generating them takes about as long as verifying them twice)",
     )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=1000,
+        metavar="D",
+        help="also measure the history of computed KPIs at D documents (default 1000; 0 "
+        "skips it) over --history-commits daily commits",
+    )
+    parser.add_argument("--history-commits", type=int, default=200, metavar="N")
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     training: list[dict[str, Any]] = []
@@ -213,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         for size in (int(s) for s in args.sizes.split(",") if s):
             sys.stderr.write(f"benchmark: D={size} K={args.needs} ...\n")
             rows.append(measure(Path(scratch), size, args.needs))
+        history = None
+        if args.history:
+            sys.stderr.write(f"benchmark: history, D={args.history}, {args.history_commits} "
+                             "commits ...\n")  # fmt: skip
+            history = measure_history(Path(scratch), args.history, args.needs,
+                                      args.history_commits)  # fmt: skip
         if args.people:
             sys.stderr.write(f"benchmark: training, P={args.people} D=40 ...\n")
             training.append(measure_training(Path(scratch), 40, args.people))
@@ -224,8 +279,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(report(rows) + "\n")
     if training:
         sys.stdout.write(("\n" if rows else "") + report_training(*training) + "\n")
+    if history is not None:
+        same = [r["build_s"] for r in rows if r["documents"] == history["documents"]]
+        table = report_history(history, same[0] if same else None)
+        sys.stdout.write(("\n" if rows or training else "") + table + "\n")
     if args.json:
-        args.json.write_text(json.dumps({"builds": rows, "training": training}, indent=2) + "\n")
+        figures = {"builds": rows, "training": training, "history": history}
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 
 

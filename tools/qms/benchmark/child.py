@@ -24,16 +24,28 @@ def _timed(spent: list[float], step: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def main(argv: list[str]) -> int:
-    """`child sphinx ARGS...` or `child qms ARGS...`.
+    """`child sphinx ARGS...`, `child qms ARGS...` or `child history ROOT`.
 
-    For qms, the time spent in `services/training.py` `load_training` (the roster and
-    every training record read, verified with gpg and judged: the part a plain gpg loop
-    compares with) is reported apart, as `training_records_s`.
+    For history, the time of `services/metric_history.py` `metric_history` alone (what a
+    build's dashboard adds), with the number of points it reads, as `points`.
+
+        For qms, the time spent in `services/training.py` `load_training` (the roster and
+        every training record read, verified with gpg and judged: the part a plain gpg loop
+        compares with) is reported apart, as `training_records_s`.
     """
     tool, args = argv[0], argv[1:]
     spent: list[float] = []
     start = time.perf_counter()
-    if tool == "sphinx":
+    points = -1
+    if tool == "history":
+        from pathlib import Path
+
+        from qms.services.metric_history import metric_history
+
+        found = metric_history(Path(args[0]), {"monthly", "quarterly"})
+        points = sum(len(p) for p in found.past.values()) if found else 0
+        code = 0
+    elif tool == "sphinx":
         from sphinx.cmd.build import build_main
 
         code = build_main(args)
@@ -48,6 +60,8 @@ def main(argv: list[str]) -> int:
     result = {"code": code, "seconds": seconds, "peak_mb": peak_kb / 1024}
     if spent:
         result["training_records_s"] = sum(spent)
+    if points >= 0:
+        result["points"] = points
     sys.stdout.write(json.dumps(result))
     return 0
 

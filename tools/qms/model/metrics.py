@@ -335,3 +335,64 @@ def trend(metric: Metric, values: Sequence[float]) -> str:
     if metric.better(before, last):
         return WORSE
     return SAME
+
+
+# --- History of computed metrics: the state at the end of each ended period.
+
+# How many ended periods a computed metric's chart goes back.
+HISTORY_PERIODS = {"quarterly": 8, "monthly": 12}
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """The commit that was the branch's state at the end of `period`, judged on its last day."""
+
+    period: str
+    commit: str
+    on: date
+
+
+def _prior(period: str) -> str:
+    year, part = _index(period)
+    quarterly = period_kind(period) == "quarterly"
+    if part == 1:
+        year, part = year - 1, 4 if quarterly else 12
+    else:
+        part -= 1
+    return f"{year}-Q{part}" if quarterly else f"{year}-{part:02d}"
+
+
+def _end_of(day: date) -> int:
+    """The last second of `day` (UTC), as a Unix timestamp."""
+    return (day.toordinal() - date(1970, 1, 1).toordinal() + 1) * 86400 - 1
+
+
+def history_points(
+    chain: Sequence[tuple[str, int]], frequency: str, limit: int | None = None
+) -> tuple[HistoryPoint, ...]:
+    """The periods that ended before the day (UTC) of the chain's newest commit, oldest
+    first, each with the newest commit of the chain (newest first: (commit, committer
+    time)) made by the end of that period; periods before the first commit are left out.
+
+    Only commit times are read, never the clock: one commit always has the same history.
+    """
+    if not chain:
+        return ()
+    head_day = date.fromordinal(date(1970, 1, 1).toordinal() + chain[0][1] // 86400)
+    found: list[HistoryPoint] = []
+    period = previous_period(head_day, frequency)
+    for _ in range(limit if limit is not None else HISTORY_PERIODS[frequency]):
+        end = period_end(period)
+        # Along the first-parent chain, the first commit (from HEAD back) made by then.
+        commit = next((c for c, seconds in chain if seconds <= _end_of(end)), None)
+        if commit is None:
+            break
+        found.append(HistoryPoint(period, commit, end))
+        period = _prior(period)
+    return tuple(reversed(found))
+
+
+def head_period(chain: Sequence[tuple[str, int]], frequency: str) -> str:
+    """The period of the chain's newest commit (UTC): the one still running at it."""
+    day = date.fromordinal(date(1970, 1, 1).toordinal() + chain[0][1] // 86400)
+    return period_of(day, frequency)

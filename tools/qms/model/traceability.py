@@ -280,6 +280,35 @@ def risk_rows(graph: Graph) -> list[RiskRow]:
     ]
 
 
+# Score bands (likelihood x impact, 1 to 25) by their lowest score, lowest first: the heat
+# maps' colours and the dashboard's risk profile.
+RISK_BANDS = (("low", 1), ("medium", 5), ("high", 10), ("critical", 16))
+RISK_STAGES = ("inherent", "current", "target")
+
+
+def risk_band(score: int) -> str:
+    """The band a score (1 to 25) falls in."""
+    return next(name for name, floor in reversed(RISK_BANDS) if score >= floor)
+
+
+def risk_profile(rows: Iterable[RiskRow]) -> dict[str, tuple[int, ...]]:
+    """Per stage (inherent, current, target), how many risks score in each band (in the
+    order of RISK_BANDS); a risk without a score at a stage is not counted there."""
+    listed = list(rows)
+    scores = {
+        "inherent": [r.inherent for r in listed],
+        "current": [r.current for r in listed],
+        "target": [r.residual for r in listed],
+    }
+    return {
+        stage: tuple(
+            sum(1 for s in scores[stage] if s >= 1 and risk_band(s) == name)
+            for name, _ in RISK_BANDS
+        )
+        for stage in RISK_STAGES
+    }
+
+
 def heat_map(rows: Iterable[RiskRow], stage: str) -> dict[tuple[int, int], list[Need]]:
     """(likelihood, impact) -> risks in that cell, at `stage` (inherent, current, target)."""
     cells: dict[tuple[int, int], list[Need]] = {}

@@ -8,17 +8,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from qms.adapters.charts import STATE_COLOURS, TARGET, Threshold, bar_chart, trend_chart
+from qms.adapters.charts import STATE_COLOURS, TARGET, Threshold, profile_chart, trend_chart
 from qms.model.document import Document
 from qms.model.metric_sources import Facts, approval_days, computed_values
-from qms.model.metrics import GREEN, MANUAL, Metric, Result, missing_results, trend
+from qms.model.metrics import GREEN, MANUAL, Metric, Result, missing_results, period_of, trend
 from qms.model.reviews import due_reviews
-from qms.model.traceability import Graph, risk_rows
+from qms.model.traceability import RISK_BANDS, RISK_STAGES, Graph, risk_profile, risk_rows
 from qms.model.vocabulary import OBJECTIVE
+from qms.services.metric_history import PROFILE_FREQUENCY, History
 from qms.services.site_state import PageState
 
-# Risk bands by score (likelihood times impact, 1 to 25), as the heat maps colour them.
-BANDS = (("low", 1, 4), ("medium", 5, 9), ("high", 10, 14), ("very high", 15, 25))
+# The heat maps' band colours (qms.css .qms-heat-*), darkened to read as bars on white.
+BAND_COLOURS = {"low": "#66bb6a", "medium": "#fdd835", "high": "#fb8c00", "critical": "#c62828"}
+# What the chart and the data table call the last point: the state of this build.
+TO_DATE = "to date"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,13 @@ class Point:
     value: float
     state: str
     comment: str = ""
+    # A computed KPI's value in this build, in the period still running.
+    running: bool = False
+
+    @property
+    def label(self) -> str:
+        """The period, marked when its value is this build's own, so far."""
+        return f"{self.period} ({TO_DATE})" if self.running else self.period
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ class Tile:
     @property
     def alt(self) -> str:
         """What the chart shows, in words."""
-        values = "; ".join(f"{p.period}: {self.number(p.value)} ({p.state})" for p in self.points)
+        values = "; ".join(f"{p.label}: {self.number(p.value)} ({p.state})" for p in self.points)
         return f"Trend of {self.metric.id} {self.metric.title}, target {self.target}: {values}"
 
 
@@ -82,15 +92,47 @@ class ObjectiveProgress:
 
 
 @dataclass(frozen=True)
+class ProfileColumn:
+    """The risk profile at one point: per stage, how many risks score in each band."""
+
+    period: str
+    counts: Mapping[str, tuple[int, ...]]
+    commit: str = ""  # the commit that stood for the quarter ("" for this build's own)
+
+    @property
+    def label(self) -> str:
+        """The period, marked when it is this build's own state."""
+        return self.period if self.commit else f"{self.period} ({TO_DATE})"
+
+    def rows(self) -> tuple[tuple[str, tuple[int, ...], int], ...]:
+        """(stage, counts per band, total) in stage order."""
+        return tuple((s, self.counts[s], sum(self.counts[s])) for s in RISK_STAGES)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything `{qms-dashboard}` shows."""
 
     on: date
     tiles: tuple[Tile, ...]
     objectives: tuple[ObjectiveProgress, ...]
-    # (band, inherent count, residual count) and its chart.
-    risk_profile: tuple[tuple[str, int, int], ...]
+    # The risk profile per quarter, oldest first, ending with this build's own; its chart.
+    risk_history: tuple[ProfileColumn, ...]
     risk_chart: str
+    bands: tuple[str, ...] = tuple(name for name, _ in RISK_BANDS)
+
+    @property
+    def risk_alt(self) -> str:
+        """What the risk profile chart shows, in words."""
+        return "Risks per score band, per quarter: " + "; ".join(
+            f"{column.label}: "
+            + ", ".join(
+                f"{stage} "
+                + " ".join(f"{n} {band}" for band, n in zip(self.bands, counts, strict=True))
+                for stage, counts, _ in column.rows()
+            )
+            for column in self.risk_history
+        )
 
     def count(self, state: str) -> int:
         """How many KPIs are in `state`."""
@@ -143,18 +185,45 @@ def _chart(metric: Metric, points: Sequence[Point]) -> str:
     if metric.red is not None:
         lines.append(Threshold("red", metric.red, STATE_COLOURS["red"], ":"))
     svg = trend_chart(
-        f"{metric.id} {metric.title}", [p.period for p in points], [p.value for p in points],
+        f"{metric.id} {metric.title}", [p.label for p in points], [p.value for p in points],
         [p.state for p in points], lines, metric.unit, salt=metric.id,
     )  # fmt: skip
     return _data_uri(svg)
 
 
+def _computed_tile(metric: Metric, value: float | None, history: History | None) -> Tile:
+    """A computed KPI: its value at the end of each ended period, then this build's."""
+    if history is None:
+        return Tile(metric, value, metric.state(value), "", "")
+    points = [
+        Point(
+            past.point.period,
+            found,
+            metric.state(found),
+            f"at the end of the period: commit {past.point.commit[:10]}",
+        )
+        for past in history.past.get(metric.frequency, ())
+        for found in [past.values.get(metric.source)]
+        if found is not None
+    ]
+    period = history.running[metric.frequency]
+    if value is not None:
+        points.append(Point(period, value, metric.state(value), "this build", running=True))
+    return Tile(
+        metric, value, metric.state(value), trend(metric, [p.value for p in points]), period,
+        tuple(points), (), _chart(metric, points),
+    )  # fmt: skip
+
+
 def _tile(
-    metric: Metric, results: Sequence[Result], computed: Mapping[str, float | None], on: date
+    metric: Metric,
+    results: Sequence[Result],
+    computed: Mapping[str, float | None],
+    on: date,
+    history: History | None,
 ) -> Tile:
     if metric.source != MANUAL:
-        value = computed.get(metric.source)
-        return Tile(metric, value, metric.state(value), "", "")
+        return _computed_tile(metric, computed.get(metric.source), history)
     points = tuple(Point(r.period, r.value, metric.state(r.value), r.comment) for r in results)
     last = results[-1] if results else None
     value = last.value if last else None
@@ -165,13 +234,30 @@ def _tile(
     )  # fmt: skip
 
 
-def _risk_profile(graph: Graph) -> tuple[tuple[str, int, int], ...]:
-    rows = risk_rows(graph)
+def _risk_history(graph: Graph, history: History | None, on: date) -> tuple[ProfileColumn, ...]:
+    """The profile at the end of each ended quarter that had a handbook, then this build's."""
+    past = history.past.get(PROFILE_FREQUENCY, ()) if history is not None else ()
+    columns = [
+        ProfileColumn(state.point.period, state.profile, state.point.commit)
+        for state in past
+        if state.profile is not None
+    ]
+    running = history.running[PROFILE_FREQUENCY] if history else period_of(on, PROFILE_FREQUENCY)
+    return (*columns, ProfileColumn(running, risk_profile(risk_rows(graph))))
 
-    def count(low: int, high: int, residual: bool) -> int:
-        return sum(1 for r in rows if low <= (r.residual if residual else r.inherent) <= high)
 
-    return tuple((name, count(lo, hi, False), count(lo, hi, True)) for name, lo, hi in BANDS)
+def _profile_chart(columns: Sequence[ProfileColumn], bands: Sequence[str]) -> str:
+    if not any(sum(counts) for column in columns for counts in column.counts.values()):
+        return ""
+    svg = profile_chart(
+        "Risks per score band: inherent (I), current (C), target (T)",
+        [column.label for column in columns],
+        [stage[0].upper() for stage in RISK_STAGES],
+        [(band, BAND_COLOURS[band]) for band in bands],
+        [[list(column.counts[stage]) for stage in RISK_STAGES] for column in columns],
+        salt="risk-profile",
+    )
+    return _data_uri(svg)
 
 
 def dashboard(
@@ -180,11 +266,13 @@ def dashboard(
     facts: Facts,
     on: date,
     only: Sequence[str] = (),
+    history: History | None = None,
 ) -> Dashboard:
-    """The dashboard of `metrics` (only those of `only`, when given)."""
+    """The dashboard of `metrics` (only those of `only`, when given); computed KPIs and the
+    risk profile go back over `history` when given."""
     computed = computed_values(facts)
     chosen = [m for m in metrics if not only or m.id in only]
-    tiles = tuple(_tile(m, results.get(m.id, ()), computed, on) for m in chosen)
+    tiles = tuple(_tile(m, results.get(m.id, ()), computed, on, history) for m in chosen)
     by_id = {tile.metric.id: tile for tile in tiles}
     objectives = tuple(
         ObjectiveProgress(
@@ -196,18 +284,6 @@ def dashboard(
         for need in facts.graph.of_type(OBJECTIVE)
         if any(need.id in m.objectives for m in chosen)
     )
-    profile = _risk_profile(facts.graph)
-    chart = ""
-    if any(inherent or residual for _, inherent, residual in profile):
-        chart = _data_uri(
-            bar_chart(
-                "Risks per band, before and after treatment",
-                [band for band, _, _ in profile],
-                [
-                    ("inherent", [i for _, i, _ in profile], STATE_COLOURS["amber"]),
-                    ("residual", [r for _, _, r in profile], "#1f4e79"),
-                ],
-                salt="risk-profile",
-            )
-        )
-    return Dashboard(on, tiles, objectives, profile, chart)
+    columns = _risk_history(facts.graph, history, on)
+    bands = tuple(name for name, _ in RISK_BANDS)
+    return Dashboard(on, tiles, objectives, columns, _profile_chart(columns, bands), bands)

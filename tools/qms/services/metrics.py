@@ -27,6 +27,8 @@ from qms.model.metrics import (
 )
 from qms.model.metrics import trend as trend_of
 from qms.model.reviews import due_reviews
+from qms.model.timeutil import from_epoch
+from qms.model.traceability import risk_profile, risk_rows
 from qms.model.vocabulary import METRIC
 from qms.services.capa import capa_counts, capa_log
 from qms.services.handbook import display_path
@@ -34,7 +36,8 @@ from qms.services.metric_results import RESULTS_FOLDER, load_results
 from qms.services.traceability import load_graph
 from qms.services.verify import verify_selected
 
-# Computed values per commit, in this clone's git folder (not part of any commit).
+# Computed values per commit and day judged on, in this clone's git folder (not part of
+# any commit): `<commit>-<YYYY-MM-DD>.json`.
 CACHE = Path("qms") / "metrics"
 
 
@@ -82,10 +85,14 @@ class MetricsReport:
         }
 
 
-def _facts(config: QmsConfig, on: date, now: datetime) -> tuple[Facts, tuple[Finding, ...]]:
-    """What the product knows about the tree of `config.root`."""
-    run = load_graph(config)
-    handbook, verification = verify_selected(config, (), now)
+def _facts(
+    config: QmsConfig, on: date, now: datetime, kept: Path | None = None
+) -> tuple[Facts, tuple[Finding, ...]]:
+    """What the product knows about the tree of `config.root`; with `kept`, a folder for
+    Sphinx's environment and this clone's verified signatures are carried from one tree
+    to the next (see `services/metric_history.py`)."""
+    run = load_graph(config, kept)
+    handbook, verification = verify_selected(config, (), now, cache=kept is not None)
     statuses = tuple(str(row.status.status) for row, _ in verification.rows(config, on))
     roles: dict[str, list[int]] = {}
     for trained in verification.training.values():
@@ -114,37 +121,46 @@ def _facts(config: QmsConfig, on: date, now: datetime) -> tuple[Facts, tuple[Fin
 
 
 @dataclass(frozen=True)
-class _Known:
-    """What a commit's handbook says about its KPIs: kept per commit, read back on a hit."""
+class Known:
+    """What a commit's handbook says about its KPIs on one day: kept per commit and day,
+    read back on a hit. `profile` is the risk profile (`model/traceability.py`
+    `risk_profile`); None for a commit that holds no readable handbook."""
 
     metrics: tuple[Metric, ...]
     ill_defined: tuple[str, ...]
     computed: Mapping[str, float | None]
     findings: tuple[Finding, ...]
+    profile: Mapping[str, tuple[int, ...]] | None = None
 
-    def as_dict(self, commit: str) -> dict[str, Any]:
+    def as_dict(self, commit: str, on: date) -> dict[str, Any]:
+        """The JSON the cache keeps."""
         return {
             "format": FORMAT,
             "commit": commit,
+            "date": on.isoformat(),
             "metrics": [m.as_dict() for m in self.metrics],
             "ill_defined": list(self.ill_defined),
             "values": dict(self.computed),
             "findings": [f.as_dict() for f in self.findings],
+            "risk_profile": None if self.profile is None else dict(self.profile),
         }
 
 
-def _cache_path(repo: Repository, commit: str) -> Path:
-    return repo.git_dir / CACHE / f"{commit}.json"
+def cache_path(repo: Repository, commit: str, on: date) -> Path:
+    """Where the values of `commit` judged on `on` are kept."""
+    return repo.git_dir / CACHE / f"{commit}-{on.isoformat()}.json"
 
 
-def _cached(repo: Repository | None, commit: str) -> _Known | None:
+def cached(repo: Repository | None, commit: str, on: date) -> Known | None:
+    """The kept values of `commit` on `on`; None when not kept, of another format or damaged."""
     if repo is None or not commit:
         return None
     try:
-        kept = json.loads(_cache_path(repo, commit).read_text(encoding="utf-8"))
+        kept = json.loads(cache_path(repo, commit, on).read_text(encoding="utf-8"))
         if not isinstance(kept, dict) or kept.get("format") != FORMAT:
             return None  # another format: recomputed, never trusted
-        return _Known(
+        profile = kept["risk_profile"]
+        return Known(
             tuple(metric_from_dict(m) for m in kept["metrics"]),
             tuple(str(i) for i in kept["ill_defined"]),
             {str(k): None if v is None else float(v) for k, v in kept["values"].items()},
@@ -152,18 +168,29 @@ def _cached(repo: Repository | None, commit: str) -> _Known | None:
                 Finding(str(f["path"]), f["line"], str(f["message"]), str(f["code"]))
                 for f in kept["findings"]
             ),
+            None
+            if profile is None
+            else {str(k): tuple(int(n) for n in v) for k, v in profile.items()},
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # damaged: counted again
 
 
-def _known(config: QmsConfig, on: date, now: datetime) -> _Known:
-    """Sphinx's read of the needs and a verify: the slow part, done once per commit."""
-    facts, read = _facts(config, on, now)
+def keep(repo: Repository, commit: str, on: date, known: Known) -> None:
+    """Keep the values of `commit` on `on` (atomically: a reader never sees half a file)."""
+    data = json.dumps(known.as_dict(commit, on), sort_keys=True).encode()
+    write_atomic(cache_path(repo, commit, on), data)
+
+
+def known_here(config: QmsConfig, on: date, now: datetime, kept: Path | None = None) -> Known:
+    """Sphinx's read of the needs and a verify: the slow part, done once per commit and day
+    (`kept` as for `_facts`)."""
+    facts, read = _facts(config, on, now, kept)
     metrics, defined = metrics_of(facts.graph)
     ids = {m.id for m in metrics}
     ill = tuple(n.id for n in facts.graph.of_type(METRIC) if n.id not in ids)
-    return _Known(metrics, ill, computed_values(facts), (*read, *defined))
+    profile = risk_profile(risk_rows(facts.graph))
+    return Known(metrics, ill, computed_values(facts), (*read, *defined), profile)
 
 
 def _row(
@@ -191,14 +218,11 @@ def _report_here(
     repo = open_repository(config.root)
     # Only a tree that is its commit may be kept as that commit (new pages count too).
     clean = repo is not None and not repo.is_dirty() and not repo.has_untracked(config.docs_path)
-    known = _cached(cache, commit) if clean else None
+    known = cached(cache, commit, on) if clean else None
     if known is None:
-        known = _known(config, on, now)
+        known = known_here(config, on, now)
         if clean and cache is not None and commit:
-            write_atomic(
-                _cache_path(cache, commit),
-                json.dumps(known.as_dict(commit), sort_keys=True).encode(),
-            )
+            keep(cache, commit, on, known)
     metrics = {m.id: m for m in known.metrics}
     files, problems = load_results(config.docs_path / RESULTS_FOLDER, config.root)
     results, mismatches = check_results(files, metrics, known.ill_defined)
@@ -228,7 +252,8 @@ def metrics_report(config: QmsConfig, on: date, now: datetime, at: str = "") -> 
             f"{at!r} names no commit of this repository",
             "give a release tag, a branch or a commit id ('git log --oneline' lists them)",
         )
-    day = datetime.fromtimestamp(repo.commit_time(commit)).date()
+    # The commit's own day in UTC: the same on every machine.
+    day = from_epoch(repo.commit_time(commit)).date()
     with tempfile.TemporaryDirectory(prefix="qms-metrics-") as scratch:
         repo.clone_at(commit, Path(scratch) / "at")
         past = load_config(Path(scratch) / "at")

@@ -27,10 +27,12 @@ class GraphRun:
     findings: tuple[Finding, ...]
 
 
-def load_graph(config: QmsConfig) -> GraphRun:
-    """Read the whole handbook with Sphinx (needs builder) and build the graph."""
+def load_graph(config: QmsConfig, kept: Path | None = None) -> GraphRun:
+    """Read the whole handbook with Sphinx (needs builder) and build the graph; with `kept`,
+    a folder whose Sphinx environment a read of another tree left, only what changed."""
     with tempfile.TemporaryDirectory(prefix="qms-needs-") as scratch:
-        run = run_sphinx(config, "needs", Path(scratch) / "needs", fresh=True, progress=None)
+        outdir = kept / "needs" if kept is not None else Path(scratch) / "needs"
+        run = run_sphinx(config, "needs", outdir, fresh=kept is None, progress=None)
         path = run.outdir / "needs.json"
         if not path.is_file():
             raise QmsError("the needs export was not written", "run 'qms check' to see why")
