@@ -376,7 +376,7 @@ def _reuse(
     if set(keyring._listed()) != {f for found in expected.values() for f in found}:
         return False
     keyring.key_files = expected
-    keyring.rejected = sorted(rejected)
+    keyring.rejected = [files[n][0] for n in sorted(set(built.rejected))]
     return True
 
 
