@@ -305,3 +305,17 @@ def test_rows_of_text_print_as_the_json_encoder_writes_them() -> None:
             written.getvalue()
             == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         )
+
+
+def test_a_reused_keybox_still_names_a_key_file_that_holds_no_key(
+    repo: Path, gpg_calls: list[Path], imports: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = SignatureLayout.of(load_config(repo)).staff_keys / "0000000000000000.asc"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text("not a key\n")
+    for run in ("cold", "warm"):
+        imports.clear()
+        fresh(gpg_calls)
+        code, _, err = qms(capsys, repo, "training", "status")
+        assert code == 1 and "0000000000000000.asc: not a valid public key" in err, run
+        assert (imports != []) == (run == "cold")  # warm: the keybox gpg built, reused
