@@ -24,10 +24,11 @@ def test_training_benchmark_smoke(tmp_path: Path) -> None:
     row = measure_training(tmp_path, 5, 25)
     assert row["completions"] == 125 and row["signatures"] == 2  # sessions of 20: 20 + 5
     assert row["status_code"] == 0  # every record verified and counted
-    for key in ("status_s", "gpg_loop_s", "incremental_s", "peak_mb"):
+    for key in ("status_s", "gpg_loop_s", "incremental_s", "status_cpu_s", "peak_mb"):
         assert row[key] > 0, key
     table = report_training(row).splitlines()
     assert table[0].startswith("| P | D | completions | signatures | status (s) |")
+    assert "| incremental / cold |" in table[0] and "| CPU incremental / cold |" in table[0]
     assert table[2].startswith("| 25 | 5 | 125 | 2 | ")
 
 
@@ -43,3 +44,13 @@ def test_history_benchmark_smoke(tmp_path: Path) -> None:
     table = report_history(row).splitlines()
     assert table[0].startswith("| D | commits | points | counted, no cache (s) |")
     assert table[2].startswith(f"| 20 | {row['commits']} | {row['points']} | ")
+
+
+def test_training_benchmark_smoke_with_own_keys(tmp_path: Path) -> None:
+    from qms.benchmark.__main__ import measure_training
+
+    # Each person signs one record per document with their own key, which the roster lists.
+    row = measure_training(tmp_path, 2, 3, per_acknowledgement=True)
+    assert row["completions"] == 6 and row["signatures"] == 6
+    assert row["status_code"] == 0  # every acknowledgement verified and counted
+    assert row["incremental_s"] > 0 and row["incremental_cpu_s"] > 0

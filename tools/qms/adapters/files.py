@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -22,6 +22,56 @@ def iter_sources(docs: Path) -> Iterator[tuple[str, Path]]:
         if any(part.startswith(("_", ".")) for part in relative.parts):
             continue  # build output, templates and hidden folders are not sources
         yield relative.with_suffix("").as_posix(), path
+
+
+def files_under(folder: Path, suffix: str) -> list[Path]:
+    """Every file under `folder` whose name ends in `suffix`, in the order of
+    `sorted(folder.rglob(...))`: one directory listing per folder, no per-file stat."""
+    found: list[Path] = []
+
+    def walk(here: str) -> None:
+        try:
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            # A path sorts part by part, so a folder's files come where its name sorts.
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path)
+            elif entry.name.endswith(suffix) and entry.is_file():
+                found.append(Path(entry.path))
+
+    walk(str(folder))
+    return found
+
+
+def read_beside(paths: Sequence[Path], suffix: str) -> list[tuple[Path, bytes, Path, bytes | None]]:
+    """Each file's bytes, with the file beside it named with `suffix` added and its bytes
+    (None when it cannot be read), each file read once."""
+    found = []
+    for path in paths:
+        name = os.fspath(path)
+        beside = name + suffix
+        try:
+            other: bytes | None = _read(beside)
+        except OSError:
+            other = None
+        found.append((path, _read(name), Path(beside), other))
+    return found
+
+
+def _read(name: str) -> bytes:
+    """A whole file, in as few system calls as a small file allows (tens of thousands of
+    statements and signatures are read in each run)."""
+    handle = os.open(name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        chunks = []
+        while chunk := os.read(handle, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
 
 
 def is_site_page(docname: str, patterns: tuple[str, ...]) -> bool:

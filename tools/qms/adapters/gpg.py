@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -22,6 +22,8 @@ from qms.model.signature_rules import SignatureFacts
 from qms.model.timeutil import from_epoch
 
 KEY_SUFFIX = ".asc"
+# The file of a GnuPG home that holds its public keys.
+KEYBOX = "pubring.kbx"
 
 
 # Results of verifications in this process, by (keyring digest, digest of signature and
@@ -83,6 +85,10 @@ class Keyring:
         self.rejected: list[Path] = []
         # Good verifications of earlier runs, when the caller attached them (kept_by).
         self.cache: VerifiedCache | None = None
+        # The fingerprints gpg found in each imported key file, by the SHA-256 of its bytes.
+        self.key_files: dict[str, tuple[str, ...]] = {}
+        # The keybox as gpg built it from the key files, when this run imported them.
+        self.built: BuiltKeyring | None = None
 
     @property
     def gpg_version(self) -> str:
@@ -159,18 +165,26 @@ class Keyring:
             return _VERIFIED[key]
         return self.cache.get(entry_key(key[1]), self.key_state) if self.cache else None
 
-    def verify_many(self, items: Sequence[tuple[Path, bytes]]) -> None:
+    def verify_many(
+        self,
+        items: Sequence[tuple[Path, bytes]],
+        signatures: Mapping[Path, bytes] | None = None,
+    ) -> None:
         """Verify many signatures on every core; later `verify` calls reuse the results.
 
-        gpg verifies one detached signature per process, so the processes run side by side.
+        `signatures`: the bytes of signature files the caller has read already. gpg
+        verifies one detached signature per process, so the processes run side by side.
         """
         self._listed()  # list the keys once, before threads read the listing
+        read = signatures or {}
         keyed = []
         for path, data in items:
-            try:
-                signature = path.read_bytes()
-            except OSError:
-                continue  # a missing signature is named by `verify`, without gpg
+            signature = read.get(path)
+            if signature is None:
+                try:
+                    signature = path.read_bytes()
+                except OSError:
+                    continue  # a missing signature is named by `verify`, without gpg
             keyed.append(((path, data), self._memo_key(path, data, signature)))
         todo = [(item, key) for item, key in keyed if self._known(key) is None]
         if len(todo) < 2:
@@ -215,35 +229,176 @@ class Keyring:
         )
 
 
+def _import_each(
+    keyring: Keyring, files: Sequence[tuple[Path, bytes]]
+) -> dict[str, tuple[str, ...]]:
+    """Import each key file alone, in order; the fingerprints gpg found in each file's
+    bytes (by their SHA-256), the files with none rejected."""
+    found = {}
+    for path, data in files:
+        try:
+            found[hashlib.sha256(data).hexdigest()] = keyring.import_key(data)
+        except GpgError:
+            keyring.rejected.append(path)
+    return found
+
+
+def _import_known(
+    keyring: Keyring, files: Sequence[tuple[Path, bytes]], known: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]] | None:
+    """Import the key files in order: each run of files whose bytes `known` lists (the
+    fingerprints gpg found in them, by their SHA-256) in one gpg call, any other alone.
+    None when gpg did not read, in order, exactly the keys `known` expects: the caller
+    starts afresh.
+
+    gpg reads the keys of one input in order, as it reads one input after another, so the
+    keyring is the one `_import_each` makes. An entry can change only which files are
+    imported together, never which keys the keyring holds.
+    """
+    found: dict[str, tuple[str, ...]] = {}
+    run: list[bytes] = []
+    expected: list[str] = []
+    agreed = True
+
+    def flush() -> None:
+        nonlocal agreed
+        if run:
+            result = keyring._gpg.import_keys(b"\n".join(run))
+            keyring._keys.clear()
+            read = list(dict.fromkeys(result.fingerprints or ()))
+            agreed = agreed and read == list(dict.fromkeys(expected))
+            run.clear()
+            expected.clear()
+
+    for path, data in files:
+        digest = hashlib.sha256(data).hexdigest()
+        value = known.get(digest)
+        listed = isinstance(value, list | tuple) and all(isinstance(f, str) for f in value)
+        fingerprints = tuple(value) if listed and value else ()
+        if fingerprints:
+            run.append(data)
+            expected.extend(fingerprints)
+            found[digest] = fingerprints
+            continue
+        flush()
+        found.update(_import_each(keyring, [(path, data)]))
+    flush()
+    return found if agreed else None
+
+
+@dataclass(frozen=True)
+class BuiltKeyring:
+    """The keybox gpg built from key files (`Keyring.digest` names them, names and bytes),
+    and which of them, by position, it rejected."""
+
+    digest: str
+    gpg_version: str
+    keybox: bytes
+    rejected: tuple[int, ...]
+
+
 @contextmanager
-def hermetic_keyring(*keys_dirs: Path) -> Iterator[Keyring]:
-    """A keyring built only from the `*.asc` files of `keys_dirs`, removed afterwards."""
-    # Short path: gpg-agent's socket path must stay under the Unix limit.
-    home = Path(tempfile.mkdtemp(prefix="qms-gpg-"))
+def hermetic_keyring(
+    *keys_dirs: Path,
+    known: Mapping[str, Sequence[str]] | None = None,
+    built: BuiltKeyring | None = None,
+) -> Iterator[Keyring]:
+    """A keyring built only from the `*.asc` files of `keys_dirs`, removed afterwards.
+
+    What earlier runs found, pure functions of the key files' bytes, saves importing
+    them (gpg takes milliseconds a key, 1,000 staff keys included): `built`, the keybox
+    made from exactly these files, is used as it is; else `known`, the fingerprints gpg
+    found in each file's bytes (by SHA-256), lets files be imported together. Either is
+    used only when gpg lists exactly the keys it expects. `Keyring.key_files` and
+    `Keyring.built` are what this run found, for the caller to keep.
+    """
+    files = []
+    digest = hashlib.sha256()
+    for folder in keys_dirs:
+        for path in sorted(folder.glob(f"*{KEY_SUFFIX}")) if folder.is_dir() else []:
+            data = path.read_bytes()
+            name = f"{folder.parent.name}/{folder.name}/{path.name}".encode()
+            digest.update(name + b"\0" + data + b"\0")
+            files.append((path, data))
+    homes: list[Path] = []
     try:
-        home.chmod(0o700)
-        keyring = Keyring(home)
-        digest = hashlib.sha256()
-        for folder in keys_dirs:
-            for path in sorted(folder.glob(f"*{KEY_SUFFIX}")) if folder.is_dir() else []:
-                data = path.read_bytes()
-                name = f"{folder.parent.name}/{folder.name}/{path.name}".encode()
-                digest.update(name + b"\0" + data + b"\0")
-                try:
-                    keyring.import_key(data)
-                except GpgError:
-                    keyring.rejected.append(path)
+        keyring = _empty_keyring(homes)
         keyring.digest = digest.hexdigest()
+        if built is not None and _reuse(keyring, built, files, known or {}):
+            yield keyring
+            return
+        keyring = _empty_keyring(homes) if built is not None else keyring
+        found = _import_known(keyring, files, known) if known else None
+        if found is None:
+            if known:
+                # gpg read the bytes otherwise than before: nothing of that keyring counts.
+                keyring = _empty_keyring(homes)
+            found = _import_each(keyring, files)
+        keyring.key_files = found
+        keyring.digest = digest.hexdigest()
+        rejected = set(keyring.rejected)
+        keyring.built = BuiltKeyring(
+            keyring.digest,
+            keyring.gpg_version,
+            (keyring._home / KEYBOX).read_bytes() if (keyring._home / KEYBOX).is_file() else b"",
+            tuple(n for n, (path, _) in enumerate(files) if path in rejected),
+        )
         yield keyring
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        for home in homes:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _reuse(
+    keyring: Keyring,
+    built: BuiltKeyring,
+    files: Sequence[tuple[Path, bytes]],
+    known: Mapping[str, Sequence[str]],
+) -> bool:
+    """Put `built`'s keybox in `keyring` if it was made from exactly `files` by this gpg,
+    and gpg lists in it exactly the keys `known` says the files hold."""
+    if built.digest != keyring.digest or built.gpg_version != keyring.gpg_version:
+        return False
+    if not built.keybox or any(not 0 <= n < len(files) for n in built.rejected):
+        return False
+    rejected = {files[n][0] for n in built.rejected}
+    expected: dict[str, tuple[str, ...]] = {}
+    for path, data in files:
+        file_digest = hashlib.sha256(data).hexdigest()
+        value = known.get(file_digest)
+        if path in rejected:
+            continue
+        if not isinstance(value, list | tuple) or not value:
+            return False
+        expected[file_digest] = tuple(str(f) for f in value)
+    (keyring._home / KEYBOX).write_bytes(built.keybox)
+    keyring._keys.clear()
+    if set(keyring._listed()) != {f for found in expected.values() for f in found}:
+        return False
+    keyring.key_files = expected
+    keyring.rejected = [files[n][0] for n in sorted(set(built.rejected))]
+    return True
+
+
+def _empty_keyring(homes: list[Path]) -> Keyring:
+    """A keyring in a new GnuPG home, added to `homes` for removal."""
+    # Short path: gpg-agent's socket path must stay under the Unix limit.
+    home = Path(tempfile.mkdtemp(prefix="qms-gpg-"))
+    homes.append(home)
+    home.chmod(0o700)
+    return Keyring(home)
 
 
 def hermetic_unless_given(
-    keys_dirs: tuple[Path, ...], keyring: Keyring | None
+    keys_dirs: tuple[Path, ...],
+    keyring: Keyring | None,
+    known: Mapping[str, Sequence[str]] | None = None,
 ) -> AbstractContextManager[Keyring]:
-    """`keyring` as it is, left to its owner to close; else a new `hermetic_keyring`."""
-    return nullcontext(keyring) if keyring is not None else hermetic_keyring(*keys_dirs)
+    """`keyring` as it is, left to its owner to close; else a new `hermetic_keyring`
+    (`known`: as there)."""
+    if keyring is not None:
+        return nullcontext(keyring)
+    return hermetic_keyring(*keys_dirs, known=known)
 
 
 def keys_in(armored: bytes) -> tuple[KeyInfo, ...]:

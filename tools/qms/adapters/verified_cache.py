@@ -73,6 +73,8 @@ class VerifiedCache:
     entries: dict[str, Any] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     changed: bool = False
+    # Entries read in this run, as (fingerprint, key state, facts), by key.
+    read: dict[str, tuple[str, str, SignatureFacts]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, gpg_version: str) -> VerifiedCache:
@@ -92,14 +94,19 @@ class VerifiedCache:
 
     def get(self, key: str, key_state: Callable[[str], str]) -> SignatureFacts | None:
         """A kept good verification, if any, made by a key that still reads as it did."""
+        read = self.read.get(key)
+        if read is not None and key_state(read[0]) == read[1]:
+            return read[2]  # asked before in this run: read once, its key checked again
         facts = _facts(self.entries.get(key), key_state)
-        if facts is not None:
+        if facts is not None and facts.fingerprint:
             self.used.add(key)
+            self.read[key] = (facts.fingerprint, key_state(facts.fingerprint), facts)
         return facts
 
     def put(self, key: str, facts: SignatureFacts, key_state: Callable[[str], str]) -> None:
         """Keep `facts` if gpg found the signature good (a failure is asked again)."""
         if facts.good and facts.fingerprint and facts.signed_at is not None:
+            self.read.pop(key, None)
             self.entries[key] = _entry(facts, key_state(facts.fingerprint))
             self.used.add(key)
             self.changed = True

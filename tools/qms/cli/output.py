@@ -19,6 +19,9 @@ _BATCH = 4096
 def print_json(data: object, stream: TextIO | None = None) -> None:
     """Write `data` as indented, key-sorted JSON."""
     out = stream or sys.stdout
+    if isinstance(data, list) and data and all(map(_is_text_row, data)):
+        _print_text_rows(data, out)
+        return
     # Pieces joined in batches: json.dump writes each of its (many) pieces separately,
     # and one string of a large matrix would hold its whole text at once.
     encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
@@ -29,6 +32,28 @@ def print_json(data: object, stream: TextIO | None = None) -> None:
             out.write("".join(pieces))
             pieces.clear()
     out.write("".join(pieces) + "\n")
+
+
+def _is_text_row(row: object) -> bool:
+    return isinstance(row, dict) and all(
+        isinstance(key, str) and isinstance(value, str) for key, value in row.items()
+    )
+
+
+def _print_text_rows(rows: list[dict[str, str]], out: TextIO) -> None:
+    """Rows of text (a training matrix of 40,000) as `print_json` writes any data, written
+    here: the indenting encoder is Python, called once per piece; each string is still
+    escaped by json's own C function."""
+    quote = json.encoder.encode_basestring  # ensure_ascii=False, as above
+    out.write("[\n")
+    for start in range(0, len(rows), _BATCH):
+        pieces = []
+        for row in rows[start : start + _BATCH]:
+            fields = ",\n".join(f"    {quote(k)}: {quote(row[k])}" for k in sorted(row))
+            pieces.append(f"  {{\n{fields}\n  }}" if row else "  {}")
+        more = start + _BATCH < len(rows)
+        out.write(",\n".join(pieces) + (",\n" if more else "\n"))
+    out.write("]\n")
 
 
 def print_findings(findings: Sequence[Finding], stream: TextIO | None = None) -> None:

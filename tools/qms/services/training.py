@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from qms.adapters.files import files_under, read_beside
 from qms.adapters.gpg import Keyring
 from qms.config import QmsConfig
 from qms.model.approval import Meaning, StatementError
@@ -30,7 +31,7 @@ from qms.model.training import (
 from qms.model.training_record import Method, TrainingRecord, record_authority, record_refusal
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path
-from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
+from qms.services.layout import SIGNATURE_SUFFIX, STATEMENT_SUFFIX, SignatureLayout
 from qms.services.signatures import prefetch, verify_signed
 
 
@@ -154,8 +155,7 @@ def load_roster(config: QmsConfig, keyring: Keyring, history: RegistryHistory) -
 
 def record_files(config: QmsConfig) -> list[Path]:
     """Every training record file, in order."""
-    folder = SignatureLayout.of(config).training_records
-    return sorted(folder.rglob(f"*{STATEMENT_SUFFIX}")) if folder.is_dir() else []
+    return files_under(SignatureLayout.of(config).training_records, STATEMENT_SUFFIX)
 
 
 def completion_problem(
@@ -198,9 +198,14 @@ def load_training(
     counted nor refused; without it, a completion of a document not among them is refused.
     """
     roster = load_roster(config, keyring, history)
-    # Each record read once: gpg checks them all in one batch, then each is judged.
-    files = {path: path.read_bytes() for path in record_files(config)}
-    prefetch(keyring, ((SignatureLayout.signature_of(p), data) for p, data in files.items()))
+    # Each record and its signature read once: gpg checks them all in one batch, then
+    # each is judged.
+    files = read_beside(record_files(config), SIGNATURE_SUFFIX)
+    prefetch(
+        keyring,
+        ((signature, data) for _, data, signature, _ in files),
+        {signature: read for _, _, signature, read in files if read is not None},
+    )
     completions: list[Completion] = []
     staff_keys = SignatureLayout.of(config).staff_keys
     findings = [
@@ -217,21 +222,32 @@ def load_training(
         return TrainingFacts(roster, (), tuple(findings))
     people = roster.roster
     keys = {p.employee: p.keys for p in people.people}
-    for path, data in files.items():
+    revoked = frozenset(keyring.revoked())
+    for path, data, signature, signature_bytes in files:
         shown = display_path(config.root, path)
         problem, found = _record_completions(
-            path, data, keyring, history, people, keys, items, shown, partial
-        )
+            _Signed(data, signature, signature_bytes), keyring, revoked, history, people,
+            keys, items, shown, partial,
+        )  # fmt: skip
         if problem:
             findings.append(Finding(shown, None, problem, FindingCode.TRAINING))
         completions.extend(found)
     return TrainingFacts(roster, tuple(completions), tuple(findings))
 
 
+@dataclass(frozen=True)
+class _Signed:
+    """A statement's bytes, its signature file and that file's bytes (None if unread)."""
+
+    data: bytes
+    signature: Path
+    signature_bytes: bytes | None
+
+
 def _record_completions(
-    path: Path,
-    data: bytes,
+    signed: _Signed,
     keyring: Keyring,
+    revoked: frozenset[str],
     history: RegistryHistory,
     roster: Roster,
     keys: Mapping[str, tuple[str, ...]],
@@ -239,20 +255,20 @@ def _record_completions(
     shown: str,
     partial: bool,
 ) -> tuple[str, list[Completion]]:
-    """(why the record `data` of `path` does not count, []) or ("", its completions among
-    `items`)."""
+    """(why the `signed` record does not count, []) or ("", its completions among `items`)."""
     try:
-        record = TrainingRecord.from_bytes(data)
+        record = TrainingRecord.from_bytes(signed.data)
     except StatementError as exc:
         return str(exc), []
     problem = record_refusal(record)
     if problem:
         return problem, []
-    authority = record_authority(record, keys, frozenset(keyring.revoked()))
+    authority = record_authority(record, keys, revoked)
     claim = Claim(record.signer_fingerprint, record.signed_at)
     verdict = verify_signed(
-        keyring, SignatureLayout.signature_of(path), data, claim, authority, history
-    )
+        keyring, signed.signature, signed.data, claim, authority, history,
+        signed.signature_bytes,
+    )  # fmt: skip
     if verdict.problem:
         return verdict.problem, []
     judged = [c for c in record.completions if not partial or c.document_id in items]

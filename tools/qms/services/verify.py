@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from qms.adapters.git import Repository, open_repository
-from qms.adapters.gpg import GpgError, KeyInfo, Keyring, hermetic_unless_given, keys_in
+from qms.adapters.gpg import GpgError, KeyInfo, Keyring, keys_in
 from qms.config import QmsConfig
 from qms.model.approval import Statement, StatementError
 from qms.model.approval_rules import DocumentVerdict, Record, judge_document
@@ -28,7 +28,12 @@ from qms.services.handbook import (
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations
 from qms.services.registry import RegistryState, load_registry
-from qms.services.signatures import kept_verifications, prefetch, signature_facts
+from qms.services.signatures import (
+    kept_keyring,
+    kept_verifications,
+    prefetch,
+    signature_facts,
+)
 from qms.services.training import DocumentsTraining, TrainingFacts, training_of_documents
 
 
@@ -298,7 +303,7 @@ def verify_handbook(
     repo = open_repository(config.root)
     layout = SignatureLayout.of(config)
     with (
-        hermetic_unless_given(layout.key_folders, keyring) as keyring,
+        kept_keyring(layout.key_folders, keyring, repo, cache) as keyring,
         kept_verifications(keyring, repo, cache),
     ):
         if registry is None:
