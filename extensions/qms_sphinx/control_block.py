@@ -52,12 +52,14 @@ def _table(rows: list[nodes.row]) -> nodes.table:
 
 
 # The block shows a current document's status only: a superseded version has its own page
-# and banner (superseded.py), and a withdrawn document has no page, just a register row.
+# and banner (superseded.py), and a deleted document has no page, just a register row; a
+# retired one (qms retire) keeps its page as an archive copy, under this banner.
 _BANNERS = {
     Status.DRAFT: "DRAFT: not approved, not for use",
     Status.NOT_APPROVED: "NOT APPROVED: changed since it was signed, not for use",
     Status.IN_REVIEW: "IN REVIEW: not yet approved, not for use",
     Status.APPROVED: "APPROVED: not yet in force",
+    Status.RETIRED: "RETIRED: withdrawn from use, kept as an archive copy; not for use",
 }
 
 

@@ -11,7 +11,7 @@ from qms.cli.signing import add_signing_options, user_keys
 from qms.clock import now
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.timeutil import format_utc
-from qms.services.approve import approve
+from qms.services.approve import Approval, approve
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,18 +44,24 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Sign and report."""
-    config = ctx.config()
-    result = approve(
-        config,
+def sign(args: argparse.Namespace, ctx: Context, retire: str | None = None) -> Approval:
+    """Sign DOC-ID as the arguments say: an approval, or with `retire` a retirement."""
+    return approve(
+        ctx.config(),
         args.document_id,
         Meaning(args.meaning),
         user_keys(args),
         args.key,
         args.comment,
         now=now(),
+        retire=retire,
     )
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Sign and report."""
+    config = ctx.config()
+    result = sign(args, ctx)
     statement = result.statement
     sys.stdout.write(
         f"{statement.document_id} {statement.version}: {statement.meaning} by "

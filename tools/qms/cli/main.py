@@ -25,6 +25,7 @@ from qms.cli import (
     impact,  # change impact (issue 17)
     metrics,  # monitoring and measurement (issue 16)
     release,
+    retire,  # retirement (issue 17)
     risk,
     signers,
     status,
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         history,
         signers,
         approve,
+        retire,
         verify,
         exports,
         release,

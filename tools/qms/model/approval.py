@@ -22,6 +22,9 @@ from qms.model.timeutil import format_utc, parse_utc
 SCHEMA_V3 = "qms-approval/3"
 SCHEMA = "qms-approval/2"
 SCHEMA_V1 = "qms-approval/1"
+# A retirement (issue 17) is signed like an approval, with the same meanings and rules, over
+# the last version's content, and adds the reason; it records no upstream fingerprints.
+RETIREMENT = "qms-retirement/1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -55,10 +58,14 @@ class Statement:
     commit: str = ""
     # (upstream item id, fingerprint), sorted by id; None in statements before version 3.
     upstream: tuple[tuple[str, str], ...] | None = None
+    # Why the document is withdrawn from use: set only in a retirement statement.
+    retirement_reason: str = ""
 
     @property
     def schema(self) -> str:
         """The statement's version: the oldest that holds all it records."""
+        if self.retirement_reason:
+            return RETIREMENT
         if self.upstream is not None:
             return SCHEMA_V3
         return SCHEMA if self.commit else SCHEMA_V1
@@ -82,6 +89,8 @@ class Statement:
             data["commit"] = self.commit
         if self.upstream is not None:
             data["upstream"] = [{"item": i, "fingerprint": f} for i, f in self.upstream]
+        if self.retirement_reason:
+            data["reason"] = self.retirement_reason
         return data
 
     def signer_summary(self) -> dict[str, str]:
@@ -106,6 +115,11 @@ class Statement:
         )
 
     @classmethod
+    def retirement_from_bytes(cls, data: bytes) -> Statement:
+        """Parse a retirement statement; an approval statement is not one, nor the reverse."""
+        return parse_canonical(data, RETIREMENT, "retirement statement", cls._build, "approval")
+
+    @classmethod
     def _build(cls, raw: dict[str, Any]) -> Statement:
         return cls(
             document_id=raw["document_id"],
@@ -120,6 +134,7 @@ class Statement:
             includes=tuple((item["path"], item["sha256"]) for item in raw["includes"]),
             commit=raw.get("commit", ""),
             upstream=_upstream(raw["upstream"]) if "upstream" in raw else None,
+            retirement_reason=raw.get("reason", ""),
         )
 
 

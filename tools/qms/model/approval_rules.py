@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from qms.model.approval import MEANING_ORDER, SCHEMA_V1, Meaning, Statement
@@ -69,6 +69,8 @@ class DocumentVerdict:
     document: Document
     verdicts: tuple[RecordVerdict, ...]
     evidence: Evidence
+    # The records of its retirement (qms-retirement/1), judged by the same rules.
+    retirement: tuple[RecordVerdict, ...] = ()
 
     @property
     def signatures(self) -> tuple[RecordVerdict, ...]:
@@ -76,18 +78,42 @@ class DocumentVerdict:
         return tuple(v for v in self.verdicts if v.valid and v.current)
 
     @property
+    def retirement_signatures(self) -> tuple[RecordVerdict, ...]:
+        """Valid retirement signatures over the current content, oldest first."""
+        return tuple(v for v in self.retirement if v.valid and v.current)
+
+    @property
+    def retired_at(self) -> datetime | None:
+        """When the retirement was complete: its last signature (None: not retired)."""
+        if not self.evidence.retired:
+            return None
+        return max(
+            v.record.statement.signed_at for v in self.retirement_signatures if v.record.statement
+        )
+
+    @property
+    def retirement_reason(self) -> str:
+        """The reason the retirement was requested with ("" when none verified)."""
+        return next(
+            (v.record.statement.retirement_reason for v in self.retirement_signatures
+             if v.record.statement),
+            "",
+        )  # fmt: skip
+
+    @property
     def findings(self) -> tuple[Finding, ...]:
-        """One located finding per failed record."""
+        """One located finding per failed record, approvals then retirement."""
         return tuple(
             Finding(
                 v.record.path,
                 None,
-                f"{self.document.id} {self.document.version}: {v.problem}",
+                f"{self.document.id} {self.document.version}: {what}{v.problem}",
                 FindingCode.LINE_ENDINGS
                 if is_line_ending_problem(v.problem)
                 else FindingCode.VERIFY,
             )
-            for v in self.verdicts
+            for what, verdicts in (("", self.verdicts), ("retirement: ", self.retirement))
+            for v in verdicts
             if not v.valid
         )
 
@@ -199,6 +225,19 @@ def judge_document(
     )
     ordered = tuple(sorted(verdicts, key=_order))
     return DocumentVerdict(document, ordered, Evidence(meanings=meanings, stale=stale))
+
+
+def with_retirement(
+    verdict: DocumentVerdict, retirement: DocumentVerdict, rules: Sequence[MeaningRule]
+) -> DocumentVerdict:
+    """`verdict` with the judged records of a retirement (`judge_document` over them).
+
+    The document is retired once the retirement carries every meaning its type requires,
+    each over the current content: withdrawal follows the approval rules of the type.
+    """
+    complete = bool(rules) and all(r.meaning in retirement.evidence.meanings for r in rules)
+    evidence = replace(verdict.evidence, retired=complete)
+    return replace(verdict, evidence=evidence, retirement=retirement.verdicts)
 
 
 def _order(verdict: RecordVerdict) -> tuple[str, int, str]:

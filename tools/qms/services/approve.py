@@ -11,7 +11,7 @@ from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import RefusedError
 from qms.model.approval import MEANING_ORDER, Meaning, Statement
-from qms.model.approval_rules import Record, judge_document
+from qms.model.approval_rules import DocumentVerdict, MeaningRule, Record, judge_document
 from qms.model.document import Document
 from qms.model.signature_rules import SignatureFacts
 from qms.model.signers import SignerEntry
@@ -56,8 +56,15 @@ def approve(
     comment: str = "",
     *,
     now: datetime,
+    retire: str | None = None,
 ) -> Approval:
-    """Sign `document_id` at its current version with `meaning`, or refuse with a reason."""
+    """Sign `document_id` at its current version with `meaning`, or refuse with a reason.
+
+    With `retire` (the reason; "" for the one the retirement was requested with), the
+    signature withdraws the approved version from use
+    (`qms retire`): the same meanings, roles, order and segregation of duties as its
+    approval, filed under signatures/retirements/.
+    """
     handbook = load_handbook(config)
     document_id = canonical_id(document_id)
     if document_id in handbook.broken_ids:
@@ -100,6 +107,12 @@ def approve(
         role = _choose_role(entry, rule.roles, document, meaning)
         content = document_content(config, document)
         head = _head(repo)
+        existing = judge(config, document, keyring, registry, now, repo)
+        retirement_reason = "" if retire is None else _may_retire(existing, rules, retire)
+        if retire is None and existing.evidence.retired:
+            raise RefusedError(
+                f"{document.id} {document.version} is retired", "a retired document is not signed"
+            )
         statement = Statement(
             document_id=document.id,
             version=str(document.version),
@@ -115,12 +128,14 @@ def approve(
             commit=head,
             # What its items link to upstream, as that commit holds it: a later edit of
             # one makes the link suspect (services/impact.py).
-            upstream=recorded_upstream(config, document.id, head, handbook),
+            upstream=None
+            if retirement_reason
+            else recorded_upstream(config, document.id, head, handbook),
+            retirement_reason=retirement_reason,
         )
         # Judge the new signature beside the existing ones before writing anything:
         # order, duplicates and segregation of duties are decided by the same rules
         # that `verify` applies.
-        existing = judge(config, document, keyring, registry, now, repo)
         proposed = Record(
             path="(new)",
             folder_id=document.id,
@@ -134,7 +149,13 @@ def approve(
             document,
             content.sha256,
             content.includes,
-            [*(v.record for v in existing.verdicts), proposed],
+            [
+                *(
+                    v.record
+                    for v in (existing.retirement if retirement_reason else existing.verdicts)
+                ),
+                proposed,
+            ],
             rules,
             registry.history,
             now,
@@ -148,13 +169,41 @@ def approve(
     files = write_signed(
         layout, path, statement.to_bytes(), statement.signed_at, user_keys, fingerprint
     )
+    act = "Retire" if retirement_reason else "Approve"
     message = (
-        f"Approve {document.id} {document.version}: {meaning} by {entry.name} ({role})\n\n"
+        f"{act} {document.id} {document.version}: {meaning} by {entry.name} ({role})\n\n"
         f"Signer fingerprint: {fingerprint}\nContent SHA-256: {content.sha256}\n"
+        + (f"Reason: {retirement_reason}\n" if retirement_reason else "")
         + (f"Comment: {comment}\n" if comment else "")
     )
     commit = repo.commit(files, message)
     return Approval(statement, path, commit)
+
+
+def _may_retire(existing: DocumentVerdict, rules: tuple[MeaningRule, ...], reason: str) -> str:
+    """The retirement's reason; refuse a retirement of a version that is not approved,
+    already retired, or whose retirement was requested for another reason."""
+    document = existing.document
+    missing = [str(r.meaning) for r in rules if r.meaning not in existing.evidence.meanings]
+    if missing:
+        raise RefusedError(
+            f"{document.id} {document.version} is not approved (awaiting {', '.join(missing)}): "
+            "only an approved version is retired",
+            "a draft is withdrawn by deleting its file; or finish its approval first",
+        )
+    if existing.evidence.retired:
+        raise RefusedError(f"{document.id} {document.version} is already retired", "nothing to do")
+    requested = existing.retirement_reason
+    if requested and reason and requested != reason:
+        raise RefusedError(
+            f"the retirement of {document.id} was requested for another reason: {requested!r}",
+            "sign with the same --reason, or leave it out to take the requested one",
+        )
+    if not (reason or requested):
+        raise RefusedError(
+            f"the retirement of {document.id} needs a reason", "give --reason 'why it is withdrawn'"
+        )
+    return reason or requested
 
 
 def _head(repo: Repository) -> str:

@@ -112,6 +112,10 @@ def in_force(
         if row.status.status is Status.EFFECTIVE:
             found.append(InForce(document, None, (), ""))
             continue
+        if row.status.status is Status.RETIRED:
+            # Withdrawn from use: no earlier version stands in for it either.
+            left_out.append(LeftOut(document.id, f"version {document.version} is retired"))
+            continue
         chosen = None
         for history, parsed in earlier_versions(config, repo, control, document):
             if parsed is not None and parsed.effective is not None and parsed.effective <= on:

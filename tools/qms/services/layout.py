@@ -155,15 +155,27 @@ class SignatureLayout:
         """All approval records of one document."""
         return self.approvals / document_id
 
+    # Retirement (issue 17)
+    @property
+    def retirements(self) -> Path:
+        """Signed retirements, one folder per document and version, as approvals are filed."""
+        return self.base / "retirements"
+
+    def retirement_folder(self, document_id: str) -> Path:
+        """All retirement records of one document."""
+        return self.retirements / document_id
+
     def statement_file(self, statement: Statement) -> Path:
-        """One file per signature, so parallel approvals never touch the same file."""
+        """One file per signature, so parallel approvals never touch the same file; a
+        retirement statement goes under retirements/, never beside the approvals."""
         stamp = statement.signed_at.strftime("%Y%m%dT%H%M%SZ")
         name = f"{statement.meaning}--{statement.signer_fingerprint[-16:]}--{stamp}"
-        return (
-            self.document_folder(statement.document_id)
-            / statement.version
-            / (name + STATEMENT_SUFFIX)
+        folder = (
+            self.retirement_folder(statement.document_id)
+            if statement.retirement_reason
+            else self.document_folder(statement.document_id)
         )
+        return folder / statement.version / (name + STATEMENT_SUFFIX)
 
     @staticmethod
     def signature_of(statement_path: Path) -> Path:

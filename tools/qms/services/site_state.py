@@ -142,7 +142,10 @@ def input_digests(
     for name, document in docs.items():
         # The document and its includes are read once, by the same digest a signature binds.
         content = document_content(config, document)
-        records = _digest(sorted(layout.document_folder(document.id).rglob("*")))
+        records = _digest(
+            sorted(layout.document_folder(document.id).rglob("*"))
+            + sorted(layout.retirement_folder(document.id).rglob("*"))
+        )
         own = content.sha256 + repr(content.includes) + records
         keys[name] = hashlib.sha256((shared + own).encode()).hexdigest()
     return keys

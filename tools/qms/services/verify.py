@@ -10,7 +10,13 @@ from qms.adapters.git import Repository, open_repository
 from qms.adapters.gpg import GpgError, KeyInfo, Keyring, keys_in
 from qms.config import QmsConfig
 from qms.model.approval import Statement, StatementError
-from qms.model.approval_rules import DocumentVerdict, Record, judge_document
+from qms.model.approval_rules import (
+    DocumentVerdict,
+    Record,
+    RecordVerdict,
+    judge_document,
+    with_retirement,
+)
 from qms.model.document import Document
 from qms.model.findings import Finding, FindingCode
 from qms.model.line_endings import line_ending_summary
@@ -115,12 +121,18 @@ def read_records(
     document_id: str,
     keyring: Keyring,
     migrations: Migrations = NO_MIGRATIONS,
+    retirement: bool = False,
 ) -> list[Record]:
-    """Every approval record filed under a document, with its signature checked.
+    """Every approval record filed under a document (or, with `retirement`, every record
+    of its retirement), with its signature checked.
 
     A qms-approval/1 record that a signed migration lists carries the commit it is tied to.
     """
-    folder = SignatureLayout.of(config).document_folder(document_id)
+    layout = SignatureLayout.of(config)
+    folder = (
+        layout.retirement_folder(document_id) if retirement else layout.document_folder(document_id)
+    )
+    parse = Statement.retirement_from_bytes if retirement else Statement.from_bytes
     records: list[Record] = []
     if not folder.is_dir():
         return records
@@ -129,7 +141,7 @@ def read_records(
         statement: Statement | None = None
         problem = ""
         try:
-            statement = Statement.from_bytes(data)
+            statement = parse(data)
         except StatementError as exc:
             problem = str(exc)
         facts = signature_facts(keyring, SignatureLayout.signature_of(path), data)
@@ -161,30 +173,43 @@ def judge(
     With a repository, statements naming a commit the branch no longer reaches fail.
     """
     records = read_records(config, document.id, keyring, registry.migrations)
+    retiring = read_records(config, document.id, keyring, retirement=True)
     content = document_content(config, document)
-    commits = {r.commit for r in records if r.commit}
+    commits = {r.commit for r in records + retiring if r.commit}
     # A shallow clone cannot tell a rewritten history from a cut-off one: no verdict.
     checkable = repo is not None and not repo.is_shallow
     lost = frozenset(c for c in commits if checkable and repo and not repo.is_ancestor(c))
-    verdict = judge_document(
-        document,
-        content.sha256,
-        content.includes,
-        records,
-        config.rules_for(document.type),
-        registry.history,
-        now,
-        lost,
-        lambda s: crlf_only_difference(config, document, s.content_sha256, s.includes),
-    )
+    rules = config.rules_for(document.type)
+
+    def judged(found: list[Record]) -> DocumentVerdict:
+        return judge_document(
+            document,
+            content.sha256,
+            content.includes,
+            found,
+            rules,
+            registry.history,
+            now,
+            lost,
+            lambda s: crlf_only_difference(config, document, s.content_sha256, s.includes),
+        )
+
+    verdict = judged(records)
+    if retiring:
+        verdict = with_retirement(verdict, judged(retiring), rules)
     if registry.trusted:
         return verdict
+
     # Without a trusted registry no signature counts, so none may be shown as one.
-    untrusted = tuple(
-        replace(v, valid=False, problem=v.problem or "the signer registry is not trusted")
-        for v in verdict.verdicts
+    def untrusted(verdicts: tuple[RecordVerdict, ...]) -> tuple[RecordVerdict, ...]:
+        return tuple(
+            replace(v, valid=False, problem=v.problem or "the signer registry is not trusted")
+            for v in verdicts
+        )
+
+    return DocumentVerdict(
+        document, untrusted(verdict.verdicts), NO_EVIDENCE, untrusted(verdict.retirement)
     )
-    return DocumentVerdict(document, untrusted, NO_EVIDENCE)
 
 
 def history_alterations(config: QmsConfig, repo: Repository) -> dict[str, str]:
@@ -313,9 +338,11 @@ def verify_handbook(
             (
                 (SignatureLayout.signature_of(path), path.read_bytes())
                 for document in selected
-                for path in sorted(
-                    layout.document_folder(document.id).glob(f"*/*{STATEMENT_SUFFIX}")
+                for folder in (
+                    layout.document_folder(document.id),
+                    layout.retirement_folder(document.id),
                 )
+                for path in sorted(folder.glob(f"*/*{STATEMENT_SUFFIX}"))
             ),
         )
         for document in selected:
