@@ -126,7 +126,9 @@ def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         for unknown in [kpi for kpi in only if kpi not in shown]:
             _warn(node, f"':metrics:' names {unknown}, which is no KPI of this build")
         if not board.tiles:
-            node.replace_self(nodes.paragraph("", "No KPI is defined: add metric needs."))
+            # A choice none of which this build holds is warned about above, and shows nothing.
+            text = "" if only else "No KPI is defined: add metric needs."
+            node.replace_self([nodes.paragraph("", text)] if text else [])
             continue
         summary = _summary_page(app, node, docname) if node["summary"] else None
         if node["summary"] and summary is None:
