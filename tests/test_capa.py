@@ -16,6 +16,7 @@ from qms.config import load_config
 from qms.model.capa import Act, CapaStatement, Result
 from qms.services.capa import capa_counts, capa_log
 from qms.services.layout import SignatureLayout
+from qms.services.metrics import metrics_report
 from qms.services.signed_files import write_signed
 from qms.services.traceability import load_graph
 from tests.conftest import ROOTS
@@ -130,6 +131,7 @@ def test_states_follow_actions_closure_and_check_dates(
     # The KPIs on open and overdue CAPAs count the log as `qms capa` shows it.
     config = load_config(repo)
     counts = capa_counts(capa_log(config, load_graph(config).graph, date.fromisoformat(later)))
+    assert counts is not None
     _, rows, _ = log(capsys, repo, later)
     # A CAPA of another eQMS that no import lists has no known state and is not counted.
     known = [row["state"] for row in rows.values() if row["state"] != "not in any import"]
@@ -306,3 +308,62 @@ def test_external_capa_states_come_from_a_signed_eqms_import(
     code, rows, err = log(capsys, repo, "2026-02-20", "--strict")
     assert code == 1 and rows["EQMS-CAPA-7781"]["state"] == "action overdue"
     assert rows[PLAIN]["state"] == "open"  # the handbook's own CAPA is not late yet
+
+
+CAPA_KPIS = """
+```{metric} Overdue CAPAs
+:id: KPI-CAPA-01
+:definition: CAPAs with an action or effectiveness check past its due date
+:unit: count
+:direction: lower
+:target: 0
+:red: 2
+:frequency: monthly
+:owner: Head of Quality Assurance
+:source: capas-overdue
+```
+
+```{metric} Open CAPAs
+:id: KPI-CAPA-02
+:definition: CAPAs not yet found effective
+:unit: count
+:direction: lower
+:target: 5
+:frequency: monthly
+:owner: Head of Quality Assurance
+:source: capas-open
+```
+"""
+
+
+def test_kpis_on_capas_are_counted_from_the_log(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with (repo / "docs" / "capa.md").open("a", encoding="utf-8") as handle:
+        handle.write(CAPA_KPIS)
+    commit_all(repo, "KPIs on CAPAs")
+
+    def kpis(on: str) -> dict[str, tuple[float | None, str]]:
+        report = metrics_report(load_config(repo), date.fromisoformat(on), datetime.now(tz=UTC))
+        return {row.metric.id: (row.value, row.state) for row in report.rows}
+
+    # By hand, on 2026-03-15: CAPA-2026-0032's action was due 2026-02-28 and is not done
+    # (overdue); CAPA-2026-0031's is due 2026-06-30 (open); EQMS-CAPA-7781, which a
+    # finding names, is in no eQMS import: its state is unknown and it is not counted.
+    assert kpis("2026-03-15") == {"KPI-CAPA-01": (1.0, "amber"), "KPI-CAPA-02": (2.0, "green")}
+    # The eQMS says EQMS-CAPA-7781 is open and was due 2026-02-15: overdue too.
+    export = tmp_path / "eqms.csv"
+    export.write_text("capa_id,state,due\nEQMS-CAPA-7781,open,2026-02-15\n")
+    code, _, err = qms(capsys, repo, "capa", "import", str(export), "--system", "Vault",
+                       *as_(team.approver))  # fmt: skip
+    assert code == 0, err
+    assert kpis("2026-03-15") == {"KPI-CAPA-01": (2.0, "amber"), "KPI-CAPA-02": (3.0, "green")}
+    # CAPA-2026-0031's action moved forward to 2026-03-01 and not done: three overdue, red.
+    page = repo / "docs" / "capa.md"
+    text = page.read_text(encoding="utf-8")
+    assert ":due: 2026-06-30\n:done: 2026-06-15\n" in text
+    page.write_text(text.replace(":due: 2026-06-30\n:done: 2026-06-15\n", ":due: 2026-03-01\n"))
+    commit_all(repo, "Reminder action late")
+    assert kpis("2026-03-15") == {"KPI-CAPA-01": (3.0, "red"), "KPI-CAPA-02": (3.0, "green")}
+    # Before any action was due, none is overdue.
+    assert kpis("2026-02-01")["KPI-CAPA-01"] == (0.0, "green")

@@ -111,3 +111,118 @@ def test_a_non_html_build_leaves_the_dashboard_out(app: SphinxTestApp) -> None:
     app.build()
     assert warnings(app) == []
     assert (app.outdir / "needs.json").is_file()
+
+
+HOME = """# Metrics
+
+````{only} preview or set_auditor
+```{rubric} ISMS performance
+```
+```{qms-dashboard}
+:summary: SOP-ACC-001
+```
+````
+
+````{only} set_staff
+```{qms-dashboard}
+:metrics: KPI-INC-01
+```
+````
+
+```{toctree}
+soa
+risks
+procedures
+frameworks/annex-a
+frameworks/part11
+objectives
+```
+"""
+
+
+def _home(tmp_path: Path, name: str, release_set: str | None, home: str = HOME) -> SphinxTestApp:
+    """The test root with the home page above and the whole dashboard on SOP-ACC-001's
+    page, built as a preview or as the release set `release_set`."""
+    src = tmp_path / name
+    shutil.copytree(ROOTS / "test-metrics", src)
+    (src / "index.md").write_text(home, encoding="utf-8")
+    with (src / "procedures.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n## Dashboard\n\n```{qms-dashboard}\n```\n")
+    release = {"name": "2026-12", "set": release_set, "title": "Set", "date": "2026-12-07"}
+    overrides = {"qms_release": release} if release_set else {}
+    app = SphinxTestApp("html", srcdir=src, freshenv=True, confoverrides=overrides)
+    app.build()
+    return app
+
+
+def test_the_home_page_shows_the_summary_in_a_preview_and_the_auditor_set(tmp_path: Path) -> None:
+    for name, release_set in (("preview", None), ("auditor", "auditor")):
+        app = _home(tmp_path, name, release_set)
+        try:
+            assert warnings(app, "qms") == []
+            home = (app.outdir / "index.html").read_text(encoding="utf-8")
+            start = home.index('<div class="qms-dashboard qms-dashboard-summary">')
+            board = home[start : home.index("</div>", start)]
+            assert "ISMS performance" in home
+            # Every tile, each linking to its chart on the page that holds the dashboard.
+            for kpi in ("kpi-acc-01", "kpi-ctl-01", "kpi-inc-01"):
+                assert f'href="procedures.html#qms-kpi-{kpi}"' in board
+            assert 'id="qms-kpi-kpi-acc-01"' in (app.outdir / "procedures.html").read_text()
+            assert '<a href="procedures.html">SOP-ACC-001 User Access Management</a>' in home
+            # The counts and tiles only: no chart, objective or risk profile on the home page.
+            assert "<img" not in board and "qms-dash-objectives" not in home
+            assert "qms-risk-profile" not in home
+        finally:
+            app.cleanup()
+
+
+def test_the_staff_set_home_page_shows_its_subset_and_no_risk_profile(tmp_path: Path) -> None:
+    app = _home(tmp_path, "staff", "staff")
+    try:
+        assert warnings(app, "qms") == []
+        home = (app.outdir / "index.html").read_text(encoding="utf-8")
+        assert "qms-dashboard-summary" not in home and "ISMS performance" not in home
+        board = home[home.index('<div class="qms-dashboard">') :]
+        assert "KPI-INC-01" in board and "KPI-ACC-01" not in board and "KPI-CTL-01" not in board
+        assert "<td><strong>OBJ-ACC</strong> Keep GxP systems under access control</td>" in board
+        assert 'href="#qms-kpi-kpi-inc-01"' in board and 'id="qms-kpi-kpi-inc-01"' in board
+        # The risk profile (from the risk register) is left to the whole dashboard.
+        assert "qms-risk-profile" not in home and "qms-risk-profile" in (
+            app.outdir / "procedures.html"
+        ).read_text(encoding="utf-8")
+    finally:
+        app.cleanup()
+
+
+def test_a_dashboard_naming_what_the_build_lacks_is_a_located_warning(tmp_path: Path) -> None:
+    home = HOME.replace(":summary: SOP-ACC-001", ":summary: SOP-XYZ-009").replace(
+        ":metrics: KPI-INC-01", ":metrics: KPI-NOPE-01"
+    )
+    home = home.replace(
+        "```{toctree}", "```{qms-dashboard}\n:metrics: KPI-NOPE-02\n```\n\n```{toctree}"
+    )
+    app = _home(tmp_path, "preview", None, home)
+    try:
+        found = warnings(app, "qms")
+        # The staff block was dropped unread: only the preview's two are judged.
+        assert len(found) == 2 and all(line.startswith("index.md:") for line in found)
+        assert "':summary:' names SOP-XYZ-009, which is no document of this build" in found[0]
+        assert "':metrics:' names KPI-NOPE-02, which is no KPI of this build" in found[1]
+        assert all("[qms.dashboard]" in line for line in found)
+        html = (app.outdir / "index.html").read_text(encoding="utf-8")
+        assert "qms-dashboard" not in html and "No KPI is defined" not in html
+    finally:
+        app.cleanup()
+
+
+def test_a_release_shows_what_it_holds_of_a_choice(tmp_path: Path) -> None:
+    # A set's build may lack a KPI whose version is not in force yet: the full handbook
+    # was checked before the release, so the set shows the others and says nothing.
+    home = HOME.replace(":metrics: KPI-INC-01", ":metrics: KPI-INC-01, KPI-NOPE-01")
+    app = _home(tmp_path, "staff", "staff", home)
+    try:
+        assert warnings(app, "qms") == []
+        html = (app.outdir / "index.html").read_text(encoding="utf-8")
+        assert 'id="qms-kpi-kpi-inc-01"' in html and "KPI-NOPE-01" not in html
+    finally:
+        app.cleanup()

@@ -127,3 +127,50 @@ def test_example_shows_one_open_suspect_link_and_one_cleared_by_an_assessment(
     html = (site.outdir / "procedures" / "sop-ito-003.html").read_text(encoding="utf-8")
     assert html.count('class="admonition qms-impact qms-suspect"') == 1
     assert html.count('class="admonition qms-impact qms-assessed"') == 1
+
+
+def test_example_home_page_shows_the_dashboard_summary_in_a_preview(site: SphinxRun) -> None:
+    home = (site.outdir / "index.html").read_text(encoding="utf-8")
+    start = home.index('<div class="qms-dashboard qms-dashboard-summary">')
+    board = home[start : home.index("</div>", start)]
+    # Each KPI of SOP-ISMS-002, linking to its chart in REC-ISMS-003, which holds the
+    # whole dashboard; KPI-14 is counted from the CAPA log.
+    kpis = re.findall(r'href="records/rec-isms-003.html#qms-kpi-(kpi-\d\d)"', board)
+    assert kpis == [f"kpi-{n:02d}" for n in range(1, 18)]
+    record = (site.outdir / "records" / "rec-isms-003.html").read_text(encoding="utf-8")
+    assert all(f'id="qms-kpi-{kpi}"' in record for kpi in kpis)
+    assert "Security awareness" not in home  # the staff handbook's block
+
+
+def test_example_staff_set_home_page_shows_the_awareness_kpis(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    config = load_config(REPO)
+    staff = config.document_set("staff")
+    # As a release of the staff set builds it: only the documents the set admits.
+    paths = {
+        Path(d.path).relative_to(config.docs_dir).as_posix(): staff.selects(d)
+        for d in load_handbook(config).documents
+    }
+    kept = {path.split("/")[0] for path, selected in paths.items() if selected}
+    exclude = [path for path, selected in paths.items() if not selected]
+    # and the index of a type none of whose documents the set holds
+    exclude += sorted(
+        {f"{path.split('/')[0]}/index.md" for path in exclude}
+        - {f"{folder}/index.md" for folder in kept}
+    )
+    assert "records/rec-isms-003.md" in exclude  # confidential: results and commentary
+    release = {"name": "2026-12", "set": "staff", "title": staff.title, "date": "2026-12-07",
+               "exclude": exclude}  # fmt: skip
+    out = tmp_path_factory.mktemp("staff") / "html"
+    built = run_sphinx(config, "html", out, fresh=True, progress=None,
+                       overrides={"qms_release": release})  # fmt: skip
+    assert not built.failed
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "qms-dashboard-summary" not in home and "ISMS performance" not in home
+    board = home[home.index('<div class="qms-dashboard">') :]
+    tiles = re.findall(r'<span class="qms-tile-id">(KPI-\d\d)</span>', board)
+    assert tiles == ["KPI-01", "KPI-02", "KPI-03"]
+    objectives = re.findall(r"<td><strong>(OBJ-[\d-]+)</strong>", board)
+    assert objectives == ["OBJ-2027-05"]
+    assert "qms-risk-profile" not in home

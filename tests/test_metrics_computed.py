@@ -170,3 +170,25 @@ def test_a_bad_at_is_one_line_with_what_to_do(
         "qms: error: 'v9.9' names no commit of this repository; give a release tag, a branch "
         "or a commit id ('git log --oneline' lists them)\n"
     )
+
+
+def test_a_capa_kpi_of_a_handbook_without_capas_has_no_value(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = repo / "docs" / "objectives.md"
+    text = page.read_text(encoding="utf-8")
+    kpi = text[text.index("```{metric} Security incidents") :]
+    kpi = kpi[: kpi.index("```\n", 4) + 4]
+    overdue = (
+        kpi.replace("Security incidents", "Overdue CAPAs")
+        .replace("KPI-INC-01", "KPI-CAPA-01")
+        .replace(":source: manual", ":source: capas-overdue")
+    )
+    page.write_text(text.replace(kpi, kpi + "\n" + overdue), encoding="utf-8")
+    commit_all(repo, "A KPI on overdue CAPAs")
+    code, out, err = run(capsys, "--root", str(repo), "metrics", "--json")
+    assert code == 0, err
+    rows = {row["id"]: row for row in json.loads(out)["metrics"]}
+    # No CAPA in the handbook: no value (not zero, which would read as green).
+    assert (rows["KPI-CAPA-01"]["value"], rows["KPI-CAPA-01"]["state"]) == (None, "no result")
+    assert rows["KPI-CAPA-01"]["source"] == "capas-overdue"

@@ -108,3 +108,26 @@ def test_incremental_build_validates_reread_pages_and_repeats_the_rest(
         '"framework" is a required property [qms.need-field]'
     }
     assert "0 added, 1 changed, 0 removed" in status
+
+
+@pytest.mark.sphinx("html", testroot="needs", freshenv=True)
+def test_a_need_moved_to_a_page_read_earlier_is_found_once(app: SphinxTestApp) -> None:
+    app.build()
+    app.cleanup()
+    model, index = app.srcdir / "model.md", app.srcdir / "index.md"
+    text = model.read_text(encoding="utf-8")
+    start = text.index("```{procedure} Quarterly access review")
+    block = text[start : text.index("```\n", start + 3) + 4]
+    # index.md is read before model.md; both changed, so both are read again.
+    model.write_text(text.replace(block, ""), encoding="utf-8")
+    index.write_text(index.read_text(encoding="utf-8") + "\n" + block, encoding="utf-8")
+    again = SphinxTestApp("html", srcdir=app.srcdir, builddir=app.outdir.parent)
+    try:
+        again.build()
+        found = warnings(again)
+        status = again.status.getvalue()
+    finally:
+        again.cleanup()
+    assert "0 added, 2 changed, 0 removed" in status
+    assert not [line for line in found if "already exists" in line], found
+    assert 'id="PRC-ACC-001"' in (again.outdir / "index.html").read_text(encoding="utf-8")

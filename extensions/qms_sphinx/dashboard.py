@@ -9,8 +9,10 @@ from weakref import WeakKeyDictionary
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from qms.model.findings import FindingCode
 from qms.model.metrics import AMBER, GREEN, MANUAL, NO_RESULT, RED, check_results, metrics_of
 from qms.model.vocabulary import METRIC
 from qms.services.capa import capa_counts, capa_log
@@ -23,6 +25,8 @@ from qms_sphinx.settings import settings
 from qms_sphinx.state import documents, page_states, view_pages
 from qms_sphinx.tables import html_node
 from qms_sphinx.templating import render as render_template
+
+logger = logging.getLogger(__name__)
 
 TEMPLATE = "qms-dashboard.html"
 STATES = (RED, AMBER, GREEN, NO_RESULT)
@@ -42,10 +46,17 @@ def _ids(text: str) -> list[str]:
 
 
 class DashboardDirective(SphinxDirective):
-    """``{qms-dashboard}``: every KPI (or those of ``:metrics:``) with its state and trend."""
+    """``{qms-dashboard}``: every KPI (or those of ``:metrics:``) with its state and trend.
+
+    ``:summary: DOC-ID`` shows only the count per state and the tiles, each linking to its
+    chart on the page of document DOC-ID, which holds the whole dashboard (a home page).
+    """
 
     has_content = False
-    option_spec = {"metrics": directives.unchanged}  # noqa: RUF012 - docutils' own shape
+    option_spec = {  # noqa: RUF012 - docutils' own shape
+        "metrics": directives.unchanged,
+        "summary": directives.unchanged_required,
+    }
 
     def run(self) -> list[nodes.Node]:
         view_pages(self.env).add(self.env.docname)
@@ -53,7 +64,10 @@ class DashboardDirective(SphinxDirective):
         # Read again when a results file changes (or one is added: the folder's time).
         for path in [folder, *sorted(folder.glob("*.yaml"))] if folder.is_dir() else []:
             self.env.note_dependency(str(path))
-        node = dashboard_placeholder(only=tuple(_ids(self.options.get("metrics", ""))))
+        node = dashboard_placeholder(
+            only=tuple(_ids(self.options.get("metrics", ""))),
+            summary=self.options.get("summary", "").strip(),
+        )
         self.set_source_info(node)
         return [node]
 
@@ -82,18 +96,45 @@ def _build(app: Sphinx, only: tuple[str, ...]) -> Dashboard:
     return built[only]
 
 
+def _warn(node: nodes.Element, message: str) -> None:
+    logger.warning(message, location=node, type="qms", subtype=FindingCode.DASHBOARD)
+
+
+def _summary_page(app: Sphinx, node: nodes.Element, docname: str) -> tuple[str, str] | None:
+    """The link from `docname` to the page of the document `:summary:` names, and its title;
+    None (and a warning) when this build holds no such document."""
+    wanted = node["summary"]
+    found = next((name for name, doc in documents(app.env).items() if doc.id == wanted), None)
+    if found is None:
+        _warn(node, f"':summary:' names {wanted}, which is no document of this build")
+        return None
+    title = f"{wanted} {documents(app.env)[found].title}"
+    return app.builder.get_relative_uri(docname, found), title
+
+
 def fill(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace each placeholder with its dashboard (HTML builders only: the needs export of
-    `qms check` and the exports neither show it nor should pay for its charts)."""
+    `qms check` and the exports neither show it nor should pay for its charts). An `{only}`
+    block has dropped the placeholders of other builds by now."""
     for node in list(doctree.findall(dashboard_placeholder)):
         if app.builder.format != "html":
             node.replace_self([])
             continue
-        board = _build(app, tuple(node["only"]))
+        only = tuple(node["only"])
+        board = _build(app, only)
+        shown = {tile.metric.id for tile in board.tiles}
+        for unknown in [kpi for kpi in only if kpi not in shown]:
+            _warn(node, f"':metrics:' names {unknown}, which is no KPI of this build")
         if not board.tiles:
-            node.replace_self(nodes.paragraph("", "No KPI is defined: add metric needs."))
+            # A choice none of which this build holds is warned about above, and shows nothing.
+            text = "" if only else "No KPI is defined: add metric needs."
+            node.replace_self([nodes.paragraph("", text)] if text else [])
             continue
-        markup = render_template(app, TEMPLATE, board=board, states=STATES)
+        summary = _summary_page(app, node, docname) if node["summary"] else None
+        if node["summary"] and summary is None:
+            node.replace_self([])
+            continue
+        markup = render_template(app, TEMPLATE, board=board, states=STATES, summary=summary)
         node.replace_self(html_node(markup))
 
 

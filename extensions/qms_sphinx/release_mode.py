@@ -16,6 +16,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 
 from qms.model.release import SIGNERS_SCRIPT_NAME
+from qms.model.site_pages import PREVIEW_TAG, set_tag
 from qms.model.status import Status
 from qms.services.pdf_pages import book_name, pdf_name
 from qms_sphinx.approvals import state_of
@@ -31,6 +32,8 @@ RELEASE_SUPPRESSED = (
     # A release may publish an earlier version in force while a later one is in review;
     # the commit itself passed change control before the release was created.
     "qms.version-backwards",
+    # So a dashboard may name a KPI or document of a version not yet in force.
+    "qms.dashboard",
 )  # fmt: skip
 
 
@@ -41,8 +44,13 @@ def release_of(config: Config) -> dict[str, Any] | None:
 
 
 def configure(app: Sphinx, config: Config) -> None:
-    """In a release build, narrow the sources to the set and load the signers script."""
+    """Tag the build (a preview, or a release's set); in a release build, narrow the
+    sources to the set and load the signers script."""
     release = release_of(config)
+    if release is None:
+        app.tags.add(PREVIEW_TAG)
+    elif "set" in release:
+        app.tags.add(set_tag(str(release["set"])))
     if release is not None:
         config.exclude_patterns = [*config.exclude_patterns, *release.get("exclude", [])]
         config.suppress_warnings = [*config.suppress_warnings, *RELEASE_SUPPRESSED]

@@ -65,9 +65,11 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
-/* Printed heat maps list the ids of every cell (browsers without ::details-content). */
+/* Printed heat maps list the ids of every cell, and printed charts their data (browsers
+   without ::details-content). */
 window.addEventListener("beforeprint", () => {
-  for (const details of document.querySelectorAll("table.qms-heatmap details:not([open])")) {
+  const closed = "table.qms-heatmap details:not([open]), details.qms-chart-data:not([open])";
+  for (const details of document.querySelectorAll(closed)) {
     details.open = true;
     details.dataset.qmsPrintOpened = "";
   }

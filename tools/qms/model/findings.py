@@ -241,6 +241,12 @@ class FindingCode(StrEnum):
         "a manual KPI has no result for a period that has ended; add it to the metric's "
         "file in docs/_metrics/ (qms metrics --strict fails until then)",
     )
+    DASHBOARD = (
+        "dashboard",
+        "a {qms-dashboard} names in ':metrics:' a KPI, or in ':summary:' a document, that "
+        "this build does not hold; correct the id, or put the dashboard in an {only} block "
+        "of the builds that hold it",
+    )
     # end of monitoring and measurement
     QMS = ("qms", "a problem found by qms without a more specific code; read its message")
 

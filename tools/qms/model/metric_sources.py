@@ -10,13 +10,14 @@ from statistics import median
 from qms.model.traceability import Graph, risk_rows, soa_rows
 
 # Bumped whenever what a source counts changes: cached values of another format are
-# recomputed, never trusted. 3: kept per commit and day, with the risk profile.
-FORMAT = 3
+# recomputed, never trusted. 3: kept per commit and day, with the risk profile. 4: no CAPA
+# value for a handbook without CAPAs.
+FORMAT = 4
 
 
 @dataclass(frozen=True)
 class CapaCounts:
-    """Open and overdue CAPAs: the hook for the audit and CAPA work (issue of helper "capa")."""
+    """Open and overdue CAPAs (`services/capa.py` `capa_counts`)."""
 
     open: int
     overdue: int
@@ -34,7 +35,7 @@ class Facts:
     training: tuple[tuple[str, int, int], ...] = ()
     # Days from a version's first signature to its final approval, per approved version.
     approval_days: tuple[float, ...] = ()
-    # None until the CAPA register exists: its metrics then have no value.
+    # None while the handbook holds no CAPA: its metrics then have no value, not zero.
     capas: CapaCounts | None = None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 ROOT = "index"
 REGISTER = "register"
 # Each document type's folder has an index page listing its documents.
@@ -24,3 +26,14 @@ HANDBOOK_PAGES = (
 def type_index(folder: str) -> str:
     """The index page of a document type's folder."""
     return TYPE_INDEX.replace("*", folder, 1)
+
+
+# Build tags, for `{only}` blocks that let a site page differ between a preview and each
+# release set (such as the dashboard on the auditor pack's home page): a preview carries
+# PREVIEW_TAG, a release set's build the tag of its set.
+PREVIEW_TAG = "preview"
+
+
+def set_tag(name: str) -> str:
+    """The build tag of the release set `name`: `set_staff` (a tag is a Python name)."""
+    return "set_" + re.sub(r"\W", "_", name)

@@ -390,10 +390,13 @@ def unknown_capa_ids(config: QmsConfig, ids: Sequence[str]) -> list[str]:
     return [capa_id for capa_id in ids if capa_id not in known]
 
 
-def capa_counts(log: CapaLog) -> CapaCounts:
+def capa_counts(log: CapaLog) -> CapaCounts | None:
     """Open and overdue CAPAs of the log, the handbook's own and the imported ones: what
     the KPIs `capas-open` and `capas-overdue` count. A CAPA is open until its
-    effectiveness check found it effective."""
+    effectiveness check found it effective. None for a log without any CAPA: a handbook
+    that keeps no CAPA has no such value, which is not the same as none overdue."""
+    if not log.rows and not log.external:
+        return None
     states = [row.state for row in log.rows]
     states += [row.state for row in log.external if row.state is not None]
     return CapaCounts(

@@ -269,7 +269,8 @@ def dashboard(
     history: History | None = None,
 ) -> Dashboard:
     """The dashboard of `metrics` (only those of `only`, when given); computed KPIs and the
-    risk profile go back over `history` when given."""
+    risk profile go back over `history` when given. A chosen subset shows no risk profile:
+    it is for pages read by those who may not see the risk register (the staff handbook)."""
     computed = computed_values(facts)
     chosen = [m for m in metrics if not only or m.id in only]
     tiles = tuple(_tile(m, results.get(m.id, ()), computed, on, history) for m in chosen)
@@ -284,6 +285,8 @@ def dashboard(
         for need in facts.graph.of_type(OBJECTIVE)
         if any(need.id in m.objectives for m in chosen)
     )
-    columns = _risk_history(facts.graph, history, on)
     bands = tuple(name for name, _ in RISK_BANDS)
+    if only:
+        return Dashboard(on, tiles, objectives, (), "", bands)
+    columns = _risk_history(facts.graph, history, on)
     return Dashboard(on, tiles, objectives, columns, _profile_chart(columns, bands), bands)
