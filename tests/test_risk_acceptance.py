@@ -12,6 +12,7 @@ from typing import Any
 
 import git
 import pytest
+from sphinx.cmd.build import main as sphinx_main
 
 from qms.model.timeutil import format_utc
 from tests.conftest import ROOTS
@@ -94,6 +95,13 @@ def status(
 
 def head(root: Path) -> str:
     return git.Repo(root).head.commit.hexsha
+
+
+def edit_risk(root: Path, risk_id: str, old: str, new: str) -> None:
+    """Replace the first `old` from `risk_id`'s need on."""
+    text = (root / RISKS).read_text()
+    start = text.index(f":id: {risk_id}")
+    (root / RISKS).write_text(text[:start] + text[start:].replace(old, new, 1))
 
 
 def line_of(root: Path, risk_id: str) -> int:
@@ -209,11 +217,8 @@ def test_an_acceptance_lapses_when_the_score_rises_or_it_expires(
     assert "expired on 2098-12-31" in rows["RSK-003"]["lapse_reason"]
 
     # The score rises from 2 to 4 (still the owner's level): above the accepted one.
-    text = (repo / RISKS).read_text()
-    start = text.index(":id: RSK-003")
-    part = text[start:].replace(":residual_impact: 1", ":residual_impact: 2", 1)
-    part = part.replace(":impact: 1", ":impact: 2", 1)
-    (repo / RISKS).write_text(text[:start] + part)
+    edit_risk(repo, "RSK-003", ":residual_impact: 1", ":residual_impact: 2")
+    edit_risk(repo, "RSK-003", ":impact: 1", ":impact: 2")
     commit_all(repo, "RSK-003 reassessed")
     code, rows = status(capsys, repo)
     assert code == 1
@@ -224,11 +229,25 @@ def test_an_acceptance_lapses_when_the_score_rises_or_it_expires(
         f"docs/risks.md:{line}: RSK-003: acceptance lapsed: the current score 4 is above the "
         "accepted 2 (Sarah ONeill, "
     ) in err
-    # The build says so at the risk's line too, and it is its only warning.
+    # The build says so at the risk's line too: a notice, counted, that fails nothing.
+    lapsed = f"docs/risks.md:{line}: RSK-003: acceptance lapsed: the current score 4"
     code, out, err = qms(capsys, repo, "build", "--fresh")
-    assert code == 1
-    assert f"docs/risks.md:{line}: RSK-003: acceptance lapsed: the current score 4" in out
-    assert "qms build: 1 warning;" in err
+    assert code == 0, out + err
+    assert lapsed in out
+    assert err.rstrip().endswith("(1 notice)") and "warning" not in err, err
+    code, out, err = qms(capsys, repo, "check")
+    assert code == 0, out + err
+    assert lapsed in out and "qms check: no problems found (1 notice)" in err
+    code, out, _ = qms(capsys, repo, "check", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["findings"] == []
+    [notice] = report["notices"]
+    assert (notice["path"], notice["line"]) == ("docs/risks.md", line)
+    assert notice["code"] == "qms.risk-acceptance-lapsed"
+    # sphinx-build -W itself passes: the notice is no warning.
+    code = sphinx_main(["-W", "-q", "-b", "dummy", "-c", str(repo), str(repo / "docs"),
+                        str(repo / "_build" / "w")])  # fmt: skip
+    assert code == 0
 
 
 def test_an_acceptance_lapses_when_its_signer_loses_the_role(
@@ -289,12 +308,7 @@ def test_only_a_signed_acceptance_treats_a_risk_without_controls(
 ) -> None:
     soa = repo / "docs" / "soa.md"
     soa.write_text(soa.read_text().replace(":mitigates: RSK-002\n", ""))
-    risks = (repo / RISKS).read_text()
-    start = risks.index(":id: RSK-002")
-    (repo / RISKS).write_text(
-        risks[:start]
-        + risks[start:].replace(":risk_owner:", ":acceptance: Typed only\n:risk_owner:", 1)
-    )
+    edit_risk(repo, "RSK-002", ":risk_owner:", ":acceptance: Typed only\n:risk_owner:")
     commit_all(repo, "RSK-002 loses its control")
     code, out, err = qms(capsys, repo, "build", "--fresh")
     line = line_of(repo, "RSK-002")
@@ -309,6 +323,15 @@ def test_only_a_signed_acceptance_treats_a_risk_without_controls(
     assert code == 0, err
     code, out, err = qms(capsys, repo, "build", "--fresh")
     assert code == 0 and "RSK-002" not in out, out
+    # Once that acceptance lapses (the score rises to 8), the risk is untreated again: the
+    # lapse is a notice, the untreated risk still an error, both at the risk's line.
+    edit_risk(repo, "RSK-002", ":residual_likelihood: 1", ":residual_likelihood: 2")
+    commit_all(repo, "RSK-002 reassessed")
+    code, out, err = qms(capsys, repo, "build", "--fresh")
+    assert code == 1
+    assert f"docs/risks.md:{line}: RSK-002: acceptance lapsed: the current score 8" in out
+    assert f"docs/risks.md:{line}: RSK-002: score 12 is above the acceptance threshold" in out
+    assert "qms build: 1 warning (1 notice);" in err, err
 
 
 def test_an_acceptance_of_a_risk_no_longer_in_the_register_is_named(

@@ -114,9 +114,10 @@ class FindingCode(StrEnum):
     )
     RISK_ACCEPTANCE_LAPSED = (
         "risk-acceptance-lapsed",
-        "a risk's signed acceptance no longer holds: its current score rose above the "
-        "accepted one, its date passed, or its signer no longer holds a role that may accept "
-        "the current score; review the risk and have it accepted again with 'qms risk accept'",
+        "a notice: a risk's signed acceptance no longer holds: its current score rose above "
+        "the accepted one, its date passed, or its signer no longer holds a role that may "
+        "accept the current score; review the risk and have it accepted again with 'qms risk "
+        "accept' (a risk above the threshold with no mitigating control still fails the build)",
     )
     # Change impact (issue 17)
     IMPACT_ASSESSMENT = (
@@ -243,6 +244,12 @@ class FindingCode(StrEnum):
     )
     # end of monitoring and measurement
     QMS = ("qms", "a problem found by qms without a more specific code; read its message")
+
+
+# Codes that are notices: printed and counted at their `file:line`, but they fail neither
+# the build (nor its -W) nor `qms check`. A lapsed acceptance is the register's state to
+# show and follow up, not an authoring error; a risk it leaves untreated still fails.
+NOTICE_CODES: frozenset[FindingCode] = frozenset({FindingCode.RISK_ACCEPTANCE_LAPSED})
 
 
 def code_named(code: str) -> FindingCode | None:
