@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -95,6 +97,14 @@ def status(
 
 def head(root: Path) -> str:
     return git.Repo(root).head.commit.hexsha
+
+
+def accept_two(capsys: pytest.CaptureFixture[str], root: Path, team: Team, board: Board) -> None:
+    """RSK-003 accepted by its owner (score 2), RSK-001 by the ISMS manager (10)."""
+    for risk, person in (("RSK-003", team.approver), ("RSK-001", board.isms)):
+        code, _, err = qms(capsys, root, "risk", "accept", risk, "--until", "2099-01-01",
+                           *as_(person))  # fmt: skip
+        assert code == 0, err
 
 
 def edit_risk(root: Path, risk_id: str, old: str, new: str) -> None:
@@ -250,6 +260,40 @@ def test_an_acceptance_lapses_when_the_score_rises_or_it_expires(
     assert code == 0
 
 
+def test_the_risk_export_carries_current_scores_and_each_acceptance(
+    repo: Path, team: Team, board: Board, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accept_two(capsys, repo, team, board)
+    edit_risk(repo, "RSK-003", ":residual_impact: 1", ":residual_impact: 2")
+    edit_risk(repo, "RSK-003", ":impact: 1", ":impact: 2")
+    commit_all(repo, "RSK-003 reassessed")
+    _, rows = status(capsys, repo)
+    code, out, err = qms(capsys, repo, "risks", "--format", "json")
+    assert code == 0, err
+    exported = {row["id"]: row for row in json.loads(out)}
+    held = exported["RSK-001"]
+    assert (held["current_likelihood"], held["current_impact"], held["current_score"]) == (
+        2, 5, 10,
+    )  # fmt: skip
+    assert (held["acceptance_state"], held["accepted_by"], held["accepted_role"]) == (
+        "accepted", "Iris Manager", "isms-manager",
+    )  # fmt: skip
+    assert (held["until"], held["accepted_score"], held["lapse_reason"]) == ("2099-01-01", 10, "")
+    lapsed = exported["RSK-003"]
+    assert (lapsed["current_score"], lapsed["acceptance_state"]) == (4, "lapsed")
+    assert (lapsed["accepted_by"], lapsed["accepted_score"]) == ("Sarah ONeill", 2)
+    assert lapsed["lapse_reason"].startswith("the current score 4 is above the accepted 2")
+    # The same as 'qms risk status' says, field for field.
+    for risk_id, row in exported.items():
+        assert row["accepted_at"] == rows[risk_id]["accepted_at"]
+        assert row["lapse_reason"] == rows[risk_id]["lapse_reason"]
+    assert exported["RSK-002"]["acceptance_state"] == "not needed"
+    code, out, _ = qms(capsys, repo, "risks", "--format", "csv")
+    header = next(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+    assert header[-7:] == ["acceptance_state", "accepted_by", "accepted_role", "accepted_at",
+                           "until", "accepted_score", "lapse_reason"]  # fmt: skip
+
+
 def test_an_acceptance_lapses_when_its_signer_loses_the_role(
     repo: Path, team: Team, board: Board, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -288,10 +332,7 @@ def test_a_tampered_acceptance_does_not_count_and_is_named(
 def test_the_register_page_shows_who_accepted_when_until_and_at_which_score(
     repo: Path, team: Team, board: Board, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for risk, person in (("RSK-003", team.approver), ("RSK-001", board.isms)):
-        code, _, err = qms(capsys, repo, "risk", "accept", risk, "--until", "2099-01-01",
-                           *as_(person))  # fmt: skip
-        assert code == 0, err
+    accept_two(capsys, repo, team, board)
     code, out, err = qms(capsys, repo, "build", "--fresh")
     assert code == 0, out + err
     html = (repo / "_build" / "html" / "risks.html").read_text()
