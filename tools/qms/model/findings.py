@@ -119,6 +119,19 @@ class FindingCode(StrEnum):
         "accept the current score; review the risk and have it accepted again with 'qms risk "
         "accept' (a risk above the threshold with no mitigating control still fails the build)",
     )
+    RISK_OWNERS = (
+        "risk-owners",
+        "a risk treatment plan's risk_owners does not match the owners of the risks it names: "
+        "a role that owns none of them, a risk whose owner's role it does not list, or a "
+        "risk_owner that names no role (give the role a title in [tool.qms.roles]); correct "
+        "risk_owners, at its line, or the risk's owner",
+    )
+    OWNER_APPROVAL = (
+        "owner-approval",
+        "a document names risk_owners, but the approval rules of its type ask none of them to "
+        'sign; set risk_owners = "approved" (the meaning each owner gives) in '
+        "[tool.qms.approvals.TYPE], or drop the field",
+    )
     # Change impact (issue 17)
     IMPACT_ASSESSMENT = (
         "impact-assessment",

@@ -176,6 +176,7 @@ def judge(
         now,
         lost,
         lambda s: crlf_only_difference(config, document, s.content_sha256, s.includes),
+        config.owner_rule(document),
     )
     if registry.trusted:
         return verdict
