@@ -17,14 +17,22 @@ import pytest
 from sphinx.cmd.build import main as sphinx_main
 
 from qms.model.timeutil import format_utc
-from tests.conftest import ROOTS
-from tests.keys import Person, make_person, remove_home
-from tests.signing_repo import Team, commit_all, make_signing_repo, register, run, team
+from tests.keys import Person
+from tests.signing_repo import (
+    Team,
+    as_,
+    commit_all,
+    qms,
+    register,
+    run,
+    team,
+    throwaway_people,
+    traceability_repo,
+)
 
 __all__ = ["team"]
 
 # Scores up to 4 the risk's owner, up to 12 the ISMS manager, above that the CEO.
-SITE = 'site_pages = ["index", "frameworks/*", "matrix"]\n'
 SETTINGS = """
 [tool.qms.risk_acceptance]
 levels = [
@@ -50,29 +58,15 @@ class Board:
 
 @pytest.fixture(scope="module")
 def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
-    folder = tmp_path_factory.mktemp("board-keys")
-    people = Board(make_person("Iris Manager", folder), make_person("Carl Executive", folder))
-    yield people
-    for person in vars(people).values():
-        remove_home(person)
-
-
-def qms(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> tuple[int, str, str]:
-    code, out, err = run(capsys, "--root", str(root), *argv)
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def as_(person: Person) -> tuple[str, ...]:
-    return ("--key", person.fingerprint, "--gnupghome", str(person.home))
+    for people in throwaway_people(
+        tmp_path_factory, "board-keys", "Iris Manager", "Carl Executive"
+    ):
+        yield Board(*people)
 
 
 @pytest.fixture
 def repo(tmp_path: Path, team: Team, board: Board, capsys: pytest.CaptureFixture[str]) -> Path:
-    root = make_signing_repo(tmp_path, team, capsys, ROOTS / "test-traceability")
-    text = (root / "pyproject.toml").read_text()
-    head, rest = text.split("\n", 1)
-    (root / "pyproject.toml").write_text(f"{head}\n{SITE}{rest}{SETTINGS}")
+    root = traceability_repo(tmp_path, team, capsys, SETTINGS)
     # RSK-003's owner is a role of the registry, named by its title.
     risks = (root / RISKS).read_text()
     (root / RISKS).write_text(
