@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+
+from qms.config import config_from_table
+from qms.errors import ConfigError
 from qms.model.approval import Meaning
 from qms.model.approval_rules import DocumentVerdict, OwnerRule, Record, judge_document
 from qms.model.document import DocumentType
@@ -122,3 +127,23 @@ def test_risk_owners_that_do_not_match_the_risks_named_are_located() -> None:
     found = owner_findings(plan, "docs/plans/pln.md", treated[:1], rule_configured=False)
     assert (found[0].line, found[0].code) == (9, "owner-approval")
     assert owner_findings(BASE, "docs/x.md", treated, rule_configured=True) == []
+
+
+def test_the_owner_rule_is_configured_per_type_and_is_part_of_the_signing_policy() -> None:
+    plan = {"authored": ["author"], "approved": ["qa"], "risk_owners": "approved"}
+    config = config_from_table(Path("/handbook"), {"approvals": {"plan": plan}})
+    assert config.owner_rule(PLAN) == OwnerRule(Meaning.APPROVED, PLAN.risk_owners)
+    assert config.owner_rule(replace(PLAN, risk_owners=())) is None
+    assert config.owner_rule(replace(PLAN, type=DocumentType.POLICY)) is None
+    assert config.signing_policy()["approvals"]["plan"] == {**plan, "risk_owners": "approved"}
+    assert "risk_owners" not in config.signing_policy()["approvals"]["default"]
+    for table, message in (
+        ({**plan, "risk_owners": "reviewed"},
+         "[tool.qms.approvals.plan] risk_owners = 'reviewed' is not a signature it takes"),
+        ({**plan, "risk_owners": "owned"},
+         "[tool.qms.approvals].plan risk_owners has 'owned'; allowed: authored, reviewed, "
+         "approved"),
+    ):  # fmt: skip
+        with pytest.raises(ConfigError) as refused:
+            config_from_table(Path("/handbook"), {"approvals": {"plan": table}})
+        assert refused.value.message == message
