@@ -15,6 +15,7 @@ import git
 import pytest
 
 from qms.cli.main import main
+from tests.conftest import ROOTS
 from tests.keys import Person, make_person, remove_home
 
 APPROVALS = """
@@ -37,20 +38,24 @@ class Team:
     outsider: Person
 
 
+def throwaway_people(
+    tmp_path_factory: pytest.TempPathFactory, label: str, *names: str
+) -> Iterator[tuple[Person, ...]]:
+    """People with throwaway keys, for a fixture to yield from; their homes go afterwards."""
+    folder = tmp_path_factory.mktemp(label)
+    people = tuple(make_person(name, folder) for name in names)
+    yield people
+    for person in people:
+        remove_home(person)
+
+
 @pytest.fixture(scope="session")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
-    folder = tmp_path_factory.mktemp("keys")
-    people = Team(
-        admin=make_person("Dana Admin", folder),
-        author=make_person("Lena Vogt", folder),
-        reviewer=make_person("Marco Bianchi", folder),
-        second_reviewer=make_person("Ines Duarte", folder),
-        approver=make_person("Sarah ONeill", folder),
-        outsider=make_person("Olaf Outsider", folder),
-    )
-    yield people
-    for person in vars(people).values():
-        remove_home(person)
+    for people in throwaway_people(
+        tmp_path_factory, "keys", "Dana Admin", "Lena Vogt", "Marco Bianchi", "Ines Duarte",
+        "Sarah ONeill", "Olaf Outsider",
+    ):  # fmt: skip
+        yield Team(*people)
 
 
 class Output(Protocol):
@@ -144,6 +149,30 @@ def make_signing_repo(tmp_path: Path, team: Team, capsys: Output, source: Path) 
     register(capsys, root, team.admin, team.reviewer, "reviewer")
     register(capsys, root, team.admin, team.second_reviewer, "reviewer")
     register(capsys, root, team.admin, team.approver, "qa", "author")
+    return root
+
+
+def qms(capsys: Output, root: Path, *argv: str) -> tuple[int, str, str]:
+    """Run qms in `root`; it never prints a traceback."""
+    code, out, err = run(capsys, "--root", str(root), *argv)
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def as_(person: Person) -> tuple[str, ...]:
+    """The options that sign with `person`'s key."""
+    return ("--key", person.fingerprint, "--gnupghome", str(person.home))
+
+
+SITE_PAGES = 'site_pages = ["index", "frameworks/*", "matrix"]\n'
+
+
+def traceability_repo(tmp_path: Path, team: Team, capsys: Output, settings: str) -> Path:
+    """The traceability test-root, signing, with `settings` added to [tool.qms] (uncommitted)."""
+    root = make_signing_repo(tmp_path, team, capsys, ROOTS / "test-traceability")
+    text = (root / "pyproject.toml").read_text()
+    head, rest = text.split("\n", 1)
+    (root / "pyproject.toml").write_text(f"{head}\n{SITE_PAGES}{rest}{settings}")
     return root
 
 

@@ -28,6 +28,29 @@ def test_example_builds_without_a_single_warning(site: SphinxRun) -> None:
     assert not site.failed
 
 
+def test_example_carries_one_lapsed_acceptance_as_a_notice_at_its_risk(site: SphinxRun) -> None:
+    # resign.py leaves RSK-023 accepted at its register 1.0 score; RSK-002 lacks one.
+    register = (REPO / "docs" / "registers" / "reg-isms-002.md").read_text().splitlines()
+    line = register.index(":id: RSK-023")  # the directive's line, one above its id
+    [notice] = site.notices
+    assert (notice.path, notice.line) == ("docs/registers/reg-isms-002.md", line)
+    assert notice.message.startswith(
+        "RSK-023: acceptance lapsed: the current score 12 is above the accepted 6 (Thomas Brandt"
+    )
+
+
+def test_example_plan_is_approved_by_each_owner_of_the_risks_it_names(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "--root", str(REPO), "status", "--json", "PLN-ISMS-002")
+    assert code == 0, err
+    [plan] = json.loads(out)["documents"]
+    assert (plan["status"], plan["awaiting_owners"]) == ("effective", [])
+    text = (REPO / "docs" / "plans" / "pln-isms-002.md").read_text()
+    named = re.search(r"^risk_owners: \[(.*)\]$", text, re.MULTILINE)
+    assert named is not None and len(named.group(1).split(", ")) == 7
+
+
 def test_every_document_has_a_control_block_and_is_in_the_register(site: SphinxRun) -> None:
     handbook = load_handbook(load_config(REPO))
     assert len(handbook.documents) >= 3

@@ -19,8 +19,11 @@ SETTINGS = 'site_pages = ["index", "frameworks/*", "matrix"]\n'
 SOA_COLUMNS = ["annex_a", "title", "decision", "justification", "status", "controls",
                "procedures", "evidence", "risks"]  # fmt: skip
 RISK_COLUMNS = ["id", "title", "asset", "threat", "vulnerability", "likelihood", "impact",
-                "inherent_score", "treatment", "residual_likelihood", "residual_impact",
-                "residual_score", "owner", "controls", "acceptance"]  # fmt: skip
+                "inherent_score", "treatment", "current_likelihood", "current_impact",
+                "current_score", "residual_likelihood", "residual_impact", "residual_score",
+                "owner", "controls", "acceptance", "acceptance_state", "accepted_by",
+                "accepted_role", "accepted_at", "until", "accepted_score",
+                "lapse_reason"]  # fmt: skip
 
 
 @pytest.fixture
@@ -69,6 +72,14 @@ def test_risk_export_scores(repo: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert [r["id"] for r in rows] == ["RSK-001", "RSK-002", "RSK-003"]
     assert list(rows[0]) == RISK_COLUMNS
     assert (rows[0]["inherent_score"], rows[0]["residual_score"]) == (20, 10)
+    # No current residual of its own: the current scores are the target's.
+    assert [rows[0][k] for k in ("current_likelihood", "current_impact", "current_score")] == [
+        rows[0]["residual_likelihood"], rows[0]["residual_impact"], 10,
+    ]  # fmt: skip
+    # Nothing signed: RSK-001 (current 10, above the threshold 8) and RSK-003 (treatment
+    # accept) lack their acceptance, whatever RSK-003 types.
+    assert [r["acceptance_state"] for r in rows] == ["missing", "not needed", "missing"]
+    assert rows[2]["accepted_by"] == "" and rows[2]["accepted_score"] is None
     assert rows[0]["controls"] == ["CTL-5-15"]
     assert rows[2]["acceptance"].startswith("Accepted by Facilities Manager Basel")
 

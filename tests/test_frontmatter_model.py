@@ -156,3 +156,17 @@ def test_unicode_line_separators_do_not_shift_lines() -> None:
         "classification: internal", "classification: secret"
     )
     assert [line for line, _ in messages(source)] == [7]
+
+
+def test_risk_owners_is_a_list_of_registry_roles_each_once() -> None:
+    named = VALID.replace("tags: [gxp, it]", "tags: [gxp, it]\nrisk_owners: [site-head, cio]")
+    doc = parse_document("x.md", named).document
+    assert doc is not None
+    assert (doc.risk_owners, doc.line_of("risk_owners")) == (("site-head", "cio"), 12)
+    shape = (
+        "front matter field 'risk_owners' must be a list of registry roles, each once, like "
+        "[site-head, cio]"
+    )
+    for wrong in ("[Site Head Cork]", "[cio, cio]", "cio"):
+        source = VALID.replace("tags: [gxp, it]", f"tags: [gxp, it]\nrisk_owners: {wrong}")
+        assert messages(source) == [(12, shape)], wrong

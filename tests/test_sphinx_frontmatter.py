@@ -27,8 +27,8 @@ EXPECTED = [
     "unknown-field.md:9: WARNING: front matter field 'status' is not allowed: it is derived "
     "from verified signatures, never typed; remove the line [qms.frontmatter]",
     "unknown-field.md:10: WARNING: unknown front matter field 'reviewer'; allowed: id, title, "
-    "type, version, owner, classification, review_months, effective, change_reason, tags "
-    "[qms.frontmatter]",
+    "type, version, owner, classification, review_months, effective, change_reason, tags, "
+    "risk_owners [qms.frontmatter]",
     "wrong-type.md:5: WARNING: front matter field 'version' must be quoted text like \"2.0\"; "
     "YAML reads an unquoted number, which loses trailing zeros [qms.frontmatter]",
     "wrong-type.md:8: WARNING: front matter field 'review_months' has 'twelve'; allowed: a "

@@ -1,4 +1,4 @@
-"""Completeness rules over the traceability graph, reported as located build warnings."""
+"""Completeness rules over the traceability graph, as located build warnings and notices."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from sphinx.builders import Builder
 from sphinx.util import logging
 
 from qms.model.audits import audit_findings
-from qms.model.traceability import completeness_findings
+from qms.model.findings import NOTICE_CODES, Finding
+from qms.model.risk_acceptance import owner_role
+from qms.model.risk_owners import Treated, owner_findings
+from qms.model.traceability import Graph, completeness_findings, risk_rows
 from qms_sphinx.catalogue import catalogues_of
+from qms_sphinx.docrefs import exact_line
 from qms_sphinx.graph import build_graph
 from qms_sphinx.risk_acceptance import acceptances_of
 from qms_sphinx.settings import settings
-from qms_sphinx.state import documents
+from qms_sphinx.state import documents, mentions
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +47,34 @@ def check(app: Sphinx, builder: Builder) -> None:
     # Internal audits and CAPA: a CAPA's changes name versions of the documents read.
     versions = {document.id: document.version for document in documents(app.env).values()}
     found += audit_findings(graph, versions, locate)
+    found += _risk_owner_findings(app, graph)
     for finding in [*found, *acceptances.findings]:
         where = f"{finding.path}:{finding.line}" if finding.line else finding.path
-        logger.warning(finding.message, location=where, type="qms", subtype=finding.code)
+        # A notice (a lapsed acceptance) is logged as info, so that -W passes; the qms
+        # command still collects, prints and counts it (services/sphinx_run.py).
+        log = logger.info if finding.code in NOTICE_CODES else logger.warning
+        log(finding.message, location=where, type="qms", subtype=finding.code)
+
+
+def _risk_owner_findings(app: Sphinx, graph: Graph) -> list[Finding]:
+    """Each plan's risk_owners against the owners of the risks it names (6.1.3 e)."""
+    config = settings(app)
+    titles = dict(config.role_titles)
+    owners = {row.risk.id: row.risk.text("risk_owner") for row in risk_rows(graph)}
+    found: list[Finding] = []
+    for docname, document in sorted(documents(app.env).items()):
+        if not document.risk_owners:
+            continue
+        treated: dict[str, Treated] = {}
+        for token, line in mentions(app.env).get(docname, ()):
+            if token in owners and token not in treated:
+                owner = owners[token]
+                where = exact_line(app, docname, token, line)
+                treated[token] = Treated(token, where, owner, owner_role(owner, titles))
+        configured = config.owner_rule(document) is not None
+        path = str(app.env.doc2path(docname))
+        found += owner_findings(document, path, list(treated.values()), configured)
+    return found
 
 
 def setup(app: Sphinx) -> None:

@@ -96,7 +96,7 @@ class WrapDocumentIds(SphinxTransform):
         return found
 
 
-def _exact_line(app: Sphinx, docname: str, token: str, line: int | None) -> int | None:
+def exact_line(app: Sphinx, docname: str, token: str, line: int | None) -> int | None:
     """The first line from `line` on that holds `token`: the parser gives one line per
     paragraph or table, not per row or soft-wrapped line."""
     if line is None:
@@ -118,7 +118,7 @@ def warn_unknown(app: Sphinx, env: BuildEnvironment) -> None:
             logger.warning(
                 f"{token} is not the id of any document: correct it, or write it as code "
                 f"(`{token}`) if it is not meant as a reference",
-                location=(docname, _exact_line(app, docname, token, line)),
+                location=(docname, exact_line(app, docname, token, line)),
                 type="qms",
                 subtype=FindingCode.DOCREF,
             )

@@ -9,8 +9,9 @@ from typing import Any
 
 from qms.errors import ConfigError, NotAHandbookError
 from qms.model.approval import MEANING_ORDER, Meaning
-from qms.model.approval_rules import MeaningRule
+from qms.model.approval_rules import MeaningRule, OwnerRule
 from qms.model.capa import CapaPolicy
+from qms.model.document import Document
 from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
 from qms.model.risk_acceptance import AcceptanceLevel, AcceptancePolicy, level_problems
@@ -45,6 +46,9 @@ class QmsConfig:
     risk_acceptance_threshold: int = 8
     # Signature rules: "default" and per document type, as (key, rules) pairs.
     approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...] = (("default", DEFAULT_RULES),)
+    # The meaning each risk owner a document names signs (ISO/IEC 27001 6.1.3 e), per
+    # approvals key that sets `risk_owners`, as (key, meaning) pairs.
+    owner_approvals: tuple[tuple[str, Meaning], ...] = ()
     # Document sets that releases publish, and the roles whose signatures a release needs.
     sets: tuple[DocumentSet, ...] = ()
     release_roles: tuple[str, ...] = ("qa",)
@@ -71,6 +75,16 @@ class QmsConfig:
         table = dict(self.approvals)
         return table.get(doc_type, table.get("default", DEFAULT_RULES))
 
+    def owner_rule(self, document: Document) -> OwnerRule | None:
+        """One signature per risk owner role `document` names, with the meaning its type's
+        approval rules give `risk_owners` (None: no such rule, or no owner named)."""
+        table = dict(self.approvals)
+        key = document.type if document.type in table else "default"
+        meaning = dict(self.owner_approvals).get(key)
+        if meaning is None or not document.risk_owners:
+            return None
+        return OwnerRule(meaning, document.risk_owners)
+
     def required_meanings(self, doc_type: str) -> tuple[str, ...]:
         """The meanings a document of `doc_type` needs, in signing order."""
         return tuple(str(rule.meaning) for rule in self.rules_for(doc_type))
@@ -85,12 +99,16 @@ class QmsConfig:
         Role titles are part of it, since a title is what a reader takes a signature
         to mean; only when configured, so that registries approved without them stay valid.
         """
+        approvals: dict[str, dict[str, Any]] = {
+            key: {str(rule.meaning): list(rule.roles) for rule in rules}
+            for key, rules in self.approvals
+        }
+        # Only where configured, so that registries approved without it stay valid.
+        for key, meaning in self.owner_approvals:
+            approvals[key]["risk_owners"] = str(meaning)
         policy: dict[str, Any] = {
             "trust_roots": sorted(self.trust_roots),
-            "approvals": {
-                key: {str(rule.meaning): list(rule.roles) for rule in rules}
-                for key, rules in self.approvals
-            },
+            "approvals": approvals,
             "release_signer_roles": list(self.release_roles),
         }
         if self.role_titles:
@@ -139,6 +157,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
             )
         raise ConfigError(first.message, first.hint)
     approvals = _approvals(table.get("approvals", {}))
+    owner_approvals = _owner_approvals(table.get("approvals", {}), approvals)
     release_roles = tuple(table.get("release", {}).get("signer_roles", ("qa",)))
     training = _training(table)
     risk_acceptance = _risk_acceptance(table)
@@ -155,6 +174,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
             "risk_acceptance_threshold", QmsConfig.risk_acceptance_threshold
         ),
         approvals=approvals,
+        owner_approvals=owner_approvals,
         sets=tuple(_document_set(name, spec) for name, spec in table.get("sets", {}).items()),
         release_roles=release_roles,
         role_titles=_role_titles(
@@ -212,7 +232,7 @@ def _fingerprints(raw: list[str]) -> tuple[str, ...]:
 
 
 def _approvals(
-    raw: Mapping[str, Mapping[str, list[str]]],
+    raw: Mapping[str, Mapping[str, Any]],
 ) -> tuple[tuple[str, tuple[MeaningRule, ...]], ...]:
     result: dict[str, tuple[MeaningRule, ...]] = {"default": DEFAULT_RULES}
     for key, meanings in raw.items():
@@ -222,6 +242,28 @@ def _approvals(
             if str(meaning) in meanings
         )
     return tuple(result.items())
+
+
+def _owner_approvals(
+    raw: Mapping[str, Mapping[str, Any]],
+    approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...],
+) -> tuple[tuple[str, Meaning], ...]:
+    """(key, meaning) of each approvals table that sets risk_owners, a meaning it takes."""
+    found = []
+    rules = dict(approvals)
+    for key, table in raw.items():
+        if "risk_owners" not in table:
+            continue
+        meaning = Meaning(table["risk_owners"])
+        taken = [rule.meaning for rule in rules[key]]
+        if meaning not in taken:
+            raise ConfigError(
+                f"[tool.qms.approvals.{key}] risk_owners = {str(meaning)!r} is not a signature "
+                "it takes",
+                f"use one of {', '.join(str(m) for m in taken) or 'the meanings it lists'}",
+            )
+        found.append((key, meaning))
+    return tuple(sorted(found))
 
 
 def _training(table: Mapping[str, Any]) -> TrainingPolicy | None:

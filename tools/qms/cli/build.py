@@ -20,8 +20,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Build the handbook into a browsable HTML site. Warnings are printed as "
             "'path:line: message' and make the command exit 1, so a clean build is one "
-            "that would also pass 'sphinx-build -W'. On a terminal a progress bar shows "
-            "the phase (reading, verifying, writing) and its count; piped or in CI "
+            "that would also pass 'sphinx-build -W'. Notices (a lapsed risk acceptance) are "
+            "printed the same way and counted, and fail nothing. On a terminal a progress "
+            "bar shows the phase (reading, verifying, writing) and its count; piped or in CI "
             "(CI=true) only the warnings and the result are printed."
         ),
         epilog="Example: qms build --fresh -v   (re-read everything and show Sphinx's own log)",
@@ -51,13 +52,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             jobs=args.jobs,
             phases=bar,
         )
-    print_findings(result.findings)
+    print_findings([*result.findings, *result.notices])
     index = outdir / "index.html"
+    # Notices (a lapsed acceptance) are counted but fail nothing, as under -W.
+    counted = f" ({plural(len(result.notices), 'notice')})" if result.notices else ""
     if result.failed:
         sys.stderr.write(
-            f"qms build: {plural(len(result.findings), 'warning')}; the site at {index} "
-            "is not fit for release\n"
+            f"qms build: {plural(len(result.findings), 'warning')}{counted}; the site at "
+            f"{index} is not fit for release\n"
         )
         return 1
-    sys.stderr.write(f"qms build: site written to {index}\n")
+    sys.stderr.write(f"qms build: site written to {index}{counted}\n")
     return 0

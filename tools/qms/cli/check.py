@@ -11,7 +11,7 @@ from qms.cli.output import add_verbose_option, plural, print_findings, print_jso
 from qms.cli.progress import progress_bar
 from qms.clock import now
 from qms.errors import QmsError
-from qms.model.findings import FindingCode, code_named
+from qms.model.findings import Finding, FindingCode, code_named
 from qms.services.check import full_check, quick_check
 
 EXPLAIN_ALL = "all"
@@ -75,17 +75,26 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.explain is not None:
         return explain(args.explain, args.json)
     config = ctx.config()
+    notices: tuple[Finding, ...] = ()
     if args.quick:
         findings = quick_check(config, now())
     else:
         with progress_bar(enabled=not (args.json or args.verbose)) as bar:
-            findings = full_check(config, now(), progress=sphinx_log(args.verbose), phases=bar)
+            checked = full_check(config, now(), progress=sphinx_log(args.verbose), phases=bar)
+        findings, notices = checked.findings, checked.notices
     if args.json:
-        print_json({"ok": not findings, "findings": [f.as_dict() for f in findings]})
+        print_json(
+            {
+                "ok": not findings,
+                "findings": [f.as_dict() for f in findings],
+                "notices": [f.as_dict() for f in notices],
+            }
+        )
     else:
-        print_findings(findings)
+        print_findings([*findings, *notices])
+        counted = f" ({plural(len(notices), 'notice')})" if notices else ""
         if findings:
-            sys.stderr.write(f"qms check: {plural(len(findings), 'problem')} found\n")
+            sys.stderr.write(f"qms check: {plural(len(findings), 'problem')} found{counted}\n")
         else:
-            sys.stderr.write("qms check: no problems found\n")
+            sys.stderr.write(f"qms check: no problems found{counted}\n")
     return 1 if findings else 0

@@ -10,17 +10,34 @@ from typing import Any
 
 from qms.cli.context import Context
 from qms.cli.output import add_format_option, plural, print_findings, write_file
+from qms.clock import today
+from qms.config import QmsConfig
 from qms.model.traceability import Graph
-from qms.services.traceability import FORMATS, export, risk_table, soa_table
+from qms.services.risk_acceptance import risk_export
+from qms.services.traceability import FORMATS, export, soa_table
 
-Table = Callable[[Graph], list[dict[str, Any]]]
+Table = Callable[[QmsConfig, Graph], list[dict[str, Any]]]
+
+
+def _soa(_config: QmsConfig, graph: Graph) -> list[dict[str, Any]]:
+    return soa_table(graph)
+
+
+def _risks(config: QmsConfig, graph: Graph) -> list[dict[str, Any]]:
+    # Acceptances are judged today, as 'qms risk status' judges them.
+    return risk_export(config, graph, today())
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `soa` and `risks`."""
     for name, table, what in (
-        ("soa", soa_table, "the Statement of Applicability: one row per Annex A control"),
-        ("risks", risk_table, "the risk register: scores before and after treatment"),
+        ("soa", _soa, "the Statement of Applicability: one row per Annex A control"),
+        (
+            "risks",
+            _risks,
+            "the risk register: inherent, current and target scores, and each signed "
+            "acceptance (state, by whom, role, when, until, at which score, why it lapsed)",
+        ),
     ):
         parser = commands.add_parser(
             name,
@@ -39,7 +56,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _runner(table: Table) -> Callable[[argparse.Namespace, Context], int]:
     def run(args: argparse.Namespace, ctx: Context) -> int:
-        text, findings = export(ctx.config(), table, args.format)
+        config = ctx.config()
+        text, findings = export(config, lambda graph: table(config, graph), args.format)
         if args.output:
             write_file(args.output, text)
         else:

@@ -57,6 +57,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 for row in rows
             ],
         )
+        for row in rows:
+            if row.awaiting:
+                print(row.awaiting)
         if handbook.findings:
             sys.stderr.write("qms status: these documents could not be read:\n")
             print_findings(handbook.findings, sys.stderr)

@@ -134,6 +134,9 @@ def _print_text(report: VerifyReport) -> None:
             for d in report.documents
         ],
     )
+    for d in report.documents:
+        if d.row.awaiting:
+            sys.stdout.write(d.row.awaiting + "\n")
     if verification.line_endings:  # the fix first, then the files it concerns
         sys.stdout.write(verification.line_endings + "\n")
     print_findings(

@@ -52,6 +52,15 @@ class MeaningRule:
 
 
 @dataclass(frozen=True)
+class OwnerRule:
+    """ISO/IEC 27001 6.1.3 e: one signature with `meaning` by each of `roles`, the owner
+    roles of the risks a document treats (its front matter's risk_owners)."""
+
+    meaning: Meaning
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RecordVerdict:
     """The judgement on one record."""
 
@@ -124,6 +133,7 @@ def _first_check(
     registry: RegistryHistory,
     now: datetime,
     lost_commits: frozenset[str],
+    owners: OwnerRule | None,
 ) -> tuple[str, str]:
     """Checks of one record on its own: (problem, note); problem is empty when it passes."""
     statement, signature = record.statement, record.signature
@@ -162,10 +172,13 @@ def _first_check(
     rule = next((r for r in rules if r.meaning == statement.meaning), None)
     if rule is None:
         return f"'{statement.meaning}' is not a signature this document type takes", ""
-    if statement.role not in entry.roles or statement.role not in rule.roles:
+    allowed = rule.roles
+    if owners is not None and owners.meaning == statement.meaning:
+        allowed = tuple(dict.fromkeys([*rule.roles, *owners.roles]))
+    if statement.role not in entry.roles or statement.role not in allowed:
         return (
             f"{entry.name} signed as '{statement.role}', which may not give "
-            f"'{statement.meaning}' here (allowed: {', '.join(rule.roles)}; "
+            f"'{statement.meaning}' here (allowed: {', '.join(allowed)}; "
             f"{entry.name} holds: {', '.join(entry.roles)})",
             "",
         )
@@ -182,6 +195,7 @@ def judge_document(
     now: datetime,
     lost_commits: frozenset[str] = frozenset(),
     line_endings_only: Callable[[Statement], str] | None = None,
+    owners: OwnerRule | None = None,
 ) -> DocumentVerdict:
     """Judge every record of one document and derive the evidence for its status.
 
@@ -189,6 +203,8 @@ def judge_document(
     `line_endings_only(statement)` names the file that differs from what the statement
     signed only in CRLF line endings ("" when the difference is more than that); it is
     asked only when the digests differ, and such a record counts no more than any other.
+    With `owners`, each of its roles must also give its meaning: a signature in an owner
+    role that the meaning's own rule does not allow counts for that owner only.
     """
     version = str(document.version)
     verdicts: list[RecordVerdict] = []
@@ -196,7 +212,7 @@ def judge_document(
     candidates: list[tuple[Record, Statement, str]] = []
     stale = False
     for record in records:
-        problem, note = _first_check(record, rules, registry, now, lost_commits)
+        problem, note = _first_check(record, rules, registry, now, lost_commits, owners)
         is_current = record.folder_version == version
         if problem:
             verdicts.append(RecordVerdict(record, False, is_current, problem))
@@ -217,14 +233,41 @@ def judge_document(
             verdicts.append(RecordVerdict(record, False, True, problem))
             continue
         candidates.append((record, statement, note))
-    verdicts.extend(_judge_together(candidates, rules, people(registry)))
-    meanings = frozenset(
-        v.record.statement.meaning
+    owner_only = _owner_only(rules, owners)
+    verdicts.extend(_judge_together(candidates, rules, people(registry), owner_only))
+    counted = [
+        v.record.statement
         for v in verdicts
         if v.valid and v.current and v.record.statement is not None
-    )
+    ]
+    meanings = frozenset(s.meaning for s in counted if not owner_only(s))
+    awaiting: tuple[str, ...] = ()
+    if owners is not None:
+        given = {s.role for s in counted if s.meaning == owners.meaning}
+        awaiting = tuple(role for role in owners.roles if role not in given)
     ordered = tuple(sorted(verdicts, key=_order))
-    return DocumentVerdict(document, ordered, Evidence(meanings=meanings, stale=stale))
+    evidence = Evidence(meanings=meanings, stale=stale, awaiting_owners=awaiting)
+    return DocumentVerdict(document, ordered, evidence)
+
+
+def _owner_only(
+    rules: Sequence[MeaningRule], owners: OwnerRule | None
+) -> Callable[[Statement], bool]:
+    """Whether a statement counts for its risk owner role only: given in an owner role that
+    the meaning's own rule does not allow. It then neither gives the meaning nor falls
+    under segregation of duties: an owner approves the treatment of their own risks,
+    also in a plan they wrote or reviewed, and the independent approval is still needed."""
+    allowed = {rule.meaning: rule.roles for rule in rules}
+
+    def owner_only(statement: Statement) -> bool:
+        return (
+            owners is not None
+            and statement.meaning == owners.meaning
+            and statement.role in owners.roles
+            and statement.role not in allowed.get(statement.meaning, ())
+        )
+
+    return owner_only
 
 
 def with_retirement(
@@ -255,6 +298,7 @@ def _judge_together(
     candidates: list[tuple[Record, Statement, str]],
     rules: Sequence[MeaningRule],
     persons: dict[str, str],
+    owner_only: Callable[[Statement], bool],
 ) -> list[RecordVerdict]:
     """Order, duplicates and segregation of duties among one version's signatures."""
     required = [rule.meaning for rule in rules]
@@ -266,7 +310,7 @@ def _judge_together(
         return item[1].signed_at, MEANING_ORDER.index(item[1].meaning)
 
     for record, statement, note in sorted(candidates, key=when):
-        problem = _conflict(statement, accepted, required, persons)
+        problem = _conflict(statement, accepted, required, persons, owner_only)
         if problem:
             verdicts.append(RecordVerdict(record, False, True, problem))
         else:
@@ -280,6 +324,7 @@ def _conflict(
     accepted: Sequence[Statement],
     required: list[Meaning],
     persons: dict[str, str],
+    owner_only: Callable[[Statement], bool],
 ) -> str:
     """Why `statement` cannot count beside the signatures accepted before it, if it cannot."""
 
@@ -287,17 +332,25 @@ def _conflict(
         return persons.get(fingerprint, fingerprint)
 
     signer = person(statement.signer_fingerprint)
-    if any(
-        person(s.signer_fingerprint) == signer and s.meaning == statement.meaning for s in accepted
-    ):
+    own = owner_only(statement)
+    for s in accepted:
+        # One signature per person and meaning; an owner's, one per owner role besides.
+        if person(s.signer_fingerprint) != signer or s.meaning != statement.meaning:
+            continue
+        if (own or owner_only(s)) and s.role != statement.role:
+            continue
         return f"{statement.signer_name} already signed this version as {statement.meaning}"
+    # The meanings given so far: an owner's signature gives none.
+    given = [s for s in accepted if not owner_only(s)]
     rank = MEANING_ORDER.index(statement.meaning)
     for earlier in MEANING_ORDER[:rank]:
-        if earlier in required and not any(s.meaning == earlier for s in accepted):
+        if earlier in required and not any(s.meaning == earlier for s in given):
             return (
                 f"{statement.meaning} before it was {earlier}: signatures must follow the "
                 f"order {', '.join(required)}"
             )
+    if own:
+        return ""
     # Symmetric: whichever is signed first, one person never holds two of these roles
     # on one version (an approver who later "authors" is caught as well).
     barred = {
@@ -305,7 +358,7 @@ def _conflict(
         Meaning.REVIEWED: (Meaning.AUTHORED, Meaning.APPROVED),
         Meaning.APPROVED: (Meaning.AUTHORED, Meaning.REVIEWED),
     }[statement.meaning]
-    for other in accepted:
+    for other in given:
         if other.meaning in barred and person(other.signer_fingerprint) == signer:
             return (
                 f"segregation of duties: {statement.signer_name} {other.meaning} this version "

@@ -21,8 +21,10 @@ class VersionApproval:
 
 
 def is_complete(verdict: DocumentVerdict, required: Collection[str], trusted: bool) -> bool:
-    """Whether a verdict approves its version: a trusted registry and every required meaning."""
-    return trusted and set(required) <= set(verdict.evidence.meanings)
+    """Whether a verdict approves its version: a trusted registry, every required meaning
+    and every risk owner's signature."""
+    evidence = verdict.evidence
+    return trusted and set(required) <= set(evidence.meanings) and not evidence.awaiting_owners
 
 
 def best_approval(candidates: Iterable[VersionApproval]) -> VersionApproval | None:

@@ -102,6 +102,9 @@ class Document:
     effective: date | None = None
     change_reason: str = ""
     tags: tuple[str, ...] = ()
+    # The registry roles owning the risks a risk treatment plan treats (ISO/IEC 27001
+    # 6.1.3 e): with an approval rule's `risk_owners`, each must approve it.
+    risk_owners: tuple[str, ...] = ()
     # (key, 1-based line) of each front-matter field, so later checks can point at it.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 

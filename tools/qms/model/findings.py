@@ -114,9 +114,23 @@ class FindingCode(StrEnum):
     )
     RISK_ACCEPTANCE_LAPSED = (
         "risk-acceptance-lapsed",
-        "a risk's signed acceptance no longer holds: its current score rose above the "
-        "accepted one, its date passed, or its signer no longer holds a role that may accept "
-        "the current score; review the risk and have it accepted again with 'qms risk accept'",
+        "a notice: a risk's signed acceptance no longer holds: its current score rose above "
+        "the accepted one, its date passed, or its signer no longer holds a role that may "
+        "accept the current score; review the risk and have it accepted again with 'qms risk "
+        "accept' (a risk above the threshold with no mitigating control still fails the build)",
+    )
+    RISK_OWNERS = (
+        "risk-owners",
+        "a risk treatment plan's risk_owners does not match the owners of the risks it names: "
+        "a role that owns none of them, a risk whose owner's role it does not list, or a "
+        "risk_owner that names no role (give the role a title in [tool.qms.roles]); correct "
+        "risk_owners, at its line, or the risk's owner",
+    )
+    OWNER_APPROVAL = (
+        "owner-approval",
+        "a document names risk_owners, but the approval rules of its type ask none of them to "
+        'sign; set risk_owners = "approved" (the meaning each owner gives) in '
+        "[tool.qms.approvals.TYPE], or drop the field",
     )
     # Change impact (issue 17)
     IMPACT_ASSESSMENT = (
@@ -249,6 +263,12 @@ class FindingCode(StrEnum):
     )
     # end of monitoring and measurement
     QMS = ("qms", "a problem found by qms without a more specific code; read its message")
+
+
+# Codes that are notices: printed and counted at their `file:line`, but they fail neither
+# the build (nor its -W) nor `qms check`. A lapsed acceptance is the register's state to
+# show and follow up, not an authoring error; a risk it leaves untreated still fails.
+NOTICE_CODES: frozenset[FindingCode] = frozenset({FindingCode.RISK_ACCEPTANCE_LAPSED})
 
 
 def code_named(code: str) -> FindingCode | None:

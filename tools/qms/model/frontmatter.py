@@ -271,5 +271,6 @@ def _build(path: str, values: dict[str, Any], lines: dict[str, int]) -> Document
         effective=effective,
         change_reason=(values.get("change_reason") or "").strip(),
         tags=tuple(t.strip() for t in values.get("tags") or ()),
+        risk_owners=tuple(values.get("risk_owners") or ()),
         lines=tuple(sorted(lines.items(), key=lambda item: item[1])),
     )

@@ -40,6 +40,9 @@ class Evidence:
     # the version counts as in force (0: no gate), and (trained, affected) so far.
     gate: float = 0.0
     trained: tuple[int, int] = (0, 0)
+    # Risk owner roles the document names whose signature is still missing (approval
+    # rule `risk_owners`, ISO/IEC 27001 6.1.3 e): until none is, it stays in review.
+    awaiting_owners: tuple[str, ...] = ()
 
 
 NO_EVIDENCE = Evidence()
@@ -51,6 +54,8 @@ class DerivedStatus:
 
     status: Status
     reason: str
+    # The risk owner roles whose signature the document still awaits (see Evidence).
+    awaiting_owners: tuple[str, ...] = ()
 
 
 def derive_status(
@@ -71,10 +76,13 @@ def derive_status(
             "a version bump and new signatures",
         )
     missing = [meaning for meaning in required if meaning not in evidence.meanings]
+    if evidence.awaiting_owners:
+        missing.append("risk owners " + ", ".join(evidence.awaiting_owners))
+    owners = evidence.awaiting_owners
     if not evidence.meanings:
-        return DerivedStatus(Status.DRAFT, "no verified signatures")
+        return DerivedStatus(Status.DRAFT, "no verified signatures", owners)
     if missing:
-        return DerivedStatus(Status.IN_REVIEW, "awaiting " + ", ".join(missing))
+        return DerivedStatus(Status.IN_REVIEW, "awaiting " + ", ".join(missing), owners)
     if document.effective is None:
         return DerivedStatus(Status.APPROVED, "approved; no effective date set")
     if document.effective > today:

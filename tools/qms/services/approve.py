@@ -104,7 +104,13 @@ def approve(
                 f"a {document.type} takes no '{meaning}' signature",
                 f"it takes {', '.join(str(r.meaning) for r in rules)}",
             )
-        role = _choose_role(entry, rule.roles, document, meaning)
+        # Risk owners approve a plan; its retirement follows the approval rules alone.
+        owners = None if retire is not None else config.owner_rule(document)
+        allowed = rule.roles
+        if owners is not None and owners.meaning == meaning:
+            # Each risk owner the plan names gives this meaning too, in the owner role.
+            allowed = tuple(dict.fromkeys([*rule.roles, *owners.roles]))
+        role = _choose_role(entry, allowed, document, meaning)
         content = document_content(config, document)
         head = _head(repo)
         existing = judge(config, document, keyring, registry, now, repo)
@@ -159,6 +165,7 @@ def approve(
             rules,
             registry.history,
             now,
+            owners=owners,
         )
         verdict = next(v for v in trial.verdicts if v.record is proposed)
         if not verdict.valid:

@@ -57,7 +57,14 @@ def version_approvals(
         candidates = []
         for content, includes in sorted(hashes):
             verdict = judge_document(
-                at_version, content, includes, records, rules, registry.history, now
+                at_version,
+                content,
+                includes,
+                records,
+                rules,
+                registry.history,
+                now,
+                owners=config.owner_rule(at_version),
             )
             complete = is_complete(verdict, required, registry.trusted)
             candidates.append(VersionApproval(version, content, verdict, complete))

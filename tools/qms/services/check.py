@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -23,12 +24,20 @@ def quick_check(config: QmsConfig, now: datetime) -> list[Finding]:
     )
 
 
+@dataclass(frozen=True)
+class FullCheck:
+    """What a full check found: the problems, and the notices that fail nothing."""
+
+    findings: list[Finding]
+    notices: tuple[Finding, ...] = ()
+
+
 def full_check(
     config: QmsConfig,
     now: datetime,
     progress: TextIO | None = None,
     phases: Progress | None = None,
-) -> list[Finding]:
+) -> FullCheck:
     """Everything the build enforces: a fresh Sphinx read of all sources.
 
     The front-matter rules run inside the build from the same model code, so the
@@ -36,10 +45,11 @@ def full_check(
     """
     unreadable = [f for f in load_handbook(config).findings if f.code == FindingCode.ENCODING]
     if unreadable:
-        return unreadable  # Sphinx cannot read these at all; report them first
+        return FullCheck(unreadable)  # Sphinx cannot read these at all; report them first
     with tempfile.TemporaryDirectory(prefix="qms-check-") as scratch:
         run = run_sphinx(
             config, "dummy", Path(scratch) / "out", fresh=True, progress=progress, phases=phases
         )
     control = change_control(config, now=now).findings
-    return sorted(set(run.findings) | set(control), key=lambda f: f.sort_key)
+    found = sorted(set(run.findings) | set(control), key=lambda f: f.sort_key)
+    return FullCheck(found, tuple(sorted(run.notices, key=lambda f: f.sort_key)))

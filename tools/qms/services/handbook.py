@@ -146,6 +146,18 @@ class StatusRow:
     status: DerivedStatus
     next_review: date | None
 
+    @property
+    def awaiting(self) -> str:
+        """The line `qms status` and `qms verify` print for a document awaiting risk owners
+        ("" when none is awaited)."""
+        owners = self.status.awaiting_owners
+        if not owners:
+            return ""
+        return (
+            f"{self.document.id} {self.document.version}: {self.status.status}, awaiting the "
+            f"risk owners' signature: {', '.join(owners)}"
+        )
+
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready mapping."""
         review = self.next_review.isoformat() if self.next_review else None
@@ -156,6 +168,7 @@ class StatusRow:
             "version": str(self.document.version),
             "status": str(self.status.status),
             "status_reason": self.status.reason,
+            "awaiting_owners": list(self.status.awaiting_owners),
             "owner": self.document.owner,
             "effective": self.document.effective.isoformat() if self.document.effective else None,
             "next_review": review,

@@ -120,15 +120,20 @@ def risks_of(
     return found
 
 
-def handbook_risks(config: QmsConfig) -> dict[str, RiskNow]:
-    """Every risk of the handbook, read with Sphinx, located as users see paths."""
+def _documents(config: QmsConfig) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """Per docname: the (id, version) of the document, and its path as users see it."""
     registers: dict[str, tuple[str, str]] = {}
     paths: dict[str, str] = {}
     for document in load_handbook(config).documents:
         docname = Path(document.path).relative_to(config.docs_dir).with_suffix("").as_posix()
         registers[docname] = (document.id, str(document.version))
         paths[docname] = document.path
-    return risks_of(config, load_graph(config).graph, registers, paths)
+    return registers, paths
+
+
+def handbook_risks(config: QmsConfig) -> dict[str, RiskNow]:
+    """Every risk of the handbook, read with Sphinx, located as users see paths."""
+    return risks_of(config, load_graph(config).graph, *_documents(config))
 
 
 def acceptance_files(config: QmsConfig) -> list[Path]:
@@ -263,3 +268,34 @@ def site_acceptances(
             # The registry's own findings are the site's notices already.
             return AcceptanceFacts(tuple(RiskStatus(r, None) for r in risks.values()), ())
         return load_acceptances(config, keyring, registry.history, risks, on)
+
+
+# The acceptance columns of the export, named as `qms risk status --json` names them.
+EXPORTED = (
+    "accepted_by",
+    "accepted_role",
+    "accepted_at",
+    "until",
+    "accepted_score",
+    "lapse_reason",
+)
+
+
+def risk_export(config: QmsConfig, graph: Graph, on: date) -> list[dict[str, Any]]:
+    """The register rows `qms risks` writes: scores, and each acceptance as verified on `on`.
+
+    Bad acceptance files are `qms risk status`'s to report; here they count for nothing.
+    """
+    facts = site_acceptances(config, graph, *_documents(config), on)
+    rows = []
+    for row in risk_rows(graph):
+        status = facts.of(row.risk.id)
+        shown = status.as_dict() if status is not None else {}
+        rows.append(
+            {
+                **row.as_dict(),
+                "acceptance_state": shown.get("state", ""),
+                **{key: shown.get(key, "") for key in EXPORTED},
+            }
+        )
+    return rows

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from qms.config import QmsConfig
 from qms.errors import QmsError
-from qms.model.findings import Finding, FindingCode
+from qms.model.findings import NOTICE_CODES, Finding, FindingCode
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -37,6 +37,8 @@ class SphinxRun:
     outdir: Path
     findings: tuple[Finding, ...]
     failed: bool
+    # Located notices (model/findings.py NOTICE_CODES): printed and counted, never a failure.
+    notices: tuple[Finding, ...] = ()
 
 
 def _place(location: object, root: Path) -> tuple[str, int | None]:
@@ -84,6 +86,7 @@ class WarningRecords(logging.Filter):
         super().__init__()
         self.root = root
         self.findings: list[Finding] = []
+        self.notices = NoticeRecords(root)
         self._handler: logging.Handler | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -105,13 +108,35 @@ class WarningRecords(logging.Filter):
         )
 
     def attach(self) -> None:
-        """Join the warning handler of the Sphinx application being set up (once)."""
-        from sphinx.util.logging import NAMESPACE, WarningStreamHandler
+        """Join the warning handler of the Sphinx application being set up (once), and
+        the notices its info handler."""
+        from sphinx.util.logging import NAMESPACE, NewLineStreamHandler, WarningStreamHandler
 
         for handler in logging.getLogger(NAMESPACE).handlers:
             if isinstance(handler, WarningStreamHandler) and self._handler is not handler:
                 handler.addFilter(self)
                 self._handler = handler
+            elif isinstance(handler, NewLineStreamHandler) and self.notices not in handler.filters:
+                handler.addFilter(self.notices)
+
+
+class NoticeRecords(logging.Filter):
+    """The notices a build logs: info records of type qms with a notice code, as findings.
+
+    It joins Sphinx's info handler after the filter that places locations; -W never
+    sees them, since they are not warnings.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+        self.findings: list[Finding] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        subtype = getattr(record, "subtype", None)
+        if getattr(record, "type", None) == "qms" and subtype in NOTICE_CODES:
+            self.findings.append(finding_of(record, self.root))
+        return True
 
 
 def _application(records: WarningRecords, **options: Any) -> Sphinx:
@@ -271,4 +296,5 @@ def run_sphinx(
     finally:
         gc.unfreeze()
     findings = tuple(records.findings)
-    return SphinxRun(outdir, findings, failed or bool(findings))
+    notices = tuple(dict.fromkeys(records.notices.findings))
+    return SphinxRun(outdir, findings, failed or bool(findings), notices)

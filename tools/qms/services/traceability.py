@@ -13,7 +13,7 @@ from qms.config import QmsConfig
 from qms.errors import QmsError
 from qms.model.csvcells import csv_text
 from qms.model.findings import Finding
-from qms.model.traceability import Graph, Need, risk_rows, soa_rows
+from qms.model.traceability import Graph, Need, soa_rows
 from qms.services.sphinx_run import run_sphinx
 
 FORMATS = ("csv", "json", "markdown")
@@ -45,11 +45,6 @@ def load_graph(config: QmsConfig, kept: Path | None = None) -> GraphRun:
 def soa_table(graph: Graph) -> list[dict[str, Any]]:
     """The SoA rows, as the site shows them."""
     return [row.as_dict() for row in soa_rows(graph)]
-
-
-def risk_table(graph: Graph) -> list[dict[str, Any]]:
-    """The risk register rows, as the site shows them."""
-    return [row.as_dict() for row in risk_rows(graph)]
 
 
 def _cell(value: Any) -> str:

@@ -181,7 +181,7 @@ def judge(
     lost = frozenset(c for c in commits if checkable and repo and not repo.is_ancestor(c))
     rules = config.rules_for(document.type)
 
-    def judged(found: list[Record]) -> DocumentVerdict:
+    def judged(found: list[Record], owners: bool) -> DocumentVerdict:
         return judge_document(
             document,
             content.sha256,
@@ -192,11 +192,13 @@ def judge(
             now,
             lost,
             lambda s: crlf_only_difference(config, document, s.content_sha256, s.includes),
+            # Risk owners approve a plan; its retirement follows the approval rules alone.
+            config.owner_rule(document) if owners else None,
         )
 
-    verdict = judged(records)
+    verdict = judged(records, owners=True)
     if retiring:
-        verdict = with_retirement(verdict, judged(retiring), rules)
+        verdict = with_retirement(verdict, judged(retiring, owners=False), rules)
     if registry.trusted:
         return verdict
 
