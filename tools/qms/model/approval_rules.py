@@ -60,6 +60,14 @@ class OwnerRule:
     roles: tuple[str, ...]
 
 
+def roles_allowed(rule: MeaningRule, owners: OwnerRule | None) -> tuple[str, ...]:
+    """The roles that may give `rule`'s meaning: its own, and the risk owner roles a
+    document names when they give that meaning too."""
+    if owners is None or owners.meaning != rule.meaning:
+        return rule.roles
+    return tuple(dict.fromkeys([*rule.roles, *owners.roles]))
+
+
 @dataclass(frozen=True)
 class RecordVerdict:
     """The judgement on one record."""
@@ -90,15 +98,6 @@ class DocumentVerdict:
     def retirement_signatures(self) -> tuple[RecordVerdict, ...]:
         """Valid retirement signatures over the current content, oldest first."""
         return tuple(v for v in self.retirement if v.valid and v.current)
-
-    @property
-    def retired_at(self) -> datetime | None:
-        """When the retirement was complete: its last signature (None: not retired)."""
-        if not self.evidence.retired:
-            return None
-        return max(
-            v.record.statement.signed_at for v in self.retirement_signatures if v.record.statement
-        )
 
     @property
     def retirement_reason(self) -> str:
@@ -172,9 +171,7 @@ def _first_check(
     rule = next((r for r in rules if r.meaning == statement.meaning), None)
     if rule is None:
         return f"'{statement.meaning}' is not a signature this document type takes", ""
-    allowed = rule.roles
-    if owners is not None and owners.meaning == statement.meaning:
-        allowed = tuple(dict.fromkeys([*rule.roles, *owners.roles]))
+    allowed = roles_allowed(rule, owners)
     if statement.role not in entry.roles or statement.role not in allowed:
         return (
             f"{entry.name} signed as '{statement.role}', which may not give "

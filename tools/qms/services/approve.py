@@ -11,7 +11,13 @@ from qms.adapters.gpg import Keyring, UserKeys, hermetic_keyring
 from qms.config import QmsConfig
 from qms.errors import RefusedError
 from qms.model.approval import MEANING_ORDER, Meaning, Statement
-from qms.model.approval_rules import DocumentVerdict, MeaningRule, Record, judge_document
+from qms.model.approval_rules import (
+    DocumentVerdict,
+    MeaningRule,
+    Record,
+    judge_document,
+    roles_allowed,
+)
 from qms.model.document import Document
 from qms.model.signature_rules import SignatureFacts
 from qms.model.signers import SignerEntry
@@ -106,11 +112,7 @@ def approve(
             )
         # Risk owners approve a plan; its retirement follows the approval rules alone.
         owners = None if retire is not None else config.owner_rule(document)
-        allowed = rule.roles
-        if owners is not None and owners.meaning == meaning:
-            # Each risk owner the plan names gives this meaning too, in the owner role.
-            allowed = tuple(dict.fromkeys([*rule.roles, *owners.roles]))
-        role = _choose_role(entry, allowed, document, meaning)
+        role = _choose_role(entry, roles_allowed(rule, owners), document, meaning)
         content = document_content(config, document)
         head = _head(repo)
         existing = judge(config, document, keyring, registry, now, repo)
