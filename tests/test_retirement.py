@@ -85,3 +85,76 @@ def test_a_draft_is_not_retired_it_is_deleted(
                        "authored", "--reason", REASON, "--key", team.author.fingerprint,
                        "--gnupghome", str(team.author.home))  # fmt: skip
     assert code == 1 and "is not approved" in err and "deleting its file" in err
+
+
+CONTROL = """
+```{control} Role-based access to GxP systems
+:id: CTL-ACC-001
+:applicable: yes
+:justification: GxP systems hold regulated records
+:implementation: implemented
+```
+"""
+PROCEDURE = """
+```{procedure} Quarterly review of backup operator access
+:id: PRC-BCK-001
+:implements: CTL-ACC-001
+```
+"""
+
+
+def _linked(root: Path) -> None:
+    """POL-ACC-001 holds a control that SOP-BCK-001 implements; retired policies are kept
+    ten years, procedures seven."""
+    for path, text in (("docs/policies/pol-acc-001.md", CONTROL),
+                       ("docs/procedures/sop-bck-001.md", PROCEDURE)):  # fmt: skip
+        file = root / path
+        file.write_text(file.read_text(encoding="utf-8") + text, encoding="utf-8")
+    with (root / "pyproject.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n[tool.qms.retention]\ndefault = 7\npolicy = 10\n")
+
+
+def test_a_retired_document_leaves_navigation_and_register_but_stays_readable(
+    tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qms.config import load_config
+    from qms.services.sphinx_run import run_sphinx
+
+    repo = make_release_repo(tmp_path, team, capsys, _linked)
+    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
+                            (team.approver, "approved")):  # fmt: skip
+        assert retire(capsys, repo, person, meaning, "--reason", REASON)[0] == 0
+    code, out, err = run(capsys, "--root", str(repo), "verify", "--json", DOC)
+    assert code == 0, err
+    retirement = json.loads(out)["documents"][0]["retirement"]
+    assert retirement["reason"] == REASON and len(retirement["signatures"]) == 3
+    # It takes effect with the last signature, and a policy is kept ten years from then.
+    assert retirement["at"] == max(s["signed_at"] for s in retirement["signatures"])
+    retired_on = retirement["at"][:10]
+    kept_until = f"{int(retired_on[:4]) + 10}{retired_on[4:]}"
+    assert retirement["keep_until"] == kept_until
+
+    site = run_sphinx(load_config(repo), "html", tmp_path / "site", fresh=True, progress=None)
+    # A live link into the retired policy is a finding at the linking item's line.
+    procedure = (repo / "docs/procedures/sop-bck-001.md").read_text(encoding="utf-8")
+    line = (
+        procedure.splitlines().index("```{procedure} Quarterly review of backup operator access")
+        + 1
+    )
+    [finding] = [f for f in site.findings if f.code == "qms.retired-link"]
+    assert finding.path.endswith("sop-bck-001.md") and finding.line == line
+    assert f"an item of {DOC}, which was retired on {retired_on}" in finding.message
+
+    register = (site.outdir / "register.html").read_text(encoding="utf-8")
+    current, _, out_of_force = register.partition('<p class="rubric">Superseded and withdrawn')
+    assert DOC not in current and "POL-CRY-001" in current
+    row = next(r for r in out_of_force.split("<tr")[1:] if DOC in r)
+    assert 'href="policies/pol-acc-001.html"' in row and f"<p>{retired_on}</p>" in row
+    assert f"retired: {REASON}; keep until {kept_until}" in row
+    # The sidebar's list of policies leaves it out; its page stays, as an archive copy.
+    nav = (site.outdir / "_static/qms-nav-policy.js").read_text(encoding="utf-8")
+    assert "POL-CRY-001" in nav and DOC not in nav
+    page = (site.outdir / "policies/pol-acc-001.html").read_text(encoding="utf-8")
+    assert "RETIRED: withdrawn from use" in page and "Retirement signatures" in page
+    assert f"<p>{kept_until}</p>" in page
+    assert REASON in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 from docutils import nodes
 from sphinx.application import Sphinx
 
+from qms.model.approval_rules import RecordVerdict
 from qms.model.document import Document
 from qms.model.status import Status
 from qms.model.timeutil import display_utc
@@ -79,15 +80,27 @@ def _training_row(app: Sphinx, state: PageState) -> list[nodes.row]:
     return [_row("Training", nodes.container("", total, roles))]
 
 
-def _manifestation(app: Sphinx, state: PageState) -> nodes.Node:
+def _retirement_rows(state: PageState) -> list[nodes.row]:
+    """When and why a retired document was withdrawn, and how long it is kept."""
+    retired = state.retirement
+    if retired is None:
+        return []
+    kept = retired.keep_until.isoformat() if retired.keep_until else "no retention period set"
+    return [
+        _row("Retired", f"{display_utc(retired.at)}: {retired.reason}"),
+        _row("Keep until", kept),
+    ]
+
+
+def _manifestation(app: Sphinx, signatures: tuple[RecordVerdict, ...]) -> nodes.Node:
     """21 CFR 11.50: printed name, role, meaning, UTC time and key of each signature."""
-    if not state.signatures:
+    if not signatures:
         return nodes.paragraph("", "No verified signatures on this version.")
     head = nodes.thead(
         "", nodes.row("", *(_entry(t) for t in ("Meaning", "Signed by", "Role", "UTC", "Key")))
     )
     body = nodes.tbody()
-    for verdict in state.signatures:
+    for verdict in signatures:
         statement = verdict.record.statement
         if statement is None:
             continue
@@ -176,12 +189,16 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
                 _row("Next review", f"{review} (every {document.review_months} months)"),
                 _row("Status", status_text),
                 _row("Change", document.change_reason or "none recorded"),
+                *_retirement_rows(state),
                 *_training_row(app, state),
             ]
         )
     )
     parts.append(nodes.rubric("", "Signatures"))
-    parts.append(_manifestation(app, state))
+    parts.append(_manifestation(app, state.signatures))
+    if state.retirement is not None:
+        parts.append(nodes.rubric("", "Retirement signatures"))
+        parts.append(_manifestation(app, state.retirement.signatures))
     if state.history:
         parts.append(nodes.rubric("", "Revision history"))
         parts.append(_history(app, docname, document, state))

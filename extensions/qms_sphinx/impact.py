@@ -17,13 +17,15 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from qms.errors import QmsError
+from qms.model.findings import Finding
 from qms.model.fingerprints import short
 from qms.model.impact import LinkState, State
+from qms.model.retirement import links_into_retired
 from qms.model.timeutil import display_utc
 from qms.services.impact import Impact, impact_status
 from qms_sphinx.approvals import judged_at
 from qms_sphinx.settings import settings
-from qms_sphinx.state import documents, view_pages
+from qms_sphinx.state import documents, retired, view_pages
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,15 @@ def _shown(states: Sequence[LinkState]) -> tuple[str, ...]:
     )
 
 
+def _retired_links(app: Sphinx, env: BuildEnvironment, impact: Impact) -> tuple[Finding, ...]:
+    """The live links into retired documents, as this build's verification found them."""
+    archived = {documents(env)[name].id: found for name, found in retired(env).items()}
+    if not archived:
+        return ()
+    links = (s.link for s in impact.links)
+    return links_into_retired(links, lambda item: impact.holders.get(item, ""), archived)
+
+
 def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """Judge the links; log the suspect ones and bad assessment files; return the pages
     whose notices changed since the last build."""
@@ -68,6 +79,10 @@ def refresh(app: Sphinx, env: BuildEnvironment) -> list[str]:
         )
     for finding in impact.findings:
         logger.warning(finding.render(), type="qms", subtype=finding.code)
+    for finding in _retired_links(app, env, impact):
+        location = (env.path2doc(str(settings(app).root / finding.path)) or finding.path,
+                    finding.line)  # fmt: skip
+        logger.warning(finding.message, location=location, type="qms", subtype=finding.code)
     before: dict[str, tuple[str, ...]] = getattr(env, _SHOWN, None) or {}
     after = {
         docname: _shown(impact.of_document(document.id))

@@ -25,7 +25,7 @@ from qms.model.document import Document, DocumentType
 from qms.model.registry import siblings_by_type
 from qms.model.site_pages import HANDBOOK_PAGES, type_index
 from qms.services.build_files import write_build_file
-from qms_sphinx.state import Neighbour, documents, neighbours, types_in_use
+from qms_sphinx.state import Neighbour, documents, neighbours, retired, types_in_use
 from qms_sphinx.templating import render
 
 
@@ -80,6 +80,13 @@ def render_navigation(app: Sphinx, pagename: str) -> str:
     return render(app, "qms-sidebar.html", site=site, types=types)
 
 
+def _listed(env: BuildEnvironment) -> dict[str, Document]:
+    """The documents the sidebar lists: all but the retired, whose pages stay as archive
+    copies reached from the register."""
+    archived = retired(env)
+    return {name: document for name, document in documents(env).items() if name not in archived}
+
+
 def _label(document: Document) -> str:
     return f"{document.id} {document.title}"
 
@@ -108,9 +115,10 @@ def refresh_neighbours(app: Sphinx, env: BuildEnvironment) -> list[str]:
     Adding, removing or retitling a document changes the sidebar of its two
     neighbours only, so only they are rewritten, not every page of the type.
     """
-    docnames = {document.path: name for name, document in documents(env).items()}
+    listed = _listed(env)
+    docnames = {document.path: name for name, document in listed.items()}
     found: dict[str, tuple[Neighbour | None, Neighbour | None]] = {}
-    grouped = siblings_by_type(documents(env).values())
+    grouped = siblings_by_type(listed.values())
     types_in_use(env).clear()
     types_in_use(env).update(str(doc_type) for doc_type in grouped)
     for group in grouped.values():
@@ -137,8 +145,9 @@ def write_scripts(app: Sphinx, builder: Builder) -> None:
         return
     static = Path(builder.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
-    docnames = {document.path: name for name, document in documents(app.env).items()}
-    for doc_type, group in sorted(siblings_by_type(documents(app.env).values()).items()):
+    listed = _listed(app.env)
+    docnames = {document.path: name for name, document in listed.items()}
+    for doc_type, group in sorted(siblings_by_type(listed.values()).items()):
         data = {
             "label": doc_type.plural,
             "pages": [[builder.get_target_uri(docnames[d.path]), d.id, d.title] for d in group],

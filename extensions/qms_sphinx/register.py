@@ -95,7 +95,8 @@ class _OutOfForce:
 def _out_of_force(
     app: Sphinx, fromdocname: str, entries: list[tuple[str, Document]], doc_type: str
 ) -> Filterable:
-    """Superseded versions (linked to their pages) and withdrawn documents, by id."""
+    """Superseded versions (linked to their pages), retired documents (linked to their
+    archive copies) and withdrawn documents, by id."""
     config = settings(app)
     found: list[_OutOfForce] = []
     for docname, document in entries:
@@ -108,6 +109,15 @@ def _out_of_force(
             page = superseded_page(document, history.version)
             link = html_link(app.builder.get_relative_uri(fromdocname, page), document.id)
             found.append(_OutOfForce(row, link, since, note))
+    for docname, document in entries:
+        retired = state_of(app, docname, document).retirement
+        if retired is None:
+            continue
+        kept = f"keep until {retired.keep_until.isoformat()}" if retired.keep_until else (
+            "no retention period configured")  # fmt: skip
+        link = html_link(app.builder.get_relative_uri(fromdocname, docname), document.id)
+        found.append(_OutOfForce(row_for(app, docname), link, retired.at.date().isoformat(),
+                                 f"retired: {retired.reason}; {kept}"))  # fmt: skip
     revisions = site_state(app.env).revisions
     current_ids = {document.id for document in documents(app.env).values()}
     for withdrawal in withdrawn(config, revisions, current_ids, today()):
@@ -133,7 +143,8 @@ def _out_of_force(
         data.append(_data(document, status))
     markup = (
         '<p class="rubric">Superseded and withdrawn</p>\n'
-        "<p>Not for use. Kept so that records made under them can be traced.</p>\n"
+        "<p>Not for use. Kept so that records made under them can be traced; a retired "
+        "document until the date its note gives.</p>\n"
         + html_table(
             RETIRED_COLUMNS, rows, ["qms-register", "qms-register-retired"], data, wide=True
         )
@@ -168,7 +179,7 @@ def _filter(rows: list[dict[str, str]], doc_type: str) -> str:
 
 def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
     """The register as it stands at write time (HTML output only): the documents in the
-    handbook, then the superseded versions and withdrawn documents."""
+    handbook in use, then the superseded versions, retired and withdrawn documents."""
     entries = sorted(
         (
             (name, doc)
@@ -178,6 +189,8 @@ def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
         key=lambda item: item[1].id,
     )
     retired, retired_rows = _out_of_force(app, fromdocname, entries, doc_type)
+    # A retired document's page stays as an archive copy; it is listed with the withdrawn.
+    entries = [(n, d) for n, d in entries if state_of(app, n, d).retirement is None]
     if not entries and not retired:
         return nodes.paragraph("", "No controlled documents of this type yet.")
     current, current_rows = (

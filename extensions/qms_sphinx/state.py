@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sphinx.environment import BuildEnvironment
 
 from qms.model.document import Document
+from qms.model.retirement import Retirement
 
 # Re-exported: the page modules name the state of a page from here.
 from qms.services.site_state import PageState as PageState
@@ -57,6 +58,16 @@ def site_state(env: BuildEnvironment) -> SiteState:
     """What the last read phase verified: each page's state, and the git history."""
     state = getattr(env, "qms_site_state", None)
     return state if isinstance(state, SiteState) else SiteState()
+
+
+def retired(env: BuildEnvironment) -> dict[str, Retirement]:
+    """Docname -> its retirement, for each document whose retirement this build verified."""
+    state = site_state(env)
+    return {
+        name: page.retirement
+        for name in documents(env)
+        if (page := state.state(name)) is not None and page.retirement is not None
+    }
 
 
 def keep_site_state(env: BuildEnvironment, state: SiteState) -> None:

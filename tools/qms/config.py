@@ -61,6 +61,8 @@ class QmsConfig:
     risk_acceptance: AcceptancePolicy | None = None
     # Who closes and verifies CAPAs ([tool.qms.capa]); None when not configured.
     capa: CapaPolicy | None = None
+    # How many years a retired document's archive copy is kept, per type or "default".
+    retention: tuple[tuple[str, int], ...] = ()
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -88,6 +90,11 @@ class QmsConfig:
     def required_meanings(self, doc_type: str) -> tuple[str, ...]:
         """The meanings a document of `doc_type` needs, in signing order."""
         return tuple(str(rule.meaning) for rule in self.rules_for(doc_type))
+
+    def retention_years(self, doc_type: str) -> int | None:
+        """Years a retired document of `doc_type` is kept; None when nothing is configured."""
+        years = dict(self.retention)
+        return years.get(doc_type, years.get("default"))
 
     def role_title(self, key: str) -> str:
         """The title readers see for the role `key`; the key itself when none is configured."""
@@ -183,6 +190,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         training=training,
         risk_acceptance=risk_acceptance,
         capa=capa,
+        retention=tuple(sorted(table.get("retention", {}).items())),
     )
 
 

@@ -139,6 +139,11 @@ class FindingCode(StrEnum):
         "signer's role, or a statement not in canonical form); have a reviewer assess the "
         "link again with 'qms impact assess'",
     )
+    RETIRED_LINK = (
+        "retired-link",
+        "an item of a document in use links to an item of a retired document; link it to the "
+        "item that replaces it, or remove the link",
+    )
     REQUIREMENT_UNMAPPED = (
         "requirement-unmapped",
         "a regulatory requirement maps to no Annex A control; add maps_to in its catalogue file",

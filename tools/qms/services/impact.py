@@ -252,6 +252,8 @@ class Impact:
     findings: tuple[Finding, ...] = ()
     # One line per document whose baseline was computed from git rather than recorded.
     notes: tuple[str, ...] = ()
+    # Item id -> the id of the document that holds it, for every item of the handbook.
+    holders: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def suspect(self) -> tuple[LinkState, ...]:
@@ -314,7 +316,8 @@ def judge_impact(
                 f"{short(baseline.commit)}"
             )
         states.extend(judge_link(link, baseline, fingerprints, assessments) for link in links)
-    return Impact(tuple(states), findings, tuple(notes))
+    holders = {i.id: d for d, found in items.by_document.items() for i in found}
+    return Impact(tuple(states), findings, tuple(notes), holders)
 
 
 def impact_status(config: QmsConfig, now: datetime, handbook: Handbook | None = None) -> Impact:

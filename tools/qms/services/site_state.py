@@ -21,6 +21,7 @@ from qms.errors import QmsError
 from qms.model.approval_rules import RecordVerdict
 from qms.model.document import Document
 from qms.model.findings import Finding, FindingCode
+from qms.model.retirement import Retirement, retirement_of
 from qms.model.training import DocumentTraining
 from qms.services.change_control import ChangeControl, HistoryRow, change_control, history_rows
 from qms.services.content import document_content
@@ -40,6 +41,8 @@ class PageState:
     history: tuple[HistoryRow, ...] = ()
     # Who must read it and how many are trained, per role (None: no requirement names it).
     training: DocumentTraining | None = None
+    # When and why it was withdrawn, if its retirement verifies (qms retire).
+    retirement: Retirement | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ def _verified_pages(
             verdict.signatures,
             tuple(history_rows(control, document)),
             verification.training.get(document.id),
+            retirement_of(verdict, config.retention_years(document.type)),
         )
         pages[name] = VerifiedPage(keys[name], state, tuple(findings))
     return pages

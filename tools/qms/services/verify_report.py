@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from qms.config import QmsConfig
+from qms.model.approval_rules import RecordVerdict
 from qms.model.findings import Finding
+from qms.model.retirement import Retirement, retirement_of
+from qms.model.timeutil import format_utc
 from qms.services.handbook import StatusRow
 from qms.services.verify import Verification
 from qms.services.witness import Witnessed
@@ -19,14 +22,30 @@ class DocumentReport:
     row: StatusRow
     signatures: tuple[dict[str, str], ...]  # signer_summary() plus the verdict's note
     findings: tuple[Finding, ...]
+    # When, why and by whom it was withdrawn, if its retirement verifies.
+    retirement: Retirement | None = None
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready mapping."""
+        retired = self.retirement
         return {
             **self.row.as_dict(),
             "signatures": list(self.signatures),
+            "retirement": None
+            if retired is None
+            else {
+                "at": format_utc(retired.at),
+                "reason": retired.reason,
+                "keep_until": retired.keep_until.isoformat() if retired.keep_until else None,
+                "signatures": [_summary(v) for v in retired.signatures],
+            },
             "findings": [f.as_dict() for f in self.findings],
         }
+
+
+def _summary(verdict: RecordVerdict) -> dict[str, str]:
+    statement = verdict.record.statement
+    return {**statement.signer_summary(), "note": verdict.note} if statement else {}
 
 
 @dataclass(frozen=True)
@@ -70,12 +89,9 @@ def verify_report(
     documents = tuple(
         DocumentReport(
             row,
-            tuple(
-                {**v.record.statement.signer_summary(), "note": v.note}
-                for v in verdict.signatures
-                if v.record.statement is not None
-            ),
+            tuple(_summary(v) for v in verdict.signatures if v.record.statement is not None),
             verdict.findings,
+            retirement_of(verdict, config.retention_years(row.document.type)),
         )
         for row, verdict in verification.rows(config, on)
     )
