@@ -62,9 +62,14 @@ class TrainingFacts:
 
 
 def approved_contents(verdicts: Iterable[DocumentVerdict]) -> dict[str, dict[Version, str]]:
-    """Document id -> version -> the content digest a valid approval of it bound."""
+    """Document id -> version -> the content digest a valid approval of it bound.
+
+    A retired document has none: it is in force no more, so nobody must read it.
+    """
     found: dict[str, dict[Version, str]] = {}
     for verdict in verdicts:
+        if verdict.evidence.retired:
+            continue
         for judged in verdict.verdicts:
             statement = judged.record.statement
             if judged.valid and statement is not None and statement.meaning is Meaning.APPROVED:
