@@ -156,5 +156,5 @@ def test_a_retired_document_leaves_navigation_and_register_but_stays_readable(
     assert "POL-CRY-001" in nav and DOC not in nav
     page = (site.outdir / "policies/pol-acc-001.html").read_text(encoding="utf-8")
     assert "RETIRED: withdrawn from use" in page and "Retirement signatures" in page
-    assert f"<p>{kept_until}</p>" in page
+    assert f"<p>{kept_until}</p>" in page and "<p>none, retired</p>" in page
     assert REASON in page

@@ -177,6 +177,9 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
     )
     effective = document.effective.isoformat() if document.effective else "not set"
     review = row.next_review.isoformat() if row.next_review else "set when effective"
+    review = f"{review} (every {document.review_months} months)"
+    if state.retirement is not None:
+        review = "none, retired"
     parts.append(
         _table(
             [
@@ -186,7 +189,7 @@ def render(app: Sphinx, docname: str) -> nodes.Node:
                 _row("Owner", document.owner),
                 _row("Classification", str(document.classification)),
                 _row("Effective", effective),
-                _row("Next review", f"{review} (every {document.review_months} months)"),
+                _row("Next review", review),
                 _row("Status", status_text),
                 _row("Change", document.change_reason or "none recorded"),
                 *_retirement_rows(state),
