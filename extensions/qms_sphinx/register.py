@@ -20,7 +20,7 @@ from qms.services.history import withdrawn
 from qms_sphinx.approvals import css_slug, row_for, state_of
 from qms_sphinx.external import section as external_section
 from qms_sphinx.settings import settings
-from qms_sphinx.state import documents, site_state, view_pages
+from qms_sphinx.state import documents, retired, site_state, view_pages
 from qms_sphinx.superseded import superseded_page, superseded_versions
 from qms_sphinx.tables import Html, html_badge, html_code, html_link, html_node, html_table
 
@@ -109,15 +109,15 @@ def _out_of_force(
             page = superseded_page(document, history.version)
             link = html_link(app.builder.get_relative_uri(fromdocname, page), document.id)
             found.append(_OutOfForce(row, link, since, note))
+    archived = retired(app.env)
     for docname, document in entries:
-        retired = state_of(app, docname, document).retirement
-        if retired is None:
+        if (retirement := archived.get(docname)) is None:
             continue
-        kept = f"keep until {retired.keep_until.isoformat()}" if retired.keep_until else (
+        kept = f"keep until {retirement.keep_until.isoformat()}" if retirement.keep_until else (
             "no retention period configured")  # fmt: skip
         link = html_link(app.builder.get_relative_uri(fromdocname, docname), document.id)
-        found.append(_OutOfForce(row_for(app, docname), link, retired.at.date().isoformat(),
-                                 f"retired: {retired.reason}; {kept}"))  # fmt: skip
+        found.append(_OutOfForce(row_for(app, docname), link, retirement.at.date().isoformat(),
+                                 f"retired: {retirement.reason}; {kept}"))  # fmt: skip
     revisions = site_state(app.env).revisions
     current_ids = {document.id for document in documents(app.env).values()}
     for withdrawal in withdrawn(config, revisions, current_ids, today()):
@@ -188,10 +188,11 @@ def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
         ),
         key=lambda item: item[1].id,
     )
-    retired, retired_rows = _out_of_force(app, fromdocname, entries, doc_type)
+    out_of_force, out_of_force_rows = _out_of_force(app, fromdocname, entries, doc_type)
     # A retired document's page stays as an archive copy; it is listed with the withdrawn.
-    entries = [(n, d) for n, d in entries if state_of(app, n, d).retirement is None]
-    if not entries and not retired:
+    archived = retired(app.env)
+    entries = [(name, document) for name, document in entries if name not in archived]
+    if not entries and not out_of_force:
         return nodes.paragraph("", "No controlled documents of this type yet.")
     current, current_rows = (
         _current(app, fromdocname, entries)
@@ -200,9 +201,9 @@ def render(app: Sphinx, fromdocname: str, doc_type: str) -> nodes.Node:
     )
     return html_node(
         '<div class="qms-register-view">\n'
-        + _filter(current_rows + retired_rows, doc_type)
+        + _filter(current_rows + out_of_force_rows, doc_type)
         + current
-        + retired
+        + out_of_force
         + "</div>\n"
         + ("" if doc_type else external_section(app))
     )
