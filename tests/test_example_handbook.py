@@ -197,3 +197,21 @@ def test_example_staff_set_home_page_shows_the_awareness_kpis(
     objectives = re.findall(r"<td><strong>(OBJ-[\d-]+)</strong>", board)
     assert objectives == ["OBJ-2027-05"]
     assert "qms-risk-profile" not in home
+
+
+def test_example_retires_one_procedure_whose_items_no_longer_count(
+    site: SphinxRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--root", str(REPO), "verify", "--json", "SOP-ITO-004")
+    assert code == 0, err
+    [document] = json.loads(out)["documents"]
+    assert document["status"] == "retired" and "CC-2026-0188" in document["retirement"]["reason"]
+    items = re.findall(r"^:id: (PRC-[A-Z]+-\d+)$", (REPO / document["path"]).read_text(), re.M)
+    assert items
+    # Its items stay on its archive page, and leave the SoA's back links and the matrix.
+    page = (site.outdir / "procedures/sop-ito-004.html").read_text(encoding="utf-8")
+    assert "RETIRED: withdrawn from use" in page and all(item in page for item in items)
+    for other in ("registers/reg-isms-001.html", "traceability.html"):
+        html = (site.outdir / other).read_text(encoding="utf-8")
+        assert not any(item in html for item in items), other
+    assert "SOP-ITO-004" not in (site.outdir / "_static/qms-nav-procedure.js").read_text()

@@ -20,6 +20,7 @@ from qms_sphinx import (
     docrefs,
     documents,
     external,
+    graph,
     impact,  # change impact (issue 17)
     metrics,
     navigation,
@@ -68,6 +69,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     views.setup(app)
     completeness.setup(app)
     impact.setup(app)  # change impact (issue 17)
+    graph.setup(app)  # retired items leave the back links (issue 17)
     external.setup(app)  # external documents (issue 17)
     release_diff.setup(app)  # release comparison (issue 17)
     metrics.setup(app)  # monitoring and measurement (issue 16)
