@@ -158,3 +158,19 @@ def test_a_retired_document_leaves_navigation_and_register_but_stays_readable(
     assert "RETIRED: withdrawn from use" in page and "Retirement signatures" in page
     assert f"<p>{kept_until}</p>" in page and "<p>none, retired</p>" in page
     assert REASON in page
+
+
+def test_a_retired_document_is_due_for_no_periodic_review(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def listed() -> set[str]:
+        code, out, err = run(capsys, "--root", str(repo), "reviews", "--within", "3650", "--json")
+        assert code == 0, err
+        return {review["id"] for review in json.loads(out)["reviews"]}
+
+    assert DOC in listed()
+    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed")):
+        assert retire(capsys, repo, person, meaning, "--reason", REASON)[0] == 0
+    assert DOC in listed()  # not retired until the approver signs
+    assert retire(capsys, repo, team.approver, "approved")[0] == 0
+    assert DOC not in listed()

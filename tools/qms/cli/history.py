@@ -15,11 +15,11 @@ from qms.cli.output import (
     print_table,
 )
 from qms.clock import now, today
-from qms.model.reviews import due_reviews
 from qms.model.timeutil import format_utc
 from qms.services.change_control import audit_trail, change_control, history_json, history_rows
 from qms.services.handbook import load_handbook, select
 from qms.services.release import releases_of
+from qms.services.reviews import reviews_due
 from qms.services.traceability import render
 from qms.services.training_view import training_trail
 
@@ -165,7 +165,7 @@ def run_audit_trail(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_reviews(args: argparse.Namespace, ctx: Context) -> int:
     """Print due and overdue periodic reviews."""
-    reviews = due_reviews(load_handbook(ctx.config()).documents, today(), args.within)
+    reviews = reviews_due(ctx.config(), today(), args.within, now=now())
     if args.json:
         print_json(reviews.as_dict())
     elif not reviews.due:
