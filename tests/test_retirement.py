@@ -174,3 +174,25 @@ def test_a_retired_document_is_due_for_no_periodic_review(
     assert DOC in listed()  # not retired until the approver signs
     assert retire(capsys, repo, team.approver, "approved")[0] == 0
     assert DOC not in listed()
+
+
+def test_a_retired_id_is_not_given_to_a_new_version(
+    repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
+                            (team.approver, "approved")):  # fmt: skip
+        assert retire(capsys, repo, person, meaning, "--reason", REASON)[0] == 0
+    path = repo / "docs/policies/pol-acc-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA new policy.\n", encoding="utf-8")
+    assert run(capsys, "--root", str(repo), "bump", DOC, "--major", "--reason", "Reuse")[0] == 0
+    commit_all(repo, "A new policy under a retired id")
+    code, out, _ = run(capsys, "--root", str(repo), "verify", "--json", DOC)
+    findings = [f["message"] for f in json.loads(out)["documents"][0]["findings"]]
+    assert code == 1
+    assert any("was retired in version 2.0" in f and "next free id" in f for f in findings)
+    # Nor can the new version be approved.
+    author = ("--key", team.author.fingerprint, "--gnupghome", str(team.author.home))
+    code, _, err = run(
+        capsys, "--root", str(repo), "approve", DOC, "--meaning", "authored", *author
+    )
+    assert code == 1 and "was retired in version 2.0" in err

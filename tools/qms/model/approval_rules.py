@@ -88,6 +88,9 @@ class DocumentVerdict:
     evidence: Evidence
     # The records of its retirement (qms-retirement/1), judged by the same rules.
     retirement: tuple[RecordVerdict, ...] = ()
+    # An earlier version whose retirement carries every meaning its type requires: the id
+    # was withdrawn for good and this document reuses it ("" when none).
+    retired_earlier: str = ""
 
     @property
     def signatures(self) -> tuple[RecordVerdict, ...]:
@@ -110,8 +113,17 @@ class DocumentVerdict:
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        """One located finding per failed record, approvals then retirement."""
-        return tuple(
+        """One located finding per failed record, approvals then retirement; first, when
+        it reuses the id of a retired document, that."""
+        reused: tuple[Finding, ...] = ()
+        if self.retired_earlier:
+            message = (
+                f"{self.document.id} was retired in version {self.retired_earlier}; an id "
+                "names one document for good: give this document the next free id"
+            )
+            line = self.document.line_of("id")
+            reused = (Finding(self.document.path, line, message, FindingCode.ID_REUSED),)
+        return reused + tuple(
             Finding(
                 v.record.path,
                 None,
@@ -277,7 +289,19 @@ def with_retirement(
     """
     complete = bool(rules) and all(r.meaning in retirement.evidence.meanings for r in rules)
     evidence = replace(verdict.evidence, retired=complete)
-    return replace(verdict, evidence=evidence, retirement=retirement.verdicts)
+    earlier: dict[str, set[str]] = {}
+    for judged in retirement.verdicts:
+        if judged.valid and not judged.current and judged.record.statement is not None:
+            statement = judged.record.statement
+            earlier.setdefault(statement.version, set()).add(statement.meaning)
+    required = {rule.meaning for rule in rules}
+    retired_earlier = next(
+        (version for version, given in sorted(earlier.items()) if rules and required <= given),
+        "",
+    )
+    return replace(
+        verdict, evidence=evidence, retirement=retirement.verdicts, retired_earlier=retired_earlier
+    )
 
 
 def _order(verdict: RecordVerdict) -> tuple[str, int, str]:

@@ -121,6 +121,11 @@ def approve(
             raise RefusedError(
                 f"{document.id} {document.version} is retired", "a retired document is not signed"
             )
+        if existing.retired_earlier:
+            raise RefusedError(
+                f"{document.id} was retired in version {existing.retired_earlier}",
+                "an id names one document for good: give this document the next free id",
+            )
         statement = Statement(
             document_id=document.id,
             version=str(document.version),
