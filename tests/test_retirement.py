@@ -31,6 +31,13 @@ def retire(
     )  # fmt: skip
 
 
+def retire_fully(capsys: pytest.CaptureFixture[str], root: Path, team: Team) -> None:
+    """Author, reviewer and approver sign the retirement of DOC, in that order."""
+    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
+                            (team.approver, "approved")):  # fmt: skip
+        assert retire(capsys, root, person, meaning, "--reason", REASON)[0] == 0
+
+
 def status(capsys: pytest.CaptureFixture[str], root: Path) -> str:
     code, out, err = run(capsys, "--root", str(root), "verify", "--json", DOC)
     assert code == 0, err
@@ -66,9 +73,7 @@ def test_a_retirement_follows_the_approval_rules_and_derives_retired(
 def test_an_edit_after_retirement_undoes_nothing_silently(
     repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
-                            (team.approver, "approved")):  # fmt: skip
-        assert retire(capsys, repo, person, meaning, "--reason", REASON)[0] == 0
+    retire_fully(capsys, repo, team)
     path = repo / "docs/policies/pol-acc-001.md"
     path.write_text(path.read_text(encoding="utf-8") + "\nA later line.\n", encoding="utf-8")
     commit_all(repo, "Edit a retired policy")
@@ -121,9 +126,7 @@ def test_a_retired_document_leaves_navigation_and_register_but_stays_readable(
     from qms.services.sphinx_run import run_sphinx
 
     repo = make_release_repo(tmp_path, team, capsys, _linked)
-    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
-                            (team.approver, "approved")):  # fmt: skip
-        assert retire(capsys, repo, person, meaning, "--reason", REASON)[0] == 0
+    retire_fully(capsys, repo, team)
     code, out, err = run(capsys, "--root", str(repo), "verify", "--json", DOC)
     assert code == 0, err
     retirement = json.loads(out)["documents"][0]["retirement"]
@@ -179,9 +182,7 @@ def test_a_retired_document_is_due_for_no_periodic_review(
 def test_a_retired_id_is_not_given_to_a_new_version(
     repo: Path, team: Team, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
-                            (team.approver, "approved")):  # fmt: skip
-        assert retire(capsys, repo, person, meaning, "--reason", REASON)[0] == 0
+    retire_fully(capsys, repo, team)
     path = repo / "docs/policies/pol-acc-001.md"
     path.write_text(path.read_text(encoding="utf-8") + "\nA new policy.\n", encoding="utf-8")
     assert run(capsys, "--root", str(repo), "bump", DOC, "--major", "--reason", "Reuse")[0] == 0
