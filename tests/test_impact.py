@@ -40,7 +40,7 @@ def qms(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> tuple[int
 
 
 def as_(person: Person) -> tuple[str, ...]:
-    return ("--key", person.fingerprint, "--gnupghome", str(person.home))
+    return ("--key", person.fingerprint, "--gnupghome", str(person.home), "--yes")
 
 
 def approve_all(capsys: pytest.CaptureFixture[str], root: Path, team: Team, doc: str) -> None:

@@ -11,6 +11,7 @@ from qms.errors import ConfigError, NotAHandbookError
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.approval_rules import MeaningRule, OwnerRule
 from qms.model.capa import CapaPolicy
+from qms.model.ceremony import DEFAULT_SIGNING, SigningPolicy
 from qms.model.document import Document
 from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
@@ -61,6 +62,8 @@ class QmsConfig:
     risk_acceptance: AcceptancePolicy | None = None
     # Who closes and verifies CAPAs ([tool.qms.capa]); None when not configured.
     capa: CapaPolicy | None = None
+    # What each meaning says in words, and whether keys must be protected ([tool.qms.signing]).
+    signing: SigningPolicy = DEFAULT_SIGNING
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -123,6 +126,10 @@ class QmsConfig:
         # Who closes and verifies CAPAs, likewise: only when configured.
         if self.capa is not None:
             policy["capa"] = self.capa.as_dict()
+        # The wording a signature means and the protected-key rule: only what is configured,
+        # so that registries approved with the default wording stay valid.
+        if self.signing.as_dict():
+            policy["signing"] = self.signing.as_dict()
         return policy
 
     @property
@@ -183,6 +190,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         training=training,
         risk_acceptance=risk_acceptance,
         capa=capa,
+        signing=SigningPolicy.from_dict(table.get("signing", {})),
     )
 
 

@@ -12,6 +12,8 @@ from qms.config import QmsConfig
 from qms.errors import RefusedError
 from qms.model.approval import Statement, StatementError
 from qms.model.migration import Migration, Tie
+from qms.model.signers import REGISTRY_ADMIN
+from qms.services.ceremony import signing_summary
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path
 from qms.services.history import Revision, document_revisions
@@ -82,7 +84,18 @@ def migrate(config: QmsConfig, admin: str, user_keys: UserKeys, now: datetime) -
         ties=tuple(ties),
     )
     path = layout.migration_file(migration.number)
-    files = write_signed(layout, path, migration.to_bytes(), migration.signed_at, user_keys, admin)
+    data = migration.to_bytes()
+    summary = signing_summary(
+        config,
+        f"Sign migration {migration.number}",
+        (("statements", f"{len(ties)} qms-approval/1 statement(s) tied to their commits"),),
+        data,
+        "migration",
+        signer_name=migration.signer_name,
+        role=REGISTRY_ADMIN,
+        fingerprint=admin,
+    )
+    files = write_signed(layout, path, data, migration.signed_at, user_keys, admin, summary=summary)
     message = (
         f"Tie {len(ties)} qms-approval/1 statements to the commits that held their content\n\n"
         f"Migration {migration.number}, signed by {migration.signer_name} ({admin}).\n"
