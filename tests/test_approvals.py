@@ -132,7 +132,9 @@ def test_status_and_site_show_verified_signatures(
     for person in (team.author, team.reviewer, team.approver):
         assert person.name in html
         assert person.fingerprint in html
-    assert "<p>approved</p>" in html and "<p>qa</p>" in html
+    # The meaning, with the words the approver confirmed (qms-approval/4).
+    words = '<span class="qms-wording">\u201cI approve this document for use\u201d</span>'
+    assert f"approved{words}" in html and "<p>qa</p>" in html
     assert " UTC</p>" in html
 
 
