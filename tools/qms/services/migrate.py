@@ -13,13 +13,13 @@ from qms.errors import RefusedError
 from qms.model.approval import Statement, StatementError
 from qms.model.migration import Migration, Tie
 from qms.model.signers import REGISTRY_ADMIN
-from qms.services.ceremony import signing_summary
+from qms.services.ceremony import approved_signing, require_protected, signing_summary
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path
 from qms.services.history import Revision, document_revisions
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.migration import Migrations, migration_numbers
-from qms.services.registry import load_registry
+from qms.services.registry import approved_policy, load_registry
 from qms.services.signed_files import write_signed
 
 
@@ -60,6 +60,7 @@ def migrate(config: QmsConfig, admin: str, user_keys: UserKeys, now: datetime) -
                 f"cannot sign the migration: {refusal}",
                 "pass --key with a registry administrator's key",
             )
+        require_protected(user_keys, admin, approved_signing(approved_policy(latest)))
         pending, untied = _untied_records(config, repo, keyring, state.migrations)
     ties: list[Tie] = []
     revisions = document_revisions(config, repo) if pending else {}

@@ -26,11 +26,11 @@ from qms.model.training_record import (
     record_authority,
     record_refusal,
 )
-from qms.services.ceremony import signing_summary
+from qms.services.ceremony import approved_signing, require_protected, signing_summary
 from qms.services.content import sha256_of
 from qms.services.handbook import load_handbook, select
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
-from qms.services.registry import RegistryState, load_registry
+from qms.services.registry import RegistryState, approved_policy, load_registry
 from qms.services.signed_files import write_signed
 from qms.services.signers import choose_key, signing_key
 from qms.services.training import (
@@ -265,6 +265,10 @@ def acknowledge(
             "HR adds your key fingerprint to your roster entry (column keys)",
         )
     _refuse_expired(user_keys, fingerprint, moment)
+    # Staff sign with their own keys, under the same rule as the registered signers.
+    approved = registry.history.latest
+    policy = approved_signing(approved_policy(approved) if approved else {})
+    require_protected(user_keys, fingerprint, policy)
     completions = tuple(
         Completed(person.employee, document_id, version, digest, moment.date())
         for document_id, version, digest in _current(context, [*context.items])
