@@ -92,7 +92,7 @@ def test_edit_suspect_assess_clear_edit_suspect_again_then_reapproval_clears(
     data = json.loads(statement.read_text())
     # The approval records the fingerprint of every control the document's items implement
     # or demonstrate, as the commit it names held them.
-    assert data["schema"] == "qms-approval/3"
+    assert data["schema"] == "qms-approval/4"  # /3 with the wording
     recorded = {entry["item"]: entry["fingerprint"] for entry in data["upstream"]}
     assert recorded == {
         "CTL-5-15": control_fingerprint(repo, "CTL-5-15"),
