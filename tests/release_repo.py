@@ -30,7 +30,7 @@ def approve_fully(capsys: Output, root: Path, team: Team, doc: str) -> None:
                             (team.approver, "approved")):  # fmt: skip
         code, _, err = run(
             capsys, "--root", str(root), "approve", doc, "--meaning", meaning,
-            "--key", person.fingerprint, "--gnupghome", str(person.home),
+            "--key", person.fingerprint, "--gnupghome", str(person.home), "--yes",
         )  # fmt: skip
         assert code == 0, err
 
@@ -45,7 +45,7 @@ def make_release_repo(
     if edit is not None:
         edit(root)
     commit_all(root, "Release sets")
-    admin = ("--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home))
+    admin = ("--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes")
     code, _, err = run(capsys, "--root", str(root), "signers", "policy", *admin)
     assert code == 0, err  # the release signer roles changed: an administrator approves them
     approve_fully(capsys, root, team, "POL-ACC-001")
@@ -55,7 +55,7 @@ def make_release_repo(
 def sign(capsys: Output, root: Path, person: Person) -> tuple[int, str, str]:
     """`person` signs release R1."""
     return run(capsys, "--root", str(root), "release", "sign", "R1", "--key", person.fingerprint,
-               "--gnupghome", str(person.home))  # fmt: skip
+               "--gnupghome", str(person.home), "--yes")  # fmt: skip
 
 
 def publish_signed(capsys: Output, repo: Path, team: Team, tmp_path: Path) -> Path:

@@ -118,7 +118,7 @@ def register(capsys: Output, root: Path, admin: Person, person: Person, *roles: 
     ]
     for role in roles:
         args += ["--role", role]
-    args += ["--key", admin.fingerprint, "--gnupghome", str(admin.home)]
+    args += ["--key", admin.fingerprint, "--gnupghome", str(admin.home), "--yes"]
     code, _out, err = run(capsys, *args)
     assert code == 0, err
 
@@ -161,7 +161,7 @@ def qms(capsys: Output, root: Path, *argv: str) -> tuple[int, str, str]:
 
 def as_(person: Person) -> tuple[str, ...]:
     """The options that sign with `person`'s key."""
-    return ("--key", person.fingerprint, "--gnupghome", str(person.home))
+    return ("--key", person.fingerprint, "--gnupghome", str(person.home), "--yes")
 
 
 SITE_PAGES = 'site_pages = ["index", "frameworks/*", "matrix"]\n'

@@ -55,7 +55,7 @@ def test_gpg_not_installed(
 def test_no_secret_key_for_key(repo: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(
         capsys, "--root", str(repo), "approve", DOC, "--meaning", "authored",
-        "--key", team.author.fingerprint, "--gnupghome", str(team.reviewer.home),
+        "--key", team.author.fingerprint, "--gnupghome", str(team.reviewer.home), "--yes",
     )  # fmt: skip
     assert code == 2
     assert one_line(err) == (
@@ -72,12 +72,12 @@ def test_locked_key_without_agent(
         code, _, err = run(
             capsys, "--root", str(repo), "signers", "add", str(locked.public_key),
             "--name", locked.name, "--email", locked.email, "--role", "author",
-            "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+            "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
         )  # fmt: skip
         assert code == 0, err
         code, _, err = run(
             capsys, "--root", str(repo), "approve", DOC, "--meaning", "authored",
-            "--key", locked.fingerprint, "--gnupghome", str(locked.home),
+            "--key", locked.fingerprint, "--gnupghome", str(locked.home), "--yes",
         )  # fmt: skip
         assert code == 2
         assert one_line(err).startswith(f"qms: error: gpg could not sign with {locked.fingerprint}")
@@ -141,7 +141,7 @@ def test_registry_change_by_a_non_administrator_is_refused(
     code, _, err = run(
         capsys, "--root", str(repo), "signers", "add", str(team.outsider.public_key),
         "--name", team.outsider.name, "--email", team.outsider.email, "--role", "qa",
-        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home),
+        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home), "--yes",
     )  # fmt: skip
     assert code == 1
     assert one_line(err) == (
@@ -158,7 +158,7 @@ def test_key_file_with_two_keys_is_refused(
     code, _, err = run(
         capsys, "--root", str(repo), "signers", "add", str(both), "--name", "Two Keys",
         "--email", "two@corvane.example", "--role", "qa",
-        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
     )  # fmt: skip
     assert code == 2
     assert "the key file holds 2 keys" in one_line(err)
@@ -198,6 +198,7 @@ def test_secret_key_files_are_refused(
         team.admin.fingerprint,
         "--gnupghome",
         str(team.admin.home),
+        "--yes",
     )
     assert code == 2
     assert "holds a secret key, which must never be shared or committed" in one_line(err)
@@ -258,7 +259,7 @@ def revoke(capsys: pytest.CaptureFixture[str], repo: Path, team: Team, who: Pers
     code, _, err = run(
         capsys, "--root", str(repo), "signers", "revoke", who.fingerprint,
         "--at", "2020-01-01T00:00:00Z", "--reason", "Key lost",
-        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
     )  # fmt: skip
     assert code == 0, err
 
@@ -274,7 +275,8 @@ def test_approve_without_key_lists_the_registered_keys_to_choose_from(
                 person.fingerprint, secret=True, expect_passphrase=False
             )
             assert keyring.import_keys(secret).count == 1
-        argv = ["--root", str(repo), "approve", DOC, "--meaning", "authored", "--gnupghome"]
+        argv = ["--root", str(repo), "approve", DOC, "--meaning", "authored", "--yes"]
+        argv += ["--gnupghome"]
         code, out, err = run(capsys, *argv, str(home))
         assert (code, out) == (2, "")
         first, *listed = err.splitlines()

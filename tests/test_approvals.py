@@ -37,7 +37,7 @@ def approve(
 ) -> tuple[int, str, str]:
     return run(
         capsys, "--root", str(root), "approve", doc, "--meaning", meaning,
-        "--key", person.fingerprint, "--gnupghome", str(person.home),
+        "--key", person.fingerprint, "--gnupghome", str(person.home), "--yes",
     )  # fmt: skip
 
 
@@ -132,7 +132,9 @@ def test_status_and_site_show_verified_signatures(
     for person in (team.author, team.reviewer, team.approver):
         assert person.name in html
         assert person.fingerprint in html
-    assert "<p>approved</p>" in html and "<p>qa</p>" in html
+    # The meaning, with the words the approver confirmed (qms-approval/4).
+    words = '<span class="qms-wording">\u201cI approve this document for use\u201d</span>'
+    assert f"approved{words}" in html and "<p>qa</p>" in html
     assert " UTC</p>" in html
 
 
@@ -367,7 +369,7 @@ def test_signature_after_revocation_fails_and_before_counts(
     code, _, err = run(
         capsys, "--root", str(repo), "signers", "revoke", team.approver.fingerprint,
         "--at", "2020-01-01T00:00:00Z", "--reason", "Key lost",
-        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
     )  # fmt: skip
     assert code == 0, err
     code, data, _ = verify(capsys, repo)
@@ -386,7 +388,7 @@ def test_revocation_from_the_future_keeps_past_signatures(
     code, _, _ = run(
         capsys, "--root", str(repo), "signers", "revoke", team.approver.fingerprint,
         "--at", "2099-01-01T00:00:00Z", "--reason", "Leaves the company",
-        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
     )  # fmt: skip
     assert code == 0
     code, data, _ = verify(capsys, repo)
@@ -473,6 +475,7 @@ def test_a_lifted_revocation_breaks_the_registry(
         team.admin.fingerprint,
         "--gnupghome",
         str(team.admin.home),
+        "--yes",
     )
     assert code == 0
 
@@ -576,14 +579,14 @@ def test_an_openpgp_revocation_counts_once_the_registry_records_it(
     code, _, err = run(
         capsys, "--root", str(repo), "signers", "add", str(key_file), "--name", "Lena Vogt",
         "--email", team.author.email, "--role", "author",
-        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
     )  # fmt: skip
     assert code == 1 and f"key {team.author.fingerprint} has been revoked by its owner" in err
     code, _, err = run(
         capsys, "--root", str(repo), "signers", "revoke", team.author.fingerprint,
         "--at", format_utc(datetime.now(tz=UTC) + timedelta(seconds=1)),
         "--reason", "Key revoked by its owner",
-        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
     )  # fmt: skip
     assert code == 0, err
     # Signatures made before the recorded end of trust keep counting.

@@ -49,7 +49,7 @@ def qms(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> tuple[int
 
 
 def as_(person: Person) -> tuple[str, ...]:
-    return ("--key", person.fingerprint, "--gnupghome", str(person.home))
+    return ("--key", person.fingerprint, "--gnupghome", str(person.home), "--yes")
 
 
 def _repo(tmp_path: Path, team: Team, isms: Person, capsys: pytest.CaptureFixture[str]) -> Path:

@@ -34,7 +34,7 @@ def sign_all(capsys: pytest.CaptureFixture[str], root: Path, team: Team) -> None
     ):  # fmt: skip
         code, _, err = run(
             capsys, "--root", str(root), "approve", DOC, "--meaning", meaning,
-            "--key", person.fingerprint, "--gnupghome", str(person.home),
+            "--key", person.fingerprint, "--gnupghome", str(person.home), "--yes",
         )  # fmt: skip
         assert code == 0, err
 
@@ -252,7 +252,7 @@ def test_every_command_taking_a_document_id_accepts_lower_case(
     lower = DOC.lower()
     code, _, err = run(
         capsys, "--root", str(repo), "approve", lower, "--meaning", "authored",
-        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home),
+        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home), "--yes",
     )  # fmt: skip
     assert code == 0, err
     assert json.loads(run(capsys, "--root", str(repo), "history", lower, "--json")[1])["id"] == DOC

@@ -40,7 +40,7 @@ def qms(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> tuple[int
 
 
 def as_(person: Person) -> tuple[str, ...]:
-    return ("--key", person.fingerprint, "--gnupghome", str(person.home))
+    return ("--key", person.fingerprint, "--gnupghome", str(person.home), "--yes")
 
 
 def approve_all(capsys: pytest.CaptureFixture[str], root: Path, team: Team, doc: str) -> None:
@@ -92,7 +92,7 @@ def test_edit_suspect_assess_clear_edit_suspect_again_then_reapproval_clears(
     data = json.loads(statement.read_text())
     # The approval records the fingerprint of every control the document's items implement
     # or demonstrate, as the commit it names held them.
-    assert data["schema"] == "qms-approval/3"
+    assert data["schema"] == "qms-approval/4"  # /3 with the wording
     recorded = {entry["item"]: entry["fingerprint"] for entry in data["upstream"]}
     assert recorded == {
         "CTL-5-15": control_fingerprint(repo, "CTL-5-15"),

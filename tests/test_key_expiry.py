@@ -149,7 +149,7 @@ def test_an_expired_key_is_refused_in_one_line_and_not_registered(
         code = main([
             "--root", str(repo), "signers", "add", str(late.public_key), "--name", late.name,
             "--email", late.email, "--role", "qa",
-            "--key", people["admin"].fingerprint, "--gnupghome", str(people["admin"].home),
+            "--key", people["admin"].fingerprint, "--gnupghome", str(people["admin"].home), "--yes",
         ])  # fmt: skip
     finally:
         remove_home(late)

@@ -32,7 +32,7 @@ def sign(console: Console, root: Path, team: Team, doc: str) -> None:
     ):
         code, _, err = run(
             console, "--root", str(root), "approve", doc, "--meaning", meaning,
-            "--key", person.fingerprint, "--gnupghome", str(person.home),
+            "--key", person.fingerprint, "--gnupghome", str(person.home), "--yes",
         )  # fmt: skip
         assert code == 0, err
 
@@ -184,7 +184,7 @@ def test_a_document_saved_with_crlf_is_named_not_sent_for_a_new_signature(
     # Nobody can sign the CRLF bytes: approve refuses while check fails.
     code, _, err = run(
         capsys, "--root", str(working_copy), "approve", DOC, "--meaning", "authored",
-        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home),
+        "--key", team.author.fingerprint, "--gnupghome", str(team.author.home), "--yes",
     )  # fmt: skip
     assert code == 1 and "CRLF line endings" in err, err
 

@@ -68,7 +68,7 @@ def repo(tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> Path
 def migrate(capsys: pytest.CaptureFixture[str], root: Path, person: Person) -> tuple[int, str, str]:
     return run(
         capsys, "--root", str(root), "signers", "migrate",
-        "--key", person.fingerprint, "--gnupghome", str(person.home),
+        "--key", person.fingerprint, "--gnupghome", str(person.home), "--yes",
     )  # fmt: skip
 
 

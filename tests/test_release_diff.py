@@ -62,8 +62,8 @@ def _release(capsys: Output, root: Path, team: Team, name: str) -> None:
     code, _, err = run(capsys, "--root", str(root), "release", "create", name, "--set", "staff")
     assert code == 0, err
     for person in (team.approver, team.reviewer):
-        code, _, err = run(capsys, "--root", str(root), "release", "sign", name, "--key",
-                           person.fingerprint, "--gnupghome", str(person.home))  # fmt: skip
+        key = ("--key", person.fingerprint, "--gnupghome", str(person.home), "--yes")
+        code, _, err = run(capsys, "--root", str(root), "release", "sign", name, *key)
         assert code == 0, err
 
 
@@ -86,7 +86,7 @@ def _make_two_releases(tmp_path: Path, team: Team, capsys: Output) -> Path:
     code, _, err = run(
         capsys, "--root", str(root), "signers", "revoke", team.second_reviewer.fingerprint,
         "--at", revoked_at, "--reason", "Left the company",
-        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
     )  # fmt: skip
     assert code == 0, err
     path = root / POLICY
@@ -182,7 +182,7 @@ def test_an_unsigned_or_tampered_release_is_refused_in_one_line(
     code, out, err = run(capsys, "--root", str(two_releases), "release", "diff", "../R1", "R2")
     assert (code, out) == (2, "") and "release name '../R1' is not allowed" in err
     # Half-signed: the manifest is committed with one of two signatures.
-    approver = ("--key", team.approver.fingerprint, "--gnupghome", str(team.approver.home))
+    approver = ("--key", team.approver.fingerprint, "--gnupghome", str(team.approver.home), "--yes")
     code, _, err = run(capsys, "--root", str(two_releases), "release", "sign", "R3", *approver)
     assert code == 0, err
     code, out, err = run(capsys, "--root", str(two_releases), "release", "diff", "R2", "R3")

@@ -62,7 +62,7 @@ def test_release_diff_between_two_releases_of_the_example(
         return out
 
     def signed(command: str, *argv: str, who: str) -> None:
-        qms(command, *argv, "--key", keys[who], "--gnupghome", str(folder))
+        qms(command, *argv, "--key", keys[who], "--gnupghome", str(folder), "--yes")
 
     def release(name: str) -> None:
         qms("release", "create", name, "--set", "public")

@@ -43,7 +43,7 @@ def approve(root: Path, team: Team, capsys: pytest.CaptureFixture[str], *meaning
         person = people[meaning]
         code, _, err = run(
             capsys, "--root", str(root), "approve", "POL-ACC-001", "--meaning", meaning,
-            "--key", person.fingerprint, "--gnupghome", str(person.home),
+            "--key", person.fingerprint, "--gnupghome", str(person.home), "--yes",
         )  # fmt: skip
         assert code == 0, err
 

@@ -27,7 +27,7 @@ def retire(
 ) -> tuple[int, str, str]:
     return run(
         capsys, "--root", str(root), "retire", DOC, "--meaning", meaning, *reason,
-        "--key", person.fingerprint, "--gnupghome", str(person.home),
+        "--key", person.fingerprint, "--gnupghome", str(person.home), "--yes",
     )  # fmt: skip
 
 
@@ -60,7 +60,7 @@ def test_a_retirement_follows_the_approval_rules_and_derives_retired(
     assert retire(capsys, repo, team.reviewer, "reviewed")[0] == 0  # takes the request's reason
     assert retire(capsys, repo, team.approver, "approved")[0] == 0
     assert status(capsys, repo) == "retired"
-    author = ("--key", team.author.fingerprint, "--gnupghome", str(team.author.home))
+    author = ("--key", team.author.fingerprint, "--gnupghome", str(team.author.home), "--yes")
     code, _, err = run(
         capsys, "--root", str(repo), "approve", DOC, "--meaning", "authored", *author
     )
@@ -88,7 +88,7 @@ def test_a_draft_is_not_retired_it_is_deleted(
 ) -> None:
     code, _, err = run(capsys, "--root", str(repo), "retire", "SOP-BCK-001", "--meaning",
                        "authored", "--reason", REASON, "--key", team.author.fingerprint,
-                       "--gnupghome", str(team.author.home))  # fmt: skip
+                       "--gnupghome", str(team.author.home), "--yes")  # fmt: skip
     assert code == 1 and "is not approved" in err and "deleting its file" in err
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from qms.model.approval import Meaning
 from qms.model.catalogue import parse_catalogue
+from qms.model.ceremony import WORDING_KEYS
 from qms.model.document import (
     MAX_ID_LENGTH,
     VERSION_PATTERN,
@@ -66,6 +67,8 @@ def test_schemas_agree_with_the_model() -> None:
     assert approval["meaning"]["enum"] == [str(m) for m in Meaning]
     keys = schema("config")["properties"]["approvals"]["propertyNames"]["enum"]
     assert keys == sorted({"default", *(str(t) for t in DocumentType)})
+    wording = schema("config")["properties"]["signing"]["properties"]["wording"]
+    assert wording["propertyNames"]["enum"] == list(WORDING_KEYS)
 
 
 def test_located_yaml_maps_every_path_to_its_line() -> None:

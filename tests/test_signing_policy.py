@@ -41,7 +41,7 @@ def loosen_rules(root: Path) -> None:
 
 def policy(capsys: pytest.CaptureFixture[str], root: Path, person: Person) -> tuple[int, str, str]:
     return run(capsys, "--root", str(root), "signers", "policy",
-               "--key", person.fingerprint, "--gnupghome", str(person.home))  # fmt: skip
+               "--key", person.fingerprint, "--gnupghome", str(person.home), "--yes")  # fmt: skip
 
 
 def test_the_first_revision_approves_the_policy_the_handbook_starts_with(
@@ -73,7 +73,7 @@ def test_an_unapproved_rule_change_counts_no_signature_until_approved(
     code, _, err = run(
         capsys, "--root", str(repo), "signers", "revoke", team.author.fingerprint,
         "--at", "2026-01-01T00:00:00Z", "--reason", "test",
-        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
     )  # fmt: skip
     assert code == 1 and "approvals differ" in err
 

@@ -58,7 +58,7 @@ def qms(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> tuple[int
 
 
 def as_(person: Person) -> tuple[str, ...]:
-    return ("--key", person.fingerprint, "--gnupghome", str(person.home))
+    return ("--key", person.fingerprint, "--gnupghome", str(person.home), "--yes")
 
 
 def roster_csv(staff: Staff, extra: str = "") -> str:

@@ -71,7 +71,7 @@ def test_dropping_a_revocation_is_a_rollback(
     code, _, err = run(
         capsys, "--root", str(repo), "signers", "revoke", team.second_reviewer.fingerprint,
         "--at", "2026-01-01T00:00:00Z", "--reason", "Key lost",
-        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home),
+        "--key", team.admin.fingerprint, "--gnupghome", str(team.admin.home), "--yes",
     )  # fmt: skip
     assert code == 0, err
     code, data = verify(capsys, repo)

@@ -107,7 +107,7 @@ def _manifestation(app: Sphinx, signatures: tuple[RecordVerdict, ...]) -> nodes.
         when = display_utc(statement.signed_at)
         key = nodes.literal("", statement.signer_fingerprint)
         cells: list[nodes.Node | str] = [
-            str(statement.meaning),
+            _meaning(str(statement.meaning), statement.wording),
             statement.signer_name,
             settings(app).role_title(statement.role),
             when + (f" ({verdict.note})" if verdict.note else ""),
@@ -144,6 +144,14 @@ def _history(app: Sphinx, docname: str, document: Document, state: PageState) ->
             widths=[1, 2, 5, 2, 5],
         )
     )
+
+
+def _meaning(meaning: str, wording: str) -> nodes.Node | str:
+    """The meaning, and the words the signer confirmed when the statement records them."""
+    if not wording:
+        return meaning
+    words = nodes.inline("", f"\u201c{wording}\u201d", classes=["qms-wording"])
+    return nodes.inline("", "", nodes.Text(meaning), words)
 
 
 def _entry(content: nodes.Node | str) -> nodes.entry:

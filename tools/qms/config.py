@@ -11,6 +11,7 @@ from qms.errors import ConfigError, NotAHandbookError
 from qms.model.approval import MEANING_ORDER, Meaning
 from qms.model.approval_rules import MeaningRule, OwnerRule
 from qms.model.capa import CapaPolicy
+from qms.model.ceremony import DEFAULT_SIGNING, SigningPolicy
 from qms.model.document import Document
 from qms.model.parsing import load_toml
 from qms.model.release import DocumentSet
@@ -63,6 +64,8 @@ class QmsConfig:
     capa: CapaPolicy | None = None
     # How many years a retired document's archive copy is kept, per type or "default".
     retention: tuple[tuple[str, int], ...] = ()
+    # What each meaning says in words, and whether keys must be protected ([tool.qms.signing]).
+    signing: SigningPolicy = DEFAULT_SIGNING
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -130,6 +133,10 @@ class QmsConfig:
         # Who closes and verifies CAPAs, likewise: only when configured.
         if self.capa is not None:
             policy["capa"] = self.capa.as_dict()
+        # The wording a signature means and the protected-key rule: only what is configured,
+        # so that registries approved with the default wording stay valid.
+        if self.signing.as_dict():
+            policy["signing"] = self.signing.as_dict()
         return policy
 
     @property
@@ -191,6 +198,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         risk_acceptance=risk_acceptance,
         capa=capa,
         retention=tuple(sorted(table.get("retention", {}).items())),
+        signing=SigningPolicy.from_dict(table.get("signing", {})),
     )
 
 

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ import gnupg
 
 from qms.adapters.verified_cache import VerifiedCache, entry_key
 from qms.errors import QmsError
+from qms.model.ceremony import SigningSummary
 from qms.model.signature_rules import SignatureFacts
 from qms.model.timeutil import from_epoch
 
@@ -417,12 +418,41 @@ def fingerprints_in(armored: bytes) -> tuple[str, ...]:
 class UserKeys:
     """The signer's own GnuPG home (their --gnupghome, or gpg's default)."""
 
-    def __init__(self, home: Path | None = None, options: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        home: Path | None = None,
+        options: tuple[str, ...] = (),
+        confirm: Callable[[SigningSummary], None] | None = None,
+    ) -> None:
+        """`confirm` is shown each summary before gpg is asked to sign, and raises to decline."""
         if home is not None and not home.is_dir():
             raise GpgError(
                 f"GnuPG home {home} does not exist", "pass the folder that holds your keys"
             )
         self._gpg = _gpg(home, options)
+        self._confirm = confirm
+
+    def protection(self, fingerprint: str) -> str:
+        """How the secret key of `fingerprint` is protected: smartcard, passphrase or none."""
+        found = [k for k in self._gpg.list_keys(secret=True) if k["fingerprint"] == fingerprint]
+        if not found:
+            raise GpgError(
+                f"no secret key for {fingerprint} in this GnuPG home",
+                "pass --key with one of your own keys, or --gnupghome where it lives",
+            )
+        [key] = found
+        # Field 15 of a secret key listing: "+" secret here, "#" stub only, otherwise the
+        # serial number of the card that holds it. Only the parts that can sign matter.
+        parts = [key, *key.get("subkey_info", {}).values()]
+        tokens = [str(p.get("token", "")) for p in parts if "s" in str(p.get("cap", ""))]
+        held = [t for t in tokens if t != "#"]
+        if held and all(t not in ("", "+") for t in held):
+            return "smartcard"
+        # gpg-agent exports a secret key only once it is unlocked, and for an export it
+        # ignores its passphrase cache: with an empty passphrase in loopback mode the
+        # export fails exactly when the key has one. The exported bytes are dropped.
+        exported = self._gpg.export_keys(fingerprint, secret=True, passphrase="", armor=True)
+        return "none" if exported else "passphrase"
 
     def secret_fingerprints(self) -> tuple[str, ...]:
         """Fingerprints of the primary keys with a secret part here."""
@@ -437,13 +467,25 @@ class UserKeys:
             )
         return str(data).encode("ascii")
 
-    def sign_detached(self, data: bytes, fingerprint: str) -> tuple[bytes, datetime]:
-        """An armored detached signature over `data` and the time gpg put in it."""
+    def sign_detached(
+        self, data: bytes, fingerprint: str, summary: SigningSummary | None = None
+    ) -> tuple[bytes, datetime]:
+        """An armored detached signature over `data` and the time gpg put in it.
+
+        With a `confirm` hook, the signer first sees `summary` and may decline.
+        """
         if fingerprint not in self.secret_fingerprints():
             raise GpgError(
                 f"no secret key for {fingerprint} in this GnuPG home",
                 "pass --key with one of your own keys, or --gnupghome where it lives",
             )
+        if self._confirm is not None:
+            if summary is None:
+                raise GpgError(
+                    "this command has no summary to show before signing", "report it as a bug"
+                )
+            # Before gpg runs: it is gpg that asks for the passphrase or the card's PIN.
+            self._confirm(summary)
         result = self._gpg.sign(data, keyid=fingerprint, detach=True, binary=False)
         if not result.data or result.status != "signature created" or not result.timestamp:
             detail = (result.status or "").strip() or _last_line(result.stderr)

@@ -18,13 +18,18 @@ from qms.model.timeutil import format_utc, parse_utc
 # Version 2 adds the git commit that held the signed content, so that a rewritten
 # history is detected; version 1 statements (without it) stay valid. Version 3 adds the
 # fingerprints of the items the document links to upstream (change impact,
-# model/impact.py); statements of versions 1 and 2 record none and stay valid.
+# model/impact.py); statements of versions 1 and 2 record none and stay valid. Version 4
+# adds the wording of the meaning the signer confirmed (model/ceremony.py); earlier
+# versions record none and stay valid.
+SCHEMA_V4 = "qms-approval/4"
 SCHEMA_V3 = "qms-approval/3"
 SCHEMA = "qms-approval/2"
 SCHEMA_V1 = "qms-approval/1"
 # A retirement (issue 17) is signed like an approval, with the same meanings and rules, over
 # the last version's content, and adds the reason; it records no upstream fingerprints.
 RETIREMENT = "qms-retirement/1"
+# Version 2 of a retirement adds the wording, as qms-approval/4 does.
+RETIREMENT_V2 = "qms-retirement/2"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -60,12 +65,16 @@ class Statement:
     upstream: tuple[tuple[str, str], ...] | None = None
     # Why the document is withdrawn from use: set only in a retirement statement.
     retirement_reason: str = ""
+    # What the meaning says in words, as the signer confirmed it ("" before version 4).
+    wording: str = ""
 
     @property
     def schema(self) -> str:
         """The statement's version: the oldest that holds all it records."""
         if self.retirement_reason:
-            return RETIREMENT
+            return RETIREMENT_V2 if self.wording else RETIREMENT
+        if self.wording:
+            return SCHEMA_V4
         if self.upstream is not None:
             return SCHEMA_V3
         return SCHEMA if self.commit else SCHEMA_V1
@@ -91,17 +100,23 @@ class Statement:
             data["upstream"] = [{"item": i, "fingerprint": f} for i, f in self.upstream]
         if self.retirement_reason:
             data["reason"] = self.retirement_reason
+        if self.wording:
+            data["wording"] = self.wording
         return data
 
     def signer_summary(self) -> dict[str, str]:
         """Who signed, meaning what, when: the fields reports and manifests show."""
-        return {
+        summary = {
             "meaning": str(self.meaning),
             "name": self.signer_name,
             "role": self.role,
             "fingerprint": self.signer_fingerprint,
             "signed_at": format_utc(self.signed_at),
         }
+        # Only where recorded (qms-approval/4): earlier reports and manifests stay as they were.
+        if self.wording:
+            summary["wording"] = self.wording
+        return summary
 
     def to_bytes(self) -> bytes:
         """Canonical bytes: sorted keys, no insignificant space, UTF-8, one final newline."""
@@ -111,13 +126,15 @@ class Statement:
     def from_bytes(cls, data: bytes) -> Statement:
         """Parse a statement; refuse anything that is not exactly canonical."""
         return parse_canonical(
-            data, (SCHEMA_V3, SCHEMA, SCHEMA_V1), "statement", cls._build, "approval"
+            data, (SCHEMA_V4, SCHEMA_V3, SCHEMA, SCHEMA_V1), "statement", cls._build, "approval"
         )
 
     @classmethod
     def retirement_from_bytes(cls, data: bytes) -> Statement:
         """Parse a retirement statement; an approval statement is not one, nor the reverse."""
-        return parse_canonical(data, RETIREMENT, "retirement statement", cls._build, "approval")
+        return parse_canonical(
+            data, (RETIREMENT_V2, RETIREMENT), "retirement statement", cls._build, "approval"
+        )
 
     @classmethod
     def _build(cls, raw: dict[str, Any]) -> Statement:
@@ -135,6 +152,7 @@ class Statement:
             commit=raw.get("commit", ""),
             upstream=_upstream(raw["upstream"]) if "upstream" in raw else None,
             retirement_reason=raw.get("reason", ""),
+            wording=raw.get("wording", ""),
         )
 
 

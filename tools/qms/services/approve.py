@@ -18,9 +18,11 @@ from qms.model.approval_rules import (
     judge_document,
     roles_allowed,
 )
+from qms.model.ceremony import wording_key
 from qms.model.document import Document
 from qms.model.signature_rules import SignatureFacts
 from qms.model.signers import SignerEntry
+from qms.services.ceremony import signing_summary
 from qms.services.content import document_content, included_files
 from qms.services.handbook import canonical_id, load_handbook, select
 from qms.services.impact import recorded_upstream
@@ -145,6 +147,8 @@ def approve(
             if retirement_reason
             else recorded_upstream(config, document.id, head, handbook),
             retirement_reason=retirement_reason,
+            # The words the signer confirms, recorded with what they sign (qms-approval/4).
+            wording=config.signing.wording(wording_key(meaning, bool(retirement_reason))),
         )
         # Judge the new signature beside the existing ones before writing anything:
         # order, duplicates and segregation of duties are decided by the same rules
@@ -179,11 +183,29 @@ def approve(
             raise RefusedError(
                 f"{document.id} {document.version}: {verdict.problem}", _advice(meaning)
             )
+    act = "Retire" if retirement_reason else "Approve"
+    summary = signing_summary(
+        config,
+        f"{act} {document.id} {document.version}",
+        (("document", f"{document.id} {document.title}"), ("version", statement.version)),
+        content.sha256,
+        wording_key(meaning, bool(retirement_reason)),
+        meaning=str(meaning),
+        signer_name=entry.name,
+        role=role,
+        fingerprint=fingerprint,
+        extra=(("reason", retirement_reason),) if retirement_reason else (),
+    )
     path = layout.statement_file(statement)
     files = write_signed(
-        layout, path, statement.to_bytes(), statement.signed_at, user_keys, fingerprint
+        layout,
+        path,
+        statement.to_bytes(),
+        statement.signed_at,
+        user_keys,
+        fingerprint,
+        summary=summary,
     )
-    act = "Retire" if retirement_reason else "Approve"
     message = (
         f"{act} {document.id} {document.version}: {meaning} by {entry.name} ({role})\n\n"
         f"Signer fingerprint: {fingerprint}\nContent SHA-256: {content.sha256}\n"

@@ -16,6 +16,7 @@ from qms.model.capa import Act, CapaPolicy, CapaStatement, Result, open_actions,
 from qms.model.capa_import import CapaImport, from_csv
 from qms.model.signers import SignerEntry
 from qms.services.capa import CapaRecord, load_capa
+from qms.services.ceremony import signing_summary
 from qms.services.content import sha256_of
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
@@ -117,7 +118,20 @@ def sign_capa(
     if problem:
         raise RefusedError(f"{capa_id}: {problem}; nothing was written", _HINTS[act])
     path = layout.capa_statement_file(capa_id, str(act), fingerprint, moment)
-    files = write_signed(layout, path, statement.to_bytes(), moment, user_keys, fingerprint)
+    data = statement.to_bytes()
+    verb = "Close" if act is Act.CLOSE else "Record the effectiveness check of"
+    summary = signing_summary(
+        config,
+        f"{verb} {capa_id}",
+        (("CAPA", f"{capa_id} {item.need.title}"),),
+        data,
+        "capa-closure" if act is Act.CLOSE else "capa-verification",
+        meaning=str(act) if result is None else f"{act}: {result}",
+        signer_name=entry.name,
+        role=role,
+        fingerprint=fingerprint,
+    )
+    files = write_signed(layout, path, data, moment, user_keys, fingerprint, summary=summary)
     what = "closed" if act is Act.CLOSE else f"effectiveness check: {result}"
     commit = Repository(config.root).commit(files, f"{capa_id} {what}, signed by {entry.name}\n")
     return Signed(path, commit, entry.name, role)
@@ -205,7 +219,19 @@ def import_states(
         rows, system, sha256_of(text.encode("utf-8")), role, entry.name, fingerprint, moment
     )
     path = layout.capa_import_file(fingerprint, moment)
-    files = write_signed(layout, path, statement.to_bytes(), moment, user_keys, fingerprint)
+    data = statement.to_bytes()
+    summary = signing_summary(
+        config,
+        f"Import {len(rows)} CAPA state(s) from {system}",
+        (("export", f"{source} ({len(rows)} rows)"),),
+        data,
+        "capa-import",
+        meaning="import",
+        signer_name=entry.name,
+        role=role,
+        fingerprint=fingerprint,
+    )
+    files = write_signed(layout, path, data, moment, user_keys, fingerprint, summary=summary)
     commit = Repository(config.root).commit(
         files, f"CAPA states: {len(rows)} from {system}, signed by {entry.name}\n"
     )

@@ -12,6 +12,7 @@ from qms.config import QmsConfig
 from qms.errors import RefusedError
 from qms.model.fingerprints import short
 from qms.model.impact import Assessment, Decision, State, decision_refusal
+from qms.services.ceremony import signing_summary
 from qms.services.handbook import canonical_id, load_handbook
 from qms.services.impact import assessor_roles, handbook_items, judge_impact
 from qms.services.layout import SignatureLayout
@@ -113,7 +114,19 @@ def assess_link(
         signed_at=moment,
     )
     path = layout.impact_file(document.id, moment, fingerprint)
-    files = write_signed(layout, path, assessment.to_bytes(), moment, user_keys, fingerprint)
+    data = assessment.to_bytes()
+    summary = signing_summary(
+        config,
+        f"Assess {item_id} \u2192 {upstream_id}",
+        (("document", f"{document.id} {document.title}"), ("decision", str(decision))),
+        data,
+        "impact",
+        meaning=str(decision),
+        signer_name=entry.name,
+        role=role,
+        fingerprint=fingerprint,
+    )
+    files = write_signed(layout, path, data, moment, user_keys, fingerprint, summary=summary)
     message = (
         f"Assess {item_id} → {upstream_id} ({document.id}): {decision}"
         + (f" {assessment.ref}" if assessment.ref else "")

@@ -12,12 +12,14 @@ from qms.config import QmsConfig
 from qms.errors import RefusedError
 from qms.model.approval import Statement, StatementError
 from qms.model.migration import Migration, Tie
+from qms.model.signers import REGISTRY_ADMIN
+from qms.services.ceremony import approved_signing, require_protected, signing_summary
 from qms.services.content import sha256_of
 from qms.services.handbook import display_path
 from qms.services.history import Revision, document_revisions
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.migration import Migrations, migration_numbers
-from qms.services.registry import load_registry
+from qms.services.registry import approved_policy, load_registry
 from qms.services.signed_files import write_signed
 
 
@@ -58,6 +60,7 @@ def migrate(config: QmsConfig, admin: str, user_keys: UserKeys, now: datetime) -
                 f"cannot sign the migration: {refusal}",
                 "pass --key with a registry administrator's key",
             )
+        require_protected(user_keys, admin, approved_signing(approved_policy(latest)))
         pending, untied = _untied_records(config, repo, keyring, state.migrations)
     ties: list[Tie] = []
     revisions = document_revisions(config, repo) if pending else {}
@@ -82,7 +85,18 @@ def migrate(config: QmsConfig, admin: str, user_keys: UserKeys, now: datetime) -
         ties=tuple(ties),
     )
     path = layout.migration_file(migration.number)
-    files = write_signed(layout, path, migration.to_bytes(), migration.signed_at, user_keys, admin)
+    data = migration.to_bytes()
+    summary = signing_summary(
+        config,
+        f"Sign migration {migration.number}",
+        (("statements", f"{len(ties)} qms-approval/1 statement(s) tied to their commits"),),
+        data,
+        "migration",
+        signer_name=migration.signer_name,
+        role=REGISTRY_ADMIN,
+        fingerprint=admin,
+    )
+    files = write_signed(layout, path, data, migration.signed_at, user_keys, admin, summary=summary)
     message = (
         f"Tie {len(ties)} qms-approval/1 statements to the commits that held their content\n\n"
         f"Migration {migration.number}, signed by {migration.signer_name} ({admin}).\n"

@@ -26,7 +26,8 @@ from qms.model.signature_rules import (
     RegistryAdministrator,
     unverified,
 )
-from qms.model.signers import Registry, RegistryError, canonical_policy
+from qms.model.signers import REGISTRY_ADMIN, Registry, RegistryError, canonical_policy
+from qms.services.ceremony import approved_signing, require_protected, signing_summary
 from qms.services.handbook import display_path
 from qms.services.layout import SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations, load_migrations
@@ -323,8 +324,20 @@ def change_registry(
             f"cannot approve the registry change: {refusal}",
             "pass --key with a registry administrator's key",
         )
+    require_protected(user_keys, admin, approved_signing(approved_policy(latest)))
     data = proposed.to_bytes()
-    signature, _ = user_keys.sign_detached(data, admin)
+    entry = latest.get(admin)
+    summary = signing_summary(
+        config,
+        "Sign a revision of the signer registry",
+        (("registry revision", str(proposed.revision)), ("change", message.split("\n", 1)[0])),
+        data,
+        "registry",
+        signer_name=entry.name if entry else "trust root",
+        role=REGISTRY_ADMIN if entry else "trust root",
+        fingerprint=admin,
+    )
+    signature, _ = user_keys.sign_detached(data, admin, summary)
     files: dict[Path, bytes] = dict(extra_files or {})
     if not layout.key_file(admin).is_file():
         files[layout.key_file(admin)] = user_keys.export_public(admin)

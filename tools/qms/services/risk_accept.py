@@ -14,8 +14,9 @@ from qms.errors import RefusedError
 from qms.model.risk_acceptance import Acceptance, RiskNow, signing_refusal
 from qms.model.signature_rules import RegisteredSigner
 from qms.model.signers import SignerEntry
+from qms.services.ceremony import approved_signing, require_protected, signing_summary
 from qms.services.layout import SignatureLayout
-from qms.services.registry import RegistryState, load_registry
+from qms.services.registry import RegistryState, approved_policy, load_registry
 from qms.services.risk_acceptance import handbook_risks, owner_of, policy_of
 from qms.services.signed_files import write_signed
 from qms.services.signers import choose_key
@@ -96,6 +97,7 @@ def accept_risk(
         info = keyring.key(fingerprint)
         if info is not None and info.expires is not None and info.expires <= moment:
             raise RefusedError(f"key {fingerprint} has expired", "renew it or use another key")
+        require_protected(user_keys, fingerprint, approved_signing(approved_policy(latest)))
         owner = owner_of(config, registry.history, risk)
     acceptance = Acceptance(
         risk.id, risk.likelihood, risk.impact, risk.register_id, risk.register_version,
@@ -105,7 +107,24 @@ def accept_risk(
     if refusal:
         raise RefusedError(f"{refusal}; nothing was written", "see 'qms risk accept --help'")
     path = layout.risk_acceptance_file(risk.id, moment, fingerprint)
-    files = write_signed(layout, path, acceptance.to_bytes(), moment, user_keys, fingerprint)
+    data = acceptance.to_bytes()
+    summary = signing_summary(
+        config,
+        f"Accept risk {risk.id}",
+        (
+            ("risk", risk.id),
+            ("register", f"{risk.register_id} {risk.register_version}"),
+            ("score", f"{acceptance.score} (likelihood {risk.likelihood} x impact {risk.impact})"),
+            ("until", str(until)),
+        ),
+        data,
+        "risk-acceptance",
+        meaning="accepted",
+        signer_name=entry.name,
+        role=role,
+        fingerprint=fingerprint,
+    )
+    files = write_signed(layout, path, data, moment, user_keys, fingerprint, summary=summary)
     message = (
         f"Risk {risk.id} accepted at score {acceptance.score} until {until} "
         f"by {entry.name} ({role})\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 from qms.adapters.files import write_atomic
 from qms.adapters.gpg import UserKeys
 from qms.errors import QmsError
+from qms.model.ceremony import SigningSummary
 from qms.services.layout import SignatureLayout
 
 
@@ -19,11 +20,14 @@ def write_signed(
     user_keys: UserKeys,
     fingerprint: str,
     key_path: Path | None = None,
+    *,
+    summary: SigningSummary | None = None,
 ) -> list[Path]:
     """Sign `data` with `fingerprint`, write it at `path`; return the files written, sorted.
 
     The statement's own time (`stated_at`) must agree with gpg's, since verify compares them.
     The signer's public key is filed at `key_path` (default: the signers' keys) if missing.
+    The signer confirms `summary` first, where the front end asks (cli/signing.py).
     """
     if path.exists():
         # Signed files are only ever added: one made in the same second under the same
@@ -32,7 +36,7 @@ def write_signed(
             f"{path.name} exists already: a statement of that name was signed this second",
             "sign again in a moment",
         )
-    signature, signed_at = user_keys.sign_detached(data, fingerprint)
+    signature, signed_at = user_keys.sign_detached(data, fingerprint, summary)
     if abs(signed_at - stated_at).total_seconds() > 60:
         raise QmsError("gpg's clock and this machine's disagree by over a minute", "fix the clock")
     files = {path: data, SignatureLayout.signature_of(path): signature}

@@ -14,6 +14,7 @@ from qms.model.findings import FindingCode
 from qms.model.signature_rules import RegisteredSigner
 from qms.model.signers import ROLE, Registry, SignerEntry, canonical_policy
 from qms.model.timeutil import format_utc
+from qms.services.ceremony import approved_signing, require_protected
 from qms.services.layout import SignatureLayout
 from qms.services.registry import (
     RegistryChange,
@@ -114,7 +115,8 @@ def signing_key(
     signs as a registered signer (holding `role` when one is named).
 
     Refused, with `untrusted` or `unregistered` as what to do, while the registry is not
-    approved, when the key's registration does not count now, and when the key expired.
+    approved, when the key's registration does not count now, when the key expired, and
+    when the approved policy requires a protected key and this one has no protection.
     """
     latest = registry.approved(untrusted)
     fingerprint = choose_key(
@@ -126,6 +128,7 @@ def signing_key(
     info = keyring.key(fingerprint)
     if info is not None and info.expires is not None and info.expires <= now:
         raise RefusedError(f"key {fingerprint} has expired", "renew it or use another key")
+    require_protected(user_keys, fingerprint, approved_signing(approved_policy(latest)))
     return fingerprint, entry
 
 

@@ -26,10 +26,11 @@ from qms.model.training_record import (
     record_authority,
     record_refusal,
 )
+from qms.services.ceremony import approved_signing, require_protected, signing_summary
 from qms.services.content import sha256_of
 from qms.services.handbook import load_handbook, select
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
-from qms.services.registry import RegistryState, load_registry
+from qms.services.registry import RegistryState, approved_policy, load_registry
 from qms.services.signed_files import write_signed
 from qms.services.signers import choose_key, signing_key
 from qms.services.training import (
@@ -132,8 +133,21 @@ def import_roster(
     own = sha256_of(approval.to_bytes())[:12]
     path = layout.roster_approvals / f"{stamp}--{fingerprint[-16:]}--{own}{STATEMENT_SUFFIX}"
     write_atomic(layout.roster_file, data)
-    files = [layout.roster_file, *write_signed(layout, path, approval.to_bytes(), moment,
-                                               user_keys, fingerprint)]  # fmt: skip
+    summary = signing_summary(
+        config,
+        "Approve the staff roster",
+        (("roster", f"{Path(source).name}: {len(roster.people)} people"),),
+        sha256_of(data),
+        "roster",
+        meaning="roster",
+        signer_name=entry.name,
+        role=ROSTER_ROLE,
+        fingerprint=fingerprint,
+    )
+    signed = write_signed(
+        layout, path, approval.to_bytes(), moment, user_keys, fingerprint, summary=summary
+    )
+    files = [layout.roster_file, *signed]
     commit = Repository(config.root).commit(
         sorted(files), f"Roster: {len(roster.people)} people, approved by {entry.name} (HR)\n"
     )
@@ -183,6 +197,14 @@ def _current(context: _Context, ids: Sequence[str]) -> list[tuple[str, Version, 
     return found
 
 
+# The wording key of each way of making a record (model/ceremony.py).
+_WORDING = {
+    Method.SELF: "training",
+    Method.SESSION: "training-session",
+    Method.IMPORT: "training-import",
+}
+
+
 def _file(config: QmsConfig, record: TrainingRecord, user_keys: UserKeys, message: str) -> Filed:
     """Write a record under records/<year>/, named by its digest, and commit it."""
     layout = SignatureLayout.of(config)
@@ -193,7 +215,22 @@ def _file(config: QmsConfig, record: TrainingRecord, user_keys: UserKeys, messag
     # Someone who signs only for themselves keeps their key with the roster, unpublished.
     own = record.method is Method.SELF and not layout.key_file(fingerprint).is_file()
     key_path = layout.staff_key_file(fingerprint) if own else None
-    files = write_signed(layout, path, data, record.signed_at, user_keys, fingerprint, key_path)
+    documents = sorted({f"{c.document_id} {c.version}" for c in record.completions})
+    people = {c.employee for c in record.completions}
+    summary = signing_summary(
+        config,
+        f"Record training ({record.method})",
+        (("documents", ", ".join(documents)), ("people", str(len(people)))),
+        data,
+        _WORDING[record.method],
+        meaning=str(record.method),
+        signer_name=record.signer_name,
+        role=METHOD_ROLES[record.method] or "staff",
+        fingerprint=fingerprint,
+    )
+    files = write_signed(
+        layout, path, data, record.signed_at, user_keys, fingerprint, key_path, summary=summary
+    )
     commit = Repository(config.root).commit(files, message)
     return Filed(path, commit, record.signer_name, len(record.completions))
 
@@ -228,6 +265,10 @@ def acknowledge(
             "HR adds your key fingerprint to your roster entry (column keys)",
         )
     _refuse_expired(user_keys, fingerprint, moment)
+    # Staff sign with their own keys, under the same rule as the registered signers.
+    approved = registry.history.latest
+    policy = approved_signing(approved_policy(approved) if approved else {})
+    require_protected(user_keys, fingerprint, policy)
     completions = tuple(
         Completed(person.employee, document_id, version, digest, moment.date())
         for document_id, version, digest in _current(context, [*context.items])

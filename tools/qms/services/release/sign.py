@@ -11,6 +11,7 @@ from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
 from qms.model.release import Manifest
 from qms.model.signature_rules import shared_person
+from qms.services.ceremony import signing_summary
 from qms.services.handbook import display_path
 from qms.services.layout import SignatureLayout
 from qms.services.registry import load_registry
@@ -89,7 +90,22 @@ def sign_release(
                 "ask a holder of a missing role to sign",
             )
     role = missing[0]
-    signature, _ = user_keys.sign_detached(data, fingerprint)
+    summary = signing_summary(
+        config,
+        f"Sign release {name}",
+        (
+            ("release", f"{name} at commit {manifest.commit[:12]}"),
+            ("document sets", ", ".join(sorted(manifest.sets))),
+            ("files", str(len(manifest.files))),
+        ),
+        data,
+        "release",
+        meaning=f"release signature as {role}",
+        signer_name=entry.name,
+        role=role,
+        fingerprint=fingerprint,
+    )
+    signature, _ = user_keys.sign_detached(data, fingerprint, summary)
     target = record_dir / "signatures" / _signature_name(role, fingerprint)
     files = {record: data, target: signature}
     if not layout.key_file(fingerprint).is_file():
