@@ -192,7 +192,7 @@ def test_a_retired_id_is_not_given_to_a_new_version(
     assert code == 1
     assert any("was retired in version 2.0" in f and "next free id" in f for f in findings)
     # Nor can the new version be approved.
-    author = ("--key", team.author.fingerprint, "--gnupghome", str(team.author.home))
+    author = ("--key", team.author.fingerprint, "--gnupghome", str(team.author.home), "--yes")
     code, _, err = run(
         capsys, "--root", str(repo), "approve", DOC, "--meaning", "authored", *author
     )
