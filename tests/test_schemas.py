@@ -33,6 +33,7 @@ NAMES = (
     "external",
     "frontmatter",
     "impact",
+    "iq-record",
     "manifest",
     "metric-results",
     "migration",
