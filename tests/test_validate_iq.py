@@ -12,12 +12,21 @@ import sys
 import sysconfig
 import zipfile
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from qms.model.installation import EDITABLE, SOURCE, WHEEL, install_kind
+from qms.model.installation import (
+    EDITABLE,
+    SOURCE,
+    WHEEL,
+    ListedFile,
+    file_problem,
+    files_check,
+    install_kind,
+)
 from qms.model.schemas import problems
 from tests.conftest import REPO
 
@@ -192,3 +201,23 @@ def test_install_kind_reads_pep_610() -> None:
     assert install_kind(None) == (WHEEL, None)  # from an index
     assert install_kind('{"dir_info": {}}') == (WHEEL, None)  # pip install . builds a wheel
     assert install_kind(None, has_record=False) == (SOURCE, None)
+
+
+def test_file_problem_against_rows_pip_wrote() -> None:
+    # python-gnupg's RECORD, as pip wrote it when this environment was installed.
+    files = metadata.files("python-gnupg") or []
+    (module,) = [path for path in files if path.name == "gnupg.py"]
+    assert module.hash is not None
+    row = ListedFile(module.as_posix(), module.hash.mode, module.hash.value, module.size)
+    content = module.read_binary()
+    assert file_problem(row, content) is None
+    assert file_problem(row, content + b"\n") == (
+        f"{row.path}: SHA-256 differs from RECORD (installed file altered)"
+    )
+    assert file_problem(row, None) == f"{row.path}: listed in RECORD but not installed"
+    weak = ListedFile(row.path, "md5", row.digest, row.size)
+    assert file_problem(weak, content) == f"{row.path}: RECORD gives a md5 hash, not SHA-256"
+    unhashed = ListedFile(row.path, None, None, None)
+    assert file_problem(unhashed, b"anything") is None
+    check = files_check(WHEEL, [unhashed], [None])
+    assert not check.passed  # nothing with a hash: nothing was checked
