@@ -34,6 +34,7 @@ NAMES = (
     "external",
     "frontmatter",
     "impact",
+    "iq-record",
     "manifest",
     "metric-results",
     "migration",

@@ -369,3 +369,12 @@ def open_repository(root: Path) -> Repository | None:
         return Repository(root)
     except GitError:
         return None
+
+
+def git_version() -> str | None:
+    """The version of the git that GitPython runs, or None when there is none to run."""
+    try:
+        parts = git.Git().version_info
+    except (git.GitCommandNotFound, git.GitCommandError, OSError):
+        return None
+    return ".".join(str(part) for part in parts)

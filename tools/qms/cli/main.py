@@ -30,6 +30,7 @@ from qms.cli import (
     signers,
     status,
     training,
+    validate,  # validation kit (issue 19)
     verify,
 )
 from qms.cli.context import Context
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         capa,
         metrics,  # monitoring and measurement (issue 16)
         impact,  # change impact (issue 17)
+        validate,  # validation kit (issue 19)
         hook,
     ):
         module.add_parser(commands)
