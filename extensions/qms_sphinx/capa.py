@@ -16,6 +16,7 @@ from qms.model.capa import CapaState
 from qms.model.traceability import Graph
 from qms.services.capa import CapaLog, capa_log
 from qms_sphinx.approvals import judged_on
+from qms_sphinx.changes import capa_namings, version_links
 from qms_sphinx.graph import graph_of
 from qms_sphinx.settings import settings
 from qms_sphinx.state import view_pages
@@ -23,8 +24,8 @@ from qms_sphinx.tables import Html, html_badge, html_link, html_node, html_table
 
 logger = logging.getLogger(__name__)
 
-LOG = ("CAPA", "Title", "Source", "Owner", "GxP", "Actions", "Check due", "Closed", "Checked",
-       "State")  # fmt: skip
+LOG = ("CAPA", "Title", "Source", "Owner", "GxP", "Actions", "Document versions", "Check due",
+       "Closed", "Checked", "State")  # fmt: skip
 
 
 class capa_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
@@ -76,6 +77,7 @@ def _need_link(app: Sphinx, fromdocname: str, graph: Graph, need_id: str) -> Htm
 
 def _log_rows(app: Sphinx, fromdocname: str, graph: Graph, log: CapaLog) -> list[list[str | Html]]:
     rows: list[list[str | Html]] = []
+    named = capa_namings(app, graph)
     for row in log.rows:
         data = row.as_dict()
         actions = "; ".join(
@@ -88,6 +90,7 @@ def _log_rows(app: Sphinx, fromdocname: str, graph: Graph, log: CapaLog) -> list
         rows.append(
             [_need_link(app, fromdocname, graph, row.item.id), row.item.need.title,
              data["source"], data["owner"], "yes" if row.item.gxp else "no", actions,
+             version_links(app, fromdocname, named.get(row.item.id, ())),
              data["check_due"], closed, checked, html_badge(data["state"], state_class)]
         )  # fmt: skip
     for external in log.external:
@@ -98,7 +101,7 @@ def _log_rows(app: Sphinx, fromdocname: str, graph: Graph, log: CapaLog) -> list
             _need_link(app, fromdocname, graph, f).markup for f in external.findings
         ))  # fmt: skip
         rows.append(
-            [flat["id"], flat["title"], Html(f"finding {findings.markup}"), "", "", "",
+            [flat["id"], flat["title"], Html(f"finding {findings.markup}"), "", "", "", "",
              flat["next_due"], "", "", html_badge(flat["state"], badge)]
         )  # fmt: skip
     return rows
