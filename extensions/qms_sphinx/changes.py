@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence, Set
+from html import escape
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -67,20 +68,11 @@ def site_namings(app: Sphinx) -> dict[str, tuple[VersionNaming, ...]]:
 def capa_namings(app: Sphinx, graph: Graph) -> dict[str, tuple[VersionNaming, ...]]:
     """For each CAPA, the document versions naming it in their reason and those its own
     `changes` field names ('SOP-X-001 2.1'), once each."""
-    versions = site_versions(app)
-    by_key = {(v.document_id, str(v.version)): v for v in versions}
-    named = namings(versions)
-    found: dict[str, tuple[VersionNaming, ...]] = {}
-    for item in capa_items(graph):
-        rows = list(named.get(item.id, ()))
-        for document_id, version_text in changed_versions(item.need.text("changes")):
-            version = by_key.get((document_id, version_text))
-            if version is not None and not any(r.label == f"{document_id} {version.version}"
-                                               for r in rows):  # fmt: skip
-                rows.append(VersionNaming(document_id, version.version, version.approved,
-                                          version.current))  # fmt: skip
-        found[item.id] = tuple(sorted(rows, key=lambda n: (n.document_id, n.version)))
-    return found
+    named = namings(
+        site_versions(app),
+        {item.id: changed_versions(item.need.text("changes")) for item in capa_items(graph)},
+    )
+    return {item.id: named.get(item.id, ()) for item in capa_items(graph)}
 
 
 def version_links(app: Sphinx, fromdocname: str, named_by: Sequence[VersionNaming]) -> Html:
@@ -98,8 +90,7 @@ def version_links(app: Sphinx, fromdocname: str, named_by: Sequence[VersionNamin
             if naming.version in shown:
                 target = superseded_page(document, naming.version)
         uri = app.builder.get_relative_uri(fromdocname, target)
-        status = "approved" if naming.approved else "not approved"
-        parts.append(f"{html_link(uri, naming.label).markup} ({status})")
+        parts.append(f"{html_link(uri, naming.label).markup} ({escape(naming.status)})")
     return Html("; ".join(parts))
 
 

@@ -42,11 +42,22 @@ class VersionNaming:
     version: Version
     approved: bool  # a complete, verified approval of this version
     current: bool  # the version the working copy holds
+    # The approved version that carries the change: this one, or the first later version
+    # of the document approved (a version replaced before its approval is carried on by
+    # the next); None while none is.
+    carried_by: Version | None = None
 
     @property
     def label(self) -> str:
         """How a table names it: 'SOP-X-001 2.1'."""
         return f"{self.document_id} {self.version}"
+
+    @property
+    def status(self) -> str:
+        """Its approval in words: 'approved', 'approved in 2.1', 'not approved'."""
+        if self.approved:
+            return "approved"
+        return f"approved in {self.carried_by}" if self.carried_by else "not approved"
 
 
 @dataclass(frozen=True)
@@ -60,16 +71,36 @@ class DocumentVersion:
     current: bool
 
 
-def namings(versions: Iterable[DocumentVersion]) -> dict[str, tuple[VersionNaming, ...]]:
-    """For each id any change reason names, the document versions naming it, in order."""
-    found: dict[str, list[VersionNaming]] = {}
+def namings(
+    versions: Iterable[DocumentVersion],
+    named_in_items: Mapping[str, Iterable[tuple[str, str]]] | None = None,
+) -> dict[str, tuple[VersionNaming, ...]]:
+    """For each id any change reason names, the document versions naming it, in order;
+    `named_in_items` adds the (document id, version text) pairs an item names itself (a
+    CAPA's `changes` field), for the versions there are."""
+    versions = list(versions)
+    approved: dict[str, list[Version]] = {}
+    for v in versions:
+        if v.approved:
+            approved.setdefault(v.document_id, []).append(v.version)
+
+    def naming(v: DocumentVersion) -> VersionNaming:
+        later = [a for a in approved.get(v.document_id, ()) if a >= v.version]
+        return VersionNaming(
+            v.document_id, v.version, v.approved, v.current, min(later) if later else None
+        )
+
+    found: dict[str, dict[tuple[str, Version], VersionNaming]] = {}
     for v in versions:
         for named in referenced_ids(v.change_reason):
-            found.setdefault(named, []).append(
-                VersionNaming(v.document_id, v.version, v.approved, v.current)
-            )
-    return {named: tuple(sorted(rows, key=lambda n: (n.document_id, n.version)))
-            for named, rows in found.items()}  # fmt: skip
+            found.setdefault(named, {})[(v.document_id, v.version)] = naming(v)
+    by_key = {(v.document_id, str(v.version)): v for v in versions}
+    for named, pairs in (named_in_items or {}).items():
+        for pair in pairs:
+            if pair in by_key:
+                v = by_key[pair]
+                found.setdefault(named, {}).setdefault((v.document_id, v.version), naming(v))
+    return {named: tuple(rows[key] for key in sorted(rows)) for named, rows in found.items()}
 
 
 class ChangeState(StrEnum):
@@ -82,12 +113,16 @@ class ChangeState(StrEnum):
 
 def derive_change_state(need: Need, named_by: Sequence[VersionNaming]) -> ChangeState:
     """The state of a change request: implemented only when every document it affects has
-    an approved version naming it and no version naming it awaits approval."""
+    a version naming it and the latest such version of each document is carried by an
+    approved version (itself or a later one)."""
     if not named_by:
         return ChangeState.REQUESTED
-    approved = {n.document_id for n in named_by if n.approved}
-    awaiting = any(n.current and not n.approved for n in named_by)
-    if awaiting or not set(affected_documents(need)) <= approved:
+    latest: dict[str, VersionNaming] = {}
+    for naming in named_by:
+        if naming.document_id not in latest or naming.version > latest[naming.document_id].version:
+            latest[naming.document_id] = naming
+    carried = {d for d, naming in latest.items() if naming.carried_by is not None}
+    if set(latest) != carried or not set(affected_documents(need)) <= carried:
         return ChangeState.IN_PROGRESS
     return ChangeState.IMPLEMENTED
 
@@ -110,7 +145,12 @@ class ChangeRow:
             "owner": self.need.text("owner"),
             "affects": list(self.affects),
             "versions": [
-                {"document": n.document_id, "version": str(n.version), "approved": n.approved}
+                {
+                    "document": n.document_id,
+                    "version": str(n.version),
+                    "approved": n.approved,
+                    "carried_by": str(n.carried_by) if n.carried_by else None,
+                }
                 for n in self.named_by
             ],
             "state": str(self.state),
