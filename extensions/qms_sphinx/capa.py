@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Mapping, Sequence, Set
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -13,6 +13,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from qms.model.audits import audit_coverage, programme_cycle
 from qms.model.capa import CapaState
+from qms.model.change_requests import VersionNaming
 from qms.model.traceability import Graph
 from qms.services.capa import CapaLog, capa_log
 from qms_sphinx.approvals import judged_on
@@ -75,9 +76,18 @@ def _need_link(app: Sphinx, fromdocname: str, graph: Graph, need_id: str) -> Htm
     )
 
 
-def _log_rows(app: Sphinx, fromdocname: str, graph: Graph, log: CapaLog) -> list[list[str | Html]]:
+# The column of LOG that a log without any named version leaves out.
+_VERSIONS = LOG.index("Document versions")
+
+
+def _log_rows(
+    app: Sphinx,
+    fromdocname: str,
+    graph: Graph,
+    log: CapaLog,
+    named: Mapping[str, Sequence[VersionNaming]],
+) -> list[list[str | Html]]:
     rows: list[list[str | Html]] = []
-    named = capa_namings(app, graph)
     for row in log.rows:
         data = row.as_dict()
         actions = "; ".join(
@@ -104,6 +114,9 @@ def _log_rows(app: Sphinx, fromdocname: str, graph: Graph, log: CapaLog) -> list
             [flat["id"], flat["title"], Html(f"finding {findings.markup}"), "", "", "", "",
              flat["next_due"], "", "", html_badge(flat["state"], badge)]
         )  # fmt: skip
+    if not any(named.values()):
+        # No CAPA names a document version: the column would be empty.
+        return [row[:_VERSIONS] + row[_VERSIONS + 1 :] for row in rows]
     return rows
 
 
@@ -126,8 +139,10 @@ def render_log(app: Sphinx, fromdocname: str, graph: Graph) -> list[nodes.Node]:
     on = judged_on(app).isoformat()
     external = f" ({len(log.external)} kept in an external eQMS)" if log.external else ""
     parts.append(nodes.paragraph("", f"{total} CAPAs{external} on {on}; {overdue} overdue."))
-    parts.append(html_node(html_table(LOG, _log_rows(app, fromdocname, graph, log),
-                                      ["qms-capa", "qms-sortable"], wide=True)))  # fmt: skip
+    named = capa_namings(app, graph)
+    rows = _log_rows(app, fromdocname, graph, log, named)
+    headers = LOG if any(named.values()) else LOG[:_VERSIONS] + LOG[_VERSIONS + 1 :]
+    parts.append(html_node(html_table(headers, rows, ["qms-capa", "qms-sortable"], wide=True)))
     return parts
 
 
