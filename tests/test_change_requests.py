@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from qms.config import load_config
+from qms.errors import ConfigError
 from qms.model.change_requests import (
     ChangeState,
     DocumentVersion,
@@ -205,3 +206,13 @@ def test_a_reason_naming_an_unknown_id_is_a_warning_at_its_line(
     assert f"{SOP}:{line}" in found
     assert "change_reason names CC-2026-0998, which is no CAPA or change request" in found
     assert "change_reason names CC-2026-0302, whose affects does not list SOP-ACC-001" in found
+
+
+def test_change_reference_is_optional_or_required(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.qms]\nchange_reference = "sometimes"\n')
+    with pytest.raises(ConfigError, match="change_reference has 'sometimes'; allowed"):
+        load_config(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.qms]\nchange_reference = "required"\n')
+    assert load_config(tmp_path).change_reference == "required"
+    (tmp_path / "pyproject.toml").write_text("[tool.qms]\n")
+    assert load_config(tmp_path).change_reference == "optional"
