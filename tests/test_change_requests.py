@@ -159,7 +159,8 @@ def test_the_state_follows_the_approvals_of_the_versions_naming_it(
     config = load_config(repo)
     states = {row.need.id: row for row in change_log(config, now=datetime.now(tz=UTC))}
     assert states["CC-2026-0301"].state is ChangeState.REQUESTED
-    code, _, err = qms(capsys, repo, "bump", "SOP-ACC-001", "--reason", "CC-2026-0301: reminders")
+    reason = "CC-2026-0301: reminders, as CAPA-2026-0031 asks"
+    code, _, err = qms(capsys, repo, "bump", "SOP-ACC-001", "--reason", reason)
     assert code == 0, err
     commit_all(repo, "SOP-ACC-001 1.1")
     states = {row.need.id: row for row in change_log(config, now=datetime.now(tz=UTC))}
@@ -187,6 +188,10 @@ def test_the_state_follows_the_approvals_of_the_versions_naming_it(
     assert "SOP-ACC-001 1.1</span></code></a> (approved)" in page
     assert "implemented</span>" in page and "requested</span>" in page
     assert "2 change requests; 1 implemented." in page
+    # The CAPA the reason names links the same version from the CAPA log.
+    capa = (repo / "site" / "capa.html").read_text()
+    assert "<p>Document versions</p>" in capa
+    assert capa.count("SOP-ACC-001 1.1</span></code></a> (approved)") == 1
 
 
 def test_a_reason_naming_an_unknown_id_is_a_warning_at_its_line(
