@@ -239,7 +239,10 @@ def test_a_bump_reason_naming_a_capa_needs_that_capa(
     before = path.read_text()
     code, _, err = qms(capsys, repo, "bump", "SOP-ACC-001", "--reason", "CAPA-2026-0099: reminders")
     assert code == 2
-    assert "the reason names CAPA-2026-0099, which is no CAPA of this handbook" in err
+    assert (
+        "the reason names CAPA-2026-0099, which is no CAPA or change request of this handbook"
+        in err
+    )
     assert path.read_text() == before
     code, out, err = qms(
         capsys, repo, "bump", "SOP-ACC-001", "--reason", f"{GXP}: reminders (EQMS-CAPA-7)"

@@ -13,6 +13,7 @@ from qms_sphinx import (
     approvals,
     capa,
     catalogue,
+    changes,
     completeness,
     control_block,
     dashboard,
@@ -61,6 +62,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     register.setup(app)
     training.setup(app)
     capa.setup(app)
+    changes.setup(app)  # change control (issue 15)
     navigation.setup(app)
     need_findings.setup(app)
     needs_purge.setup(app)

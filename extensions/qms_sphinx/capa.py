@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Mapping, Sequence, Set
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -13,9 +13,11 @@ from sphinx.util.docutils import SphinxDirective
 
 from qms.model.audits import audit_coverage, programme_cycle
 from qms.model.capa import CapaState
+from qms.model.change_requests import VersionNaming
 from qms.model.traceability import Graph
 from qms.services.capa import CapaLog, capa_log
 from qms_sphinx.approvals import judged_on
+from qms_sphinx.changes import capa_namings, version_links
 from qms_sphinx.graph import graph_of
 from qms_sphinx.settings import settings
 from qms_sphinx.state import view_pages
@@ -23,8 +25,8 @@ from qms_sphinx.tables import Html, html_badge, html_link, html_node, html_table
 
 logger = logging.getLogger(__name__)
 
-LOG = ("CAPA", "Title", "Source", "Owner", "GxP", "Actions", "Check due", "Closed", "Checked",
-       "State")  # fmt: skip
+LOG = ("CAPA", "Title", "Source", "Owner", "GxP", "Actions", "Document versions", "Check due",
+       "Closed", "Checked", "State")  # fmt: skip
 
 
 class capa_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
@@ -74,7 +76,17 @@ def _need_link(app: Sphinx, fromdocname: str, graph: Graph, need_id: str) -> Htm
     )
 
 
-def _log_rows(app: Sphinx, fromdocname: str, graph: Graph, log: CapaLog) -> list[list[str | Html]]:
+# The column of LOG that a log without any named version leaves out.
+_VERSIONS = LOG.index("Document versions")
+
+
+def _log_rows(
+    app: Sphinx,
+    fromdocname: str,
+    graph: Graph,
+    log: CapaLog,
+    named: Mapping[str, Sequence[VersionNaming]],
+) -> list[list[str | Html]]:
     rows: list[list[str | Html]] = []
     for row in log.rows:
         data = row.as_dict()
@@ -88,6 +100,7 @@ def _log_rows(app: Sphinx, fromdocname: str, graph: Graph, log: CapaLog) -> list
         rows.append(
             [_need_link(app, fromdocname, graph, row.item.id), row.item.need.title,
              data["source"], data["owner"], "yes" if row.item.gxp else "no", actions,
+             version_links(app, fromdocname, named.get(row.item.id, ())),
              data["check_due"], closed, checked, html_badge(data["state"], state_class)]
         )  # fmt: skip
     for external in log.external:
@@ -98,9 +111,12 @@ def _log_rows(app: Sphinx, fromdocname: str, graph: Graph, log: CapaLog) -> list
             _need_link(app, fromdocname, graph, f).markup for f in external.findings
         ))  # fmt: skip
         rows.append(
-            [flat["id"], flat["title"], Html(f"finding {findings.markup}"), "", "", "",
+            [flat["id"], flat["title"], Html(f"finding {findings.markup}"), "", "", "", "",
              flat["next_due"], "", "", html_badge(flat["state"], badge)]
         )  # fmt: skip
+    if not any(named.values()):
+        # No CAPA names a document version: the column would be empty.
+        return [row[:_VERSIONS] + row[_VERSIONS + 1 :] for row in rows]
     return rows
 
 
@@ -123,8 +139,10 @@ def render_log(app: Sphinx, fromdocname: str, graph: Graph) -> list[nodes.Node]:
     on = judged_on(app).isoformat()
     external = f" ({len(log.external)} kept in an external eQMS)" if log.external else ""
     parts.append(nodes.paragraph("", f"{total} CAPAs{external} on {on}; {overdue} overdue."))
-    parts.append(html_node(html_table(LOG, _log_rows(app, fromdocname, graph, log),
-                                      ["qms-capa", "qms-sortable"], wide=True)))  # fmt: skip
+    named = capa_namings(app, graph)
+    rows = _log_rows(app, fromdocname, graph, log, named)
+    headers = LOG if any(named.values()) else LOG[:_VERSIONS] + LOG[_VERSIONS + 1 :]
+    parts.append(html_node(html_table(headers, rows, ["qms-capa", "qms-sortable"], wide=True)))
     return parts
 
 

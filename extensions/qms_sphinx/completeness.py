@@ -9,6 +9,7 @@ from sphinx.builders import Builder
 from sphinx.util import logging
 
 from qms.model.audits import audit_findings
+from qms.model.change_requests import reason_findings
 from qms.model.findings import NOTICE_CODES, Finding
 from qms.model.risk_acceptance import owner_role
 from qms.model.risk_owners import Treated, owner_findings
@@ -47,6 +48,11 @@ def check(app: Sphinx, builder: Builder) -> None:
     # Internal audits and CAPA: a CAPA's changes name versions of the documents read.
     versions = {document.id: document.version for document in documents(app.env).values()}
     found += audit_findings(graph, versions, locate)
+    # Change control: the ids a working copy's change reason names exist.
+    found += reason_findings(
+        [(d, str(app.env.doc2path(name))) for name, d in sorted(documents(app.env).items())],
+        graph,
+    )
     found += _risk_owner_findings(app, graph)
     for finding in [*found, *acceptances.findings]:
         where = f"{finding.path}:{finding.line}" if finding.line else finding.path

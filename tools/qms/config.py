@@ -45,6 +45,8 @@ class QmsConfig:
     trust_roots: tuple[str, ...] = ()
     # A risk scoring above this (likelihood x impact) needs treatment or acceptance.
     risk_acceptance_threshold: int = 8
+    # "required": every new version's change reason names a CAPA or change request.
+    change_reference: str = "optional"
     # Signature rules: "default" and per document type, as (key, rules) pairs.
     approvals: tuple[tuple[str, tuple[MeaningRule, ...]], ...] = (("default", DEFAULT_RULES),)
     # The meaning each risk owner a document names signs (ISO/IEC 27001 6.1.3 e), per
@@ -187,6 +189,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         risk_acceptance_threshold=table.get(
             "risk_acceptance_threshold", QmsConfig.risk_acceptance_threshold
         ),
+        change_reference=table.get("change_reference", QmsConfig.change_reference),
         approvals=approvals,
         owner_approvals=owner_approvals,
         sets=tuple(_document_set(name, spec) for name, spec in table.get("sets", {}).items()),

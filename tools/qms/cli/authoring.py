@@ -35,8 +35,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Raise the version (1.2 -> 1.3, or 2.0 with --major) and set change_reason. "
             "A document changed after approval needs this before it can be committed; "
-            "signatures never carry over to the new version. A reason naming a CAPA "
-            "(CAPA-2026-0031: ...) is checked: the CAPA must exist in the handbook."
+            "signatures never carry over to the new version. A reason naming a CAPA or a "
+            "change request (CAPA-2026-0031: ..., CC-2026-0142: ...) is checked: it must "
+            "exist in the handbook as a capa or change item; with [tool.qms] "
+            'change_reference = "required" a reason must name one.'
         ),
         epilog="Example: qms bump SOP-ITO-002 --reason 'CC-2026-0142: immutable LIMS backups'",
     )

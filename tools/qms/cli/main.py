@@ -17,6 +17,7 @@ from qms.cli import (
     authoring,
     build,
     capa,
+    change,
     check,
     diff,
     exports,
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         # Risk acceptance (issue 15)
         risk,
         capa,
+        change,  # change control (issue 15)
         metrics,  # monitoring and measurement (issue 16)
         impact,  # change impact (issue 17)
         validate,  # validation kit (issue 19)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from qms.model.change_requests import affects_problems
 from qms.model.document import Version
 from qms.model.findings import Finding, FindingCode
 from qms.model.traceability import Graph, Need
@@ -17,6 +18,7 @@ from qms.model.vocabulary import (
     ADDRESSES,
     AUDIT,
     CAPA,
+    CHANGE,
     CONCERNS,
     COVERS,
     FINDING,
@@ -25,8 +27,6 @@ from qms.model.vocabulary import (
 )
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# A CAPA id as prose names it ("CAPA-2026-0031: ..."), not the tail of another id.
-_CAPA_ID = re.compile(r"(?<![A-Za-z0-9-])CAPA(?:-[A-Z0-9]+)+\b")
 # An audit programme looks at three years: every clause and theme is audited within them.
 CYCLE_YEARS = 3
 
@@ -39,11 +39,6 @@ def day_of(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def capa_ids_in(text: str) -> tuple[str, ...]:
-    """The CAPA ids a text names (a change reason), in order, once each."""
-    return tuple(dict.fromkeys(_CAPA_ID.findall(text)))
 
 
 def changed_versions(text: str) -> tuple[tuple[str, str], ...]:
@@ -148,6 +143,8 @@ def _problems(graph: Graph, need: Need, documents: Mapping[str, Version]) -> lis
         if not graph.linked_to(need.id, ACTION_OF):
             found.append(f"a CAPA has dated actions: add an action with ':action_of: {need.id}'")
         found += _change_problems(need, documents)
+    elif need.type == CHANGE:
+        found += affects_problems(need, documents)
     elif need.type == ACTION:
         found += _date_problems(need, ("due", "done"))
         if len(need.outgoing(ACTION_OF)) != 1:
@@ -160,17 +157,19 @@ def audit_findings(
     documents: Mapping[str, Version],
     locate: Mapping[str, tuple[str, int | None]],
 ) -> list[Finding]:
-    """The audit and CAPA rules sphinx-needs cannot say, each located at its need.
+    """The audit, CAPA and change-request rules sphinx-needs cannot say, each located at
+    its need.
 
     `documents` maps each controlled document's id to its current version.
     """
     findings = []
     for need in graph.needs.values():
-        if need.type not in (AUDIT, FINDING, CAPA, ACTION):
+        if need.type not in (AUDIT, FINDING, CAPA, ACTION, CHANGE):
             continue
         path, line = locate.get(need.id, (need.docname, need.lineno))
+        code = FindingCode.CHANGE_REFERENCE if need.type == CHANGE else FindingCode.AUDIT
         for problem in _problems(graph, need, documents):
-            findings.append(Finding(path, line, f"{need.id}: {problem}", FindingCode.AUDIT))
+            findings.append(Finding(path, line, f"{need.id}: {problem}", code))
     return sorted(findings, key=lambda f: f.sort_key)
 
 

@@ -199,6 +199,13 @@ class FindingCode(StrEnum):
         "a CAPA not in the handbook, a verification dated before the closure), or an external "
         "CAPA import does not; sign it again with 'qms capa close' or 'qms capa verify'",
     )
+    # Change control
+    CHANGE_REFERENCE = (
+        "change-reference",
+        "a change reason names a CAPA or change request the handbook does not hold, or a "
+        "change request whose affects does not list the document; correct the id in the "
+        "reason (qms bump) or register the change request as a 'change' item",
+    )
     # Releases and witnesses
     RELEASE = (
         "release",

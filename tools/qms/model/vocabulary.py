@@ -23,6 +23,8 @@ AUDIT = "audit"
 FINDING = "finding"
 CAPA = "capa"
 ACTION = "action"
+# Change control (ISO/IEC 27001 6.3 and 7.5.3, EU GMP Annex 11 clause 10).
+CHANGE = "change"
 
 # The link types.
 IMPLEMENTS = "implements"
@@ -259,6 +261,20 @@ NEED_TYPES = (
         ),
         links=((ADDRESSES, (FINDING,)),),
     ),
+    # Change control: a change request names the controlled documents it affects. Its state
+    # is never a field: it follows from the verified approvals of the document versions
+    # whose change reason names it (model/change_requests.py).
+    NeedType(
+        CHANGE,
+        "Change request",
+        "CC-",
+        "#D5C6E0",
+        fields=(
+            Field("requester", "Who asked for the change"),
+            OWNER,
+            Field("affects", "The controlled documents it changes: 'SOP-X-001, POL-Y-002'"),
+        ),
+    ),
     NeedType(
         ACTION,
         "Action",
@@ -340,6 +356,11 @@ REQUIRED_FIELDS = (
         "a CAPA names its origin, owner, root cause and effectiveness check",
     ),
     RequiredFields(ACTION, ("due",), "an action has a due date"),
+    RequiredFields(
+        CHANGE,
+        ("requester", "owner", "affects"),
+        "a change request names its requester, its owner and the documents it affects",
+    ),
     # Monitoring and measurement (issue 16)
     RequiredFields(
         METRIC,

@@ -10,11 +10,11 @@ from qms.adapters.files import read_text, write_atomic
 from qms.adapters.git import open_repository
 from qms.config import QmsConfig
 from qms.errors import QmsError, RefusedError
-from qms.model.audits import capa_ids_in
+from qms.model.change_requests import REGISTERED, referenced_ids
 from qms.model.document import Document, DocumentType, Version
 from qms.model.frontmatter import split_front_matter
 from qms.model.vocabulary import ID_PATTERN
-from qms.services.capa import unknown_capa_ids
+from qms.services.change_requests import handbook_references
 from qms.services.handbook import load_handbook, select
 from qms.services.history import document_revisions
 
@@ -131,6 +131,29 @@ class Bump:
     new: Version
 
 
+def _check_references(config: QmsConfig, reason: str) -> None:
+    """A reason naming a CAPA or change request names one that exists, so that the change
+    is traceable to it; with change_reference = "required" it must name one."""
+    named = referenced_ids(reason)
+    if not named:
+        if config.change_reference == "required":
+            raise QmsError(
+                "the reason names no CAPA or change request, which [tool.qms] "
+                "change_reference requires; nothing was changed",
+                "start --reason with the id, e.g. 'CC-2026-0142: what changed and why'",
+            )
+        return
+    references = handbook_references(config)
+    unknown = references.unknown(named)
+    if unknown:
+        where = f" ({', '.join(references.registers)})" if references.registers else ""
+        raise QmsError(
+            f"the reason names {', '.join(unknown)}, which is no CAPA or change request of "
+            f"this handbook; nothing was changed",
+            f"{REGISTERED}{where}: register it there or correct the id in --reason",
+        )
+
+
 def bump(config: QmsConfig, document_id: str, reason: str, major: bool = False) -> Bump:
     """Raise a document's version and record why, editing only those front-matter lines."""
     reason = " ".join(reason.split())
@@ -138,14 +161,7 @@ def bump(config: QmsConfig, document_id: str, reason: str, major: bool = False) 
         raise QmsError("a new version needs a reason", "pass --reason 'what changed and why'")
     handbook = load_handbook(config)
     [document] = select(handbook.documents, [document_id])
-    # A reason naming a CAPA names one that exists: the change is traceable to it.
-    unknown = unknown_capa_ids(config, capa_ids_in(reason))
-    if unknown:
-        raise QmsError(
-            f"the reason names {', '.join(unknown)}, which is no CAPA of this handbook; "
-            "nothing was changed",
-            "'qms capa' lists the CAPAs; correct the id in --reason",
-        )
+    _check_references(config, reason)
     old = document.version
     new = Version(old.major + 1, 0) if major else Version(old.major, old.minor + 1)
     path = config.root / document.path

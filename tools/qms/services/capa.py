@@ -24,7 +24,6 @@ from qms.services.handbook import display_path
 from qms.services.layout import STATEMENT_SUFFIX, SignatureLayout
 from qms.services.registry import load_registry
 from qms.services.signatures import prefetch, verify_signed
-from qms.services.traceability import load_graph
 
 
 @dataclass(frozen=True)
@@ -380,14 +379,6 @@ def capa_log(config: QmsConfig, graph: Graph, on: date) -> CapaLog:
         (),
         external_rows(graph, latest, on),
     )
-
-
-def unknown_capa_ids(config: QmsConfig, ids: Sequence[str]) -> list[str]:
-    """The ids of `ids` that name no CAPA of the handbook (read with Sphinx, as the site)."""
-    if not ids:
-        return []
-    known = {item.id for item in capa_items(load_graph(config).graph)}
-    return [capa_id for capa_id in ids if capa_id not in known]
 
 
 def capa_counts(log: CapaLog) -> CapaCounts | None:
