@@ -176,7 +176,13 @@ def approve(
             )
     path = layout.statement_file(statement)
     files = write_signed(
-        layout, path, statement.to_bytes(), statement.signed_at, user_keys, fingerprint
+        layout,
+        path,
+        statement.to_bytes(),
+        statement.signed_at,
+        user_keys,
+        fingerprint,
+        timestamps=config.timestamps,
     )
     act = "Retire" if retirement_reason else "Approve"
     message = (

@@ -117,7 +117,8 @@ def sign_capa(
     if problem:
         raise RefusedError(f"{capa_id}: {problem}; nothing was written", _HINTS[act])
     path = layout.capa_statement_file(capa_id, str(act), fingerprint, moment)
-    files = write_signed(layout, path, statement.to_bytes(), moment, user_keys, fingerprint)
+    data, stamps = statement.to_bytes(), config.timestamps
+    files = write_signed(layout, path, data, moment, user_keys, fingerprint, timestamps=stamps)
     what = "closed" if act is Act.CLOSE else f"effectiveness check: {result}"
     commit = Repository(config.root).commit(files, f"{capa_id} {what}, signed by {entry.name}\n")
     return Signed(path, commit, entry.name, role)
@@ -205,7 +206,8 @@ def import_states(
         rows, system, sha256_of(text.encode("utf-8")), role, entry.name, fingerprint, moment
     )
     path = layout.capa_import_file(fingerprint, moment)
-    files = write_signed(layout, path, statement.to_bytes(), moment, user_keys, fingerprint)
+    data, stamps = statement.to_bytes(), config.timestamps
+    files = write_signed(layout, path, data, moment, user_keys, fingerprint, timestamps=stamps)
     commit = Repository(config.root).commit(
         files, f"CAPA states: {len(rows)} from {system}, signed by {entry.name}\n"
     )

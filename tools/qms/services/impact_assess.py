@@ -113,7 +113,15 @@ def assess_link(
         signed_at=moment,
     )
     path = layout.impact_file(document.id, moment, fingerprint)
-    files = write_signed(layout, path, assessment.to_bytes(), moment, user_keys, fingerprint)
+    files = write_signed(
+        layout,
+        path,
+        assessment.to_bytes(),
+        moment,
+        user_keys,
+        fingerprint,
+        timestamps=config.timestamps,
+    )
     message = (
         f"Assess {item_id} → {upstream_id} ({document.id}): {decision}"
         + (f" {assessment.ref}" if assessment.ref else "")

@@ -82,7 +82,15 @@ def migrate(config: QmsConfig, admin: str, user_keys: UserKeys, now: datetime) -
         ties=tuple(ties),
     )
     path = layout.migration_file(migration.number)
-    files = write_signed(layout, path, migration.to_bytes(), migration.signed_at, user_keys, admin)
+    files = write_signed(
+        layout,
+        path,
+        migration.to_bytes(),
+        migration.signed_at,
+        user_keys,
+        admin,
+        timestamps=config.timestamps,
+    )
     message = (
         f"Tie {len(ties)} qms-approval/1 statements to the commits that held their content\n\n"
         f"Migration {migration.number}, signed by {migration.signer_name} ({admin}).\n"

@@ -105,7 +105,15 @@ def accept_risk(
     if refusal:
         raise RefusedError(f"{refusal}; nothing was written", "see 'qms risk accept --help'")
     path = layout.risk_acceptance_file(risk.id, moment, fingerprint)
-    files = write_signed(layout, path, acceptance.to_bytes(), moment, user_keys, fingerprint)
+    files = write_signed(
+        layout,
+        path,
+        acceptance.to_bytes(),
+        moment,
+        user_keys,
+        fingerprint,
+        timestamps=config.timestamps,
+    )
     message = (
         f"Risk {risk.id} accepted at score {acceptance.score} until {until} "
         f"by {entry.name} ({role})\n"

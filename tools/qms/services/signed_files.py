@@ -8,7 +8,9 @@ from pathlib import Path
 from qms.adapters.files import write_atomic
 from qms.adapters.gpg import UserKeys
 from qms.errors import QmsError
+from qms.model.timestamp_policy import TimestampPolicy
 from qms.services.layout import SignatureLayout
+from qms.services.timestamps import stamp
 
 
 def write_signed(
@@ -19,11 +21,14 @@ def write_signed(
     user_keys: UserKeys,
     fingerprint: str,
     key_path: Path | None = None,
+    timestamps: TimestampPolicy | None = None,
 ) -> list[Path]:
     """Sign `data` with `fingerprint`, write it at `path`; return the files written, sorted.
 
     The statement's own time (`stated_at`) must agree with gpg's, since verify compares them.
     The signer's public key is filed at `key_path` (default: the signers' keys) if missing.
+    When the `timestamps` policy asks for one, a TSA's token over the signature is filed
+    beside it; a required token that no TSA gives writes nothing.
     """
     if path.exists():
         # Signed files are only ever added: one made in the same second under the same
@@ -35,7 +40,11 @@ def write_signed(
     signature, signed_at = user_keys.sign_detached(data, fingerprint)
     if abs(signed_at - stated_at).total_seconds() > 60:
         raise QmsError("gpg's clock and this machine's disagree by over a minute", "fix the clock")
-    files = {path: data, SignatureLayout.signature_of(path): signature}
+    signature_path = SignatureLayout.signature_of(path)
+    files = {path: data, signature_path: signature}
+    token = stamp(timestamps, layout.kind_of(signature_path), signature)
+    if token is not None:
+        files[SignatureLayout.token_of(signature_path)] = token
     key_path = key_path or layout.key_file(fingerprint)
     if not key_path.is_file():
         files[key_path] = user_keys.export_public(fingerprint)

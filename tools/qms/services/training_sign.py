@@ -131,9 +131,18 @@ def import_roster(
     # The approval's own digest in the name: two imports within a second never share one.
     own = sha256_of(approval.to_bytes())[:12]
     path = layout.roster_approvals / f"{stamp}--{fingerprint[-16:]}--{own}{STATEMENT_SUFFIX}"
+    signed = write_signed(
+        layout,
+        path,
+        approval.to_bytes(),
+        moment,
+        user_keys,
+        fingerprint,
+        timestamps=config.timestamps,
+    )
+    # Written once the approval is signed: a refused signing leaves the roster as it was.
     write_atomic(layout.roster_file, data)
-    files = [layout.roster_file, *write_signed(layout, path, approval.to_bytes(), moment,
-                                               user_keys, fingerprint)]  # fmt: skip
+    files = [layout.roster_file, *signed]
     commit = Repository(config.root).commit(
         sorted(files), f"Roster: {len(roster.people)} people, approved by {entry.name} (HR)\n"
     )
@@ -193,7 +202,16 @@ def _file(config: QmsConfig, record: TrainingRecord, user_keys: UserKeys, messag
     # Someone who signs only for themselves keeps their key with the roster, unpublished.
     own = record.method is Method.SELF and not layout.key_file(fingerprint).is_file()
     key_path = layout.staff_key_file(fingerprint) if own else None
-    files = write_signed(layout, path, data, record.signed_at, user_keys, fingerprint, key_path)
+    files = write_signed(
+        layout,
+        path,
+        data,
+        record.signed_at,
+        user_keys,
+        fingerprint,
+        key_path,
+        timestamps=config.timestamps,
+    )
     commit = Repository(config.root).commit(files, message)
     return Filed(path, commit, record.signer_name, len(record.completions))
 
