@@ -40,7 +40,7 @@ ess_cert_id_alg = sha256
 
 
 @dataclass(frozen=True)
-class TestTsa:
+class LoopbackTsa:
     """A running TSA: its address and the PEM of its CA, as a handbook pins it."""
 
     url: str
@@ -126,14 +126,14 @@ def _handler(folder: Path) -> type[BaseHTTPRequestHandler]:
 
 
 @contextlib.contextmanager
-def running_tsa(folder: Path, name: str = "Test TSA") -> Iterator[TestTsa]:
+def running_tsa(folder: Path, name: str = "Test TSA") -> Iterator[LoopbackTsa]:
     """A TSA on 127.0.0.1 (a free port) with fresh certificates in `folder`."""
     ca_pem = make_tsa_files(folder, name)
     with ThreadingHTTPServer(("127.0.0.1", 0), _handler(folder)) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield TestTsa(f"http://127.0.0.1:{server.server_address[1]}/tsr", ca_pem, folder)
+            yield LoopbackTsa(f"http://127.0.0.1:{server.server_address[1]}/tsr", ca_pem, folder)
         finally:
             server.shutdown()
             thread.join()

@@ -97,7 +97,9 @@ def _manifestation(app: Sphinx, state: PageState) -> nodes.Node:
             str(statement.meaning),
             statement.signer_name,
             settings(app).role_title(statement.role),
-            when + (f" ({verdict.note})" if verdict.note else ""),
+            when
+            + (f" ({verdict.note})" if verdict.note else "")
+            + f"; {verdict.record.signature.time_source}",
             key,
         ]
         body += nodes.row("", *(_entry(cell) for cell in cells))

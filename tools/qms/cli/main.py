@@ -31,6 +31,7 @@ from qms.cli import (
     risk,
     signers,
     status,
+    timestamp,  # trusted time (issue 18)
     training,
     verify,
 )
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         capa,
         metrics,  # monitoring and measurement (issue 16)
         impact,  # change impact (issue 17)
+        timestamp,  # trusted time (issue 18)
         hook,
     ):
         module.add_parser(commands)

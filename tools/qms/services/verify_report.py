@@ -71,7 +71,11 @@ def verify_report(
         DocumentReport(
             row,
             tuple(
-                {**v.record.statement.signer_summary(), "note": v.note}
+                {
+                    **v.record.statement.signer_summary(),
+                    "note": v.note,
+                    "time_source": v.record.signature.time_source,
+                }
                 for v in verdict.signatures
                 if v.record.statement is not None
             ),
