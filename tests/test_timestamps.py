@@ -23,7 +23,11 @@ from qms.services.layout import SignatureLayout
 from qms.services.signers import approve_policy, revoke_signer
 from tests.faked_clock import faked, faked_people, registered_handbook
 from tests.keys import Person
+from tests.release_repo import make_release_repo, publish_signed
+from tests.signing_repo import Team, run, team
 from tests.tsa_server import LoopbackTsa, running_tsa
+
+__all__ = ["team"]
 
 DOC = "POL-ACC-001"
 # Keys and registrations date from a day ago, so that back-dated signatures are possible.
@@ -241,3 +245,37 @@ def test_signatures_made_before_a_tsa_keep_verifying_and_can_be_stamped_later(
     # Nothing is left to stamp.
     assert main(["--root", str(root), "timestamp", "--missing"]) == 0
     assert "every signature carries a token already" in capsys.readouterr().out
+
+
+def test_a_published_release_carries_its_tokens_and_verifies_them_offline(
+    tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with running_tsa(tmp_path / "tsa") as tsa:
+
+        def adopt(root: Path) -> None:
+            (root / "signatures/tsa").mkdir(parents=True)
+            (root / "signatures/tsa/test-tsa.pem").write_text(tsa.ca_pem)
+            table = timestamps("optional").replace("{url}", tsa.url)
+            table = table.replace(
+                'kinds = { approval = "optional" }', 'kinds = { release = "required" }'
+            )
+            with (root / "pyproject.toml").open("a") as handle:
+                handle.write("\n" + table)
+
+        repo = make_release_repo(tmp_path, team, capsys, adopt)
+        published = publish_signed(capsys, repo, team, tmp_path)
+    # The TSA is gone: the folder verifies with what it holds (the registry pins the chain).
+    folder = published / "R1"
+    tokens = sorted(p.name for p in (folder / "signatures/release").glob("*.tsr"))
+    assert len(tokens) == 2
+    assert "BEGIN CERTIFICATE" in (folder / "signatures/signers.yaml").read_text()
+    code, out, err = run(capsys, "release", "verify", str(folder))
+    assert code == 0, out + err
+    # Swapped tokens no longer cover their signatures.
+    first, second = (folder / "signatures/release" / name for name in tokens)
+    one, other = first.read_bytes(), second.read_bytes()
+    first.write_bytes(other)
+    second.write_bytes(one)
+    code, out, err = run(capsys, "release", "verify", str(folder))
+    assert code == 1
+    assert "signature does not verify for its role" in out + err
