@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from qms.adapters.gpg import UserKeys
 from qms.adapters.tsa import request_token
 from qms.cli.main import main
 from qms.config import load_config
-from qms.errors import RefusedError
+from qms.errors import ConfigError, RefusedError
 from qms.model.approval import Meaning
 from qms.model.timestamp_policy import TimestampAuthority
 from qms.services.approve import approve
@@ -25,7 +26,7 @@ from tests.faked_clock import faked, faked_people, registered_handbook
 from tests.keys import Person
 from tests.release_repo import make_release_repo, publish_signed
 from tests.signing_repo import Team, run, team
-from tests.tsa_server import LoopbackTsa, running_tsa
+from tests.tsa_server import LoopbackTsa, make_tsa_files, running_tsa
 
 __all__ = ["team"]
 
@@ -279,3 +280,22 @@ def test_a_published_release_carries_its_tokens_and_verifies_them_offline(
     code, out, err = run(capsys, "release", "verify", str(folder))
     assert code == 1
     assert "signature does not verify for its role" in out + err
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('kinds = { approvals = "optional" }', "has an unknown statement kind approvals"),
+        ('kinds = { approval = "sometimes" }', 'is "required", "optional" or "off"'),
+        ('certificates = "signatures/tsa/none.pem"', "cannot read signatures/tsa/none.pem"),
+    ],
+)
+def test_a_misconfigured_tsa_is_named_in_one_line(tmp_path: Path, table: str, message: str) -> None:
+    (tmp_path / "signatures/tsa").mkdir(parents=True)
+    (tmp_path / "signatures/tsa/test-tsa.pem").write_text(make_tsa_files(tmp_path / "ca"))
+    text = timestamps("optional").replace("{url}", "http://127.0.0.1:9/tsr")
+    key = table.split(" = ")[0]
+    text = "\n".join(table if line.startswith(f"{key} = ") else line for line in text.splitlines())
+    (tmp_path / "pyproject.toml").write_text(f"[tool.qms]\n{text}\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(tmp_path)
