@@ -109,6 +109,12 @@ def test_a_valid_token_makes_the_time_trusted(
     capsys.readouterr()
     assert main(["--root", str(root), "verify", DOC]) == 0
     assert "time trusted (TSA Test TSA)" in capsys.readouterr().out
+    # The page's signature table says so too.
+    assert main(["--root", str(root), "build"]) == 0
+    html = (root / "_build/html/policies/pol-acc-001.html").read_text(encoding="utf-8")
+    block = html[html.index('class="qms-signatures') :]
+    block = block[: block.index("</table>")]
+    assert "<p>time trusted (TSA Test TSA)</p>" in block
 
 
 def test_a_token_over_other_bytes_is_a_finding(
