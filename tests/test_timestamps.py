@@ -35,12 +35,12 @@ DOC = "POL-ACC-001"
 T0 = (datetime.now(tz=UTC) - timedelta(days=1)).replace(microsecond=0)
 
 
-def timestamps(need: str, tolerance: int = 300) -> str:
+def timestamps(need: str, tolerance: int = 300, kind: str = "approval") -> str:
     return textwrap.dedent(
         f"""\
         [tool.qms.timestamps]
         tolerance_seconds = {tolerance}
-        kinds = {{ approval = "{need}" }}
+        kinds = {{ {kind} = "{need}" }}
         [[tool.qms.timestamps.authorities]]
         name = "Test TSA"
         url = "{{url}}"
@@ -227,13 +227,18 @@ def test_signatures_made_before_a_tsa_keep_verifying_and_can_be_stamped_later(
     assert not SignatureLayout.token_of(signature).exists()
     # The TSA is adopted later, through the registry like any policy change.
     pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + timestamps("optional").replace("{url}", tsa.url))
+    table = timestamps("optional", kind='approval = "optional", registry')
+    pyproject.write_text(pyproject.read_text() + table.replace("{url}", tsa.url))
     git.Repo(root).index.add(["pyproject.toml"])
     git.Repo(root).index.commit("Adopt a TSA")
-    approve_policy(
+    _, change = approve_policy(
         load_config(root), people["admin"].fingerprint, UserKeys(people["admin"].home),
         datetime.now(tz=UTC),
     )  # fmt: skip
+    # The revision that adopts the TSA is stamped itself, as the policy it approves asks.
+    layout = SignatureLayout.of(load_config(root))
+    revision = layout.revision_signature(change.registry.revision, people["admin"].fingerprint)
+    assert SignatureLayout.token_of(revision).is_file()
     code, report = verify(root, capsys)
     assert code == 0, report
     assert signatures(report)[0]["time_source"] == "time as claimed by the signer"
@@ -241,7 +246,7 @@ def test_signatures_made_before_a_tsa_keep_verifying_and_can_be_stamped_later(
     stamped = json.loads(capsys.readouterr().out)
     assert code == 0
     names = [Path(row["signature"]).name for row in stamped["stamped"]]
-    assert signature.name in names
+    assert signature.name in names and revision.name not in names
     assert SignatureLayout.token_of(signature, later=True).is_file()
     assert not git.Repo(root).is_dirty(untracked_files=True)
     code, report = verify(root, capsys)
@@ -262,10 +267,7 @@ def test_a_published_release_carries_its_tokens_and_verifies_them_offline(
         def adopt(root: Path) -> None:
             (root / "signatures/tsa").mkdir(parents=True)
             (root / "signatures/tsa/test-tsa.pem").write_text(tsa.ca_pem)
-            table = timestamps("optional").replace("{url}", tsa.url)
-            table = table.replace(
-                'kinds = { approval = "optional" }', 'kinds = { release = "required" }'
-            )
+            table = timestamps("required", kind="release").replace("{url}", tsa.url)
             with (root / "pyproject.toml").open("a") as handle:
                 handle.write("\n" + table)
 

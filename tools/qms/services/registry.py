@@ -113,7 +113,8 @@ def _revision_approvals(
     for signature in sorted(path.parent.glob(f"{number:04d}.*.asc")):
         verdict = verify_signed(keyring, signature, data, Claim(), authority, history)
         if verdict.valid and verdict.facts.signed_at is not None:
-            approvals.append(verdict.facts.signed_at)
+            # A TSA's time, when a token made at signing certifies it.
+            approvals.append(verdict.facts.trusted_time or verdict.facts.signed_at)
         elif unverified(verdict.facts):
             problems.append(f"{signature.name}: {verdict.facts.problem}")
             # Asked only to explain the failure: a CRLF copy is still not approved.
