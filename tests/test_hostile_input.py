@@ -18,6 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from qms.adapters.tsa import verify_token
 from qms.cli.main import main
 from qms.config import load_config
 from qms.errors import ConfigError
@@ -36,6 +37,7 @@ from qms.model.parsing import MAX_DEPTH, MAX_VALUES, bracket_depth
 from qms.model.release import Manifest
 from qms.model.roster import Roster, RosterApproval, RosterError, from_csv
 from qms.model.signers import Registry, RegistryError
+from qms.model.timestamp_policy import TimestampAuthority
 from qms.model.training_record import TrainingRecord
 
 # Characters that make parsers stumble: YAML indicators, line breaks of every kind,
@@ -397,3 +399,14 @@ def test_need_blocks_never_crash(text: str) -> None:
         assert all((b.need.lineno or 0) >= 1 and "\n\n\n" not in b.body for b in blocks)
         if source != text:
             assert blocks and blocks[0].need.type == "control"
+
+
+# A real token's first bytes, so that some inputs get past the outer DER structure.
+TOKEN_PREFIX = bytes.fromhex("308204a13003020100308204980609")
+
+
+@given(data=st.one_of(st.binary(max_size=400), st.binary(max_size=400).map(TOKEN_PREFIX.__add__)))
+def test_time_stamp_tokens_are_a_problem_never_a_crash(data: bytes) -> None:
+    pinned = TimestampAuthority("Any", "http://127.0.0.1:9/tsr", "not a certificate")
+    facts = verify_token(data, b"signature", (pinned,))
+    assert not facts.trusted and facts.problem

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
-import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +18,7 @@ from qms.model.approval import Meaning, Statement
 from qms.services.approve import approve
 from qms.services.layout import SignatureLayout
 from qms.services.signers import add_signer
-from tests.conftest import ROOTS
+from tests.faked_clock import faked, faked_people, registered_handbook
 from tests.keys import Person, make_person, remove_home
 
 DOC = "POL-ACC-001"
@@ -28,54 +26,14 @@ DOC = "POL-ACC-001"
 T0 = (datetime.now(tz=UTC) - timedelta(days=10)).replace(microsecond=0)
 
 
-def faked(moment: datetime) -> str:
-    return "--faked-system-time=" + moment.strftime("%Y%m%dT%H%M%S") + "!"
-
-
 @pytest.fixture
 def people(tmp_path: Path) -> Iterator[dict[str, Person]]:
-    clock = (faked(T0),)
-    found = {
-        "admin": make_person("Ada Admin", tmp_path, options=clock),
-        "author": make_person("Abe Author", tmp_path, options=clock),
-        "reviewer": make_person("Rita Reviewer", tmp_path, options=clock),
-        "approver": make_person("Quinn Approver", tmp_path, options=clock, expire="1d"),
-    }
-    yield found
-    for person in found.values():
-        remove_home(person)
+    yield from faked_people(tmp_path, T0, {"approver": "1d"})
 
 
 @pytest.fixture
 def repo(tmp_path: Path, people: dict[str, Person]) -> Path:
-    root = tmp_path / "handbook"
-    shutil.copytree(ROOTS / "test-handbook", root / "docs")
-    (root / "docs/conf.py").unlink()
-    (root / "conf.py").write_text('extensions = ["qms_sphinx"]\n')
-    (root / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""\
-            [tool.qms]
-            trust_roots = ["{people["admin"].fingerprint}"]
-            """
-        )
-    )
-    repository = git.Repo.init(root)
-    with repository.config_writer() as git_config:
-        git_config.set_value("user", "name", "Test")
-        git_config.set_value("user", "email", "test@corvane.example")
-    repository.git.add(A=True)
-    repository.index.commit("Handbook")
-    config = load_config(root)
-    admin = UserKeys(people["admin"].home, (faked(T0),))
-    roles = {"admin": ["registry-admin"], "author": ["author"], "reviewer": ["reviewer"],
-             "approver": ["qa"]}  # fmt: skip
-    for key, person in people.items():
-        add_signer(
-            config, person.public_key.read_bytes(), person.name, person.email, roles[key],
-            people["admin"].fingerprint, admin, T0,
-        )  # fmt: skip
-    return root
+    return registered_handbook(tmp_path / "handbook", people, T0, "")
 
 
 def sign(root: Path, person: Person, meaning: Meaning, at: datetime) -> None:

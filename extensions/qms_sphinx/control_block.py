@@ -93,11 +93,15 @@ def _retirement_rows(state: PageState) -> list[nodes.row]:
 
 
 def _manifestation(app: Sphinx, signatures: tuple[RecordVerdict, ...]) -> nodes.Node:
-    """21 CFR 11.50: printed name, role, meaning, UTC time and key of each signature."""
+    """21 CFR 11.50: printed name, role, meaning, UTC time and key of each signature, and
+    whether a TSA certified the time (11.10(e))."""
     if not signatures:
         return nodes.paragraph("", "No verified signatures on this version.")
     head = nodes.thead(
-        "", nodes.row("", *(_entry(t) for t in ("Meaning", "Signed by", "Role", "UTC", "Key")))
+        "",
+        nodes.row(
+            "", *(_entry(t) for t in ("Meaning", "Signed by", "Role", "UTC", "Time source", "Key"))
+        ),
     )
     body = nodes.tbody()
     for verdict in signatures:
@@ -111,11 +115,12 @@ def _manifestation(app: Sphinx, signatures: tuple[RecordVerdict, ...]) -> nodes.
             statement.signer_name,
             settings(app).role_title(statement.role),
             when + (f" ({verdict.note})" if verdict.note else ""),
+            verdict.record.signature.time_source,
             key,
         ]
         body += nodes.row("", *(_entry(cell) for cell in cells))
-    group = nodes.tgroup(cols=5)
-    group += [nodes.colspec(colwidth=w) for w in (2, 3, 2, 3, 5)]
+    group = nodes.tgroup(cols=6)
+    group += [nodes.colspec(colwidth=w) for w in (2, 3, 2, 3, 3, 5)]
     group += [head, body]
     return scrolling(nodes.table("", group, classes=["qms-signatures"]))
 

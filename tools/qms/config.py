@@ -20,6 +20,7 @@ from qms.model.roster import ROSTER_ROLE
 from qms.model.schemas import problems
 from qms.model.signers import REGISTRY_ADMIN, normalise_fingerprint
 from qms.model.site_pages import DEFAULT_SITE_PAGES
+from qms.model.timestamp_policy import Need, TimestampAuthority, TimestampPolicy
 from qms.model.training import Requirement, TrainingPolicy
 from qms.model.training_record import METHOD_ROLES
 
@@ -68,6 +69,9 @@ class QmsConfig:
     retention: tuple[tuple[str, int], ...] = ()
     # What each meaning says in words, and whether keys must be protected ([tool.qms.signing]).
     signing: SigningPolicy = DEFAULT_SIGNING
+    # Which TSAs are pinned and which statements need a token ([tool.qms.timestamps]);
+    # None when not configured: every time is as the signer claimed it.
+    timestamps: TimestampPolicy | None = None
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -139,6 +143,10 @@ class QmsConfig:
         # so that registries approved with the default wording stay valid.
         if self.signing.as_dict():
             policy["signing"] = self.signing.as_dict()
+        # The pinned TSA certificates too: a token counts only against a chain a
+        # registry administrator approved.
+        if self.timestamps is not None:
+            policy["timestamps"] = self.timestamps.as_dict()
         return policy
 
     @property
@@ -202,6 +210,7 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         capa=capa,
         retention=tuple(sorted(table.get("retention", {}).items())),
         signing=SigningPolicy.from_dict(table.get("signing", {})),
+        timestamps=_timestamps(root, table),
     )
 
 
@@ -334,6 +343,38 @@ def _capa(table: Mapping[str, Any]) -> CapaPolicy | None:
         tuple(raw.get("verify_roles", CapaPolicy.verify_roles)),
         tuple(raw.get("gxp_roles", CapaPolicy.gxp_roles)),
         tuple(raw.get("import_roles", CapaPolicy.import_roles)),
+    )
+
+
+def _timestamps(root: Path, table: Mapping[str, Any]) -> TimestampPolicy | None:
+    """The TSAs and needs of a table its schema has accepted, each chain read from its PEM
+    file (None when not configured)."""
+    raw = table.get("timestamps")
+    if raw is None:
+        return None
+    authorities = []
+    for item in raw["authorities"]:
+        path = root / item["certificates"]
+        try:
+            pem = path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"[tool.qms.timestamps] TSA {item['name']}: cannot read {item['certificates']}",
+                "save the TSA's certificate chain there as PEM",
+            ) from exc
+        if "-----BEGIN CERTIFICATE-----" not in pem:
+            raise ConfigError(
+                f"[tool.qms.timestamps] TSA {item['name']}: {item['certificates']} holds no "
+                "PEM certificate",
+                "save the TSA's certificate chain there as PEM",
+            )
+        authorities.append(TimestampAuthority(item["name"], item["url"], pem))
+    names = [a.name for a in authorities]
+    if len(set(names)) != len(names):
+        raise ConfigError("[tool.qms.timestamps] names a TSA twice", "give each TSA its own name")
+    needs = tuple(sorted((kind, Need(need)) for kind, need in raw.get("kinds", {}).items()))
+    return TimestampPolicy(
+        tuple(authorities), needs, raw.get("tolerance_seconds", TimestampPolicy.tolerance_seconds)
     )
 
 

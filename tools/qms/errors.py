@@ -36,3 +36,8 @@ class RefusedError(QmsError):
     """The rules forbid what was asked (a finding, not a usage error): exit 1."""
 
     exit_code = 1
+
+
+class QmsWarning(UserWarning):
+    """Something the user should know that does not stop the command (the CLI prints one
+    line): a service raises it with warnings.warn."""

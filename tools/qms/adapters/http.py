@@ -81,3 +81,30 @@ class Client:
         if len(data) > MAX_FILE or self._spent > MAX_TOTAL:
             raise QmsError(f"{self.base} serves more than a release holds", "check the address")
         return data
+
+
+# A time-stamp token is a few kilobytes; a TSA that does not answer within this is down.
+POST_TIMEOUT = 15
+
+
+def post(url: str, data: bytes, content_type: str, accept: str) -> bytes:
+    """POST `data` to `url` and return the answer's body (bounded); QmsError when the server
+    cannot be reached or does not answer 200."""
+    if not is_url(url):
+        raise QmsError(f"{url} is not an http(s) address", "fix the address in pyproject.toml")
+    # is_url above admits http(s) only.
+    request = urllib.request.Request(  # noqa: S310
+        url, data=data, method="POST", headers={"Content-Type": content_type, "Accept": accept}
+    )
+    opener = urllib.request.build_opener(_SameServer())
+    try:
+        with opener.open(request, timeout=POST_TIMEOUT) as response:
+            body: bytes = response.read(MAX_FILE + 1)
+    except urllib.error.HTTPError as exc:
+        raise QmsError(f"{url}: HTTP {exc.code} {exc.reason}", "check the address") from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason: Any = getattr(exc, "reason", exc)
+        raise QmsError(f"cannot reach {url}: {reason}", "check the address") from exc
+    if len(body) > MAX_FILE:
+        raise QmsError(f"{url} answered with more than a token holds", "check the address")
+    return body

@@ -8,8 +8,10 @@ import gc
 import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from qms import __version__
 from qms.cli import (
@@ -30,12 +32,13 @@ from qms.cli import (
     risk,
     signers,
     status,
+    timestamp,  # trusted time (issue 18)
     training,
     validate,  # validation kit (issue 19)
     verify,
 )
 from qms.cli.context import Context
-from qms.errors import QmsError
+from qms.errors import QmsError, QmsWarning
 
 EXIT_USAGE = 2
 
@@ -107,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         metrics,  # monitoring and measurement (issue 16)
         impact,  # change impact (issue 17)
         validate,  # validation kit (issue 19)
+        timestamp,  # trusted time (issue 18)
         hook,
     ):
         module.add_parser(commands)
@@ -123,7 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     ctx = Context(root=args.root, cwd=Path.cwd())
     try:
-        code: int = handler(args, ctx)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", QmsWarning)
+            warnings.showwarning = _show_warning
+            code: int = handler(args, ctx)
     except QmsError as exc:
         sys.stderr.write(f"qms: error: {exc}\n")
         sys.stderr.writelines(f"  {line}\n" for line in exc.details)
@@ -143,6 +150,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     return code
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A service's QmsWarning as one line; any other warning as Python shows it."""
+    if issubclass(category, QmsWarning):
+        sys.stderr.write(f"qms: warning: {message}\n")
+        return
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def run() -> None:

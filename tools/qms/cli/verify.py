@@ -127,6 +127,7 @@ def _print_text(report: VerifyReport) -> None:
                 "; ".join(
                     f"{s['meaning']} {s['name']} {s['signed_at']}"
                     + (f" ({s['note']})" if s["note"] else "")
+                    + f", {s['time_source']}"
                     for s in d.signatures
                 )
                 or "-",

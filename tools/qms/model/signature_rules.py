@@ -9,6 +9,13 @@ from typing import Protocol
 
 from qms.model.registry_history import RegistryHistory
 from qms.model.signers import SignerEntry
+from qms.model.timestamp_policy import (
+    DEFAULT_TOLERANCE,
+    StampFacts,
+    approved_policy,
+    time_source,
+    tolerance_problem,
+)
 from qms.model.timeutil import format_utc
 
 # How far a statement's own time may lie from its signature's timestamp.
@@ -25,6 +32,19 @@ class SignatureFacts:
     # The key's expiry as the keyring knows it now (None: never expires).
     key_expires: datetime | None = None
     problem: str = ""
+    # The RFC 3161 token beside the signature, checked offline (None: there is none).
+    stamp: StampFacts | None = None
+
+    @property
+    def time_source(self) -> str:
+        """ "time trusted (TSA NAME)" or "time as claimed by the signer"."""
+        return time_source(self.stamp)
+
+    @property
+    def trusted_time(self) -> datetime | None:
+        """The signature's time as a TSA certified it at signing (None: as claimed)."""
+        stamp = self.stamp
+        return stamp.time if stamp is not None and stamp.trusted and not stamp.later else None
 
 
 @dataclass(frozen=True)
@@ -155,8 +175,10 @@ def judge_signature(
     """Judge one signature: verified, made by the key and at the time the statement
     claims, before its key expired, by someone `authority` admits at that moment.
 
-    The signer is judged against the registry revision in force when gpg says the
-    signature was made, never against today's.
+    The signer is judged against the registry revision in force when the signature was
+    made, never against today's: at the time a pinned TSA certified, when a token made at
+    signing is beside it, else at the time gpg says. A token that does not verify, or
+    lies outside the policy's tolerance of the signature's own time, is a problem.
     """
     problem = unverified(facts)
     if problem or facts.fingerprint is None or facts.signed_at is None:
@@ -172,10 +194,20 @@ def judge_signature(
             f"time {format_utc(facts.signed_at)}"
         )
         return SignatureVerdict(facts, None, problem)
-    entry, refusal = authority.refusal(history, facts.fingerprint, facts.signed_at)
+    stamp = facts.stamp
+    if stamp is not None and not stamp.trusted:
+        return SignatureVerdict(facts, None, stamp.problem)
+    if stamp is not None:
+        policy = approved_policy(history.latest.policy) if history.latest else None
+        tolerance = policy.tolerance_seconds if policy else DEFAULT_TOLERANCE
+        problem = tolerance_problem(stamp, facts.signed_at, tolerance)
+        if problem:
+            return SignatureVerdict(facts, None, problem)
+    moment = facts.trusted_time or facts.signed_at
+    entry, refusal = authority.refusal(history, facts.fingerprint, moment)
     if refusal:
         return SignatureVerdict(facts, entry, refusal)
-    if facts.key_expires is not None and facts.signed_at >= facts.key_expires:
+    if facts.key_expires is not None and moment >= facts.key_expires:
         problem = f"signed after the key expired at {format_utc(facts.key_expires)}"
         return SignatureVerdict(facts, entry, problem)
     return SignatureVerdict(facts, entry, "")

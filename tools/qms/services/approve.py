@@ -205,6 +205,7 @@ def approve(
         user_keys,
         fingerprint,
         summary=summary,
+        timestamps=config.timestamps,
     )
     message = (
         f"{act} {document.id} {document.version}: {meaning} by {entry.name} ({role})\n\n"

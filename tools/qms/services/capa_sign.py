@@ -131,7 +131,16 @@ def sign_capa(
         role=role,
         fingerprint=fingerprint,
     )
-    files = write_signed(layout, path, data, moment, user_keys, fingerprint, summary=summary)
+    files = write_signed(
+        layout,
+        path,
+        data,
+        moment,
+        user_keys,
+        fingerprint,
+        summary=summary,
+        timestamps=config.timestamps,
+    )
     what = "closed" if act is Act.CLOSE else f"effectiveness check: {result}"
     commit = Repository(config.root).commit(files, f"{capa_id} {what}, signed by {entry.name}\n")
     return Signed(path, commit, entry.name, role)
@@ -231,7 +240,16 @@ def import_states(
         role=role,
         fingerprint=fingerprint,
     )
-    files = write_signed(layout, path, data, moment, user_keys, fingerprint, summary=summary)
+    files = write_signed(
+        layout,
+        path,
+        data,
+        moment,
+        user_keys,
+        fingerprint,
+        summary=summary,
+        timestamps=config.timestamps,
+    )
     commit = Repository(config.root).commit(
         files, f"CAPA states: {len(rows)} from {system}, signed by {entry.name}\n"
     )

@@ -40,7 +40,9 @@ def version_approvals(
 ) -> dict[Version, VersionApproval]:
     """For every version with approval records, the content its signatures agree on."""
     by_version: dict[str, list[Record]] = {}
-    for record in read_records(config, document.id, keyring, registry.migrations):
+    for record in read_records(
+        config, document.id, keyring, registry.migrations, history=registry.history
+    ):
         by_version.setdefault(record.folder_version, []).append(record)
     required = config.required_meanings(document.type)
     rules = config.rules_for(document.type)

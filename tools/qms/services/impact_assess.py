@@ -126,7 +126,16 @@ def assess_link(
         role=role,
         fingerprint=fingerprint,
     )
-    files = write_signed(layout, path, data, moment, user_keys, fingerprint, summary=summary)
+    files = write_signed(
+        layout,
+        path,
+        data,
+        moment,
+        user_keys,
+        fingerprint,
+        summary=summary,
+        timestamps=config.timestamps,
+    )
     message = (
         f"Assess {item_id} → {upstream_id} ({document.id}): {decision}"
         + (f" {assessment.ref}" if assessment.ref else "")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qms.config import QmsConfig
 from qms.model.approval import Statement
+from qms.model.timestamp_policy import LATER_TOKEN_SUFFIX, TOKEN_SUFFIX
 
 STATEMENT_SUFFIX = ".json"
 SIGNATURE_SUFFIX = ".asc"
@@ -181,3 +182,34 @@ class SignatureLayout:
     def signature_of(statement_path: Path) -> Path:
         """The detached signature beside a statement."""
         return statement_path.with_name(statement_path.name + SIGNATURE_SUFFIX)
+
+    @staticmethod
+    def token_of(signature_path: Path, later: bool = False) -> Path:
+        """The time-stamp token beside a detached signature (`later`: one added after
+        signing, by 'qms timestamp --missing')."""
+        stem = signature_path.name.removesuffix(SIGNATURE_SUFFIX)
+        return signature_path.with_name(stem + (LATER_TOKEN_SUFFIX if later else TOKEN_SUFFIX))
+
+    def kind_of(self, signature_path: Path) -> str:
+        """The statement kind (model/timestamp_policy.py KINDS) a signature is filed as,
+        by the folder it lies in ("" outside them: no token is asked for)."""
+        try:
+            parts = signature_path.relative_to(self.base).parts
+        except ValueError:
+            return ""
+        folders = {
+            "approvals": "approval",
+            "retirements": "retirement",
+            "registry": "registry",
+            "migrations": "migration",
+            "capa": "capa",
+            "capa-imports": "capa_import",
+            "impact": "impact",
+            "risks": "risk_acceptance",
+            "releases": "release",
+        }
+        if parts[:2] == ("training", "roster-approvals"):
+            return "roster"
+        if parts[:1] == ("training",):
+            return "training"
+        return folders.get(parts[0], "") if parts else ""

@@ -96,7 +96,16 @@ def migrate(config: QmsConfig, admin: str, user_keys: UserKeys, now: datetime) -
         role=REGISTRY_ADMIN,
         fingerprint=admin,
     )
-    files = write_signed(layout, path, data, migration.signed_at, user_keys, admin, summary=summary)
+    files = write_signed(
+        layout,
+        path,
+        data,
+        migration.signed_at,
+        user_keys,
+        admin,
+        summary=summary,
+        timestamps=config.timestamps,
+    )
     message = (
         f"Tie {len(ties)} qms-approval/1 statements to the commits that held their content\n\n"
         f"Migration {migration.number}, signed by {migration.signer_name} ({admin}).\n"

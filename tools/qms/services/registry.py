@@ -32,6 +32,7 @@ from qms.services.handbook import display_path
 from qms.services.layout import SignatureLayout
 from qms.services.migration import NO_MIGRATIONS, Migrations, load_migrations
 from qms.services.signatures import verify_signed
+from qms.services.timestamps import pinned_policy, stamp
 
 _SNAPSHOT = re.compile(r"^(\d{4})\.yaml$")
 
@@ -113,7 +114,8 @@ def _revision_approvals(
     for signature in sorted(path.parent.glob(f"{number:04d}.*.asc")):
         verdict = verify_signed(keyring, signature, data, Claim(), authority, history)
         if verdict.valid and verdict.facts.signed_at is not None:
-            approvals.append(verdict.facts.signed_at)
+            # A TSA's time, when a token made at signing certifies it.
+            approvals.append(verdict.facts.trusted_time or verdict.facts.signed_at)
         elif unverified(verdict.facts):
             problems.append(f"{signature.name}: {verdict.facts.problem}")
             # Asked only to explain the failure: a CRLF copy is still not approved.
@@ -342,7 +344,12 @@ def change_registry(
     if not layout.key_file(admin).is_file():
         files[layout.key_file(admin)] = user_keys.export_public(admin)
     files[layout.revision_file(proposed.revision)] = data
-    files[layout.revision_signature(proposed.revision, admin)] = signature
+    signature_path = layout.revision_signature(proposed.revision, admin)
+    files[signature_path] = signature
+    # The policy in force asks for the token: a revision cannot waive its own.
+    token = stamp(pinned_policy(state.history) or config.timestamps, "registry", signature)
+    if token is not None:
+        files[SignatureLayout.token_of(signature_path)] = token
     files[layout.registry_file] = data
     for path, content in files.items():
         write_atomic(path, content)

@@ -124,7 +124,16 @@ def accept_risk(
         role=role,
         fingerprint=fingerprint,
     )
-    files = write_signed(layout, path, data, moment, user_keys, fingerprint, summary=summary)
+    files = write_signed(
+        layout,
+        path,
+        data,
+        moment,
+        user_keys,
+        fingerprint,
+        summary=summary,
+        timestamps=config.timestamps,
+    )
     message = (
         f"Risk {risk.id} accepted at score {acceptance.score} until {until} "
         f"by {entry.name} ({role})\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from qms.adapters.files import write_atomic
@@ -24,19 +25,28 @@ from qms.model.signature_rules import (
     SignatureVerdict,
     judge_signature,
 )
+from qms.services.timestamps import stamp_of
 
 
 def signature_facts(
-    keyring: Keyring, signature: Path, data: bytes, signature_bytes: bytes | None = None
+    keyring: Keyring,
+    signature: Path,
+    data: bytes,
+    signature_bytes: bytes | None = None,
+    history: RegistryHistory | None = None,
 ) -> SignatureFacts:
     """What gpg says of `signature` over `data` (`signature_bytes`: the file's bytes, when
-    the caller read them); a missing signature file is named."""
+    the caller read them); a missing signature file is named. With the registry `history`,
+    the time-stamp token beside it too, checked against the TSAs its policy pins."""
     if signature_bytes is None:
         try:
             signature_bytes = signature.read_bytes()
         except OSError:
             return SignatureFacts(False, problem=f"signature file {signature.name} is missing")
-    return keyring.verify(signature, data, signature_bytes)
+    facts = keyring.verify(signature, data, signature_bytes)
+    if history is None or not facts.good:
+        return facts
+    return replace(facts, stamp=stamp_of(signature, signature_bytes, history))
 
 
 def verify_signed(
@@ -50,7 +60,7 @@ def verify_signed(
 ) -> SignatureVerdict:
     """Judge the detached `signature` over a statement's `data` (`signature_bytes`: as
     `signature_facts` takes them)."""
-    facts = signature_facts(keyring, signature, data, signature_bytes)
+    facts = signature_facts(keyring, signature, data, signature_bytes, history)
     return judge_signature(facts, claim, authority, history)
 
 

@@ -132,7 +132,6 @@ def import_roster(
     # The approval's own digest in the name: two imports within a second never share one.
     own = sha256_of(approval.to_bytes())[:12]
     path = layout.roster_approvals / f"{stamp}--{fingerprint[-16:]}--{own}{STATEMENT_SUFFIX}"
-    write_atomic(layout.roster_file, data)
     summary = signing_summary(
         config,
         "Approve the staff roster",
@@ -145,8 +144,11 @@ def import_roster(
         fingerprint=fingerprint,
     )
     signed = write_signed(
-        layout, path, approval.to_bytes(), moment, user_keys, fingerprint, summary=summary
-    )
+        layout, path, approval.to_bytes(), moment, user_keys, fingerprint,
+        summary=summary, timestamps=config.timestamps,
+    )  # fmt: skip
+    # Written once the approval is signed: a refused signing leaves the roster as it was.
+    write_atomic(layout.roster_file, data)
     files = [layout.roster_file, *signed]
     commit = Repository(config.root).commit(
         sorted(files), f"Roster: {len(roster.people)} people, approved by {entry.name} (HR)\n"
@@ -229,7 +231,15 @@ def _file(config: QmsConfig, record: TrainingRecord, user_keys: UserKeys, messag
         fingerprint=fingerprint,
     )
     files = write_signed(
-        layout, path, data, record.signed_at, user_keys, fingerprint, key_path, summary=summary
+        layout,
+        path,
+        data,
+        record.signed_at,
+        user_keys,
+        fingerprint,
+        key_path,
+        summary=summary,
+        timestamps=config.timestamps,
     )
     commit = Repository(config.root).commit(files, message)
     return Filed(path, commit, record.signer_name, len(record.completions))

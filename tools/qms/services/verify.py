@@ -20,6 +20,7 @@ from qms.model.approval_rules import (
 from qms.model.document import Document
 from qms.model.findings import Finding, FindingCode
 from qms.model.line_endings import line_ending_summary
+from qms.model.registry_history import RegistryHistory
 from qms.model.status import NO_EVIDENCE, Evidence
 from qms.model.training import Assignment, DocumentTraining
 from qms.services.content import crlf_only_difference, document_content
@@ -122,6 +123,7 @@ def read_records(
     keyring: Keyring,
     migrations: Migrations = NO_MIGRATIONS,
     retirement: bool = False,
+    history: RegistryHistory | None = None,
 ) -> list[Record]:
     """Every approval record filed under a document (or, with `retirement`, every record
     of its retirement), with its signature checked.
@@ -144,7 +146,7 @@ def read_records(
             statement = parse(data)
         except StatementError as exc:
             problem = str(exc)
-        facts = signature_facts(keyring, SignatureLayout.signature_of(path), data)
+        facts = signature_facts(keyring, SignatureLayout.signature_of(path), data, history=history)
         shown = display_path(config.root, path)
         records.append(
             Record(
@@ -172,8 +174,9 @@ def judge(
 
     With a repository, statements naming a commit the branch no longer reaches fail.
     """
-    records = read_records(config, document.id, keyring, registry.migrations)
-    retiring = read_records(config, document.id, keyring, retirement=True)
+    history = registry.history
+    records = read_records(config, document.id, keyring, registry.migrations, history=history)
+    retiring = read_records(config, document.id, keyring, retirement=True, history=history)
     content = document_content(config, document)
     commits = {r.commit for r in records + retiring if r.commit}
     # A shallow clone cannot tell a rewritten history from a cut-off one: no verdict.

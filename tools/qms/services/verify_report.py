@@ -45,7 +45,10 @@ class DocumentReport:
 
 def _summary(verdict: RecordVerdict) -> dict[str, str]:
     statement = verdict.record.statement
-    return {**statement.signer_summary(), "note": verdict.note} if statement else {}
+    if statement is None:
+        return {}
+    time_source = verdict.record.signature.time_source
+    return {**statement.signer_summary(), "note": verdict.note, "time_source": time_source}
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,9 @@ def output_files(root: Path, sets: Iterable[str] = ()) -> dict[str, str]:
 
 
 CONTROL_FILE = re.compile(
-    r"^signatures/(signers\.yaml|keys/[0-9A-F]{40}\.asc|registry/\d{4}\.(yaml|[0-9A-F]{16}\.asc)"
-    r"|release/[a-z][a-z0-9-]*--[0-9A-F]{16}\.asc)$"
+    r"^signatures/(signers\.yaml|keys/[0-9A-F]{40}\.asc"
+    r"|registry/\d{4}\.(yaml|[0-9A-F]{16}\.(asc|tsr|later\.tsr))"
+    r"|release/[a-z][a-z0-9-]*--[0-9A-F]{16}\.(asc|tsr|later\.tsr))$"
 )
 
 

@@ -23,6 +23,7 @@ from qms.services.release.folder_files import (
 )
 from qms.services.release.signers import release_signers
 from qms.services.signers import signing_key
+from qms.services.timestamps import stamp
 
 
 def _signature_name(role: str, fingerprint: str) -> str:
@@ -108,6 +109,9 @@ def sign_release(
     signature, _ = user_keys.sign_detached(data, fingerprint, summary)
     target = record_dir / "signatures" / _signature_name(role, fingerprint)
     files = {record: data, target: signature}
+    token = stamp(config.timestamps, "release", signature)
+    if token is not None:
+        files[SignatureLayout.token_of(target)] = token
     if not layout.key_file(fingerprint).is_file():
         files[layout.key_file(fingerprint)] = user_keys.export_public(fingerprint)
     for path, content in files.items():
