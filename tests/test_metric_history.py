@@ -167,7 +167,7 @@ def test_computed_kpis_and_the_risk_profile_go_back_over_git(
     # Each ended period is kept per commit and day; the running one is this build's own.
     kept = sorted(p.name for p in (root / ".git" / "qms" / "metrics").glob("*.json"))
     assert kept == sorted(
-        f"{commit}-{day}.json"
+        f"{commit}-{day}-history.json"
         for commit, day in zip(
             commits[:4], ("2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"), strict=True
         )
@@ -180,8 +180,8 @@ def test_one_commit_draws_the_same_bytes_with_and_without_the_cache(
     root, commits = history
     folder = root / ".git" / "qms" / "metrics"
     cold = IMAGES.findall(_build(root, capsys))
-    # April's point was counted last, in the clone that had read the three before it.
-    april = folder / f"{commits[3]}-2026-04-30.json"
+    # April's point was counted last, reusing what the three before it had read.
+    april = folder / f"{commits[3]}-2026-04-30-history.json"
     carried = april.read_bytes()
     warm = IMAGES.findall(_build(root, capsys))  # every past point read back
     april.unlink()
