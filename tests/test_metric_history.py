@@ -16,8 +16,8 @@ import pytest
 from qms.adapters.git import Repository, open_repository
 from qms.config import load_config
 from qms.model.metrics import HistoryPoint, head_period, history_points
-from qms.model.timeutil import from_epoch
 from qms.model.release import DocumentSet
+from qms.model.timeutil import from_epoch
 from qms.services.metric_history import History, metric_history
 from qms.services.metric_points import PointCounter
 from qms.services.metrics import known_here
