@@ -39,10 +39,13 @@ def test_history_benchmark_smoke(tmp_path: Path) -> None:
     # 40 daily commits from tomorrow end at least one month, and that month is counted.
     assert row["commits"] > 40 and row["points"] >= 2
     assert row["build_code"] == 0  # the dashboard and its history build without a warning
-    for key in ("cold_s", "warm_s", "build_s"):
+    for key in ("cold_s", "warm_s", "build_s", "warm_build_s"):
         assert row[key] > 0, key
+    # Measured inside the build that draws it: a part of that build.
+    assert row["cold_s"] < row["build_s"] and row["warm_s"] < row["warm_build_s"]
     table = report_history(row).splitlines()
-    assert table[0].startswith("| D | commits | points | counted, no cache (s) |")
+    assert table[0].startswith("| D | commits | points | counted, nothing kept (s) | build (s) |")
+    assert "| counted / build |" in table[0]
     assert table[2].startswith(f"| 20 | {row['commits']} | {row['points']} | ")
 
 

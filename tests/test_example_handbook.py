@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
 
+from qms.adapters.git import open_repository
 from qms.config import load_config
+from qms.model.timeutil import from_epoch
 from qms.services.handbook import load_handbook
+from qms.services.metric_points import PointCounter
+from qms.services.metrics import known_here
 from qms.services.sphinx_run import SphinxRun, run_sphinx
 from tests.signing_repo import run
 
@@ -215,3 +220,24 @@ def test_example_retires_one_procedure_whose_items_no_longer_count(
         html = (site.outdir / other).read_text(encoding="utf-8")
         assert not any(item in html for item in items), other
     assert "SOP-ITO-004" not in (site.outdir / "_static/qms-nav-procedure.js").read_text()
+
+
+def test_a_history_point_read_from_git_counts_what_sphinx_reads_in_the_example(
+    tmp_path: Path,
+) -> None:
+    # Issue 16: a KPI history point is counted from the commit's git objects without
+    # Sphinx; at the example's HEAD it gives every computed KPI what a Sphinx read gives
+    # (catalogues, CAPAs from the log and the eQMS import, training, statuses).
+    repo = open_repository(REPO)
+    head = repo.head() if repo is not None else None
+    if repo is None or head is None:
+        pytest.skip("the example is not in a git repository")
+    day = from_epoch(repo.commit_time(head)).date()
+    now = datetime.combine(day, time(23, 59, 59), UTC)
+    by_git = PointCounter(repo, repo.relative_path(REPO) or ".", tmp_path / "scratch").count(
+        head, day, now
+    )
+    by_sphinx = known_here(load_config(repo.clone_at(head, tmp_path / "at").root), day, now)
+    assert by_git.computed == by_sphinx.computed
+    assert (by_git.profile, by_git.metrics) == (by_sphinx.profile, by_sphinx.metrics)
+    assert by_git.computed["capas-open"] and by_git.computed["training-completion"]

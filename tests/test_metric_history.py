@@ -7,13 +7,20 @@ import base64
 import html as markup
 import re
 import shutil
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import git
 import pytest
 
+from qms.adapters.git import Repository, open_repository
+from qms.config import load_config
 from qms.model.metrics import HistoryPoint, head_period, history_points
+from qms.model.release import DocumentSet
+from qms.model.timeutil import from_epoch
+from qms.services.metric_history import History, metric_history
+from qms.services.metric_points import PointCounter
+from qms.services.metrics import known_here
 from tests.conftest import HandbookFactory
 from tests.signing_repo import run
 
@@ -167,7 +174,7 @@ def test_computed_kpis_and_the_risk_profile_go_back_over_git(
     # Each ended period is kept per commit and day; the running one is this build's own.
     kept = sorted(p.name for p in (root / ".git" / "qms" / "metrics").glob("*.json"))
     assert kept == sorted(
-        f"{commit}-{day}.json"
+        f"{commit}-{day}-history.json"
         for commit, day in zip(
             commits[:4], ("2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"), strict=True
         )
@@ -180,8 +187,8 @@ def test_one_commit_draws_the_same_bytes_with_and_without_the_cache(
     root, commits = history
     folder = root / ".git" / "qms" / "metrics"
     cold = IMAGES.findall(_build(root, capsys))
-    # April's point was counted last, in the clone that had read the three before it.
-    april = folder / f"{commits[3]}-2026-04-30.json"
+    # April's point was counted last, reusing what the three before it had read.
+    april = folder / f"{commits[3]}-2026-04-30-history.json"
     carried = april.read_bytes()
     warm = IMAGES.findall(_build(root, capsys))  # every past point read back
     april.unlink()
@@ -194,3 +201,66 @@ def test_one_commit_draws_the_same_bytes_with_and_without_the_cache(
     assert cold == warm == alone == again
     svg = base64.b64decode(cold[-1][0])
     assert b"<dc:date>" not in svg and b"<text" not in svg
+
+
+def _point(repo: Repository, commit: str) -> tuple[date, datetime]:
+    day = from_epoch(repo.commit_time(commit)).date()
+    return day, datetime.combine(day, time(23, 59, 59), UTC)
+
+
+def test_a_point_read_from_git_counts_what_sphinx_reads_at_its_commit(
+    history: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    root, commits = history
+    repo = open_repository(root)
+    assert repo is not None
+    counter = PointCounter(repo, ".", tmp_path / "scratch")
+    for index, commit in enumerate(commits):  # oldest first, as a history is counted
+        day, now = _point(repo, commit)
+        tree = repo.clone_at(commit, tmp_path / f"at-{index}").root
+        by_sphinx = known_here(load_config(tree), day, now)
+        by_git = counter.count(commit, day, now)
+        assert by_git.computed == by_sphinx.computed, commit
+        assert by_git.profile == by_sphinx.profile, commit
+        assert (by_git.metrics, by_git.ill_defined) == (by_sphinx.metrics, by_sphinx.ill_defined)
+    # Controls, risks and KPIs were all counted, not only absent alike.
+    assert by_git.computed["controls-implemented"] is not None
+    assert by_git.profile and sum(by_git.profile["inherent"]) == 3
+
+
+def test_a_sets_history_counts_only_what_the_set_selects(
+    history: tuple[Path, list[str]],
+) -> None:
+    # Issue 16: the staff set does not admit confidential documents; the risk register and
+    # the SoA of this handbook are confidential, the access procedure internal.
+    root, _ = history
+    staff = DocumentSet(
+        "staff", "Staff handbook", classifications=("public", "internal"),
+        pages=("objectives", "frameworks/*"),
+    )  # fmt: skip
+    whole = metric_history(root, {"monthly"})
+    chosen = metric_history(root, {"monthly"}, staff)
+    assert whole is not None and chosen is not None
+
+    def series(found: History, source: str) -> list[float | None]:
+        return [state.values[source] for state in found.past["monthly"]]
+
+    # The confidential register's rescored risks move the whole handbook's count...
+    # (restore failures rescored above 8 in March, the EBR risk below it in April).
+    assert series(whole, "risks-above-threshold-residual") == [1.0, 1.0, 2.0, 1.0]
+    # ...and not the staff set's: it counts none of their risks, nor the SoA's controls.
+    assert series(chosen, "risks-above-threshold-residual") == [0.0] * 4
+    assert series(chosen, "risks-above-threshold-inherent") == [0.0] * 4
+    assert series(whole, "controls-implemented") == [50.0, 100.0, 100.0, 50.0]
+    assert series(chosen, "controls-implemented") == [None] * 4
+    for state in chosen.past["quarterly"]:
+        assert state.profile is not None and not any(map(sum, state.profile.values()))
+    # Its documents are the one internal procedure; the whole handbook has three.
+    states = ("documents-draft", "documents-in-review", "documents-effective")
+    assert {sum(s.values[n] or 0 for n in states) for s in chosen.past["monthly"]} == {1.0}
+    assert {sum(s.values[n] or 0 for n in states) for s in whole.past["monthly"]} == {3.0}
+    # Each is kept apart: the set's points never stand in for the whole handbook's.
+    kept = sorted(p.name for p in (root / ".git" / "qms" / "metrics").glob("*.json"))
+    # (four month ends; the first quarter ends with March, the same commit and day).
+    assert sum(name.endswith("-history-set-staff.json") for name in kept) == 4
+    assert sum(name.endswith("-history.json") for name in kept) == 4

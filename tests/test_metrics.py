@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from sphinx.testing.util import SphinxTestApp
 
+from qms.model.metric_sources import CapaCounts, Facts
 from qms.model.metrics import (
     AMBER,
     BETTER,
     GREEN,
     RED,
     WORSE,
+    HistoryPoint,
     Metric,
     Result,
     check_results,
@@ -23,6 +25,9 @@ from qms.model.metrics import (
     period_end,
     trend,
 )
+from qms.model.traceability import Graph
+from qms.services.dashboard import dashboard
+from qms.services.metric_history import History, PastState
 from tests.conftest import ROOTS
 from tests.sphinx_helpers import warnings
 
@@ -123,10 +128,10 @@ def test_results_that_do_not_fit_their_metric_are_located() -> None:
         "b.yaml:2: unit 'days' is not the unit of KPI-X-01 ('%')",
         "c.yaml:4: period 2026-Q1 does not fit KPI-M-01, which is monthly",
         "c.yaml:10: period 2026-01 is already given at line 7",
-        "d.yaml:1: KPI-C-01 is computed (controls-implemented); only manual metrics take "
-        "results from a file",
     ]
     assert [r.period for r in kept["KPI-M-01"]] == ["2026-01"]
+    # A computed KPI's file: what was recorded before the handbook counted it.
+    assert [r.period for r in kept["KPI-C-01"]] == ["2026-Q1"]
 
 
 @pytest.mark.sphinx("html", testroot="metrics", freshenv=True)
@@ -210,3 +215,24 @@ def test_each_bad_input_breaks_the_build_at_its_line(
     tmp_path: Path, page: str, old: str, new: str, expected: str
 ) -> None:
     assert _broken(tmp_path, page, old, new) == [expected]
+
+
+def test_a_computed_kpi_shows_what_was_recorded_only_before_it_was_counted() -> None:
+    metric = _metric(id="KPI-C-02", unit="count", direction="lower", target=0.0, amber=2.0,
+                     red=3.0, frequency="monthly", source="capas-overdue")  # fmt: skip
+    recorded = tuple(Result(p, v, "eQMS") for p, v in (("2026-01", 1), ("2026-02", 3),
+                                                       ("2026-03", 9)))  # fmt: skip
+    counted = PastState(HistoryPoint("2026-03", "c" * 40, date(2026, 3, 31)),
+                        {"capas-overdue": 2.0}, None)  # fmt: skip
+    history = History(
+        "d" * 40, {"monthly": (counted,)}, {"monthly": "2026-04", "quarterly": "2026-Q2"}
+    )
+    facts = Facts(graph=Graph.build(()), threshold=8, capas=CapaCounts(open=4, overdue=1))
+    [tile] = dashboard([metric], {metric.id: recorded}, facts, date(2026, 4, 9), (),
+                       history).tiles  # fmt: skip
+    # March was counted: the value recorded for it (9) gives way to the count (2).
+    assert [(p.period, p.value, p.running) for p in tile.points] == [
+        ("2026-01", 1.0, False), ("2026-02", 3.0, False), ("2026-03", 2.0, False),
+        ("2026-04", 1.0, True),
+    ]  # fmt: skip
+    assert tile.points[0].comment == "recorded (eQMS)" and tile.chart

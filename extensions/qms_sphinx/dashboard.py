@@ -14,13 +14,16 @@ from sphinx.util.docutils import SphinxDirective
 
 from qms.model.findings import FindingCode
 from qms.model.metrics import AMBER, GREEN, MANUAL, NO_RESULT, RED, check_results, metrics_of
+from qms.model.release import DocumentSet
 from qms.model.vocabulary import METRIC
+from qms.services import metric_history as kpi_history
 from qms.services.capa import capa_counts, capa_log
 from qms.services.dashboard import Dashboard, dashboard, site_facts
-from qms.services.metric_history import History, metric_history
+from qms.services.metric_history import History
 from qms.services.metric_results import RESULTS_FOLDER, load_results
 from qms_sphinx.approvals import judged_on
 from qms_sphinx.graph import graph_of
+from qms_sphinx.release_mode import release_of
 from qms_sphinx.settings import settings
 from qms_sphinx.state import documents, page_states, view_pages
 from qms_sphinx.tables import html_node
@@ -72,6 +75,14 @@ class DashboardDirective(SphinxDirective):
         return [node]
 
 
+def _document_set(app: Sphinx) -> DocumentSet | None:
+    """The release set being built: its history counts only the documents it selects,
+    as its pages do (a set that does not admit confidential documents counts none)."""
+    release = release_of(app.config)
+    name = release.get("set") if release is not None else None
+    return next((s for s in settings(app).sets if s.name == name), None) if name else None
+
+
 def _build(app: Sphinx, only: tuple[str, ...]) -> Dashboard:
     built = _BUILT.setdefault(app, {})
     if only not in built:
@@ -91,7 +102,9 @@ def _build(app: Sphinx, only: tuple[str, ...]) -> Dashboard:
         facts = replace(facts, capas=capa_counts(capa_log(settings(app), graph, on)))
         if app not in _HISTORY:
             computed = {m.frequency for m in metrics if m.source != MANUAL}
-            _HISTORY[app] = metric_history(Path(app.confdir), computed)
+            _HISTORY[app] = kpi_history.metric_history(
+                Path(app.confdir), computed, _document_set(app)
+            )
         built[only] = dashboard(metrics, results, facts, on, only, _HISTORY[app])
     return built[only]
 

@@ -236,6 +236,34 @@ class Repository:
         data: bytes = blob.data_stream.read()
         return data
 
+    def blobs_under(self, commit: str, folder: str) -> dict[str, str]:
+        """Every file under `folder` (from the repository root; "." for all) in `commit`:
+        its path from the root and its blob id, read from the tree alone (one git call)."""
+        try:
+            listed = self._repo.git.ls_tree("-r", "-z", "--full-tree", commit, "--", folder)
+        except git.GitCommandError:
+            return {}
+        found: dict[str, str] = {}
+        for entry in listed.split("\0"):
+            info, _, path = entry.partition("\t")
+            parts = info.split()
+            if len(parts) == 3 and parts[1] == "blob":
+                found[path] = parts[2]
+        return found
+
+    def object_id(self, commit: str, path: str) -> str:
+        """The id of the tree or blob at `path` in `commit` ("" when it has none): two
+        commits with the same id there hold the same files there."""
+        try:
+            return str((self._repo.commit(commit).tree / path).hexsha)
+        except KeyError:
+            return ""
+
+    def blob(self, blob_id: str) -> bytes:
+        """The bytes of the blob `blob_id`."""
+        data: bytes = self._repo.odb.stream(bytes.fromhex(blob_id)).read()
+        return data
+
     def changed_since(self, commit: str, ignoring: Path) -> list[str]:
         """Files that differ between `commit` and HEAD, except those under `ignoring`."""
         skipped = self._relative(ignoring) + "/"

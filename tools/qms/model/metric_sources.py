@@ -11,8 +11,8 @@ from qms.model.traceability import Graph, risk_rows, soa_rows
 
 # Bumped whenever what a source counts changes: cached values of another format are
 # recomputed, never trusted. 3: kept per commit and day, with the risk profile. 4: no CAPA
-# value for a handbook without CAPAs.
-FORMAT = 4
+# value for a handbook without CAPAs. 5: history points read from the commit's files.
+FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,23 @@ SOURCES: Mapping[str, Callable[[Facts], float | None]] = {
 }
 
 
-def computed_values(facts: Facts) -> dict[str, float | None]:
-    """Every computed source's value (None where it has none, such as no CAPA register)."""
-    return {name: compute(facts) for name, compute in SOURCES.items()}
+# The sources that read the graph alone: the same for every day a graph is judged on.
+GRAPH_SOURCES = frozenset(
+    {
+        "controls-implemented",
+        "controls-evidenced",
+        "risks-above-threshold-inherent",
+        "risks-above-threshold-residual",
+    }
+)
+
+
+def computed_values(
+    facts: Facts, known: Mapping[str, float | None] | None = None
+) -> dict[str, float | None]:
+    """Every computed source's value (None where it has none, such as no CAPA register);
+    `known`: values of `GRAPH_SOURCES` already counted on the same graph and threshold."""
+    return {
+        name: known[name] if known is not None and name in GRAPH_SOURCES else compute(facts)
+        for name, compute in SOURCES.items()
+    }

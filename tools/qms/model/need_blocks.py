@@ -32,14 +32,22 @@ def need_blocks(source: str, docname: str) -> list[NeedBlock]:
     """Every need directive of a type the vocabulary knows, in source order (the one
     parser of needs outside Sphinx, `model/need_source.py`, reads them)."""
     return [
-        NeedBlock(_need(item, docname), _normalised(item.body))
+        NeedBlock(need_of(item, docname), _normalised(item.body))
         for item in parse_items(docname, source)
     ]
 
 
-def _need(item: Item, docname: str) -> Need:
-    fields = tuple((name, item.field(name)) for name in FIELD_NAMES if item.field(name))
-    links = tuple((name, item.targets(name)) for name in LINK_NAMES)
+def need_of(item: Item, docname: str) -> Need:
+    """An item as the need the build reads from it (each field looked up once: a history
+    point reads every need of the handbook this way)."""
+    written: dict[str, str] = {}
+    for name, value in item.fields:
+        written.setdefault(name, value)  # the first of a repeated option, as `Item.field`
+    fields = tuple((name, written[name]) for name in FIELD_NAMES if written.get(name))
+    links = tuple(
+        (name, tuple(t for t in (p.strip() for p in written.get(name, "").split(",")) if t))
+        for name in LINK_NAMES
+    )
     return Need(
         id=item.id,
         type=item.type,

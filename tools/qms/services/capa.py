@@ -352,32 +352,46 @@ def log_data(log: CapaLog) -> list[dict[str, Any]]:
     return [*(row.as_dict() for row in log.rows), *(row.as_dict() for row in log.external)]
 
 
-def capa_log(config: QmsConfig, graph: Graph, on: date) -> CapaLog:
-    """The CAPAs of `graph`, with their signatures verified and their state on `on`.
+@dataclass(frozen=True)
+class CapaSigned:
+    """What the CAPA log reads from signatures, whatever the day: the verified CAPA
+    records and the latest import, or why none counts (`untrusted`)."""
+
+    facts: CapaFacts
+    latest: CapaImport | None
+    findings: tuple[Finding, ...]
+    untrusted: tuple[Finding, ...] = ()
+
+
+def capa_signed(config: QmsConfig, graph: Graph) -> CapaSigned:
+    """The signed CAPA records of `graph`'s CAPAs and the latest import, verified.
 
     A registry that does not verify makes no signature count.
     """
-    items = capa_items(graph)
-    by_id = {item.id: item for item in items}
+    by_id = {item.id: item for item in capa_items(graph)}
     with hermetic_keyring(SignatureLayout.of(config).keys) as keyring:
         registry = load_registry(config, keyring)
         if not registry.trusted:
             untrusted = registry.findings or (
                 Finding("signatures", None, "no approved signer registry", FindingCode.REGISTRY),
             )
-            return CapaLog(
-                tuple(capa_rows(items, CapaFacts({}, ()), on)),
-                (),
-                untrusted,
-                external_rows(graph, None, on),
-            )
+            return CapaSigned(CapaFacts({}, ()), None, (), tuple(untrusted))
         facts = load_capa(config, keyring, registry.history, by_id)
         latest, import_findings = latest_import(config, keyring, registry.history)
+    return CapaSigned(facts, latest, facts.findings + import_findings)
+
+
+def capa_log(
+    config: QmsConfig, graph: Graph, on: date, signed: CapaSigned | None = None
+) -> CapaLog:
+    """The CAPAs of `graph`, with their signatures verified and their state on `on`;
+    `signed`: what `capa_signed` found for the same graph and signatures."""
+    signed = signed or capa_signed(config, graph)
     return CapaLog(
-        tuple(capa_rows(items, facts, on)),
-        facts.findings + import_findings,
-        (),
-        external_rows(graph, latest, on),
+        tuple(capa_rows(capa_items(graph), signed.facts, on)),
+        signed.findings,
+        signed.untrusted,
+        external_rows(graph, signed.latest, on),
     )
 
 

@@ -191,11 +191,15 @@ def _chart(metric: Metric, points: Sequence[Point]) -> str:
     return _data_uri(svg)
 
 
-def _computed_tile(metric: Metric, value: float | None, history: History | None) -> Tile:
-    """A computed KPI: its value at the end of each ended period, then this build's."""
+def _computed_tile(
+    metric: Metric, value: float | None, history: History | None, recorded: Sequence[Result]
+) -> Tile:
+    """A computed KPI: what was recorded before the handbook counted it (`recorded`, the
+    periods before its first counted one), its value at the end of each ended period,
+    then this build's."""
     if history is None:
         return Tile(metric, value, metric.state(value), "", "")
-    points = [
+    counted = [
         Point(
             past.point.period,
             found,
@@ -207,6 +211,14 @@ def _computed_tile(metric: Metric, value: float | None, history: History | None)
         if found is not None
     ]
     period = history.running[metric.frequency]
+    # Periods of one frequency sort as text ("2025-12" < "2026-01", "2026-Q1" < "2026-Q2").
+    first = counted[0].period if counted else period
+    points = [
+        Point(r.period, r.value, metric.state(r.value), r.comment or f"recorded ({r.source})")
+        for r in recorded
+        if r.period < first
+    ]
+    points += counted
     if value is not None:
         points.append(Point(period, value, metric.state(value), "this build", running=True))
     return Tile(
@@ -223,7 +235,7 @@ def _tile(
     history: History | None,
 ) -> Tile:
     if metric.source != MANUAL:
-        return _computed_tile(metric, computed.get(metric.source), history)
+        return _computed_tile(metric, computed.get(metric.source), history, results)
     points = tuple(Point(r.period, r.value, metric.state(r.value), r.comment) for r in results)
     last = results[-1] if results else None
     value = last.value if last else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -14,8 +14,15 @@ from qms.adapters.files import write_atomic
 from qms.adapters.git import Repository, open_repository
 from qms.config import QmsConfig, load_config
 from qms.errors import QmsError
+from qms.model.document import Document
 from qms.model.findings import Finding, FindingCode
-from qms.model.metric_sources import FORMAT, Facts, approval_days, computed_values
+from qms.model.metric_sources import (
+    FORMAT,
+    GRAPH_SOURCES,
+    Facts,
+    approval_days,
+    computed_values,
+)
 from qms.model.metrics import (
     MANUAL,
     Metric,
@@ -28,13 +35,13 @@ from qms.model.metrics import (
 from qms.model.metrics import trend as trend_of
 from qms.model.reviews import due_reviews
 from qms.model.timeutil import from_epoch
-from qms.model.traceability import risk_profile, risk_rows
+from qms.model.traceability import Graph, risk_profile, risk_rows
 from qms.model.vocabulary import METRIC
-from qms.services.capa import capa_counts, capa_log
+from qms.services.capa import CapaSigned, capa_counts, capa_log
 from qms.services.handbook import display_path
 from qms.services.metric_results import RESULTS_FOLDER, load_results
 from qms.services.traceability import load_graph
-from qms.services.verify import verify_selected
+from qms.services.verify import Verification, verify_selected
 
 # Computed values per commit and day judged on, in this clone's git folder (not part of
 # any commit): `<commit>-<YYYY-MM-DD>.json`.
@@ -85,14 +92,16 @@ class MetricsReport:
         }
 
 
-def _facts(
-    config: QmsConfig, on: date, now: datetime, kept: Path | None = None
-) -> tuple[Facts, tuple[Finding, ...]]:
-    """What the product knows about the tree of `config.root`; with `kept`, a folder for
-    Sphinx's environment and this clone's verified signatures are carried from one tree
-    to the next (see `services/metric_history.py`)."""
-    run = load_graph(config, kept)
-    handbook, verification = verify_selected(config, (), now, cache=kept is not None)
+def facts_of(
+    config: QmsConfig,
+    graph: Graph,
+    documents: Sequence[Document],
+    verification: Verification,
+    on: date,
+    capas: CapaSigned | None = None,
+) -> Facts:
+    """What the computed sources read: `graph`, and the derived state of `documents` as
+    `verification` judged them, on `on` (`capas`: the CAPA signatures, when kept)."""
     statuses = tuple(str(row.status.status) for row, _ in verification.rows(config, on))
     roles: dict[str, list[int]] = {}
     for trained in verification.training.values():
@@ -108,16 +117,22 @@ def _facts(
         ]
         for verdict in verification.verdicts
     ]
-    facts = Facts(
-        graph=run.graph,
+    return Facts(
+        graph=graph,
         threshold=config.risk_acceptance_threshold,
         statuses=statuses,
-        overdue_reviews=len(due_reviews(handbook.documents, on, 0).overdue),
+        overdue_reviews=len(due_reviews(documents, on, 0).overdue),
         training=tuple((role, done, affected) for role, (done, affected) in sorted(roles.items())),
         approval_days=approval_days(signatures),
-        capas=capa_counts(capa_log(config, run.graph, on)),
+        capas=capa_counts(capa_log(config, graph, on, capas)),
     )
-    return facts, run.findings
+
+
+def _facts(config: QmsConfig, on: date, now: datetime) -> tuple[Facts, tuple[Finding, ...]]:
+    """What the product knows about the tree of `config.root`: Sphinx's read and a verify."""
+    run = load_graph(config)
+    handbook, verification = verify_selected(config, (), now)
+    return facts_of(config, run.graph, handbook.documents, verification, on), run.findings
 
 
 @dataclass(frozen=True)
@@ -146,17 +161,19 @@ class Known:
         }
 
 
-def cache_path(repo: Repository, commit: str, on: date) -> Path:
-    """Where the values of `commit` judged on `on` are kept."""
-    return repo.git_dir / CACHE / f"{commit}-{on.isoformat()}.json"
+def cache_path(repo: Repository, commit: str, on: date, scope: str = "") -> Path:
+    """Where the values of `commit` judged on `on` are kept; `scope` names another way of
+    counting them (a history point, of the whole handbook or of one set)."""
+    suffix = f"-{scope}" if scope else ""
+    return repo.git_dir / CACHE / f"{commit}-{on.isoformat()}{suffix}.json"
 
 
-def cached(repo: Repository | None, commit: str, on: date) -> Known | None:
+def cached(repo: Repository | None, commit: str, on: date, scope: str = "") -> Known | None:
     """The kept values of `commit` on `on`; None when not kept, of another format or damaged."""
     if repo is None or not commit:
         return None
     try:
-        kept = json.loads(cache_path(repo, commit, on).read_text(encoding="utf-8"))
+        kept = json.loads(cache_path(repo, commit, on, scope).read_text(encoding="utf-8"))
         if not isinstance(kept, dict) or kept.get("format") != FORMAT:
             return None  # another format: recomputed, never trusted
         profile = kept["risk_profile"]
@@ -176,21 +193,47 @@ def cached(repo: Repository | None, commit: str, on: date) -> Known | None:
         return None  # damaged: counted again
 
 
-def keep(repo: Repository, commit: str, on: date, known: Known) -> None:
+def keep(repo: Repository, commit: str, on: date, known: Known, scope: str = "") -> None:
     """Keep the values of `commit` on `on` (atomically: a reader never sees half a file)."""
     data = json.dumps(known.as_dict(commit, on), sort_keys=True).encode()
-    write_atomic(cache_path(repo, commit, on), data)
+    write_atomic(cache_path(repo, commit, on, scope), data)
 
 
-def known_here(config: QmsConfig, on: date, now: datetime, kept: Path | None = None) -> Known:
-    """Sphinx's read of the needs and a verify: the slow part, done once per commit and day
-    (`kept` as for `_facts`)."""
-    facts, read = _facts(config, on, now, kept)
-    metrics, defined = metrics_of(facts.graph)
+@dataclass(frozen=True)
+class GraphPart:
+    """What the KPIs take from a graph alone, whatever the day: counted once per graph."""
+
+    metrics: tuple[Metric, ...]
+    ill_defined: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    profile: Mapping[str, tuple[int, ...]]
+    values: Mapping[str, float | None]
+
+
+def graph_part(graph: Graph, threshold: int) -> GraphPart:
+    """The KPI definitions, the risk profile and the graph's own counts of `graph`."""
+    metrics, defined = metrics_of(graph)
     ids = {m.id for m in metrics}
-    ill = tuple(n.id for n in facts.graph.of_type(METRIC) if n.id not in ids)
-    profile = risk_profile(risk_rows(facts.graph))
-    return Known(metrics, ill, computed_values(facts), (*read, *defined), profile)
+    ill = tuple(n.id for n in graph.of_type(METRIC) if n.id not in ids)
+    values = computed_values(Facts(graph=graph, threshold=threshold))
+    known = {name: values[name] for name in GRAPH_SOURCES}
+    return GraphPart(metrics, ill, tuple(defined), risk_profile(risk_rows(graph)), known)
+
+
+def known_of(
+    facts: Facts, findings: Sequence[Finding] = (), part: GraphPart | None = None
+) -> Known:
+    """What `facts` say of the KPIs: their definitions, values and the risk profile;
+    `part`: what `graph_part` found in the same graph and threshold."""
+    part = part or graph_part(facts.graph, facts.threshold)
+    values = computed_values(facts, part.values)
+    return Known(part.metrics, part.ill_defined, values, (*findings, *part.findings), part.profile)
+
+
+def known_here(config: QmsConfig, on: date, now: datetime) -> Known:
+    """Sphinx's read of the needs and a verify: the slow part, done once per commit and day."""
+    facts, read = _facts(config, on, now)
+    return known_of(facts, read)
 
 
 def _row(
