@@ -162,11 +162,14 @@ def site_facts(
         ]
         for page in states
     ]
+    # A retired document is reviewed no more (services/reviews.py).
+    retired = {page.row.document.id for page in states if page.retirement is not None}
+    in_use = [document for document in documents if document.id not in retired]
     return Facts(
         graph=graph,
         threshold=threshold,
         statuses=tuple(str(page.row.status.status) for page in states),
-        overdue_reviews=len(due_reviews(documents, on, 0).overdue),
+        overdue_reviews=len(due_reviews(in_use, on, 0).overdue),
         training=tuple((role, done, affected) for role, (done, affected) in sorted(roles.items())),
         approval_days=approval_days(signatures),
     )

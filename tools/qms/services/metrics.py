@@ -117,11 +117,14 @@ def facts_of(
         ]
         for verdict in verification.verdicts
     ]
+    # A retired document is reviewed no more (services/reviews.py).
+    retired = {v.document.id for v in verification.verdicts if v.evidence.retired}
+    in_use = [document for document in documents if document.id not in retired]
     return Facts(
         graph=graph,
         threshold=config.risk_acceptance_threshold,
         statuses=statuses,
-        overdue_reviews=len(due_reviews(documents, on, 0).overdue),
+        overdue_reviews=len(due_reviews(in_use, on, 0).overdue),
         training=tuple((role, done, affected) for role, (done, affected) in sorted(roles.items())),
         approval_days=approval_days(signatures),
         capas=capa_counts(capa_log(config, graph, on, capas)),
