@@ -225,3 +225,22 @@ def test_a_policy_requiring_protected_keys_refuses_a_bare_key(
     code, _, err = run(capsys, "--root", str(repo), "signers", "revoke", locked.fingerprint,
                        "--at", "2026-01-01T00:00:00Z", "--reason", "Left", *admin)  # fmt: skip
     assert code == 1 and "requires a protected key" in err, err
+
+
+def test_the_summary_names_the_time_source_the_policy_plans_for_each_kind() -> None:
+    from qms.model.ceremony import LOCAL_CLOCK, STATEMENT_KINDS, WORDING_KEYS
+    from qms.model.timestamp_policy import (
+        KINDS,
+        Need,
+        TimestampAuthority,
+        TimestampPolicy,
+        planned_source,
+    )
+
+    assert set(STATEMENT_KINDS) == set(WORDING_KEYS) and set(STATEMENT_KINDS.values()) <= set(KINDS)
+    tsa = TimestampAuthority("Corvane TSA", "http://127.0.0.1:1/tsr", "PEM")
+    policy = TimestampPolicy((tsa,), (("approval", Need.REQUIRED), ("release", Need.OPTIONAL)))
+    assert planned_source(None, "approval", LOCAL_CLOCK) == LOCAL_CLOCK
+    assert planned_source(policy, "training", LOCAL_CLOCK) == LOCAL_CLOCK  # off
+    assert planned_source(policy, "approval", LOCAL_CLOCK).startswith("TSA Corvane TSA (required")
+    assert planned_source(policy, "release", LOCAL_CLOCK) == f"TSA Corvane TSA, else {LOCAL_CLOCK}"

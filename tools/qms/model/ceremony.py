@@ -30,6 +30,28 @@ DEFAULT_WORDING: Mapping[str, str] = {
     "impact": "I assessed the change upstream and its impact on this document",
 }
 WORDING_KEYS = tuple(DEFAULT_WORDING)
+# The statement kind of each wording key, as the timestamp policy names kinds
+# (model/timestamp_policy.py KINDS).
+STATEMENT_KINDS: Mapping[str, str] = {
+    "authored": "approval",
+    "reviewed": "approval",
+    "approved": "approval",
+    "retirement-authored": "retirement",
+    "retirement-reviewed": "retirement",
+    "retirement-approved": "retirement",
+    "release": "release",
+    "registry": "registry",
+    "migration": "migration",
+    "training": "training",
+    "training-session": "training",
+    "training-import": "training",
+    "roster": "roster",
+    "risk-acceptance": "risk_acceptance",
+    "capa-closure": "capa",
+    "capa-verification": "capa",
+    "capa-import": "capa_import",
+    "impact": "impact",
+}
 # Until a trusted time-stamping authority is configured, the signer's clock is the time.
 LOCAL_CLOCK = "local clock"
 PROTECTIONS = ("smartcard", "passphrase", "none")

@@ -148,3 +148,14 @@ def tolerance_problem(stamp: StampFacts, signed_at: datetime, tolerance_seconds:
         f"the signature claims {format_utc(signed_at)} but TSA {stamp.authority} stamped it "
         f"at {format_utc(stamp.time)}, {int(apart)} s apart (tolerance {tolerance_seconds} s)"
     )
+
+
+def planned_source(policy: TimestampPolicy | None, kind: str, local: str) -> str:
+    """What a signer is told the time of a signature of `kind` will come from."""
+    need = policy.need(kind) if policy is not None else Need.OFF
+    if policy is None or need is Need.OFF:
+        return local
+    names = ", ".join(a.name for a in policy.authorities)
+    if need is Need.REQUIRED:
+        return f"TSA {names} (required: nothing is signed if none answers)"
+    return f"TSA {names}, else {local}"

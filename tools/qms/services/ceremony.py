@@ -8,7 +8,14 @@ from typing import Any
 from qms.adapters.gpg import UserKeys
 from qms.config import QmsConfig
 from qms.errors import RefusedError
-from qms.model.ceremony import SigningPolicy, SigningSummary, protection_refusal
+from qms.model.ceremony import (
+    LOCAL_CLOCK,
+    STATEMENT_KINDS,
+    SigningPolicy,
+    SigningSummary,
+    protection_refusal,
+)
+from qms.model.timestamp_policy import planned_source
 
 
 def signing_summary(
@@ -36,6 +43,7 @@ def signing_summary(
         role=config.role_title(role),
         fingerprint=fingerprint,
         extra=extra,
+        time_source=planned_source(config.timestamps, STATEMENT_KINDS[wording_key], LOCAL_CLOCK),
     )
 
 
