@@ -193,7 +193,7 @@ def test_a_required_tsa_that_is_down_refuses_and_writes_nothing(
         sign(root, people["author"], Meaning.AUTHORED)
     capsys.readouterr()
     code = main(["--root", str(root), "approve", DOC, "--meaning", "authored",
-                 "--gnupghome", str(people["author"].home)])  # fmt: skip
+                 "--gnupghome", str(people["author"].home), "--yes"])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 1
     assert len(err.strip().splitlines()) == 1, err
@@ -209,7 +209,7 @@ def test_an_optional_tsa_that_is_down_warns_and_signs(
         root = make_handbook(tmp_path, people, tsa, timestamps("optional"))
     capsys.readouterr()
     code = main(["--root", str(root), "approve", DOC, "--meaning", "authored",
-                 "--gnupghome", str(people["author"].home)])  # fmt: skip
+                 "--gnupghome", str(people["author"].home), "--yes"])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 0, err
     assert err.startswith("qms: warning: TSA Test TSA did not answer")
