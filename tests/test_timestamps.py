@@ -307,3 +307,17 @@ def test_a_misconfigured_tsa_is_named_in_one_line(tmp_path: Path, table: str, me
     (tmp_path / "pyproject.toml").write_text(f"[tool.qms]\n{text}\n")
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(tmp_path)
+
+
+def test_a_required_token_removed_after_signing_makes_the_signature_count_no_more(
+    tmp_path: Path, people: dict[str, Person], tsa: LoopbackTsa, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_handbook(tmp_path, people, tsa, timestamps("required"))
+    signature = sign(root, people["author"], Meaning.AUTHORED)
+    assert verify(root, capsys)[0] == 0
+    # Without its token the time is only the signer's claim, which a revoked key would
+    # set back: the signature no longer counts.
+    SignatureLayout.token_of(signature).unlink()
+    code, report = verify(root, capsys)
+    assert code == 1
+    assert "requires a trusted time-stamp on approval signatures" in findings(report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from http.client import HTTPMessage
+from http.client import HTTPException, HTTPMessage
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -102,7 +102,8 @@ def post(url: str, data: bytes, content_type: str, accept: str) -> bytes:
             body: bytes = response.read(MAX_FILE + 1)
     except urllib.error.HTTPError as exc:
         raise QmsError(f"{url}: HTTP {exc.code} {exc.reason}", "check the address") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, TimeoutError, OSError, HTTPException,
+            ValueError) as exc:  # fmt: skip
         reason: Any = getattr(exc, "reason", exc)
         raise QmsError(f"cannot reach {url}: {reason}", "check the address") from exc
     if len(body) > MAX_FILE:

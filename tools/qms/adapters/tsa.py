@@ -49,11 +49,13 @@ def request_token(authority: TimestampAuthority, signature: bytes) -> bytes:
         raise TsaUnavailableError(f"TSA {authority.name} did not answer ({exc.message})") from exc
     try:
         response = decode_timestamp_response(answer)
+        granted = PKIStatus(response.status) == PKIStatus.GRANTED
+        nonce = response.tst_info.nonce if granted else None
     except ValueError as exc:
         raise TsaUnavailableError(f"TSA {authority.name} answered with no token") from exc
-    if PKIStatus(response.status) != PKIStatus.GRANTED:
+    if not granted:
         raise TsaUnavailableError(f"TSA {authority.name} refused the request")
-    if response.tst_info.nonce != request.nonce:
+    if nonce != request.nonce:
         raise TsaUnavailableError(f"TSA {authority.name} answered another request (nonce)")
     facts = verify_token(answer, signature, (authority,))
     if not facts.trusted:
@@ -70,10 +72,12 @@ def verify_token(
     at the time it certifies."""
     try:
         response = decode_timestamp_response(token)
-        info = response.tst_info
+        # An unknown status is a ValueError of the enum, as unreadable as bad DER.
+        granted = PKIStatus(response.status) == PKIStatus.GRANTED
+        info = response.tst_info if granted else None
     except ValueError:
         return StampFacts(later=later, problem="the time-stamp token cannot be read")
-    if PKIStatus(response.status) != PKIStatus.GRANTED:
+    if info is None:
         return StampFacts(later=later, problem="the time-stamp token was not granted")
     imprint = info.message_imprint
     if imprint.hash_algorithm != SHA256 or imprint.message != hashlib.sha256(signature).digest():

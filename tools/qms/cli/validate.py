@@ -9,6 +9,7 @@ from pathlib import Path
 from qms.cli.context import Context
 from qms.cli.output import write_file
 from qms.clock import now
+from qms.errors import QmsError
 from qms.services.validate_iq import qualify_installation
 
 
@@ -41,7 +42,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_iq(args: argparse.Namespace, _ctx: Context) -> int:
     """Run the IQ, print the checks, write the record if asked; failures one per line."""
     record = qualify_installation(now())
-    text = record.to_json()
+    try:
+        text = record.to_json()
+    except ValueError as exc:
+        raise QmsError(f"the IQ record is not valid: {exc}", "report this as a bug") from exc
     if args.output is not None:
         write_file(args.output, text)
     if args.json:

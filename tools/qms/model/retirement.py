@@ -36,12 +36,17 @@ def keep_until(retired: date, years: int | None) -> date | None:
 def retirement_of(verdict: DocumentVerdict, years: int | None) -> Retirement | None:
     """The retirement `verdict` derives, or None when the document is not retired.
 
-    It takes effect with the last signature its type requires, so that is its date.
+    It takes effect with the last signature its type requires, so that is its date: as
+    a TSA certified it where a token was filed at signing, else as the signer claimed.
     """
     signatures = verdict.retirement_signatures
     if not verdict.evidence.retired or not signatures:
         return None
-    at = max(v.record.statement.signed_at for v in signatures if v.record.statement)
+    at = max(
+        v.record.signature.trusted_time or v.record.statement.signed_at
+        for v in signatures
+        if v.record.statement
+    )
     return Retirement(at, verdict.retirement_reason, keep_until(at.date(), years), signatures)
 
 

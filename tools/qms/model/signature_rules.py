@@ -34,6 +34,9 @@ class SignatureFacts:
     problem: str = ""
     # The RFC 3161 token beside the signature, checked offline (None: there is none).
     stamp: StampFacts | None = None
+    # The statement kind, when the signing policy in force at the signature's time
+    # requires a token made at signing for it ("" when none is required).
+    token_required: str = ""
 
     @property
     def time_source(self) -> str:
@@ -195,14 +198,23 @@ def judge_signature(
         )
         return SignatureVerdict(facts, None, problem)
     stamp = facts.stamp
-    if stamp is not None and not stamp.trusted:
+    if stamp is not None and not stamp.trusted and not stamp.later:
         return SignatureVerdict(facts, None, stamp.problem)
-    if stamp is not None:
+    if stamp is not None and stamp.trusted and not stamp.later:
         policy = approved_policy(history.latest.policy) if history.latest else None
         tolerance = policy.tolerance_seconds if policy else DEFAULT_TOLERANCE
         problem = tolerance_problem(stamp, facts.signed_at, tolerance)
         if problem:
             return SignatureVerdict(facts, None, problem)
+    if facts.token_required and facts.trusted_time is None:
+        # Without it the time is the signer's own claim, which a revoked or expired key
+        # would set back: a required token is part of the signature.
+        problem = (
+            f"the signing policy in force at {format_utc(facts.signed_at)} requires a "
+            f"trusted time-stamp on {facts.token_required.replace('_', ' ')} signatures, "
+            "and none was filed when it was signed"
+        )
+        return SignatureVerdict(facts, None, problem)
     moment = facts.trusted_time or facts.signed_at
     entry, refusal = authority.refusal(history, facts.fingerprint, moment)
     if refusal:

@@ -36,9 +36,10 @@ def versions_of(document: Document, history: Sequence[HistoryRow]) -> list[Docum
             DocumentVersion(document.id, document.version, document.change_reason, False, True)
         )
     elif current.change_reason != document.change_reason:
-        # The working copy's reason is the one the next commit records.
+        # The working copy's reason is the one the next commit records; no approval
+        # covers it yet, so it carries no change request to implemented.
         found[found.index(current)] = DocumentVersion(
-            document.id, document.version, document.change_reason, current.approved, True
+            document.id, document.version, document.change_reason, False, True
         )
     return found
 

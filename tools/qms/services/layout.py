@@ -190,6 +190,13 @@ class SignatureLayout:
         stem = signature_path.name.removesuffix(SIGNATURE_SUFFIX)
         return signature_path.with_name(stem + (LATER_TOKEN_SUFFIX if later else TOKEN_SUFFIX))
 
+    @classmethod
+    def kind_at(cls, signature_path: Path) -> str:
+        """The statement kind of a signature, wherever its `signatures` folder lies (a
+        handbook's or a published release's)."""
+        base = next((p for p in signature_path.parents if p.name == "signatures"), None)
+        return cls(base).kind_of(signature_path) if base is not None else ""
+
     def kind_of(self, signature_path: Path) -> str:
         """The statement kind (model/timestamp_policy.py KINDS) a signature is filed as,
         by the folder it lies in ("" outside them: no token is asked for)."""

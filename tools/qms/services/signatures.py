@@ -25,7 +25,7 @@ from qms.model.signature_rules import (
     SignatureVerdict,
     judge_signature,
 )
-from qms.services.timestamps import stamp_of
+from qms.services.timestamps import required_token, stamp_of
 
 
 def signature_facts(
@@ -46,7 +46,8 @@ def signature_facts(
     facts = keyring.verify(signature, data, signature_bytes)
     if history is None or not facts.good:
         return facts
-    return replace(facts, stamp=stamp_of(signature, signature_bytes, history))
+    stamp = stamp_of(signature, signature_bytes, history)
+    return replace(facts, stamp=stamp, token_required=required_token(signature, facts, history))
 
 
 def verify_signed(

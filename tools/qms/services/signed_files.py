@@ -34,9 +34,11 @@ def write_signed(
     When the `timestamps` policy asks for one, a TSA's token over the signature is filed
     beside it; a required token that no TSA gives writes nothing.
     """
-    if path.exists():
+    signature_path = SignatureLayout.signature_of(path)
+    beside = (path, signature_path, SignatureLayout.token_of(signature_path))
+    if any(p.exists() for p in beside):
         # Signed files are only ever added: one made in the same second under the same
-        # name is never replaced.
+        # name, or a signature or token left over beside it, is never replaced.
         raise QmsError(
             f"{path.name} exists already: a statement of that name was signed this second",
             "sign again in a moment",
@@ -44,7 +46,6 @@ def write_signed(
     signature, signed_at = user_keys.sign_detached(data, fingerprint, summary)
     if abs(signed_at - stated_at).total_seconds() > 60:
         raise QmsError("gpg's clock and this machine's disagree by over a minute", "fix the clock")
-    signature_path = SignatureLayout.signature_of(path)
     files = {path: data, signature_path: signature}
     token = stamp(timestamps, layout.kind_of(signature_path), signature)
     if token is not None:

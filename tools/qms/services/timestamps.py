@@ -14,6 +14,7 @@ from qms.adapters.tsa import TsaUnavailableError, request_token, verify_token
 from qms.config import QmsConfig
 from qms.errors import ConfigError, QmsWarning, RefusedError
 from qms.model.registry_history import RegistryHistory
+from qms.model.signature_rules import SignatureFacts
 from qms.model.timestamp_policy import Need, StampFacts, TimestampPolicy, approved_policy
 from qms.model.timeutil import format_utc
 from qms.services.layout import SIGNATURE_SUFFIX, SignatureLayout
@@ -49,6 +50,22 @@ def pinned_policy(history: RegistryHistory | None) -> TimestampPolicy | None:
     """The timestamp policy of the registry revision in force: the only pins that count."""
     latest = history.latest if history is not None else None
     return approved_policy(latest.policy) if latest is not None else None
+
+
+def required_token(signature: Path, facts: SignatureFacts, history: RegistryHistory) -> str:
+    """The statement kind of `signature` when the policy in force at its (claimed) time
+    requires a token made at signing for that kind; "" otherwise.
+
+    Statements signed before a TSA was required keep verifying as claimed.
+    """
+    if facts.signed_at is None:
+        return ""
+    in_force = history.in_force_at(facts.signed_at)
+    policy = approved_policy(in_force.policy) if in_force is not None else None
+    kind = SignatureLayout.kind_at(signature)
+    if policy is None or not kind or policy.need(kind) is not Need.REQUIRED:
+        return ""
+    return kind
 
 
 def stamp_of(

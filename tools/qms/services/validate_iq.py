@@ -7,7 +7,7 @@ from datetime import datetime
 from importlib import metadata
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from qms.adapters.git import git_version
@@ -82,7 +82,11 @@ def _installed(name: str) -> str | None:
 def _python_check(dist: metadata.Distribution) -> Check:
     required = dist.metadata["Requires-Python"] or ""
     found = platform.python_version()
-    return version_check("python", found, required, SpecifierSet(required).contains(found))
+    try:
+        fits = SpecifierSet(required).contains(found)
+    except InvalidSpecifier:
+        fits = False  # a metadata bound nobody can read qualifies nothing
+    return version_check("python", found, required, fits)
 
 
 def _component_check(dist: metadata.Distribution, name: str) -> Check:
