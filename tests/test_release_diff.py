@@ -101,7 +101,7 @@ def _make_two_releases(tmp_path: Path, team: Team, capsys: Output) -> Path:
     )
     path.write_text(text, encoding="utf-8")
     code, _, err = run(capsys, "--root", str(root), "bump", "POL-ACC-001", "--reason",
-                       "CC-2026-0142: deprovisioning automated")  # fmt: skip
+                       "Deprovisioning automated")  # fmt: skip
     assert code == 0, err
     sop = root / "docs/procedures/sop-bck-001.md"
     sop.write_text(
@@ -129,7 +129,7 @@ def test_release_diff_lists_what_changed_between_two_signed_releases(
             "title": "Access Control Policy",
             "old_version": "2.0",
             "new_version": "2.1",
-            "change_reason": "CC-2026-0142: deprovisioning automated",
+            "change_reason": "Deprovisioning automated",
         }
     ]
     assert diff["superseded"] == [{"id": "POL-ACC-001", "version": "2.0", "in_force": "2.1"}]
@@ -157,7 +157,7 @@ def test_release_diff_lists_what_changed_between_two_signed_releases(
     ]
     code, text, err = run(capsys, "--root", str(two_releases), "release", "diff", "R1", "R2")
     assert code == 0, err
-    assert "Documents revised (1)" in text and "CC-2026-0142: deprovisioning automated" in text
+    assert "Documents revised (1)" in text and "Deprovisioning automated" in text
     assert "No document withdrawn." in text and "4x4 = 16" not in text and "2x3 = 6" in text
     # Reversed, the same comparison reads the other way round.
     code, out, err = run(
@@ -209,7 +209,7 @@ def test_the_auditor_page_compares_the_two_latest_signed_releases(
     assert code == 0, err
     html = (root / "_build/html/changes.html").read_text(encoding="utf-8")
     assert "Release R1 (commit " in html and "compared with release R2" in html
-    assert "CC-2026-0142: deprovisioning automated" in html and "Documents revised (1)" in html
+    assert "Deprovisioning automated" in html and "Documents revised (1)" in html
     assert "<td><p>CTL-PHY-002</p></td>" in html
     # A page naming a release that is not signed is a located warning, not a comparison.
     (root / "docs/changes.md").write_text(

@@ -77,7 +77,7 @@ def test_release_diff_between_two_releases_of_the_example(
     scope = "the Cork manufacturing and QC site and the Munich clinical operations office."
     assert scope in text
     path.write_text(text.replace(scope, scope[:-1] + " and the Lyon packaging site."), "utf-8")
-    reason = "CC-2026-0201: Lyon packaging site added to the ISMS scope"
+    reason = "Lyon packaging site added to the ISMS scope"
     qms("bump", "POL-ISMS-001", "--reason", reason)
     commit_all(root, "POL-ISMS-001: Lyon packaging site")
     for meaning, who in APPROVALS:

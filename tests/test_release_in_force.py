@@ -27,7 +27,7 @@ def repo(tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]) -> Path
 def revise(root: Path, capsys: pytest.CaptureFixture[str], effective: str | None = None) -> None:
     """Version 2.1 of the policy: a new sentence, committed."""
     code, _, err = run(capsys, "--root", str(root), "bump", "POL-ACC-001", "--reason",
-                       "CC-2026-0150: privileged access reviewed quarterly")  # fmt: skip
+                       "Privileged access reviewed quarterly")  # fmt: skip
     assert code == 0, err
     path = root / POLICY
     text = path.read_text() + "\nPrivileged access is reviewed every quarter.\n"
@@ -154,7 +154,7 @@ def test_a_superseded_version_travels_only_where_its_own_classification_is_admit
     root = make_release_repo(tmp_path, team, capsys, _restricted_first)
     # Version 2.1 is internal, without the restricted sentence.
     code, _, err = run(capsys, "--root", str(root), "bump", "POL-ACC-001", "--reason",
-                       "CC-2026-0151: break-glass details moved to the vault")  # fmt: skip
+                       "Break-glass details moved to the vault")  # fmt: skip
     assert code == 0, err
     path = root / POLICY
     text = path.read_text().replace("classification: restricted", "classification: internal")

@@ -129,7 +129,7 @@ def test_an_acknowledgement_makes_training_done_until_a_major_version(
     # A major version resets it: bump, approve 2.0... then 3.0 effective in the future.
     text = (repo / DOC_PATH).read_text().replace("effective: 2026-01-15", "effective: 2099-01-01")
     (repo / DOC_PATH).write_text(text + "\nA new duty for every operator.\n")
-    code, _, err = qms(capsys, repo, "bump", DOC, "--major", "--reason", "CC-1: new duty")
+    code, _, err = qms(capsys, repo, "bump", DOC, "--major", "--reason", "New duty")
     assert code == 0, err
     commit_all(repo, "3.0")
     for person, meaning in ((team.author, "authored"), (team.reviewer, "reviewed"),
