@@ -67,10 +67,19 @@ class Items:
         """The upstream links of one document's items."""
         return upstream_links(document_id, self.by_document.get(document_id, ()))
 
+    @property
+    def holders(self) -> dict[str, str]:
+        """Item id -> the id of the controlled document that holds it (the first, should
+        two hold one id)."""
+        found: dict[str, str] = {}
+        for document_id, items in self.by_document.items():
+            for item in items:
+                found.setdefault(item.id, document_id)
+        return found
+
     def document_of(self, item_id: str) -> str:
         """The id of the controlled document that holds an item ("" for none)."""
-        return next((d for d, items in self.by_document.items() if any(
-            i.id == item_id for i in items)), "")  # fmt: skip
+        return self.holders.get(item_id, "")
 
 
 def handbook_items(config: QmsConfig, handbook: Handbook | None = None) -> Items:
@@ -316,8 +325,7 @@ def judge_impact(
                 f"{short(baseline.commit)}"
             )
         states.extend(judge_link(link, baseline, fingerprints, assessments) for link in links)
-    holders = {i.id: d for d, found in items.by_document.items() for i in found}
-    return Impact(tuple(states), findings, tuple(notes), holders)
+    return Impact(tuple(states), findings, tuple(notes), items.holders)
 
 
 def impact_status(config: QmsConfig, now: datetime, handbook: Handbook | None = None) -> Impact:
