@@ -206,8 +206,9 @@ def test_a_statement_the_rules_refuse_is_a_finding_and_does_not_count(
         )  # fmt: skip
         path = layout.capa_statement_file(GXP, "verify", person.fingerprint, moment)
         write_signed(
-            layout, path, statement.to_bytes(), moment, UserKeys(person.home), person.fingerprint
-        )
+            layout, path, statement.to_bytes(), moment, UserKeys(person.home), person.fingerprint,
+            timestamps=None,
+        )  # fmt: skip
     commit_all(repo, "Verifications by hand")
     code, rows, err = log(capsys, repo, today())
     assert code == 1
@@ -269,7 +270,8 @@ def test_the_site_shows_a_signed_closure_and_a_refused_one_as_a_warning(
         "CAPA-2026-0077", Act.CLOSE, "isms-manager", isms.name, isms.fingerprint, moment
     )
     path = layout.capa_statement_file("CAPA-2026-0077", "close", isms.fingerprint, moment)
-    write_signed(layout, path, statement.to_bytes(), moment, UserKeys(isms.home), isms.fingerprint)
+    write_signed(layout, path, statement.to_bytes(), moment, UserKeys(isms.home), isms.fingerprint,
+                 timestamps=None)  # fmt: skip
     commit_all(repo, "A stray closure")
     code, out, err = qms(capsys, repo, "build", "--out", str(repo / "site"))
     assert code == 1

@@ -321,3 +321,42 @@ def test_a_required_token_removed_after_signing_makes_the_signature_count_no_mor
     code, report = verify(root, capsys)
     assert code == 1
     assert "requires a trusted time-stamp on approval signatures" in findings(report)
+
+
+def test_stamping_later_asks_only_a_tsa_the_approved_policy_pins(
+    tmp_path: Path, people: dict[str, Person], tsa: LoopbackTsa, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_handbook(tmp_path, people, tsa, "")
+    signature = sign(root, people["author"], Meaning.AUTHORED)
+    # The TSA is named in the working copy, but no registry administrator approved it.
+    pyproject = root / "pyproject.toml"
+    table = timestamps("optional", kind='approval = "optional", registry')
+    pyproject.write_text(pyproject.read_text() + table.replace("{url}", tsa.url))
+    capsys.readouterr()
+    code = main(["--root", str(root), "timestamp", "--missing"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "the approved signing policy names no TSA" in err and "qms signers policy" in err
+    assert not SignatureLayout.token_of(signature, later=True).exists()
+
+
+def test_stamping_later_with_the_tsa_down_writes_nothing(
+    tmp_path: Path, people: dict[str, Person], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with running_tsa(tmp_path / "tsa") as tsa:
+        root = make_handbook(tmp_path, people, tsa, timestamps("optional", kind="retirement"))
+        sign(root, people["author"], Meaning.AUTHORED)
+        sign(root, people["reviewer"], Meaning.REVIEWED)
+        git.Repo(root).git.add(A=True)
+        git.Repo(root).index.commit("Two signatures without tokens")
+    # The TSA has stopped answering: neither signature gets a token, nothing is committed.
+    head = git.Repo(root).head.commit.hexsha
+    before = sorted((root / "signatures").rglob("*"))
+    capsys.readouterr()
+    code = main(["--root", str(root), "timestamp", "--missing"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "did not answer" in err and "nothing was written" in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert sorted((root / "signatures").rglob("*")) == before
+    assert git.Repo(root).head.commit.hexsha == head

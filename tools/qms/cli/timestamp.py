@@ -7,10 +7,11 @@ import sys
 
 from qms.cli.context import Context
 from qms.cli.output import print_json
+from qms.cli.progress import progress_bar
 from qms.errors import QmsError
 from qms.model.timeutil import format_utc
 from qms.services.handbook import display_path
-from qms.services.timestamps import stamp_missing
+from qms.services.later_stamps import stamp_missing
 
 NO_LATER_THAN = "proves only that the signature existed no later than"
 
@@ -40,7 +41,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not args.missing:
         raise QmsError("say what to stamp", "pass --missing")
     config = ctx.config()
-    result = stamp_missing(config)
+    with progress_bar() as bar:
+        result = stamp_missing(config, progress=bar)
     rows = [
         {
             "signature": display_path(config.root, s.signature),

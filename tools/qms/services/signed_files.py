@@ -24,7 +24,9 @@ def write_signed(
     key_path: Path | None = None,
     *,
     summary: SigningSummary | None = None,
-    timestamps: TimestampPolicy | None = None,
+    # Required, None included: a signing service that forgets the policy would file no
+    # token where one is required, and its signature would then not count.
+    timestamps: TimestampPolicy | None,
 ) -> list[Path]:
     """Sign `data` with `fingerprint`, write it at `path`; return the files written, sorted.
 

@@ -4,20 +4,14 @@ back and checked offline against the TSAs the approved signing policy pins."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from qms.adapters.files import write_atomic
-from qms.adapters.git import Repository
 from qms.adapters.tsa import TsaUnavailableError, request_token, verify_token
-from qms.config import QmsConfig
-from qms.errors import ConfigError, QmsWarning, RefusedError
+from qms.errors import QmsWarning, RefusedError
 from qms.model.registry_history import RegistryHistory
 from qms.model.signature_rules import SignatureFacts
 from qms.model.timestamp_policy import Need, StampFacts, TimestampPolicy, approved_policy
-from qms.model.timeutil import format_utc
-from qms.services.layout import SIGNATURE_SUFFIX, SignatureLayout
+from qms.services.layout import SignatureLayout
 
 
 def stamp(policy: TimestampPolicy | None, kind: str, signature: bytes) -> bytes | None:
@@ -30,7 +24,7 @@ def stamp(policy: TimestampPolicy | None, kind: str, signature: bytes) -> bytes 
     if policy is None or need is Need.OFF:
         return None
     try:
-        return _first_token(policy, signature)[0]
+        return first_token(policy, signature)[0]
     except RefusedError as exc:
         failure = exc.message
     if need is Need.REQUIRED:
@@ -86,69 +80,7 @@ def stamp_of(
     return None
 
 
-@dataclass(frozen=True)
-class StampedLater:
-    """A signature stamped after the fact: it existed no later than `time`."""
-
-    signature: Path
-    authority: str
-    time: datetime
-
-
-@dataclass(frozen=True)
-class LaterStamps:
-    """What 'qms timestamp --missing' did: the signatures stamped and the commit."""
-
-    stamped: tuple[StampedLater, ...]
-    commit: str
-
-
-def unstamped(config: QmsConfig) -> list[Path]:
-    """Every detached signature under signatures/ with no token beside it, in path order."""
-    base = SignatureLayout.of(config).base
-    found = sorted(base.rglob(f"*{SIGNATURE_SUFFIX}")) if base.is_dir() else []
-    return [
-        path
-        for path in found
-        if path.is_file()
-        and not path.is_symlink()
-        and not SignatureLayout.token_of(path).exists()
-        and not SignatureLayout.token_of(path, later=True).exists()
-    ]
-
-
-def stamp_missing(config: QmsConfig) -> LaterStamps:
-    """Stamp every signature that has no token now, and commit the tokens.
-
-    Such a token proves only that the signature existed no later than its time: it is
-    filed under its own name and never moves the time a signature is judged at.
-    """
-    policy = config.timestamps
-    if policy is None:
-        raise ConfigError(
-            "no TSA is configured", "name one in [tool.qms.timestamps] (see the README)"
-        )
-    stamped: list[StampedLater] = []
-    files: list[Path] = []
-    for signature in unstamped(config):
-        data = signature.read_bytes()
-        token, name = _first_token(policy, data)
-        facts = verify_token(token, data, policy.authorities, later=True)
-        target = SignatureLayout.token_of(signature, later=True)
-        write_atomic(target, token)
-        files.append(target)
-        if facts.time is not None:
-            stamped.append(StampedLater(signature, name, facts.time))
-    if not files:
-        return LaterStamps((), "")
-    last = format_utc(max(s.time for s in stamped)) if stamped else "now"
-    message = (
-        f"Timestamp {len(files)} signatures after the fact (they existed no later than {last})\n"
-    )
-    return LaterStamps(tuple(stamped), Repository(config.root).commit(files, message))
-
-
-def _first_token(policy: TimestampPolicy, signature: bytes) -> tuple[bytes, str]:
+def first_token(policy: TimestampPolicy, signature: bytes) -> tuple[bytes, str]:
     """A token from the first TSA that answers, and its name; refused when none does."""
     failures = []
     for authority in policy.authorities:
