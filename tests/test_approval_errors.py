@@ -126,8 +126,8 @@ def test_malformed_registry_is_a_located_failure(
     assert code == 1
     assert (
         "signatures/registry/0002.yaml: malformed signer registry: expected the keys "
-        "'revision' and 'signers', and optionally 'policy'; restore the last approved "
-        "version with git, then change it only with qms signers"
+        "'revision' and 'signers', and optionally 'policy' and 'wording'; restore the last "
+        "approved version with git, then change it only with qms signers"
     ) in out
     assert "signatures/signers.yaml: malformed signer registry: not valid YAML" in out
     code, out, err = run(capsys, "--root", str(repo), "signers", "list")

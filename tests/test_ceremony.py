@@ -11,7 +11,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import git
 import pytest
@@ -19,7 +21,15 @@ import pytest
 from qms.adapters.gpg import UserKeys
 from qms.config import load_config
 from qms.model.approval import Meaning, Statement
+from qms.model.capa import Act, CapaStatement
+from qms.model.capa_import import CapaImport, ExternalCapa
 from qms.model.ceremony import DEFAULT_WORDING, SigningPolicy, accepts, protection_refusal
+from qms.model.document import Version
+from qms.model.impact import Assessment, Decision
+from qms.model.migration import Migration, Tie
+from qms.model.risk_acceptance import Acceptance
+from qms.model.roster import RosterApproval
+from qms.model.training_record import Completed, Method, TrainingRecord
 from qms.services.content import document_content
 from qms.services.handbook import load_handbook
 from tests.conftest import ROOTS
@@ -178,6 +188,9 @@ def test_the_wording_is_configured_approved_and_recorded(
     code, out, err = run(capsys, "--root", str(repo), "signers", "policy", "--yes",
                          *key_of(team.admin))  # fmt: skip
     assert code == 0, err
+    # The administrator's revision records the words they confirmed, as approvals do.
+    revision = sorted((repo / "signatures/registry").glob("*.yaml"))[-1]
+    assert f"wording: {DEFAULT_WORDING['registry']}\n" in revision.read_text()
     assert run(capsys, *approve, *key_of(team.author))[0] == 0
     [path] = (repo / "signatures/approvals" / DOC).glob("*/authored--*.json")
     data = json.loads(path.read_bytes())
@@ -244,3 +257,28 @@ def test_the_summary_names_the_time_source_the_policy_plans_for_each_kind() -> N
     assert planned_source(policy, "training", LOCAL_CLOCK) == LOCAL_CLOCK  # off
     assert planned_source(policy, "approval", LOCAL_CLOCK).startswith("TSA Corvane TSA (required")
     assert planned_source(policy, "release", LOCAL_CLOCK) == f"TSA Corvane TSA, else {LOCAL_CLOCK}"
+
+
+def test_every_kind_of_statement_keeps_its_wording_and_one_made_before_keeps_its_bytes() -> None:
+    moment = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    fpr = "A" * 40
+    statements: list[Any] = [
+        Acceptance("RSK-001", 2, 3, "REG-ISMS-002", "1.0", date(2027, 1, 1), "N", fpr, "qa",
+                   moment),
+        CapaStatement("CAPA-2026-001", Act.CLOSE, "qa", "N", fpr, moment),
+        CapaImport((ExternalCapa("QE-2026-0114", "closed", date(2026, 11, 30)),),
+                   "Veeva Vault QMS", "b" * 64, "qa", "N", fpr, moment),
+        Assessment("SOP-ACC-001", "PRC-ACC-01", "CTL-5-15", "f" * 64, "e" * 64,
+                   Decision.NO_CHANGE, "CC-2026-0187", "no change needed", "N", fpr, "qa", moment),
+        Migration(1, "N", fpr, moment, (Tie("approvals/x.json", "d" * 64, "1" * 40),)),
+        RosterApproval("c" * 64, 3, "N", fpr, moment),
+        TrainingRecord(Method.SELF, (Completed("E1001", "SOP-ACC-001", Version.parse("1.0"),
+                                               "a" * 64, date(2026, 12, 1)),), "N", fpr, moment),
+    ]  # fmt: skip
+    for statement in statements:
+        worded = replace(statement, wording="I mean exactly this")
+        data = worded.to_bytes()
+        assert json.loads(data)["wording"] == "I mean exactly this"
+        assert type(statement).from_bytes(data) == worded
+        # Without wording, the bytes are those a statement had before wording was recorded.
+        assert "wording" not in json.loads(statement.to_bytes())

@@ -15,6 +15,7 @@ import pytest
 from qms.adapters.gpg import UserKeys
 from qms.config import load_config
 from qms.model.approval import Meaning, Statement
+from qms.model.ceremony import DEFAULT_WORDING
 from qms.model.fingerprints import fingerprint
 from qms.model.need_source import parse_items
 from qms.services.content import document_content
@@ -136,6 +137,7 @@ def test_edit_suspect_assess_clear_edit_suspect_again_then_reapproval_clears(
     assert not git.Repo(repo).is_dirty(untracked_files=True)
     [filed] = (repo / "signatures/impact" / DOC).glob("*.json")
     signed = json.loads(filed.read_text())
+    assert signed["wording"] == DEFAULT_WORDING["impact"]
     assert signed["schema"] == "qms-impact/1"
     assert (signed["recorded_fingerprint"], signed["assessed_fingerprint"]) == (
         recorded["CTL-5-15"], control_fingerprint(repo, "CTL-5-15")

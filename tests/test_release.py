@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from qms.model.ceremony import DEFAULT_WORDING
 from tests.release_repo import make_release_repo, publish_signed, sign
 from tests.signing_repo import Team, run, team
 
@@ -139,6 +140,9 @@ def test_folder_checks_do_not_trust_the_folder_alone(
     folder = published / "R1"
     assert oct(folder.stat().st_mode & 0o777) == "0o755"
     assert oct((folder / "manifest.json").stat().st_mode & 0o777) == "0o644"
+    # What the release signers confirm is in what they sign.
+    wording = json.loads((folder / "manifest.json").read_text())["wording"]
+    assert wording == DEFAULT_WORDING["release"]
     # Pinning the right root passes; pinning another one fails.
     code, _, err = run(
         capsys, "release", "verify", str(folder), "--trust-root", team.admin.fingerprint

@@ -16,6 +16,7 @@ import git
 import pytest
 from sphinx.cmd.build import main as sphinx_main
 
+from qms.model.ceremony import DEFAULT_WORDING
 from qms.model.timeutil import format_utc
 from tests.keys import Person
 from tests.signing_repo import (
@@ -137,6 +138,8 @@ def test_owner_and_levels_accept_and_status_comes_from_signatures(
     assert (data["likelihood"], data["impact"], data["score"]) == (2, 1, 2)
     assert data["register"] == {"document_id": "REG-ISMS-002", "version": "1.0"}
     assert (data["until"], data["signer_role"]) == ("2099-01-01", "qa")
+    # The words the signer confirmed are in what they signed (21 CFR 11.50(a)(3)).
+    assert data["wording"] == DEFAULT_WORDING["risk-acceptance"]
     assert not git.Repo(repo).is_dirty(untracked_files=True)
 
     # Score 10 needs the ISMS manager's level or above: the CEO may accept it too.

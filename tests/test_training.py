@@ -14,6 +14,7 @@ import gnupg
 import pytest
 
 from qms.adapters.gpg import fingerprints_in
+from qms.model.ceremony import DEFAULT_WORDING
 from tests.conftest import ROOTS
 from tests.keys import Person, make_person, remove_home, short_tempdir
 from tests.signing_repo import Team, commit_all, make_signing_repo, register, run, team
@@ -125,6 +126,8 @@ def test_an_acknowledgement_makes_training_done_until_a_major_version(
     assert state_of(rows, "E1001") == "done" and state_of(rows, "E1002") == "overdue"
     [done] = [r for r in rows if r["employee"] == "E1001" and r["document"] == DOC]
     assert done["method"] == "self"
+    [record] = (repo / "signatures/training/records").rglob("*.json")
+    assert json.loads(record.read_text())["wording"] == DEFAULT_WORDING["training"]
 
     # A major version resets it: bump, approve 2.0... then 3.0 effective in the future.
     text = (repo / DOC_PATH).read_text().replace("effective: 2026-01-15", "effective: 2099-01-01")

@@ -67,3 +67,9 @@ def parse_canonical(
             raise StatementError(f"the {kind} {ONLY_LINE_ENDINGS}")
         raise StatementError(f"{kind} is not in canonical form")
     return statement
+
+
+def worded(data: dict[str, Any], wording: str) -> dict[str, Any]:
+    """`data` with the words of the meaning the signer confirmed (model/ceremony.py), when
+    there are any: a statement made before wording was recorded keeps its bytes."""
+    return {**data, "wording": wording} if wording else data

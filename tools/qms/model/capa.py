@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from qms.model.approval import canonical_json, text_field
-from qms.model.canonical import parse_canonical
+from qms.model.canonical import parse_canonical, worded
 from qms.model.timeutil import format_utc, parse_utc
 
 SCHEMA = "qms-capa/1"
@@ -106,6 +106,10 @@ class CapaStatement:
     result: Result | None = None
     comment: str = ""
 
+    # The words of the meaning the signer confirmed (model/ceremony.py); "" in a statement
+    # made before they were recorded (issue 18), whose bytes stay as they were.
+    wording: str = ""
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready data (the canonical field set)."""
         data: dict[str, Any] = {
@@ -128,7 +132,7 @@ class CapaStatement:
 
     def to_bytes(self) -> bytes:
         """Canonical bytes, as every signed statement."""
-        return canonical_json(self.as_dict())
+        return canonical_json(worded(self.as_dict(), self.wording))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CapaStatement:
@@ -151,6 +155,7 @@ class CapaStatement:
             criterion=text_field(check, "criterion") if verify else "",
             result=Result(text_field(check, "result")) if verify else None,
             comment=raw["comment"],
+            wording=raw.get("wording", ""),
         )
 
 

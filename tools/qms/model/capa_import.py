@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from qms.model.approval import canonical_json, text_field
-from qms.model.canonical import parse_canonical
+from qms.model.canonical import parse_canonical, worded
 from qms.model.capa import CapaState
 from qms.model.csvcells import read_rows
 from qms.model.timeutil import format_utc, parse_utc
@@ -66,6 +66,10 @@ class CapaImport:
     signed_at: datetime
     comment: str = ""
 
+    # The words of the meaning the signer confirmed (model/ceremony.py); "" in a statement
+    # made before they were recorded (issue 18), whose bytes stay as they were.
+    wording: str = ""
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready data (the canonical field set)."""
         return {
@@ -81,7 +85,7 @@ class CapaImport:
 
     def to_bytes(self) -> bytes:
         """Canonical bytes, as every signed statement."""
-        return canonical_json(self.as_dict())
+        return canonical_json(worded(self.as_dict(), self.wording))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CapaImport:
@@ -107,6 +111,7 @@ class CapaImport:
             signer_fingerprint=text_field(raw, "signer_fingerprint"),
             signed_at=parse_utc(text_field(raw, "signed_at")),
             comment=raw["comment"],
+            wording=raw.get("wording", ""),
         )
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from qms.model.canonical import canonical_json, parse_canonical
+from qms.model.canonical import canonical_json, parse_canonical, worded
 from qms.model.fingerprints import fingerprint
 from qms.model.need_source import Item
 from qms.model.timeutil import format_utc, parse_utc
@@ -97,6 +97,10 @@ class Assessment:
     signer_role: str
     signed_at: datetime
 
+    # The words of the meaning the signer confirmed (model/ceremony.py); "" in a statement
+    # made before they were recorded (issue 18), whose bytes stay as they were.
+    wording: str = ""
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready data (the canonical field set)."""
         return {
@@ -117,7 +121,7 @@ class Assessment:
 
     def to_bytes(self) -> bytes:
         """Canonical bytes, as every signed statement."""
-        return canonical_json(self.as_dict())
+        return canonical_json(worded(self.as_dict(), self.wording))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Assessment:
@@ -139,6 +143,7 @@ class Assessment:
             signer_fingerprint=raw["signer_fingerprint"],
             signer_role=raw["signer_role"],
             signed_at=parse_utc(raw["signed_at"]),
+            wording=raw.get("wording", ""),
         )
 
     def clears(self, link: Link, recorded_fingerprint: str, current: str) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from qms.model.approval import canonical_json
-from qms.model.canonical import parse_canonical
+from qms.model.canonical import parse_canonical, worded
 from qms.model.timeutil import format_utc, parse_utc
 
 # The shape of a migration is qms/schemas/migration.schema.json.
@@ -33,6 +33,10 @@ class Migration:
     signed_at: datetime
     ties: tuple[Tie, ...]
 
+    # The words of the meaning the signer confirmed (model/ceremony.py); "" in a statement
+    # made before they were recorded (issue 18), whose bytes stay as they were.
+    wording: str = ""
+
     def to_bytes(self) -> bytes:
         """Canonical bytes: sorted keys, no insignificant space, UTF-8, one final newline."""
         data: dict[str, object] = {
@@ -45,7 +49,7 @@ class Migration:
                 {"path": t.path, "sha256": t.sha256, "commit": t.commit} for t in self.ties
             ],
         }
-        return canonical_json(data)
+        return canonical_json(worded(data, self.wording))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Migration:
@@ -62,4 +66,5 @@ class Migration:
             ties=tuple(
                 Tie(item["path"], item["sha256"], item["commit"]) for item in raw["records"]
             ),
+            wording=raw.get("wording", ""),
         )

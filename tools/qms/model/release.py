@@ -61,6 +61,9 @@ class Manifest:
     # The signature files (registry revisions, approval records, other releases) the
     # release relied on, path -> SHA-256: what it witnesses (see qms.model.witness).
     witness: tuple[tuple[str, str], ...] = ()
+    # The words every release signer confirms (model/ceremony.py "release"); "" in a
+    # manifest made before they were recorded (issue 18).
+    wording: str = ""
 
     def to_bytes(self) -> bytes:
         """Canonical JSON: what the release signatures cover."""
@@ -77,6 +80,8 @@ class Manifest:
         }
         if self.witness:
             data["witness"] = dict(self.witness)
+        if self.wording:
+            data["wording"] = self.wording
         text = json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False)
         return (text + "\n").encode("utf-8")
 
@@ -101,4 +106,5 @@ class Manifest:
             trust_roots=tuple(raw["trust_roots"]),
             signer_roles=tuple(raw["signer_roles"]),
             witness=tuple(sorted(witness.items())),
+            wording=str(raw.get("wording", "")),
         )

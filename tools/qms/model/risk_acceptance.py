@@ -19,7 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from qms.model.canonical import canonical_json, parse_canonical
+from qms.model.canonical import canonical_json, parse_canonical, worded
 from qms.model.timeutil import format_utc, parse_utc
 from qms.model.traceability import RiskRow
 from qms.model.vocabulary import SCORE_RANGE
@@ -165,6 +165,10 @@ class Acceptance:
     signed_at: datetime
     comment: str = ""
 
+    # The words of the meaning the signer confirmed (model/ceremony.py); "" in a statement
+    # made before they were recorded (issue 18), whose bytes stay as they were.
+    wording: str = ""
+
     @property
     def score(self) -> int:
         """The accepted likelihood times impact."""
@@ -189,7 +193,7 @@ class Acceptance:
 
     def to_bytes(self) -> bytes:
         """Canonical bytes, as every signed statement."""
-        return canonical_json(self.as_dict())
+        return canonical_json(worded(self.as_dict(), self.wording))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Acceptance:
@@ -210,6 +214,7 @@ class Acceptance:
             signer_role=raw["signer_role"],
             signed_at=parse_utc(raw["signed_at"]),
             comment=raw["comment"],
+            wording=raw.get("wording", ""),
         )
         if raw["score"] != acceptance.score:
             raise ValueError(f"score {raw['score']} is not likelihood times impact")

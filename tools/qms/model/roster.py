@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from qms.model.approval import canonical_json, text_field
-from qms.model.canonical import parse_canonical
+from qms.model.canonical import parse_canonical, worded
 from qms.model.csvcells import read_rows
 from qms.model.located import Located, load_located
 from qms.model.parsing import value_problem
@@ -236,6 +236,10 @@ class RosterApproval:
     # Where the roster came from: "csv import of FILE (sha256 ...)" or "edited".
     source: str = ""
 
+    # The words of the meaning the signer confirmed (model/ceremony.py); "" in a statement
+    # made before they were recorded (issue 18), whose bytes stay as they were.
+    wording: str = ""
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready data (the canonical field set)."""
         return {
@@ -251,7 +255,7 @@ class RosterApproval:
 
     def to_bytes(self) -> bytes:
         """Canonical bytes, as every signed statement."""
-        return canonical_json(self.as_dict())
+        return canonical_json(worded(self.as_dict(), self.wording))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RosterApproval:
@@ -269,4 +273,5 @@ class RosterApproval:
             signer_fingerprint=text_field(raw, "signer_fingerprint"),
             signed_at=parse_utc(text_field(raw, "signed_at")),
             source=raw["source"],
+            wording=raw.get("wording", ""),
         )

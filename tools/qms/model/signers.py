@@ -91,6 +91,9 @@ class Registry:
     # The signing policy this revision approves (trust roots, approval rules, release
     # signer roles), as canonical JSON; "" when it approves none.
     policy: str = ""
+    # The words of the meaning the administrator confirmed (model/ceremony.py); "" in a
+    # revision made before they were recorded (issue 18). A new revision starts without.
+    wording: str = ""
 
     def get(self, fingerprint: str) -> SignerEntry | None:
         """The entry of a fingerprint, if registered."""
@@ -109,6 +112,8 @@ class Registry:
     def to_bytes(self) -> bytes:
         """Deterministic YAML, so that the same registry always has the same bytes."""
         data: dict[str, Any] = {"revision": self.revision}
+        if self.wording:
+            data["wording"] = self.wording
         if self.policy:
             data["policy"] = json.loads(self.policy)
         data["signers"] = [s.as_dict() for s in self.signers]
@@ -149,7 +154,7 @@ class Registry:
             text = canonical_policy(policy) if policy else ""
         except (TypeError, ValueError) as exc:
             raise RegistryError(f"{source}: 'policy' holds a value JSON cannot hold") from exc
-        return cls(raw["revision"], tuple(entries), text)
+        return cls(raw["revision"], tuple(entries), text, str(raw.get("wording") or ""))
 
 
 def _signer_of(path: tuple[str | int, ...]) -> int:

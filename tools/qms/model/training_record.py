@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from qms.model.approval import canonical_json, text_field
-from qms.model.canonical import parse_canonical
+from qms.model.canonical import parse_canonical, worded
 from qms.model.document import Version
 from qms.model.signature_rules import Authority, ListedKey, RegisteredSigner
 from qms.model.timeutil import format_utc, parse_utc
@@ -83,6 +83,10 @@ class TrainingRecord:
     source_sha256: str = ""
     comment: str = ""
 
+    # The words of the meaning the signer confirmed (model/ceremony.py); "" in a statement
+    # made before they were recorded (issue 18), whose bytes stay as they were.
+    wording: str = ""
+
     def as_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data (the canonical field set)."""
         data: dict[str, Any] = {
@@ -102,7 +106,7 @@ class TrainingRecord:
 
     def to_bytes(self) -> bytes:
         """Canonical bytes, as every signed statement."""
-        return canonical_json(self.as_dict())
+        return canonical_json(worded(self.as_dict(), self.wording))
 
     @property
     def employees(self) -> tuple[str, ...]:
@@ -140,6 +144,7 @@ class TrainingRecord:
             source_system=text_field(source, "system") if method is Method.IMPORT else "",
             source_sha256=text_field(source, "sha256") if method is Method.IMPORT else "",
             comment=raw["comment"],
+            wording=raw.get("wording", ""),
         )
 
 

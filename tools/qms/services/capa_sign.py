@@ -113,6 +113,7 @@ def sign_capa(
         criterion=item.need.text("criterion") if act is Act.VERIFY else "",
         result=result if act is Act.VERIFY else None,
         comment=" ".join(comment.split()),
+        wording=config.signing.wording("capa-closure" if act is Act.CLOSE else "capa-verification"),
     )
     problem = statement_refusal(statement, item.gxp, policy, record.closure)
     if problem:
@@ -225,8 +226,9 @@ def import_states(
             "sign with a key of one of those roles ([tool.qms.capa] import_roles)",
         )
     statement = CapaImport(
-        rows, system, sha256_of(text.encode("utf-8")), role, entry.name, fingerprint, moment
-    )
+        rows, system, sha256_of(text.encode("utf-8")), role, entry.name, fingerprint, moment,
+        wording=config.signing.wording("capa-import"),
+    )  # fmt: skip
     path = layout.capa_import_file(fingerprint, moment)
     data = statement.to_bytes()
     summary = signing_summary(

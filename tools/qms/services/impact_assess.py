@@ -112,6 +112,7 @@ def assess_link(
         signer_fingerprint=fingerprint,
         signer_role=role,
         signed_at=moment,
+        wording=config.signing.wording("impact"),
     )
     path = layout.impact_file(document.id, moment, fingerprint)
     data = assessment.to_bytes()

@@ -83,6 +83,7 @@ def migrate(config: QmsConfig, admin: str, user_keys: UserKeys, now: datetime) -
         signer_fingerprint=admin,
         signed_at=now.replace(microsecond=0),
         ties=tuple(ties),
+        wording=config.signing.wording("migration"),
     )
     path = layout.migration_file(migration.number)
     data = migration.to_bytes()

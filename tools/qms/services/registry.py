@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -319,7 +319,7 @@ def change_registry(
         )
     # The trust root that signs revision 1 approves the policy the handbook starts with.
     latest = state.history.latest or Registry(0, (), canonical_policy(config.signing_policy()))
-    proposed = change(latest)
+    proposed = replace(change(latest), wording=config.signing.wording("registry"))
     refusal = _approver_refusal(admin, now, proposed.revision, state.history, config)
     if refusal:
         raise RefusedError(

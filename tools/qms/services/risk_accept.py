@@ -102,6 +102,7 @@ def accept_risk(
     acceptance = Acceptance(
         risk.id, risk.likelihood, risk.impact, risk.register_id, risk.register_version,
         until, entry.name, fingerprint, role, moment, comment,
+        wording=config.signing.wording("risk-acceptance"),
     )  # fmt: skip
     refusal = signing_refusal(acceptance, risk, policy_of(config), owner)
     if refusal:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -127,6 +127,7 @@ def import_roster(
         fingerprint,
         moment,
         f"CSV import of {Path(source).name} (SHA-256 {sha256_of(text.encode('utf-8'))})",
+        wording=config.signing.wording("roster"),
     )
     stamp = moment.strftime("%Y%m%dT%H%M%SZ")
     # The approval's own digest in the name: two imports within a second never share one.
@@ -210,6 +211,7 @@ _WORDING = {
 def _file(config: QmsConfig, record: TrainingRecord, user_keys: UserKeys, message: str) -> Filed:
     """Write a record under records/<year>/, named by its digest, and commit it."""
     layout = SignatureLayout.of(config)
+    record = replace(record, wording=config.signing.wording(_WORDING[record.method]))
     data = record.to_bytes()
     year = record.signed_at.strftime("%Y")
     path = layout.training_records / year / f"{sha256_of(data)[:16]}{STATEMENT_SUFFIX}"

@@ -203,6 +203,7 @@ def create_release(
             for path, digest in witnessed_files(config).items()
             if not path.startswith(f"signatures/releases/{name}/")
         ),
+        wording=config.signing.wording("release"),
     )
     data = manifest.to_bytes()
     if record.is_file() and record.read_bytes() != data:
