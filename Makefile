@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: handbook test lint install clean resign-example benchmark system-packages
+.PHONY: handbook test lint install clean resign-example benchmark system-packages demo-tsa
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ benchmark: $(STAMP)
 
 clean:
 	rm -rf _build .mypy_cache .ruff_cache .pytest_cache
+
+## The example's DEMO time-stamping authority on 127.0.0.1:8318, until Ctrl-C.
+demo-tsa: $(STAMP)
+	$(BIN)/python -m tests.tsa_server

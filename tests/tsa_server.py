@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,8 +55,10 @@ def _certificate(
     key: ec.EllipticCurvePrivateKey,
     issuer: tuple[str, ec.EllipticCurvePrivateKey] | None,
     ca: bool,
+    valid: tuple[datetime, datetime] | None = None,
 ) -> x509.Certificate:
     now = datetime.now(tz=UTC)
+    start, end = valid or (now - timedelta(days=30), now + timedelta(days=30))
     issuer_name, signing_key = issuer if issuer else (subject, key)
     builder = (
         x509.CertificateBuilder()
@@ -62,8 +66,8 @@ def _certificate(
         .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=30))
-        .not_valid_after(now + timedelta(days=30))
+        .not_valid_before(start)
+        .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     if ca:
@@ -78,13 +82,15 @@ def _certificate(
     return builder.sign(signing_key, hashes.SHA256())
 
 
-def make_tsa_files(folder: Path, name: str = "Test TSA") -> str:
+def make_tsa_files(
+    folder: Path, name: str = "Test TSA", valid: tuple[datetime, datetime] | None = None
+) -> str:
     """A CA and a TSA certificate it issued, with the openssl ts config; the CA's PEM."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     tsa_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _certificate(f"{name} Root CA", ca_key, None, ca=True)
-    tsa = _certificate(name, tsa_key, (f"{name} Root CA", ca_key), ca=False)
+    ca = _certificate(f"{name} Root CA", ca_key, None, ca=True, valid=valid)
+    tsa = _certificate(name, tsa_key, (f"{name} Root CA", ca_key), ca=False, valid=valid)
     pem = serialization.Encoding.PEM
     (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
     (folder / "tsa.pem").write_bytes(tsa.public_bytes(pem))
@@ -137,3 +143,52 @@ def running_tsa(folder: Path, name: str = "Test TSA") -> Iterator[LoopbackTsa]:
         finally:
             server.shutdown()
             thread.join()
+
+
+# The example handbook's DEMO TSA: its certificates and key are committed beside this file,
+# valid 2026 to 2036, and the example's signing policy pins its root (never for real use).
+DEMO_FOLDER = Path(__file__).resolve().parent / "fixtures" / "demo-tsa"
+DEMO_NAME = "Corvane demo TSA"
+DEMO_PORT = 8318
+
+
+@contextlib.contextmanager
+def running_demo_tsa(port: int = DEMO_PORT) -> Iterator[LoopbackTsa | None]:
+    """The demo TSA on 127.0.0.1:`port` with the committed certificates; None when the port
+    is taken (another demo TSA already answers there, or something else does)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        for name in ("ca.pem", "tsa.pem", "tsa.key"):
+            (folder / name).write_bytes((DEMO_FOLDER / name).read_bytes())
+        (folder / "serial").write_text(f"{int(time.time()):x}\n")
+        (folder / "openssl.cnf").write_text(CONFIG.format(dir=folder))
+        try:
+            server = ThreadingHTTPServer(("127.0.0.1", port), _handler(folder))
+        except OSError:
+            yield None
+            return
+        with server:
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            try:
+                url = f"http://127.0.0.1:{port}/tsr"
+                yield LoopbackTsa(url, (folder / "ca.pem").read_text(), folder)
+            finally:
+                server.shutdown()
+                thread.join()
+
+
+def main() -> int:
+    """`python -m tests.tsa_server`: serve the demo TSA until interrupted."""
+    with running_demo_tsa() as tsa:
+        if tsa is None:
+            sys.stderr.write(f"port {DEMO_PORT} is taken: is the demo TSA running already?\n")
+            return 1
+        sys.stderr.write(f"{DEMO_NAME} answering at {tsa.url} (DEMO only); Ctrl-C stops it\n")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
