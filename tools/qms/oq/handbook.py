@@ -86,6 +86,7 @@ ROLES = {
     "reviewer": ["reviewer"],
     "approver": ["qa", "author"],
     "approver_again": ["reviewer"],
+    "hr": ["hr"],
 }
 
 DOC = "POL-ACC-001"
@@ -121,28 +122,36 @@ def commit_all(root: Path, message: str) -> str:
     return repo.index.commit(message).hexsha
 
 
-def write_handbook(root: Path, trust_root: str, settings: str = SETTINGS, extra: str = "") -> None:
+def write_handbook(
+    root: Path, trust_root: str, settings: str = SETTINGS, extra: str = "", head: str = ""
+) -> None:
     """The handbook's files: configuration, Sphinx conf.py and a few pages."""
     for name, text in PAGES.items():
         (root / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "docs" / name).write_text(text, encoding="utf-8")
     (root / "conf.py").write_text(CONF, encoding="utf-8")
-    head = textwrap.dedent(
+    top = textwrap.dedent(
         f"""\
         [tool.qms]
         organisation = "Corvane Pharma AG"
         trust_roots = ["{trust_root}"]
         """
     )
-    (root / "pyproject.toml").write_text(head + settings + extra, encoding="utf-8")
+    head += "\n" if head and not head.endswith("\n") else ""
+    (root / "pyproject.toml").write_text(top + head + settings + extra, encoding="utf-8")
 
 
 def new_handbook(
-    root: Path, team: Team, extra: str = "", files: dict[str, str] | None = None
+    root: Path,
+    team: Team,
+    extra: str = "",
+    files: dict[str, str] | None = None,
+    head: str = "",
 ) -> Path:
     """A committed handbook at `root` with the team registered a day ago (revision 1 approves
-    the signing policy `extra` adds to); `files` are written before the first commit."""
-    write_handbook(root, team.admin.fingerprint, extra=extra)
+    the signing policy `extra` tables add to; `head` adds [tool.qms] keys); `files` are
+    written before the first commit."""
+    write_handbook(root, team.admin.fingerprint, extra=extra, head=head)
     for name, text in (files or {}).items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
