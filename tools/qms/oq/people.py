@@ -45,8 +45,11 @@ class Person:
         return ("--key", self.fingerprint, "--gnupghome", str(self.home), "--yes")
 
 
-def make_person(name: str, folder: Path, home: Path | None = None) -> Person:
-    """An ed25519 signing key for `name`, made at T0 (in `home`, else in a new GnuPG home)."""
+def make_person(
+    name: str, folder: Path, home: Path | None = None, passphrase: str | None = None
+) -> Person:
+    """An ed25519 signing key for `name`, made at T0 (in `home`, else in a new GnuPG home),
+    protected by `passphrase` if one is given."""
     import gnupg
 
     home = home or short_tempdir("oq-")
@@ -59,7 +62,8 @@ def make_person(name: str, folder: Path, home: Path | None = None) -> Person:
         name_real=name,
         name_email=email,
         expire_date="0",
-        no_protection=True,
+        no_protection=passphrase is None,
+        passphrase=passphrase,
     )
     key = gpg.gen_key(spec)
     assert key.fingerprint, key.stderr
@@ -98,6 +102,16 @@ def make_team(folder: Path) -> Team:
         operator=make_person("Ana Petrova", folder),
         hr=make_person("Hanna Berg", folder),
     )
+
+
+def unlock(person: Person, passphrase: str) -> None:
+    """Give gpg-agent the passphrase once, as a signer unlocking their key at a terminal."""
+    import gnupg
+
+    unlocked = gnupg.GPG(gnupghome=str(person.home)).sign(
+        b"unlock", keyid=person.fingerprint, passphrase=passphrase, detach=True
+    )
+    assert unlocked.status == "signature created", unlocked.stderr
 
 
 def remove_homes(team: Team) -> None:

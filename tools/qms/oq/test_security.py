@@ -3,15 +3,18 @@ with a located error; a policy requiring protected keys refuses a bare key."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import git
 import pytest
 
 from qms.oq.handbook import DOC, DOC_PATH, commit_all, edit, qms
-from qms.oq.people import Team
+from qms.oq.people import Person, Team, make_person, unlock
 
 CRY_PATH = "docs/policies/pol-cry-001.md"
+PASSPHRASE = "correct horse battery staple"  # a throwaway key's, for this test only
 
 
 @pytest.mark.requirement("URS-SEC-001")
@@ -72,13 +75,46 @@ def test_ordinary_yaml_anchors_and_lists_are_accepted(fresh: Path) -> None:
     assert (result.code, result.out) == (0, "")
 
 
-@pytest.mark.requirement("URS-SIG-007", check="negative")
-def test_a_policy_requiring_protected_keys_refuses_a_bare_key(fresh: Path, team: Team) -> None:
-    with (fresh / "pyproject.toml").open("a") as handle:
-        handle.write("\n[tool.qms.signing]\nprotected_key = true\n")
-    commit_all(fresh, "Signing keys must be protected")
-    result = qms(fresh, "signers", "policy", *team.admin.signing())
+@pytest.fixture(scope="module")
+def protected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Person]:
+    """A signer whose key has a passphrase, unlocked in their gpg-agent."""
+    person = make_person("Pia Locked", tmp_path_factory.mktemp("locked"), passphrase=PASSPHRASE)
+    unlock(person, PASSPHRASE)
+    yield person
+    shutil.rmtree(person.home, ignore_errors=True)
+
+
+def require_protected_keys(root: Path, team: Team, protected: Person) -> None:
+    """Register the protected key as author, then approve a policy requiring protection."""
+    result = qms(
+        root, "signers", "add", str(protected.public_key), "--name", protected.name,
+        "--email", protected.email, "--role", "author", *team.admin.signing(),
+    )  # fmt: skip
     assert result.code == 0, result.err
+    with (root / "pyproject.toml").open("a") as handle:
+        handle.write("\n[tool.qms.signing]\nprotected_key = true\n")
+    commit_all(root, "Signing keys must be protected")
+    result = qms(root, "signers", "policy", *team.admin.signing())
+    assert result.code == 0, result.err
+
+
+@pytest.mark.requirement("URS-SIG-007")
+def test_a_policy_requiring_protected_keys_accepts_a_protected_key(
+    fresh: Path, team: Team, protected: Person
+) -> None:
+    require_protected_keys(fresh, team, protected)
+    assert protected.keys().protection(protected.fingerprint) == "passphrase"
+    result = qms(fresh, "approve", DOC, "--meaning", "authored", *protected.signing())
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"{DOC} 1.0: authored by {protected.name} (author) at ")
+
+
+@pytest.mark.requirement("URS-SIG-007", check="negative")
+def test_a_policy_requiring_protected_keys_refuses_a_bare_key(
+    fresh: Path, team: Team, protected: Person
+) -> None:
+    require_protected_keys(fresh, team, protected)
+    assert team.author.keys().protection(team.author.fingerprint) == "none"
     head = git.Repo(fresh).head.commit.hexsha
     result = qms(fresh, "approve", DOC, "--meaning", "authored", *team.author.signing())
     assert result.code == 1

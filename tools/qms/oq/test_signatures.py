@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,27 @@ def test_the_manifestation_names_signer_time_and_meaning(effective: Path, team: 
     ]
     for signature in document["signatures"]:
         assert signature["signed_at"].endswith("Z"), signature
+
+
+@pytest.mark.requirement("URS-SIG-003")
+def test_the_page_shows_each_signers_printed_name_utc_time_and_meaning(
+    revised: Path, team: Team
+) -> None:
+    html = (revised / "_build/html/policies/pol-acc-001.html").read_text(encoding="utf-8")
+    table = html[html.index('class="qms-signatures') :]
+    table = table[: table.index("</table>")]
+    rows = table.split("<tr")[2:]
+    assert len(rows) == 3
+    for row, person, meaning in zip(
+        rows,
+        (team.author, team.reviewer, team.approver),
+        ("authored", "reviewed", "approved"),
+        strict=True,
+    ):
+        assert f"<p>{person.name}</p>" in row
+        assert f'<span>{meaning}<span class="qms-wording">\u201c' in row
+        assert person.fingerprint in row
+        assert re.search(r"<p>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</p>", row), row
 
 
 @pytest.mark.requirement("URS-SIG-003", check="negative")
