@@ -1,0 +1,1 @@
+"""The operational qualification (OQ): tests run against the installed qms-handbook."""
