@@ -237,3 +237,11 @@ def test_without_a_suite_every_requirement_is_a_typed_located_warning(app: Sphin
         f"mark one with @pytest.mark.requirement('{need}') [qms.urs-untested]"
         for need, line in (("URS-T-001", 16), ("URS-T-002", 27), ("URS-T-003", 38))
     ]
+
+
+def test_each_trace_code_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    for code in ("urs-untested", "urs-one-sided", "urs-unknown", "urs-marker"):
+        status, out, _ = run(capsys, "check", "--explain", f"qms.{code}")
+        assert status == 0
+        assert out.startswith(f"{code}: ")
+        assert "test" in out.split(": ", 1)[1]
