@@ -35,6 +35,7 @@ from qms_sphinx import (
     superseded,
     templating,
     training,
+    validation,
     views,
 )
 from qms_sphinx.needs_model import configure_needs
@@ -76,6 +77,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     release_diff.setup(app)  # release comparison (issue 17)
     metrics.setup(app)  # monitoring and measurement (issue 16)
     dashboard.setup(app)  # monitoring and measurement (issue 16)
+    validation.setup(app)  # validation of the tool (issue 19)
     superseded.setup(app)
     release_mode.setup(app)
     search.setup(app)

@@ -24,6 +24,8 @@ class DocumentType(StrEnum):
     PLAN = "plan"
     REGISTER = "register"
     RECORD = "record"
+    # The validation package of a computerised system (GAMP 5): URS, qualification, report.
+    VALIDATION = "validation"
 
     @property
     def plural(self) -> str:
@@ -45,6 +47,7 @@ _PLURALS = {
     DocumentType.PLAN: "Plans",
     DocumentType.REGISTER: "Registers",
     DocumentType.RECORD: "Records",
+    DocumentType.VALIDATION: "Validation",
 }
 
 _FOLDERS = {
@@ -56,6 +59,7 @@ _FOLDERS = {
     DocumentType.PLAN: "plans",
     DocumentType.REGISTER: "registers",
     DocumentType.RECORD: "records",
+    DocumentType.VALIDATION: "validation",
 }
 
 

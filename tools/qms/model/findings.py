@@ -274,6 +274,31 @@ class FindingCode(StrEnum):
         "of the builds that hold it",
     )
     # end of monitoring and measurement
+    # Validation of the tool (issue 19): user requirements traced to the OQ suite's tests
+    URS_UNTESTED = (
+        "urs-untested",
+        "a user requirement (urs need) has no test in the OQ suite; mark the OQ test that "
+        "verifies it with @pytest.mark.requirement('URS-...'), or drop the requirement from "
+        "the URS in a new version",
+    )
+    URS_ONE_SIDED = (
+        "urs-one-sided",
+        "a user requirement of high GAMP priority lacks a positive or a negative test (two "
+        "different tests are needed: one showing it met, one showing a violation refused); "
+        "add the missing one, marked with check='positive' or check='negative'",
+    )
+    URS_UNKNOWN = (
+        "urs-unknown",
+        "a test of the OQ suite is marked with a requirement id no user requirement of the "
+        "handbook carries; correct the id in the marker, or add the requirement to the URS",
+    )
+    URS_MARKER = (
+        "urs-marker",
+        "a requirement marker of the OQ suite cannot be read without running it (ids not "
+        "written as literal strings, no id, a check other than 'positive' or 'negative', or "
+        "a module that is not Python); write it as @pytest.mark.requirement('URS-...', "
+        "check='negative')",
+    )
     QMS = ("qms", "a problem found by qms without a more specific code; read its message")
 
 

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from qms.model.gamp import LEVELS
+
 # Document, need and requirement ids: upper case, dash-separated. No dots: sphinx-needs
 # reads "ID.part" as a need part.
 ID_SHAPE = r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+"
@@ -25,6 +27,8 @@ CAPA = "capa"
 ACTION = "action"
 # Change control (ISO/IEC 27001 6.3 and 7.5.3, EU GMP Annex 11 clause 10).
 CHANGE = "change"
+# Validation of the tool itself (GAMP 5, issue 19): user requirements.
+URS = "urs"
 
 # The link types.
 IMPLEMENTS = "implements"
@@ -37,6 +41,8 @@ RAISED_IN = "raised_in"
 CONCERNS = "concerns"
 ADDRESSES = "addresses"
 ACTION_OF = "action_of"
+# Validation: a user requirement serves a regulatory or ISO 27001 requirement.
+SERVES = "serves"
 
 # --- Monitoring and measurement (ISO 27001 9.1, issue 16): need types, links, values.
 OBJECTIVE = "objective"
@@ -159,6 +165,8 @@ LINK_TYPES = (
     # Monitoring and measurement (issue 16)
     LinkType(MEASURES, "measures", "measured by"),
     LinkType(SUPPORTS, "supports", "supported by"),
+    # Validation (issue 19)
+    LinkType(SERVES, "serves", "served by"),
 )
 
 # One field, one meaning, whichever type carries it (CAPA, objective, KPI).
@@ -313,6 +321,27 @@ NEED_TYPES = (
         ),
         links=((MEASURES, (CONTROL,)), (SUPPORTS, (OBJECTIVE,))),
     ),
+    # Validation of the tool (issue 19): a user requirement in a user's words, its GAMP 5
+    # risk assessment (appendix M3) and the requirements it serves. The words are GAMP's:
+    # the risk's "impact" and "likelihood" are the risk register's 1-to-5 scores. The risk
+    # class and priority are never fields: model/gamp.py computes them.
+    NeedType(
+        URS,
+        "User requirement",
+        "URS-",
+        "#F5D5A0",
+        fields=(
+            Field("area", "The function of the tool it belongs to, e.g. Electronic signatures"),
+            Field(
+                "severity",
+                "Impact of a fault on patient safety, product quality and data integrity",
+                values=LEVELS,
+            ),
+            Field("probability", "Likelihood that the fault occurs", values=LEVELS),
+            Field("detectability", "How likely the fault is noticed before harm", values=LEVELS),
+        ),
+        links=((SERVES, (REQUIREMENT,)),),
+    ),
 )
 
 REQUIRED_FIELDS = (
@@ -367,6 +396,13 @@ REQUIRED_FIELDS = (
         ("owner", "target", "frequency", "unit", "direction", "source"),
         "a KPI has an owner, a target and a frequency, and says its unit, which way is "
         "better and where its values come from",
+    ),
+    # Validation (issue 19)
+    RequiredFields(
+        URS,
+        ("area", "severity", "probability", "detectability"),
+        "a user requirement names its area and its GAMP risk: severity, probability and "
+        "detectability",
     ),
 )
 

@@ -1,0 +1,2 @@
+extensions = ["qms_sphinx"]
+qms_settings = {"site_pages": ["index", "frameworks/*"]}
