@@ -34,7 +34,9 @@ from qms_sphinx import (
     search,
     superseded,
     templating,
+    test_reports,  # validation kit (issue 19)
     training,
+    validation_report,  # validation kit (issue 19)
     views,
 )
 from qms_sphinx.needs_model import configure_needs
@@ -78,6 +80,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     dashboard.setup(app)  # monitoring and measurement (issue 16)
     superseded.setup(app)
     release_mode.setup(app)
+    test_reports.setup(app)  # validation kit (issue 19)
+    validation_report.setup(app)  # validation kit (issue 19)
     search.setup(app)
     determinism.setup(app)
     templating.setup(app)

@@ -24,6 +24,7 @@ class DocumentType(StrEnum):
     PLAN = "plan"
     REGISTER = "register"
     RECORD = "record"
+    VALIDATION = "validation"
 
     @property
     def plural(self) -> str:
@@ -45,6 +46,7 @@ _PLURALS = {
     DocumentType.PLAN: "Plans",
     DocumentType.REGISTER: "Registers",
     DocumentType.RECORD: "Records",
+    DocumentType.VALIDATION: "Validation",
 }
 
 _FOLDERS = {
@@ -56,6 +58,7 @@ _FOLDERS = {
     DocumentType.PLAN: "plans",
     DocumentType.REGISTER: "registers",
     DocumentType.RECORD: "records",
+    DocumentType.VALIDATION: "validation",
 }
 
 

@@ -274,6 +274,30 @@ class FindingCode(StrEnum):
         "of the builds that hold it",
     )
     # end of monitoring and measurement
+    # Validation of the tool (issue 19)
+    DEVIATION = (
+        "deviation",
+        "a test of the OQ failed, errored or was skipped and no verified disposition by QA "
+        "answers for it in these results; have QA assess it and sign 'qms validate "
+        "disposition TEST --decision accepted|corrected --reason ...'",
+    )
+    DISPOSITION = (
+        "disposition",
+        "a signed deviation disposition does not count: unreadable, not signed by a "
+        "registered key of the qa role at signing time, or altered; sign it again with a "
+        "QA key",
+    )
+    VALIDATION_RESULTS = (
+        "validation-results",
+        "a validation report names an IQ record or OQ results file that is missing or "
+        "unreadable; run 'qms validate iq' or 'qms validate oq' and commit the file",
+    )
+    VALIDATED_VERSION = (
+        "validated-version",
+        "the installed qms-handbook is not the version the last signed release of the "
+        "validation set covers; qualify this version (qms validate iq, oq, report) and "
+        "release a new validation report ([tool.qms.validation] on_version_change)",
+    )
     QMS = ("qms", "a problem found by qms without a more specific code; read its message")
 
 

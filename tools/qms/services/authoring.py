@@ -27,6 +27,7 @@ PREFIXES = {
     DocumentType.PLAN: "PLN",
     DocumentType.REGISTER: "REG",
     DocumentType.RECORD: "REC",
+    DocumentType.VALIDATION: "VAL",
 }
 
 SKELETONS = {
@@ -41,6 +42,7 @@ SKELETONS = {
     DocumentType.PLAN: ("Purpose", "Objectives", "Schedule", "Resources", "Monitoring"),
     DocumentType.REGISTER: ("Purpose", "Entries"),
     DocumentType.RECORD: ("Purpose", "Record", "Sign-off"),
+    DocumentType.VALIDATION: ("Purpose", "Scope", "Results", "Conclusion"),
 }  # fmt: skip
 
 _AREA = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
