@@ -36,7 +36,8 @@ EXPECTED = [
     "wrong-type.md:9: WARNING: front matter field 'effective' cannot be read: month must be "
     "in 1..12; write a real date [qms.frontmatter]",
     "wrong-value.md:4: WARNING: front matter field 'type' has 'memo'; allowed: policy, "
-    "procedure, standard, work-instruction, form, plan, register, record [qms.frontmatter]",
+    "procedure, standard, work-instruction, form, plan, register, record, validation "
+    "[qms.frontmatter]",
     "wrong-value.md:5: WARNING: front matter field 'version' has '1.0.3'; allowed: MAJOR.MINOR "
     'as quoted text, like "1.0" [qms.frontmatter]',
     "wrong-value.md:7: WARNING: front matter field 'classification' has 'secret'; allowed: "

@@ -38,6 +38,15 @@ class VersionChange:
     release: str
     fail: bool
 
+    def as_dict(self) -> dict[str, object]:
+        """As `qms verify --json` shows it."""
+        return {
+            "installed": self.installed,
+            "validated": self.validated,
+            "release": self.release,
+            "fail": self.fail,
+        }
+
     @property
     def message(self) -> str:
         """The one line `qms verify` prints."""
