@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from qms.cli.context import Context
-from qms.cli.output import print_json, write_file
+from qms.cli.output import print_findings, print_json, write_file
 from qms.cli.progress import progress_bar
 from qms.cli.signing import add_signing_options, user_keys
 from qms.clock import now
@@ -17,6 +17,7 @@ from qms.model.oq_results import Outcome
 from qms.services.deviation_sign import dispose
 from qms.services.validate_iq import qualify_installation
 from qms.services.validate_oq import run_oq, shipped_suite
+from qms.services.validate_report import ValidationReport, validation_report
 from qms.services.validation_files import iq_record_path, oq_junit_path
 
 
@@ -33,7 +34,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="check and record the installation: versions, installed files, gpg",
         description=(
             "Installation qualification: record the versions of Python, Sphinx, "
-            "sphinx-needs, myst-parser, GitPython, python-gnupg, gpg and git; check the "
+            "sphinx-needs, myst-parser, GitPython, python-gnupg, pytest, sphinx-test-reports, "
+            "gpg and git; check the "
             "SHA-256 of every installed file of qms-handbook against the RECORD pip wrote; "
             "and have gpg create a throwaway ed25519 key, sign and verify in a temporary "
             "GnuPG home. Exit 0 when every check passes, 1 when any fails. Inside a "
@@ -107,6 +109,28 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_signing_options(disposition, "your key (you hold the qa role)")
     disposition.set_defaults(handler=run_disposition)
+    report = sub.add_parser(
+        "report",
+        help="check the trace, read the IQ and OQ results, build the validation report",
+        description=(
+            "Prepare the validation report for release: check that every user requirement "
+            "has an OQ test and every test marker names a requirement (with --suite, or the "
+            "shipped qms.oq), read the IQ record and the OQ results from "
+            "docs/validation/_results/, judge each deviation's signed disposition, and build "
+            "the pages (as 'qms build': every warning is a problem). Exit 0 when the report "
+            "is ready for approval and release as the 'validation' set, and say how; 1 while "
+            "an IQ check failed, a deviation is undisposed or a page has a warning."
+        ),
+        epilog="Example: qms validate iq && qms validate oq; qms validate report",
+    )
+    report.add_argument(
+        "--suite", type=Path, metavar="DIR", help="the OQ suite whose markers are traced"
+    )
+    report.add_argument(
+        "--out", type=Path, metavar="DIR", help="where the pages go (default: <build_dir>/html)"
+    )
+    report.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    report.set_defaults(handler=run_report)
 
 
 def _default_output(ctx: Context, what: str) -> Path | None:
@@ -202,3 +226,62 @@ def run_disposition(args: argparse.Namespace, ctx: Context) -> int:
         f"({statement.signer_role}); {done.path.name} committed {done.commit[:12]}\n"
     )
     return 0
+
+
+def run_report(args: argparse.Namespace, ctx: Context) -> int:
+    """Check, read, build; say what stands in the way, or how to release."""
+    config = ctx.config()
+    suite = args.suite
+    if suite is None:
+        try:
+            suite = shipped_suite()
+        except QmsError:
+            suite = None  # no shipped suite: the trace is checked by the build alone
+    outdir = (args.out or config.build_path / "html").resolve()
+    with progress_bar(enabled=not args.json) as bar:
+        report = validation_report(config, suite, outdir, bar)
+    if args.json:
+        print_json(_report_data(report))
+    else:
+        _print_report(report)
+    return 0 if report.ready else 1
+
+
+def _report_data(report: ValidationReport) -> dict[str, object]:
+    return {
+        "ready": report.ready,
+        "iq": {"passed": report.iq_passed, "version": report.iq_version},
+        "oq": {str(o): report.results.count(o) for o in Outcome},
+        "requirements": len(report.trace),
+        "untested": [row.urs_id for row in report.trace if not row.tests],
+        "undisposed": [d.case.test_id for d in report.deviations.undisposed],
+        "findings": [f.as_dict() for f in report.findings],
+        "documents": list(report.documents),
+        "site": str(report.outdir / "index.html"),
+    }
+
+
+def _print_report(report: ValidationReport) -> None:
+    out = sys.stdout
+    iq = "passed" if report.iq_passed else "FAILED"
+    out.write(f"IQ: qms-handbook {report.iq_version}, {iq}\n")
+    out.write(f"OQ: {report.results.summary()}\n")
+    tested = sum(1 for row in report.trace if row.tests)
+    out.write(f"Trace: {len(report.trace)} requirements, {tested} with OQ results\n")
+    undisposed = report.deviations.undisposed
+    out.write(f"Deviations: {len(report.deviations.deviations)}, {len(undisposed)} undisposed\n")
+    for deviation in undisposed:
+        out.write(f"  undisposed: {deviation.case.test_id} ({deviation.case.outcome})\n")
+    print_findings([*report.findings, *report.deviations.findings])
+    if not report.ready:
+        sys.stderr.write(
+            "qms validate report: not ready for release; fix what is listed above "
+            f"(pages in {report.outdir})\n"
+        )
+        return
+    ids = " ".join(report.documents) or "the validation documents"
+    out.write(
+        f"Ready. Next: have {ids} approved (qms approve ID --meaning ...); then QA releases "
+        "the validation set: qms release create NAME --set validation; qms release sign NAME "
+        "(each release role); qms release publish NAME --to DIR\n"
+    )
