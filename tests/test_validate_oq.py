@@ -17,9 +17,15 @@ import pytest
 from qms.adapters.gpg import UserKeys
 from qms.config import load_config
 from qms.model.deviation import Decision, Disposition
+from qms.model.installation import Check, IqRecord, Product
+from qms.model.requirement_markers import Check as MarkerCheck
+from qms.model.requirement_markers import Marker
+from qms.model.traceability import Need
+from qms.model.validation_report import trace_rows
 from qms.services.deviations import deviation_report
 from qms.services.layout import SignatureLayout
 from qms.services.signed_files import write_signed
+from qms.services.validate_report import trace_findings
 from qms.services.validation_files import oq_junit_path, read_oq_results
 from tests.conftest import ROOTS
 from tests.signing_repo import SITE_PAGES, Team, as_, commit_all, make_signing_repo, qms, team
@@ -312,3 +318,73 @@ def test_the_report_content_hash_binds_its_results_files(
         after["docs/validation/_results/oq-junit.xml"]
         != before["docs/validation/_results/oq-junit.xml"]
     )
+
+
+VALIDATION_SET = """
+[tool.qms.sets.validation]
+title = "Validation package"
+types = ["validation"]
+"""
+
+
+def _passing_iq(path: Path) -> None:
+    """An IQ record whose every check passed (this checkout's own IQ refuses its editable
+    install): the input of the report, written as the IQ writes one."""
+    record = IqRecord(
+        datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
+        Product("qms-handbook", "0.1.0", "wheel", None),
+        {"python": "3.11.7", "gpg": "2.2.40"},
+        (Check("install", True, "installed from an index"),),
+    )
+    path.write_text(record.to_json())
+
+
+def test_validate_report_is_ready_only_when_every_deviation_is_disposed_of(
+    handbook: Path, tmp_path: Path, team: Team, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _results_committed(handbook, tmp_path, capsys)
+    with (handbook / "pyproject.toml").open("a") as handle:
+        handle.write(VALIDATION_SET)
+    (handbook / "docs" / "validation" / "val-qms-002.md").write_text(REPORT)
+    _passing_iq(path.parent / "iq.json")
+    index = handbook / "docs" / "index.md"
+    toctree = index.read_text().replace("matrix\n```", "matrix\nvalidation/val-qms-002\n```")
+    index.write_text(toctree)
+    commit_all(handbook, "Validation report")
+    suite = tmp_path / "suite"
+    code, out, err = qms(capsys, handbook, "validate", "report", "--suite", str(suite))
+    assert code == 1
+    assert "OQ: 1 passed, 1 failed, 0 errors, 1 skipped" in out
+    assert f"  undisposed: {FAILED} (failed)" in out and "not ready for release" in err
+    # The markers name requirements this handbook does not hold: each is located.
+    assert "test_oq_demo.py:5: test_bound_to_content names URS-SIG-001" in out + err
+    for test_id in (FAILED, SKIPPED):
+        code, _, err = qms(capsys, handbook, "validate", "disposition", test_id, "--decision",
+                           "accepted", "--reason", "Assessed", *as_(team.approver))  # fmt: skip
+        assert code == 0, err
+    code, out, err = qms(capsys, handbook, "validate", "report", "--json")
+    data = json.loads(out)
+    assert data["undisposed"] == [] and data["documents"] == ["VAL-QMS-002"]
+    assert code == 0 and data["ready"] is True, out + err
+    code, out, _ = qms(capsys, handbook, "validate", "report")
+    assert "qms release create NAME --set validation" in out
+
+
+def test_trace_findings_name_an_untested_requirement_and_an_unknown_marker() -> None:
+    needs = [
+        Need("URS-SIG-001", "urs", "Bound to content", "validation/val-qms-001", 12),
+        Need("URS-SIG-002", "urs", "Altered content", "validation/val-qms-001", 20),
+    ]
+    markers = [
+        Marker(("URS-SIG-001", "URS-XXX-009"), MarkerCheck.NEGATIVE, "test_a", "test_sig.py", 7),
+    ]
+    found = [f.render() for f in trace_findings(needs, markers)]
+    assert found == [
+        "validation/val-qms-001.md:20: URS-SIG-002 has no OQ test",
+        "test_sig.py:7: test_a names URS-XXX-009, which is no user requirement",
+    ]
+    rows = trace_rows(needs, None)
+    assert [(r.urs_id, r.priority, r.result) for r in rows] == [
+        ("URS-SIG-001", "unrated", "not tested"),
+        ("URS-SIG-002", "unrated", "not tested"),
+    ]
