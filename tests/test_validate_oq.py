@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,14 +19,15 @@ from qms.adapters.gpg import UserKeys
 from qms.config import load_config
 from qms.model.deviation import Decision, Disposition
 from qms.model.installation import Check, IqRecord, Product
+from qms.model.oq_results import OqResults
 from qms.model.requirement_markers import Check as MarkerCheck
 from qms.model.requirement_markers import Marker
 from qms.model.traceability import Need
-from qms.model.validation_report import trace_rows
-from qms.services.deviations import deviation_report
+from qms.model.validation_report import TraceRow, trace_rows
+from qms.services.deviations import DeviationReport, deviation_report
 from qms.services.layout import SignatureLayout
 from qms.services.signed_files import write_signed
-from qms.services.validate_report import trace_findings
+from qms.services.validate_report import ValidationReport, trace_findings
 from qms.services.validation_files import oq_junit_path, read_oq_results
 from tests.conftest import ROOTS
 from tests.signing_repo import SITE_PAGES, Team, as_, commit_all, make_signing_repo, qms, team
@@ -365,9 +367,31 @@ def test_validate_report_is_ready_only_when_every_deviation_is_disposed_of(
     code, out, err = qms(capsys, handbook, "validate", "report", "--json")
     data = json.loads(out)
     assert data["undisposed"] == [] and data["documents"] == ["VAL-QMS-002"]
-    assert code == 0 and data["ready"] is True, out + err
+    # Still not ready: this handbook records no user requirement to trace.
+    assert code == 1 and data["ready"] is False and data["requirements"] == 0, out + err
     code, out, _ = qms(capsys, handbook, "validate", "report")
-    assert "qms release create NAME --set validation" in out
+    assert "no user requirement (urs need) is recorded" in out
+    # With requirements, each with OQ results, the same report is ready.
+    built = validation_report_of(data, read_oq_results(path))
+    assert built.ready and not replace(built, iq_passed=False).ready
+    row = TraceRow("URS-DOC-004", "Reviews listed", "low", ())
+    assert not replace(built, trace=(*built.trace, row)).ready
+
+
+def validation_report_of(data: dict[str, object], results: OqResults) -> ValidationReport:
+    """A report as `validation_report` returns it, with requirements the results name."""
+    case = results.cases[0]
+    trace = (TraceRow(case.requirements[0], "Bound to content", "high", (case,)),)
+    return ValidationReport(
+        iq_passed=True,
+        iq_version="0.1.0",
+        results=results,
+        trace=trace,
+        deviations=DeviationReport(results, (), ()),
+        findings=(),
+        outdir=Path(str(data["site"])).parent,
+        documents=("VAL-QMS-002",),
+    )
 
 
 def test_trace_findings_name_an_untested_requirement_and_an_unknown_marker() -> None:

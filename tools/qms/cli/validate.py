@@ -253,7 +253,7 @@ def _report_data(report: ValidationReport) -> dict[str, object]:
         "iq": {"passed": report.iq_passed, "version": report.iq_version},
         "oq": {str(o): report.results.count(o) for o in Outcome},
         "requirements": len(report.trace),
-        "untested": [row.urs_id for row in report.trace if not row.tests],
+        "untested": list(report.untested),
         "undisposed": [d.case.test_id for d in report.deviations.undisposed],
         "findings": [f.as_dict() for f in report.findings],
         "documents": list(report.documents),
@@ -268,6 +268,10 @@ def _print_report(report: ValidationReport) -> None:
     out.write(f"OQ: {report.results.summary()}\n")
     tested = sum(1 for row in report.trace if row.tests)
     out.write(f"Trace: {len(report.trace)} requirements, {tested} with OQ results\n")
+    if not report.trace:
+        out.write("  no user requirement (urs need) is recorded in the handbook\n")
+    for urs_id in report.untested:
+        out.write(f"  not tested: {urs_id} (no OQ result names it)\n")
     undisposed = report.deviations.undisposed
     out.write(f"Deviations: {len(report.deviations.deviations)}, {len(undisposed)} undisposed\n")
     for deviation in undisposed:

@@ -40,9 +40,21 @@ class ValidationReport:
     documents: tuple[str, ...]  # the ids of the documents the validation set selects
 
     @property
+    def untested(self) -> tuple[str, ...]:
+        """The requirements no OQ result names."""
+        return tuple(row.urs_id for row in self.trace if not row.tests)
+
+    @property
     def ready(self) -> bool:
-        """Whether QA can approve and release it."""
-        return self.iq_passed and not self.findings and not self.deviations.undisposed
+        """Whether QA can approve and release it: IQ passed, requirements recorded and each
+        one with OQ results, every deviation disposed of, no warning on any page."""
+        return (
+            self.iq_passed
+            and bool(self.trace)
+            and not self.untested
+            and not self.findings
+            and not self.deviations.undisposed
+        )
 
 
 def suite_markers(suite: Path) -> tuple[tuple[Marker, ...], tuple[Finding, ...]]:
