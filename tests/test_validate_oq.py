@@ -412,3 +412,10 @@ def test_trace_findings_name_an_untested_requirement_and_an_unknown_marker() -> 
         ("URS-SIG-001", "unrated", "not tested"),
         ("URS-SIG-002", "unrated", "not tested"),
     ]
+    # The priority is computed from the GAMP judgements, never read from a field.
+    judged = (("severity", "high"), ("probability", "medium"), ("detectability", "low"))
+    rated = Need("URS-SIG-003", "urs", "Manifestation", "validation/val-qms-001", 30, judged)
+    assert trace_rows([rated], None)[0].priority == "high"
+    rated = replace(rated, fields=(("severity", "low"), ("probability", "low"),
+                                   ("detectability", "high")))  # fmt: skip
+    assert trace_rows([rated], None)[0].priority == "low"

@@ -45,11 +45,15 @@ class TraceRow:
         return frozenset(check for test in self.tests for check in test.checks)
 
 
+# The need's GAMP judgements, as the urs need type names its fields (model/vocabulary.py).
+RISK_FIELDS = ("severity", "probability", "detectability")
+
+
 def priority_of(need: Need) -> str:
-    """The GAMP priority from the need's impact, likelihood and detectability (computed,
-    never a field)."""
+    """The GAMP priority from the need's severity, probability and detectability
+    (computed, never a field); at integration, `model/validation_trace.py` `urs_risk`."""
     try:
-        levels = [Level(need.text(name)) for name in ("impact", "likelihood", "detectability")]
+        levels = [Level(need.text(name)) for name in RISK_FIELDS]
     except ValueError:
         return UNRATED
     return str(risk_priority(*levels))
