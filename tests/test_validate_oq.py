@@ -273,13 +273,16 @@ def test_the_report_shows_deviations_and_warns_until_each_is_disposed_of(
         index.read_text().replace("matrix\n```", "matrix\nvalidation/val-qms-002\n```")
     )
     commit_all(handbook, "Validation report")
-    site = handbook / "site"
+    site = tmp_path / "site"
     code, out, err = qms(capsys, handbook, "build", "--fresh", "--out", str(site))
     assert code == 1
     line = REPORT.splitlines().index("```{qms-deviations}") + 1
     where = f"docs/validation/val-qms-002.md:{line}"
     assert f"{where}: undisposed OQ deviation {FAILED} (failed)" in out + err
     assert f"{where}: undisposed OQ deviation {SKIPPED} (skipped)" in out + err
+    # This checkout's IQ failed (not a wheel install): named where the record is shown.
+    iq_line = REPORT.splitlines().index("```{qms-iq-environment}") + 1
+    assert f"val-qms-002.md:{iq_line}: IQ check install failed: " in out + err
     page = (site / "validation" / "val-qms-002.html").read_text()
     assert "UNDISPOSED" in page and "the altered statement was accepted" in page
     # sphinx-test-reports rendered the cases as needs, with their result.
@@ -295,6 +298,11 @@ def test_the_report_shows_deviations_and_warns_until_each_is_disposed_of(
     assert "undisposed OQ deviation" not in out + err
     page = (site / "validation" / "val-qms-002.html").read_text()
     assert "UNDISPOSED" not in page and f"accepted by {team.approver.name} (qa)" in page
+    # With a passing IQ record the report builds clean (as under -W).
+    _passing_iq(iq)
+    commit_all(handbook, "The IQ of the released wheel")
+    code, out, err = qms(capsys, handbook, "build", "--out", str(site))
+    assert code == 0, out + err
     assert git.Repo(handbook).is_dirty() is False
 
 

@@ -176,7 +176,8 @@ def render_iq(node: validation_placeholder) -> list[nodes.Node]:
     product = record["product"]
     for check in record["checks"]:
         if not check["passed"]:
-            _warn(node, f"IQ check {check['id']} failed: {check['detail']}", FindingCode.DEVIATION)
+            message = f"IQ check {check['id']} failed: {check['detail']}"
+            _warn(node, message, FindingCode.VALIDATION_RESULTS)
     summary = (
         f"Installation qualification of {product['distribution']} {product['version']} "
         f"({product['install']} install) performed at {record['performed_at']}: "

@@ -290,7 +290,8 @@ class FindingCode(StrEnum):
     VALIDATION_RESULTS = (
         "validation-results",
         "a validation report names an IQ record or OQ results file that is missing or "
-        "unreadable; run 'qms validate iq' or 'qms validate oq' and commit the file",
+        "unreadable, or an IQ record with a failed check; correct the installation, run "
+        "'qms validate iq' or 'qms validate oq' again and commit the file",
     )
     VALIDATED_VERSION = (
         "validated-version",
