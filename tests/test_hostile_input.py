@@ -26,6 +26,7 @@ from qms.model.approval import Statement, StatementError
 from qms.model.capa import CapaStatement
 from qms.model.capa_import import CapaImport
 from qms.model.catalogue import parse_catalogue
+from qms.model.deviation import Disposition
 from qms.model.document import MAX_ID_LENGTH
 from qms.model.external import parse_external
 from qms.model.frontmatter import parse_document
@@ -33,6 +34,7 @@ from qms.model.impact import Assessment
 from qms.model.metrics import parse_results
 from qms.model.need_blocks import need_blocks
 from qms.model.need_source import parse_items
+from qms.model.oq_results import ResultsError, parse_junit
 from qms.model.parsing import MAX_DEPTH, MAX_VALUES, bracket_depth
 from qms.model.release import Manifest
 from qms.model.roster import Roster, RosterApproval, RosterError, from_csv
@@ -170,6 +172,30 @@ def test_statement_and_manifest_refuse_with_their_own_error(data: bytes) -> None
 def test_impact_assessments_refuse_with_their_own_error(data: bytes) -> None:
     with pytest.raises(StatementError):
         Assessment.from_bytes(data)
+
+
+@given(data=json_texts())
+def test_deviation_dispositions_refuse_with_their_own_error(data: bytes) -> None:
+    with pytest.raises(StatementError):
+        Disposition.from_bytes(data)
+
+
+@given(data=st.one_of(st.binary(max_size=300), TEXT.map(lambda t: t.encode("utf-8", "replace"))))
+def test_oq_results_are_read_or_refused_never_a_crash(data: bytes) -> None:
+    try:
+        results = parse_junit(b"<testsuites>" + data + b"</testsuites>")
+    except ResultsError as exc:
+        assert str(exc)
+    else:
+        assert all(case.test_id is not None for case in results.cases)
+
+
+def test_an_xml_bomb_in_oq_results_is_refused_before_parsing() -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaaaaaaaa">]><testsuites>&a;</testsuites>'
+    )
+    with pytest.raises(ResultsError, match="DOCTYPE"):
+        parse_junit(bomb)
 
 
 @given(text=st.text(alphabet="`~{}:\n \tabcontrl-id=CTL1", max_size=300))

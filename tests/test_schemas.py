@@ -31,6 +31,7 @@ NAMES = (
     "capa-statement",
     "catalogue",
     "config",
+    "deviation",
     "external",
     "frontmatter",
     "impact",

@@ -125,7 +125,8 @@ def test_a_wheel_installed_in_a_fresh_venv_passes_the_iq(installed: Installed) -
     checks = _checks(record)
     assert all(check["passed"] for check in checks.values()), checks
     expected = {"install", "python", "sphinx", "sphinx-needs", "myst-parser", "GitPython"}
-    assert expected | {"python-gnupg", "gpg", "git", "files", "gpg-trial"} == set(checks)
+    expected |= {"python-gnupg", "pytest", "sphinx-test-reports"}
+    assert expected | {"gpg", "git", "files", "gpg-trial"} == set(checks)
     # pip adds the compiled files and INSTALLER/REQUESTED/direct_url.json to the wheel's rows.
     listed = int(checks["files"]["detail"].split(" files listed")[0])
     assert listed > _record_rows(installed.wheel)

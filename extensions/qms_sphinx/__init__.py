@@ -34,8 +34,10 @@ from qms_sphinx import (
     search,
     superseded,
     templating,
+    test_reports,  # validation kit (issue 19)
     training,
     validation,
+    validation_report,  # validation kit (issue 19)
     views,
 )
 from qms_sphinx.needs_model import configure_needs
@@ -80,6 +82,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     validation.setup(app)  # validation of the tool (issue 19)
     superseded.setup(app)
     release_mode.setup(app)
+    test_reports.setup(app)  # validation kit (issue 19)
+    validation_report.setup(app)  # validation kit (issue 19)
     search.setup(app)
     determinism.setup(app)
     templating.setup(app)

@@ -21,6 +21,7 @@ from qms.model.schemas import problems
 from qms.model.signers import REGISTRY_ADMIN, normalise_fingerprint
 from qms.model.site_pages import DEFAULT_SITE_PAGES
 from qms.model.timestamp_policy import Need, TimestampAuthority, TimestampPolicy
+from qms.model.tool_version import DEFAULT_VALIDATION, OnChange, ValidationPolicy
 from qms.model.training import Requirement, TrainingPolicy
 from qms.model.training_record import METHOD_ROLES
 
@@ -72,6 +73,9 @@ class QmsConfig:
     # Which TSAs are pinned and which statements need a token ([tool.qms.timestamps]);
     # None when not configured: every time is as the signer claimed it.
     timestamps: TimestampPolicy | None = None
+    # What 'qms verify' does when the installed qms-handbook is not the version the last
+    # signed validation report covers ([tool.qms.validation]).
+    validation: ValidationPolicy = DEFAULT_VALIDATION
 
     def document_set(self, name: str) -> DocumentSet:
         """The set called `name`; a usage error naming the known sets otherwise."""
@@ -211,6 +215,9 @@ def config_from_table(root: Path, table: Mapping[str, Any]) -> QmsConfig:
         retention=tuple(sorted(table.get("retention", {}).items())),
         signing=SigningPolicy.from_dict(table.get("signing", {})),
         timestamps=_timestamps(root, table),
+        validation=ValidationPolicy(
+            OnChange(table.get("validation", {}).get("on_version_change", OnChange.WARN))
+        ),
     )
 
 

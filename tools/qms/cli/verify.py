@@ -12,6 +12,7 @@ from qms.cli.progress import counter, progress_bar
 from qms.clock import now, today
 from qms.errors import QmsError
 from qms.model.approval_rules import DocumentVerdict
+from qms.services.validated_version import validated_version_change
 from qms.services.verify import verify_selected
 from qms.services.verify_report import VerifyReport, verify_report
 from qms.services.witness import witness_verify
@@ -108,11 +109,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         reason=args.reason,
     )
     report = verify_report(config, verification, witnessed, today())
+    change = validated_version_change(config)
     if args.json:
-        print_json(report.as_dict())
+        data = report.as_dict()
+        data["version_change"] = None if change is None else change.as_dict()
+        print_json(data)
     else:
         _print_text(report)
-    return 1 if report.findings else 0
+    if change is not None:
+        # [tool.qms.validation] on_version_change: "fail" makes it a failure, else a warning.
+        kind = "FAIL" if change.fail else "warning"
+        sys.stderr.write(f"qms verify: {kind}: {change.message}\n")
+    return 1 if report.findings or (change is not None and change.fail) else 0
 
 
 def _print_text(report: VerifyReport) -> None:

@@ -28,6 +28,8 @@ DEFAULT_WORDING: Mapping[str, str] = {
     "capa-verification": "I verified that this CAPA was effective",
     "capa-import": "This export of CAPA records is complete and correct",
     "impact": "I assessed the change upstream and its impact on this document",
+    "deviation": "I assessed this deviation of the operational qualification and approve its "
+    "disposition",
 }
 WORDING_KEYS = tuple(DEFAULT_WORDING)
 # The statement kind of each wording key, as the timestamp policy names kinds
@@ -51,6 +53,7 @@ STATEMENT_KINDS: Mapping[str, str] = {
     "capa-verification": "capa",
     "capa-import": "capa_import",
     "impact": "impact",
+    "deviation": "deviation",
 }
 # Until a trusted time-stamping authority is configured, the signer's clock is the time.
 LOCAL_CLOCK = "local clock"

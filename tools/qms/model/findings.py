@@ -299,6 +299,31 @@ class FindingCode(StrEnum):
         "a module that is not Python); write it as @pytest.mark.requirement('URS-...', "
         "check='negative')",
     )
+    # Validation of the tool (issue 19)
+    DEVIATION = (
+        "deviation",
+        "a test of the OQ failed, errored or was skipped and no verified disposition by QA "
+        "answers for it in these results; have QA assess it and sign 'qms validate "
+        "disposition TEST --decision accepted|corrected --reason ...'",
+    )
+    DISPOSITION = (
+        "disposition",
+        "a signed deviation disposition does not count: unreadable, not signed by a "
+        "registered key of the qa role at signing time, or altered; sign it again with a "
+        "QA key",
+    )
+    VALIDATION_RESULTS = (
+        "validation-results",
+        "a validation report names an IQ record or OQ results file that is missing or "
+        "unreadable, or an IQ record with a failed check; correct the installation, run "
+        "'qms validate iq' or 'qms validate oq' again and commit the file",
+    )
+    VALIDATED_VERSION = (
+        "validated-version",
+        "the installed qms-handbook is not the version the last signed release of the "
+        "validation set covers; qualify this version (qms validate iq, oq, report) and "
+        "release a new validation report ([tool.qms.validation] on_version_change)",
+    )
     QMS = ("qms", "a problem found by qms without a more specific code; read its message")
 
 

@@ -24,6 +24,7 @@ KINDS = (
     "capa",
     "capa_import",
     "impact",
+    "deviation",
 )
 DEFAULT_TOLERANCE = 300  # seconds between a signature's own time and its token's
 # A token requested at signing sits beside the signature; one added later (qms timestamp

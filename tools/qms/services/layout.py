@@ -130,6 +130,22 @@ class SignatureLayout:
         stamp = signed_at.strftime("%Y%m%dT%H%M%SZ")
         return self.impact / document_id / f"{stamp}--{fingerprint[-16:]}{STATEMENT_SUFFIX}"
 
+    # Validation of the tool (issue 19)
+    @property
+    def deviations(self) -> Path:
+        """QA's signed dispositions of OQ deviations, one folder per results file."""
+        return self.base / "validation" / "deviations"
+
+    def deviation_file(
+        self, results_sha256: str, test_id: str, signed_at: datetime, fingerprint: str
+    ) -> Path:
+        """One disposition, named by its time, signer and test (a digest: node ids hold
+        characters no file name should) so that none is ever overwritten."""
+        stamp = signed_at.strftime("%Y%m%dT%H%M%SZ")
+        test = hashlib.sha256(test_id.encode("utf-8")).hexdigest()[:12]
+        name = f"{stamp}--{fingerprint[-16:]}--{test}{STATEMENT_SUFFIX}"
+        return self.deviations / results_sha256[:16] / name
+
     def migration_file(self, number: int) -> Path:
         """One migration statement (its signature lies beside it)."""
         return self.migrations / f"{number:04d}{STATEMENT_SUFFIX}"
@@ -214,6 +230,7 @@ class SignatureLayout:
             "impact": "impact",
             "risks": "risk_acceptance",
             "releases": "release",
+            "validation": "deviation",
         }
         if parts[:2] == ("training", "roster-approvals"):
             return "roster"

@@ -27,7 +27,16 @@ from qms.model.installation import (
 
 DISTRIBUTION = "qms-handbook"
 # The components whose versions the IQ records, by distribution name.
-COMPONENTS = ("sphinx", "sphinx-needs", "myst-parser", "GitPython", "python-gnupg")
+COMPONENTS = (
+    "sphinx",
+    "sphinx-needs",
+    "myst-parser",
+    "GitPython",
+    "python-gnupg",
+    # The OQ runner and the renderer of its results in the validation report.
+    "pytest",
+    "sphinx-test-reports",
+)
 
 
 def qualify_installation(now: datetime) -> IqRecord:
