@@ -228,7 +228,7 @@ def test_a_disposition_counts_only_when_signed_by_qa(
     layout = SignatureLayout.of(config)
     target = layout.deviation_file(results.sha256, FAILED, moment, team.reviewer.fingerprint)
     write_signed(layout, target, forged.to_bytes(), moment, UserKeys(team.reviewer.home),
-                 team.reviewer.fingerprint)  # fmt: skip
+                 team.reviewer.fingerprint, timestamps=None)  # fmt: skip
     commit_all(handbook, "A disposition by a reviewer")
     report = deviation_report(config, results)
     assert [d.case.test_id for d in report.undisposed] == [FAILED, SKIPPED]
