@@ -175,7 +175,9 @@ def test_csv_is_written_only_through_the_neutralising_helper() -> None:
         path.relative_to(code).as_posix()
         for folder in ("tools", "extensions")
         for path in sorted((code / folder).rglob("*.py"))
-        if re.search(r"^\s*(import csv|from csv import)", path.read_text(encoding="utf-8"), re.M)
+        # The shipped OQ suite is tests, not product: it reads CSV exports to check them.
+        if "qms/oq/" not in path.as_posix()
+        and re.search(r"^\s*(import csv|from csv import)", path.read_text(encoding="utf-8"), re.M)
     ]
     assert writers == ["tools/qms/model/csvcells.py"]
 

@@ -15,7 +15,13 @@ from .conftest import REPO
 from .signing_repo import run
 from .test_sphinx_frontmatter import EXPECTED
 
-SOURCES = sorted([*(REPO / "tools").rglob("*.py"), *(REPO / "extensions").rglob("*.py")])
+# Product code only: the shipped OQ suite (tools/qms/oq) is tests, whose asserted exit codes
+# are not finding codes.
+SOURCES = sorted(
+    path
+    for path in [*(REPO / "tools").rglob("*.py"), *(REPO / "extensions").rglob("*.py")]
+    if "qms/oq/" not in path.as_posix()
+)
 
 
 def _is_member(node: ast.expr) -> bool:
